@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {ContextUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/ContextUpgradeable.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
+
+import {IConsortiumGovernor} from "../interfaces/IConsortiumGovernor.sol";
+import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
+import {Masks} from "../libraries/Masks.sol";
+
+/**
+ * @title ConsortiumGovernor
+ * @notice BFT-supermajority governance of the MedState consortium. UUPS-upgradeable
+ * by itself only (through an executed proposal); storage in an ERC-7201 namespace.
+ */
+contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgradeable, UUPSUpgradeable {
+    using Masks for uint256;
+
+    // ==== TYPES ====
+
+    /// @custom:storage-location erc7201:medstate.storage.ConsortiumGovernor
+    struct GovernorStorage {
+        // slot 0
+        IConsortiumRegistry registry;
+        // slots 1..2
+        Parameters parameters;
+        // slot 3
+        uint256 proposalCount;
+        // slots 4..5
+        mapping(uint256 proposalId => Proposal) proposals;
+        mapping(uint256 proposalId => mapping(uint64 partyId => bool)) voted;
+    }
+
+    // ==== CONSTANTS ====
+
+    // keccak256(abi.encode(uint256(keccak256("medstate.storage.ConsortiumGovernor")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant _STORAGE_SLOT = 0x5730aaf9fcfeda1a07614ceae35cf7da25376705c70a2eb224ba9c07599a1a00;
+
+    uint48 private constant _MIN_VOTING_PERIOD = 1 hours;
+    uint48 private constant _MAX_VOTING_PERIOD = 365 days;
+
+    uint256 private constant _ADMIN_ROLE = 1 << uint8(IConsortiumRegistry.Role.Admin);
+    uint256 private constant _ANY_DOMAIN = type(uint256).max;
+
+    // ==== MODIFIERS ====
+
+    modifier onlySelf() {
+        if (_msgSender() != address(this)) revert GovernorOnlySelf(_msgSender());
+        _;
+    }
+
+    // ==== CONSTRUCTOR / INITIALIZER ====
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /**
+     * @notice Initialises the proxy.
+     * @param registry_ The consortium registry (which must then bind this governor).
+     * @param parameters_ The initial governance parameters.
+     */
+    function initialize(IConsortiumRegistry registry_, Parameters calldata parameters_) external initializer {
+        if (address(registry_) == address(0)) revert GovernorZeroAddress();
+        _storage().registry = registry_;
+        _setParameters(parameters_);
+    }
+
+    // ==== PROPOSING ====
+
+    /// @inheritdoc IConsortiumGovernor
+    function proposeAdmission(IConsortiumRegistry.PartyAdmission calldata admission) external returns (uint256) {
+        IConsortiumRegistry registry_ = _storage().registry;
+        registry_.checkAdmission(admission);
+        return
+            _propose(
+                ProposalKind.AdmitParty,
+                address(registry_),
+                abi.encodeCall(IConsortiumRegistry.admitParty, (admission))
+            );
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function proposePartyStatus(uint64 partyId, IConsortiumRegistry.PartyStatus status) external returns (uint256) {
+        ProposalKind kind;
+        if (status == IConsortiumRegistry.PartyStatus.Suspended) kind = ProposalKind.SuspendParty;
+        else if (status == IConsortiumRegistry.PartyStatus.Active) kind = ProposalKind.ReinstateParty;
+        else if (status == IConsortiumRegistry.PartyStatus.Revoked) kind = ProposalKind.RevokeParty;
+        else revert GovernorInvalidStatus(status);
+        IConsortiumRegistry registry_ = _storage().registry;
+        registry_.getParty(partyId); // reverts for an unknown party
+        return
+            _propose(kind, address(registry_), abi.encodeCall(IConsortiumRegistry.setPartyStatus, (partyId, status)));
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function proposeVoter(uint64 partyId, bool voter) external returns (uint256) {
+        IConsortiumRegistry registry_ = _storage().registry;
+        registry_.getParty(partyId); // reverts for an unknown party
+        return
+            _propose(
+                ProposalKind.SetVoter,
+                address(registry_),
+                abi.encodeCall(IConsortiumRegistry.setVoter, (partyId, voter))
+            );
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function proposeParameters(Parameters calldata parameters_) external returns (uint256) {
+        _checkParameters(parameters_);
+        return
+            _propose(
+                ProposalKind.SetParameters,
+                address(this),
+                abi.encodeCall(IConsortiumGovernor.setParameters, (parameters_))
+            );
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function proposeUpgrade(address proxy, address implementation) external returns (uint256) {
+        if (proxy.code.length == 0) revert GovernorNotAContract(proxy);
+        if (implementation.code.length == 0) revert GovernorNotAContract(implementation);
+        return
+            _propose(
+                ProposalKind.Upgrade,
+                proxy,
+                abi.encodeWithSelector(UUPSUpgradeable.upgradeToAndCall.selector, implementation, "")
+            );
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function proposeCall(address target, bytes calldata data) external returns (uint256) {
+        if (target.code.length == 0) revert GovernorNotAContract(target);
+        return _propose(ProposalKind.Call, target, data);
+    }
+
+    // ==== VOTING ====
+
+    /// @inheritdoc IConsortiumGovernor
+    function vote(uint256 proposalId) external returns (bool executed) {
+        GovernorStorage storage $ = _storage();
+        Proposal storage proposal = _proposal(proposalId);
+        if (proposal.executed) revert GovernorProposalExecuted(proposalId);
+        if (block.timestamp >= proposal.expiresAt) revert GovernorProposalExpired(proposalId, proposal.expiresAt);
+
+        (uint64 partyId, IConsortiumRegistry.Domain domain) = _requireVoter();
+        if ($.voted[proposalId][partyId]) revert GovernorAlreadyVoted(proposalId, partyId);
+
+        $.voted[proposalId][partyId] = true;
+        // One approval per voting party, and parties are far fewer than 2^16.
+        uint16 approvals = ++proposal.approvals;
+        if (domain == IConsortiumRegistry.Domain.Regulator) proposal.regulatorApproved = true;
+        emit VoteCast(proposalId, partyId, _msgSender(), approvals);
+
+        if (approvals >= proposal.threshold && (!proposal.regulatorRequired || proposal.regulatorApproved)) {
+            _execute(proposalId, proposal);
+            return true;
+        }
+        return false;
+    }
+
+    // ==== SELF ====
+
+    /// @inheritdoc IConsortiumGovernor
+    function setParameters(Parameters calldata parameters_) external onlySelf {
+        _setParameters(parameters_);
+    }
+
+    // ==== VIEWS ====
+
+    /// @inheritdoc IConsortiumGovernor
+    function registry() external view returns (IConsortiumRegistry) {
+        return _storage().registry;
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function parameters() external view returns (Parameters memory) {
+        return _storage().parameters;
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function proposalCount() external view returns (uint256) {
+        return _storage().proposalCount;
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function getProposal(uint256 proposalId) external view returns (Proposal memory) {
+        return _proposal(proposalId);
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function proposalState(uint256 proposalId) external view returns (ProposalState) {
+        Proposal storage proposal = _storage().proposals[proposalId];
+        if (proposal.kind == ProposalKind.None) return ProposalState.None;
+        if (proposal.executed) return ProposalState.Executed;
+        if (block.timestamp >= proposal.expiresAt) return ProposalState.Expired;
+        return ProposalState.Active;
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function hasVoted(uint256 proposalId, uint64 partyId) external view returns (bool) {
+        return _storage().voted[proposalId][partyId];
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function thresholdFor(uint256 voters) public pure returns (uint256) {
+        if (voters == 0) return 0;
+        // f = ⌊(n−1)/3⌋ ≤ n−1, so n − f ≥ 1 and cannot underflow.
+        unchecked {
+            return voters - (voters - 1) / 3;
+        }
+    }
+
+    // ==== INTERNAL ====
+
+    function _authorizeUpgrade(address) internal view override onlySelf {}
+
+    function _propose(ProposalKind kind, address target, bytes memory data) internal returns (uint256 proposalId) {
+        GovernorStorage storage $ = _storage();
+        (uint64 partyId, ) = _requireVoter();
+        uint256 voters = $.registry.activeVoterCount();
+        // The proposer is an active voter, so voters ≥ 1 and the threshold ≥ 1;
+        // voters fit in uint16 because parties are far fewer than 2^16.
+        uint16 threshold = uint16(thresholdFor(voters));
+        bool regulatorRequired = $.parameters.regulatorApprovalKinds.has(uint8(kind));
+        uint48 expiresAt = uint48(block.timestamp) + $.parameters.votingPeriod;
+
+        proposalId = ++$.proposalCount;
+        Proposal storage proposal = $.proposals[proposalId];
+        proposal.kind = kind;
+        proposal.proposerParty = partyId;
+        proposal.expiresAt = expiresAt;
+        proposal.threshold = threshold;
+        proposal.regulatorRequired = regulatorRequired;
+        proposal.target = target;
+        proposal.data = data;
+        emit ProposalCreated(
+            proposalId,
+            kind,
+            partyId,
+            _msgSender(),
+            target,
+            data,
+            voters,
+            threshold,
+            regulatorRequired,
+            expiresAt
+        );
+    }
+
+    function _execute(uint256 proposalId, Proposal storage proposal) internal {
+        // Marked before the call: a proposal executes exactly once, even if its action
+        // calls back into the governor.
+        proposal.executed = true;
+        bytes memory result = Address.functionCall(proposal.target, proposal.data);
+        emit ProposalExecuted(proposalId, result);
+    }
+
+    function _setParameters(Parameters calldata parameters_) internal {
+        _checkParameters(parameters_);
+        _storage().parameters = parameters_;
+        emit ParametersChanged(parameters_.votingPeriod, parameters_.regulatorApprovalKinds);
+    }
+
+    /// Reverts unless the caller is an admin of an active voting party.
+    function _requireVoter() internal view returns (uint64 partyId, IConsortiumRegistry.Domain domain) {
+        IConsortiumRegistry registry_ = _storage().registry;
+        (partyId, domain) = registry_.requireMember(_msgSender(), _ADMIN_ROLE, _ANY_DOMAIN);
+        if (!registry_.isVoter(partyId)) revert GovernorNotVoter(partyId);
+    }
+
+    function _proposal(uint256 proposalId) internal view returns (Proposal storage proposal) {
+        proposal = _storage().proposals[proposalId];
+        if (proposal.kind == ProposalKind.None) revert GovernorUnknownProposal(proposalId);
+    }
+
+    function _checkParameters(Parameters calldata parameters_) internal pure {
+        uint48 period = parameters_.votingPeriod;
+        if (period < _MIN_VOTING_PERIOD || period > _MAX_VOTING_PERIOD) revert GovernorInvalidVotingPeriod(period);
+    }
+
+    // ==== PRIVATE ====
+
+    function _storage() private pure returns (GovernorStorage storage $) {
+        assembly ("memory-safe") {
+            $.slot := _STORAGE_SLOT
+        }
+    }
+}

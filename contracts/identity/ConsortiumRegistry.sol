@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
+import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
+import {ContextUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/ContextUpgradeable.sol";
+
+import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
+import {Masks} from "../libraries/Masks.sol";
+
+/**
+ * @title ConsortiumRegistry
+ * @notice Parties, licences and members of the MedState consortium. UUPS-upgradeable
+ * by the governor only; storage in an ERC-7201 namespace.
+ */
+contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgradeable, UUPSUpgradeable {
+    using Masks for uint256;
+
+    // ==== TYPES ====
+
+    /// @custom:storage-location erc7201:medstate.storage.ConsortiumRegistry
+    struct RegistryStorage {
+        // slot 0: governor (20 bytes) and partyCount (8 bytes) fit in one slot
+        address governor;
+        uint64 partyCount;
+        // slot 1
+        address bootstrapper;
+        // slot 2
+        uint256 activeVoterCount;
+        // slots 3..5
+        mapping(uint64 partyId => Party) parties;
+        mapping(address account => Member) members;
+        mapping(uint64 partyId => mapping(LicenceKind kind => Licence)) licences;
+    }
+
+    // ==== CONSTANTS ====
+
+    // keccak256(abi.encode(uint256(keccak256("medstate.storage.ConsortiumRegistry")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant _STORAGE_SLOT = 0x9c2d31bf2902bc1c5fdef26cdb8dd6750a39af86ef64e6b797a178ae10835200;
+
+    uint48 private constant _NO_EXPIRY = type(uint48).max;
+    uint8 private constant _LAST_LICENCE_KIND = uint8(type(LicenceKind).max);
+
+    /// The roles that act for a regulator when it suspends a party or grants a licence.
+    uint256 private constant _REGULATOR_ROLES = (1 << uint8(Role.Admin)) | (1 << uint8(Role.Operator));
+    uint256 private constant _REGULATOR_DOMAIN = 1 << uint8(Domain.Regulator);
+
+    // ==== MODIFIERS ====
+
+    modifier onlyGovernor() {
+        _checkGovernor();
+        _;
+    }
+
+    // ==== CONSTRUCTOR / INITIALIZER ====
+
+    /// @custom:oz-upgrades-unsafe-allow constructor
+    constructor() {
+        _disableInitializers();
+    }
+
+    /**
+     * @notice Initialises the proxy with the founding parties. The caller becomes the
+     * bootstrapper, whose only power is to bind the governor once ({setGovernor}).
+     * @param founders The parties of the initial consortium, admitted in order (ids 1..n).
+     */
+    function initialize(PartyAdmission[] calldata founders) external initializer {
+        RegistryStorage storage $ = _storage();
+        $.bootstrapper = _msgSender();
+        for (uint256 i = 0; i < founders.length; ++i) {
+            _admit(founders[i]);
+        }
+    }
+
+    // ==== BOOTSTRAP ====
+
+    /// @inheritdoc IConsortiumRegistry
+    function setGovernor(address governor_) external {
+        RegistryStorage storage $ = _storage();
+        if (_msgSender() != $.bootstrapper) revert RegistryOnlyBootstrapper(_msgSender());
+        if ($.governor != address(0)) revert RegistryGovernorAlreadySet($.governor);
+        if (governor_ == address(0)) revert RegistryZeroAddress();
+        $.governor = governor_;
+        delete $.bootstrapper;
+        emit GovernorSet(governor_);
+    }
+
+    // ==== GOVERNANCE ====
+
+    /// @inheritdoc IConsortiumRegistry
+    function admitParty(PartyAdmission calldata admission) external onlyGovernor returns (uint64) {
+        return _admit(admission);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function setPartyStatus(uint64 partyId, PartyStatus status) external onlyGovernor {
+        _transition(partyId, status);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function setVoter(uint64 partyId, bool voter) external onlyGovernor {
+        RegistryStorage storage $ = _storage();
+        Party storage party = _party(partyId);
+        if (party.voter == voter) revert RegistryVoterUnchanged(partyId, voter);
+        bool active = party.status == PartyStatus.Active;
+        if (voter && !active) revert RegistryPartyNotActive(partyId, party.status);
+        party.voter = voter;
+        if (active) {
+            // The count only moves with an active party's flag; it never goes below zero
+            // because an active voter was counted when it became one.
+            $.activeVoterCount = voter ? $.activeVoterCount + 1 : $.activeVoterCount - 1;
+        }
+        emit VoterChanged(partyId, voter, $.activeVoterCount);
+    }
+
+    // ==== REGULATOR OR GOVERNOR ====
+
+    /// @inheritdoc IConsortiumRegistry
+    function suspendParty(uint64 partyId) external {
+        uint64 actingParty = _checkRegulatorOrGovernor();
+        if (actingParty == partyId) revert RegistrySelfSuspension(partyId);
+        _transition(partyId, PartyStatus.Suspended);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function grantLicence(uint64 partyId, LicenceGrant calldata grant) external {
+        uint64 actingParty = _checkRegulatorOrGovernor();
+        _party(partyId);
+        LicenceGrant memory effective = grant;
+        if (actingParty != 0) effective.issuer = actingParty;
+        _grantLicence(partyId, effective);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function revokeLicence(uint64 partyId, LicenceKind kind) external {
+        _checkRegulatorOrGovernor();
+        _party(partyId);
+        Licence storage licence = _storage().licences[partyId][kind];
+        if (licence.expiresAt == 0 || licence.revoked) revert RegistryUnknownLicence(partyId, kind);
+        licence.revoked = true;
+        uint48 validUntil = _refreshLicences(partyId);
+        emit LicenceRevoked(partyId, kind, validUntil, _msgSender());
+    }
+
+    // ==== MEMBERS ====
+
+    /// @inheritdoc IConsortiumRegistry
+    function addMember(uint64 partyId, address account, Role role) external {
+        _checkPartyAdmin(partyId);
+        _enrol(partyId, account, role);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function removeMember(uint64 partyId, address account) external {
+        _checkPartyAdmin(partyId);
+        Member storage member = _activeMemberOf(partyId, account);
+        if (_storage().parties[partyId].admin == account) revert RegistryPrimaryAdminRemoval(partyId, account);
+        member.status = MemberStatus.Removed;
+        emit MemberRemoved(partyId, account, _msgSender());
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function rotateMember(uint64 partyId, address previous, address account) external {
+        _checkPartyAdmin(partyId);
+        RegistryStorage storage $ = _storage();
+        Member storage old = _activeMemberOf(partyId, previous);
+        _checkFreshAccount(account);
+        $.members[account] = Member({partyId: partyId, role: old.role, status: MemberStatus.Active});
+        old.status = MemberStatus.Rotated;
+        Party storage party = $.parties[partyId];
+        if (party.admin == previous) party.admin = account;
+        emit MemberRotated(partyId, previous, account, _msgSender());
+    }
+
+    // ==== CHECKS ====
+
+    /// @inheritdoc IConsortiumRegistry
+    function checkAdmission(PartyAdmission calldata admission) external view {
+        _checkAdmission(admission);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function requireMember(
+        address account,
+        uint256 roleMask,
+        uint256 domainMask
+    ) external view returns (uint64 partyId, Domain domain) {
+        return _requireMember(account, roleMask, domainMask);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function isAuthorized(
+        address account,
+        uint256 roleMask,
+        uint256 domainMask
+    ) external view returns (bool allowed, uint64 partyId) {
+        RegistryStorage storage $ = _storage();
+        Member storage member = $.members[account];
+        partyId = member.partyId;
+        if (member.status != MemberStatus.Active) return (false, partyId);
+        Party storage party = $.parties[partyId];
+        allowed =
+            _canAct(party) &&
+            roleMask.has(uint8(member.role)) &&
+            domainMask.has(uint8(party.domain));
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function isPartyActive(uint64 partyId) external view returns (bool) {
+        return _canAct(_storage().parties[partyId]);
+    }
+
+    // ==== VIEWS ====
+
+    /// @inheritdoc IConsortiumRegistry
+    function governor() external view returns (address) {
+        return _storage().governor;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function partyCount() external view returns (uint64) {
+        return _storage().partyCount;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function activeVoterCount() external view returns (uint256) {
+        return _storage().activeVoterCount;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function isVoter(uint64 partyId) external view returns (bool) {
+        return _storage().parties[partyId].voter;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function getParty(uint64 partyId) external view returns (Party memory) {
+        return _party(partyId);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function getMember(address account) external view returns (Member memory) {
+        return _storage().members[account];
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function getLicence(uint64 partyId, LicenceKind kind) external view returns (Licence memory) {
+        return _storage().licences[partyId][kind];
+    }
+
+    // ==== INTERNAL ====
+
+    function _authorizeUpgrade(address) internal view override onlyGovernor {}
+
+    function _admit(PartyAdmission calldata admission) internal returns (uint64 partyId) {
+        _checkAdmission(admission);
+        RegistryStorage storage $ = _storage();
+        // Party ids are sequential; 2^64 admissions cannot happen.
+        partyId = ++$.partyCount;
+        Party storage party = $.parties[partyId];
+        party.domain = admission.domain;
+        party.status = PartyStatus.Active;
+        party.voter = admission.voter;
+        party.licencesValidUntil = _NO_EXPIRY;
+        party.admin = admission.admin;
+        party.name = admission.name;
+        if (admission.voter) ++$.activeVoterCount;
+        emit PartyAdmitted(partyId, admission.domain, admission.admin, admission.voter, admission.name);
+
+        _enrol(partyId, admission.admin, Role.Admin);
+        for (uint256 i = 0; i < admission.licences.length; ++i) {
+            _grantLicence(partyId, admission.licences[i]);
+        }
+    }
+
+    function _checkAdmission(PartyAdmission calldata admission) internal view {
+        if (bytes(admission.name).length == 0) revert RegistryEmptyName();
+        if (admission.domain == Domain.None) revert RegistryInvalidDomain(uint8(admission.domain));
+        _checkFreshAccount(admission.admin);
+        uint256 seen = 0;
+        for (uint256 i = 0; i < admission.licences.length; ++i) {
+            LicenceGrant calldata grant = admission.licences[i];
+            _checkLicenceGrant(grant.kind, grant.issuer, grant.expiresAt);
+            if (seen.has(uint8(grant.kind))) revert RegistryDuplicateLicence(grant.kind);
+            seen |= Masks.bit(uint8(grant.kind));
+        }
+    }
+
+    /// Every status write goes through here: checks the transition graph, keeps the
+    /// active-voter count, emits.
+    function _transition(uint64 partyId, PartyStatus status) internal {
+        RegistryStorage storage $ = _storage();
+        Party storage party = _party(partyId);
+        PartyStatus current = party.status;
+        if (!_allowedFrom(status).has(uint8(current))) {
+            revert RegistryInvalidStatusTransition(partyId, current, status);
+        }
+        party.status = status;
+        if (party.voter) {
+            // Active is left or entered exactly once per transition, so the count tracks
+            // the active voters and never underflows.
+            if (current == PartyStatus.Active) --$.activeVoterCount;
+            else if (status == PartyStatus.Active) ++$.activeVoterCount;
+        }
+        emit PartyStatusChanged(partyId, current, status, _msgSender());
+    }
+
+    function _enrol(uint64 partyId, address account, Role role) internal {
+        if (role == Role.None) revert RegistryInvalidRole(uint8(role));
+        _checkFreshAccount(account);
+        _storage().members[account] = Member({partyId: partyId, role: role, status: MemberStatus.Active});
+        emit MemberAdded(partyId, account, role, _msgSender());
+    }
+
+    function _grantLicence(uint64 partyId, LicenceGrant memory grant) internal {
+        _checkLicenceGrant(grant.kind, grant.issuer, grant.expiresAt);
+        _storage().licences[partyId][grant.kind] = Licence({
+            documentHash: grant.documentHash,
+            issuer: grant.issuer,
+            expiresAt: grant.expiresAt,
+            revoked: false
+        });
+        uint48 validUntil = _refreshLicences(partyId);
+        emit LicenceGranted(
+            partyId,
+            grant.kind,
+            grant.documentHash,
+            grant.issuer,
+            grant.expiresAt,
+            validUntil,
+            _msgSender()
+        );
+    }
+
+    /// Recomputes the party's earliest licence expiry and revoked count. Loops over the
+    /// licence kinds (a fixed, small enum), never over history: bounded on writes, so
+    /// that the checks on every call stay O(1).
+    function _refreshLicences(uint64 partyId) internal returns (uint48 validUntil) {
+        RegistryStorage storage $ = _storage();
+        validUntil = _NO_EXPIRY;
+        uint8 revoked = 0;
+        for (uint8 k = 1; k <= _LAST_LICENCE_KIND; ++k) {
+            Licence storage licence = $.licences[partyId][LicenceKind(k)];
+            if (licence.expiresAt == 0) continue;
+            if (licence.revoked) ++revoked;
+            else if (licence.expiresAt < validUntil) validUntil = licence.expiresAt;
+        }
+        Party storage party = $.parties[partyId];
+        party.licencesValidUntil = validUntil;
+        party.revokedLicences = revoked;
+    }
+
+    function _requireMember(
+        address account,
+        uint256 roleMask,
+        uint256 domainMask
+    ) internal view returns (uint64 partyId, Domain domain) {
+        RegistryStorage storage $ = _storage();
+        Member storage member = $.members[account];
+        if (member.status != MemberStatus.Active) revert RegistryNotMember(account);
+        partyId = member.partyId;
+        Party storage party = $.parties[partyId];
+        _checkCanAct(partyId, party);
+        domain = party.domain;
+        if (!domainMask.has(uint8(domain))) revert RegistryDomainNotAllowed(partyId, domain);
+        if (!roleMask.has(uint8(member.role))) revert RegistryRoleNotAllowed(account, member.role);
+    }
+
+    function _checkGovernor() internal view {
+        RegistryStorage storage $ = _storage();
+        if ($.governor == address(0)) revert RegistryGovernorNotSet();
+        if (_msgSender() != $.governor) revert RegistryOnlyGovernor(_msgSender());
+    }
+
+    /// @return actingParty 0 for the governor, else the regulator party of the caller.
+    function _checkRegulatorOrGovernor() internal view returns (uint64 actingParty) {
+        if (_msgSender() == _storage().governor) return 0;
+        (actingParty, ) = _requireMember(_msgSender(), _REGULATOR_ROLES, _REGULATOR_DOMAIN);
+    }
+
+    function _checkPartyAdmin(uint64 partyId) internal view {
+        Party storage party = _party(partyId);
+        Member storage caller = _storage().members[_msgSender()];
+        if (caller.partyId != partyId || caller.status != MemberStatus.Active || caller.role != Role.Admin) {
+            revert RegistryNotPartyAdmin(partyId, _msgSender());
+        }
+        _checkCanAct(partyId, party);
+    }
+
+    function _checkCanAct(uint64 partyId, Party storage party) internal view {
+        if (party.status != PartyStatus.Active) revert RegistryPartyNotActive(partyId, party.status);
+        if (party.revokedLicences != 0) revert RegistryLicenceRevoked(partyId, party.revokedLicences);
+        if (party.licencesValidUntil <= block.timestamp) revert RegistryLicenceExpired(partyId, party.licencesValidUntil);
+    }
+
+    function _checkLicenceGrant(LicenceKind kind, uint64 issuer, uint48 expiresAt) internal view {
+        if (kind == LicenceKind.None) revert RegistryInvalidLicenceKind(uint8(kind));
+        if (expiresAt <= block.timestamp) revert RegistryLicenceExpiryInPast(expiresAt, uint48(block.timestamp));
+        if (issuer > _storage().partyCount) revert RegistryUnknownParty(issuer);
+    }
+
+    function _checkFreshAccount(address account) internal view {
+        if (account == address(0)) revert RegistryZeroAddress();
+        Member storage member = _storage().members[account];
+        if (member.status != MemberStatus.None) revert RegistryAccountTaken(account, member.partyId);
+    }
+
+    function _activeMemberOf(uint64 partyId, address account) internal view returns (Member storage member) {
+        member = _storage().members[account];
+        if (member.partyId != partyId || member.status != MemberStatus.Active) {
+            revert RegistryNotPartyMember(partyId, account);
+        }
+    }
+
+    function _party(uint64 partyId) internal view returns (Party storage party) {
+        party = _storage().parties[partyId];
+        if (party.status == PartyStatus.None) revert RegistryUnknownParty(partyId);
+    }
+
+    function _canAct(Party storage party) internal view returns (bool) {
+        return
+            party.status == PartyStatus.Active &&
+            party.revokedLicences == 0 &&
+            party.licencesValidUntil > block.timestamp;
+    }
+
+    // ==== PRIVATE ====
+
+    /// The party-status graph: which statuses each status may be entered from.
+    function _allowedFrom(PartyStatus status) private pure returns (uint256) {
+        if (status == PartyStatus.Active) return Masks.bitOf(PartyStatus.Suspended);
+        if (status == PartyStatus.Suspended) return Masks.bitOf(PartyStatus.Active);
+        if (status == PartyStatus.Revoked) return Masks.bitOf(PartyStatus.Active) | Masks.bitOf(PartyStatus.Suspended);
+        return 0;
+    }
+
+    function _storage() private pure returns (RegistryStorage storage $) {
+        assembly ("memory-safe") {
+            $.slot := _STORAGE_SLOT
+        }
+    }
+}

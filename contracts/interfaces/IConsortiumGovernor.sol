@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
+
+/**
+ * @title IConsortiumGovernor
+ * @notice The consortium decides together. Admins of active voting parties propose
+ * and vote, one vote per party. A proposal passes when a Byzantine-fault-tolerant
+ * supermajority approves: with `n` active voters, `f = ⌊(n−1)/3⌋` faulty ones are
+ * tolerated and the threshold is `n − f` (more than two thirds). `n` is taken when
+ * the proposal is created. Where the parameters say so for a proposal's kind, a
+ * regulator must also be among the approvers. The vote that completes the approval
+ * executes the proposal's action, exactly once; proposals expire after the voting
+ * period.
+ *
+ * Every proposal is one call (`target`, `data`) made by this governor, so new kinds
+ * only need a new label (the generic `Call` kind covers any other action). The
+ * governor is the only account that may upgrade MedState's contracts, itself included.
+ */
+interface IConsortiumGovernor {
+    // ==== TYPES ====
+
+    /// @notice What a proposal does. Appended to, never reordered.
+    enum ProposalKind {
+        None,
+        AdmitParty,
+        SuspendParty,
+        ReinstateParty,
+        RevokeParty,
+        SetVoter,
+        SetParameters,
+        Upgrade,
+        Call
+    }
+
+    /// @notice Where a proposal stands.
+    enum ProposalState {
+        None,
+        Active,
+        Executed,
+        Expired
+    }
+
+    /// @notice The governance parameters.
+    /// @param votingPeriod Seconds a proposal stays open.
+    /// @param regulatorApprovalKinds Bitmap over {ProposalKind}: kinds that need a
+    /// regulator among the approvers (bit `1 << uint8(kind)`).
+    struct Parameters {
+        uint48 votingPeriod;
+        uint256 regulatorApprovalKinds;
+    }
+
+    /// @notice A proposal as stored. The first seven fields fit in one slot.
+    struct Proposal {
+        ProposalKind kind;
+        uint64 proposerParty;
+        uint48 expiresAt;
+        uint16 threshold;
+        uint16 approvals;
+        bool regulatorRequired;
+        bool regulatorApproved;
+        bool executed;
+        address target;
+        bytes data;
+    }
+
+    // ==== EVENTS ====
+
+    /// @notice A proposal was created by `proposer` of `proposerParty`. `threshold` is
+    /// `n − ⌊(n−1)/3⌋` for the `voters` active at creation.
+    event ProposalCreated(
+        uint256 indexed proposalId,
+        ProposalKind indexed kind,
+        uint64 indexed proposerParty,
+        address proposer,
+        address target,
+        bytes data,
+        uint256 voters,
+        uint16 threshold,
+        bool regulatorRequired,
+        uint48 expiresAt
+    );
+
+    /// @notice `partyId` approved, through its admin `voter`; `approvals` is the new tally.
+    event VoteCast(uint256 indexed proposalId, uint64 indexed partyId, address voter, uint16 approvals);
+
+    /// @notice The proposal's action ran; `result` is what the call returned.
+    event ProposalExecuted(uint256 indexed proposalId, bytes result);
+
+    /// @notice The governance parameters changed.
+    event ParametersChanged(uint48 votingPeriod, uint256 regulatorApprovalKinds);
+
+    // ==== ERRORS ====
+
+    /// @notice No proposal has this id.
+    error GovernorUnknownProposal(uint256 proposalId);
+    /// @notice The proposal expired at `expiresAt`.
+    error GovernorProposalExpired(uint256 proposalId, uint48 expiresAt);
+    /// @notice The proposal was already executed.
+    error GovernorProposalExecuted(uint256 proposalId);
+    /// @notice The party already voted on this proposal.
+    error GovernorAlreadyVoted(uint256 proposalId, uint64 partyId);
+    /// @notice The caller's party is not in the voting set.
+    error GovernorNotVoter(uint64 partyId);
+    /// @notice Only the governor itself (through an executed proposal) may do this.
+    error GovernorOnlySelf(address caller);
+    /// @notice The voting period is outside [1 hour, 365 days].
+    error GovernorInvalidVotingPeriod(uint48 votingPeriod);
+    /// @notice The requested party status is not one a proposal can set.
+    error GovernorInvalidStatus(IConsortiumRegistry.PartyStatus status);
+    /// @notice `account` has no code: an upgrade or call needs a contract.
+    error GovernorNotAContract(address account);
+    /// @notice An address argument was zero.
+    error GovernorZeroAddress();
+
+    // ==== PROPOSING (admins of active voting parties) ====
+
+    /**
+     * @notice Proposes admitting a party. Checked now as the registry will check it,
+     * so that a proposal that could never execute is refused at once.
+     * @return proposalId The new proposal's id (sequential from 1).
+     */
+    function proposeAdmission(IConsortiumRegistry.PartyAdmission calldata admission) external returns (uint256 proposalId);
+
+    /**
+     * @notice Proposes suspending (`Suspended`), reinstating (`Active`) or revoking
+     * (`Revoked`) a party.
+     */
+    function proposePartyStatus(
+        uint64 partyId,
+        IConsortiumRegistry.PartyStatus status
+    ) external returns (uint256 proposalId);
+
+    /// @notice Proposes adding a party to (`voter` true) or removing it from the voting set.
+    function proposeVoter(uint64 partyId, bool voter) external returns (uint256 proposalId);
+
+    /// @notice Proposes new governance parameters.
+    function proposeParameters(Parameters calldata parameters) external returns (uint256 proposalId);
+
+    /**
+     * @notice Proposes upgrading a MedState UUPS proxy (the governor's own included).
+     * @param proxy The proxy to upgrade.
+     * @param implementation The new implementation (must have code).
+     */
+    function proposeUpgrade(address proxy, address implementation) external returns (uint256 proposalId);
+
+    /**
+     * @notice Proposes any other call by the governor (the extension point for kinds
+     * that later contracts add, such as approving a rule contract).
+     * @param target A contract.
+     * @param data The calldata.
+     */
+    function proposeCall(address target, bytes calldata data) external returns (uint256 proposalId);
+
+    // ==== VOTING ====
+
+    /**
+     * @notice Approves a proposal for the caller's party (caller: an admin of an active
+     * voting party). The approval that meets the threshold (and the regulator
+     * condition, where it applies) executes the action; if the action reverts, the
+     * vote reverts with the action's error and nothing changes.
+     * @return executed Whether this vote executed the proposal.
+     */
+    function vote(uint256 proposalId) external returns (bool executed);
+
+    // ==== SELF (through executed proposals) ====
+
+    /// @notice Sets the governance parameters. Only through an executed proposal.
+    function setParameters(Parameters calldata parameters) external;
+
+    // ==== VIEWS ====
+
+    /// @notice The registry this governor governs.
+    function registry() external view returns (IConsortiumRegistry);
+
+    /// @notice The current governance parameters.
+    function parameters() external view returns (Parameters memory);
+
+    /// @notice How many proposals were created; ids run from 1 to this.
+    function proposalCount() external view returns (uint256);
+
+    /// @notice A proposal; reverts for an unknown id.
+    function getProposal(uint256 proposalId) external view returns (Proposal memory);
+
+    /// @notice Where a proposal stands; `None` for an unknown id.
+    function proposalState(uint256 proposalId) external view returns (ProposalState);
+
+    /// @notice Whether `partyId` approved `proposalId`.
+    function hasVoted(uint256 proposalId, uint64 partyId) external view returns (bool);
+
+    /// @notice The BFT threshold for `voters` active voters: `n − ⌊(n−1)/3⌋` (0 for none).
+    function thresholdFor(uint256 voters) external pure returns (uint256);
+}

@@ -1,0 +1,39 @@
+import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
+
+/**
+ * Deploys MedState: each contract as an implementation behind an ERC-1967 (UUPS)
+ * proxy, the registry initialised with the founding parties, the governor with the
+ * governance parameters, then binds the governor to the registry. From then on only
+ * the governor (an executed proposal) can admit parties or upgrade anything.
+ *
+ * Parameters (`deploy/parameters/<network>.json`, key `MedState`):
+ * - `founders`: `PartyAdmission[]` — name, domain, admin, voter, licences.
+ * - `governance`: `{ votingPeriod, regulatorApprovalKinds }`.
+ */
+export default buildModule("MedState", (m) => {
+  const founders = m.getParameter("founders");
+  const governance = m.getParameter("governance", {
+    votingPeriod: 7 * 24 * 3600,
+    regulatorApprovalKinds: 2, // 1 << ProposalKind.AdmitParty
+  });
+
+  const registryImpl = m.contract("ConsortiumRegistry", [], { id: "ConsortiumRegistryImpl" });
+  const registryProxy = m.contract(
+    "ERC1967Proxy",
+    [registryImpl, m.encodeFunctionCall(registryImpl, "initialize", [founders])],
+    { id: "ConsortiumRegistryProxy" },
+  );
+  const registry = m.contractAt("ConsortiumRegistry", registryProxy, { id: "ConsortiumRegistry" });
+
+  const governorImpl = m.contract("ConsortiumGovernor", [], { id: "ConsortiumGovernorImpl" });
+  const governorProxy = m.contract(
+    "ERC1967Proxy",
+    [governorImpl, m.encodeFunctionCall(governorImpl, "initialize", [registry, governance])],
+    { id: "ConsortiumGovernorProxy" },
+  );
+  const governor = m.contractAt("ConsortiumGovernor", governorProxy, { id: "ConsortiumGovernor" });
+
+  m.call(registry, "setGovernor", [governor]);
+
+  return { registry, governor, registryImpl, governorImpl };
+});

@@ -1,0 +1,46 @@
+import { createRequire } from "node:module";
+
+import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
+import hardhatViem from "@nomicfoundation/hardhat-viem";
+import { defineConfig } from "hardhat/config";
+
+import { medstateTasks } from "./tasks/index.js";
+
+// The compiler is the wasm build in the npm `solc` package, pinned in package.json:
+// nothing is downloaded. Hardhat does not check `version` against the binary, so
+// both are read from the package itself.
+const require = createRequire(import.meta.url);
+const solc = {
+  version: (require("solc/package.json") as { version: string }).version,
+  path: require.resolve("solc/soljson.js"),
+  settings: {
+    // Our Besu genesis enables Cancun from block 0 (OpenZeppelin 5.x needs MCOPY).
+    evmVersion: "cancun",
+    optimizer: { enabled: true, runs: 200 },
+  },
+};
+
+export default defineConfig({
+  plugins: [hardhatToolboxMochaEthers, hardhatViem],
+  tasks: medstateTasks,
+  solidity: {
+    profiles: {
+      default: solc,
+      production: solc,
+    },
+    npmFilesToBuild: ["@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol"],
+  },
+  paths: {
+    // Ignition modules, per-network parameters and deployment records live in deploy/.
+    // Tests point this elsewhere so that they never touch an operator's records.
+    ignition: process.env.MEDSTATE_IGNITION_DIR ?? "deploy",
+    tests: { mocha: "test", solidity: "test/solidity" },
+  },
+  networks: {
+    localhost: {
+      type: "http",
+      chainType: "l1",
+      url: process.env.MEDSTATE_RPC_URL ?? "http://127.0.0.1:8545",
+    },
+  },
+});
