@@ -47,7 +47,7 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
     // ==== MODIFIERS ====
 
     modifier onlySelf() {
-        if (_msgSender() != address(this)) revert GovernorOnlySelf(_msgSender());
+        _checkSelf();
         _;
     }
 
@@ -216,7 +216,9 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
 
     // ==== INTERNAL ====
 
-    function _authorizeUpgrade(address) internal view override onlySelf {}
+    function _authorizeUpgrade(address) internal view override {
+        _checkSelf();
+    }
 
     function _propose(ProposalKind kind, address target, bytes memory data) internal returns (uint256 proposalId) {
         GovernorStorage storage $ = _storage();
@@ -270,6 +272,10 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
         IConsortiumRegistry registry_ = _storage().registry;
         (partyId, domain) = registry_.requireMember(_msgSender(), _ADMIN_ROLE, _ANY_DOMAIN);
         if (!registry_.isVoter(partyId)) revert GovernorNotVoter(partyId);
+    }
+
+    function _checkSelf() internal view {
+        if (_msgSender() != address(this)) revert GovernorOnlySelf(_msgSender());
     }
 
     function _proposal(uint256 proposalId) internal view returns (Proposal storage proposal) {

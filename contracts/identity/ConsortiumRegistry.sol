@@ -249,7 +249,9 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
 
     // ==== INTERNAL ====
 
-    function _authorizeUpgrade(address) internal view override onlyGovernor {}
+    function _authorizeUpgrade(address) internal view override {
+        _checkGovernor();
+    }
 
     function _admit(PartyAdmission calldata admission) internal returns (uint64 partyId) {
         _checkAdmission(admission);
@@ -389,7 +391,8 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     function _checkCanAct(uint64 partyId, Party storage party) internal view {
         if (party.status != PartyStatus.Active) revert RegistryPartyNotActive(partyId, party.status);
         if (party.revokedLicences != 0) revert RegistryLicenceRevoked(partyId, party.revokedLicences);
-        if (party.licencesValidUntil <= block.timestamp) revert RegistryLicenceExpired(partyId, party.licencesValidUntil);
+        uint48 validUntil = party.licencesValidUntil;
+        if (validUntil <= block.timestamp) revert RegistryLicenceExpired(partyId, validUntil);
     }
 
     function _checkLicenceGrant(LicenceKind kind, uint64 issuer, uint48 expiresAt) internal view {

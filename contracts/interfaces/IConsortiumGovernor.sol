@@ -121,7 +121,9 @@ interface IConsortiumGovernor {
      * so that a proposal that could never execute is refused at once.
      * @return proposalId The new proposal's id (sequential from 1).
      */
-    function proposeAdmission(IConsortiumRegistry.PartyAdmission calldata admission) external returns (uint256 proposalId);
+    function proposeAdmission(
+        IConsortiumRegistry.PartyAdmission calldata admission
+    ) external returns (uint256 proposalId);
 
     /**
      * @notice Proposes suspending (`Suspended`), reinstating (`Active`) or revoking

@@ -1,0 +1,49 @@
+/**
+ * The MedState contracts an integrator or task talks to, and the combined ABI used
+ * to decode any of their errors and events.
+ */
+import { Interface, type InterfaceAbi } from "ethers";
+
+import { ConsortiumGovernor__factory, ConsortiumRegistry__factory } from "../types/ethers-contracts/index.js";
+
+/** The names under which contracts appear in a deployment record. */
+export const CONTRACT_NAMES = ["ConsortiumRegistry", "ConsortiumGovernor"] as const;
+export type ContractName = (typeof CONTRACT_NAMES)[number];
+
+/** Every ABI fragment of every MedState contract, deduplicated by signature. */
+export function combinedAbi(): InterfaceAbi {
+  const seen = new Set<string>();
+  const out: unknown[] = [];
+  for (const abi of [ConsortiumRegistry__factory.abi, ConsortiumGovernor__factory.abi]) {
+    for (const fragment of abi as readonly { type: string; name?: string; inputs?: readonly { type: string }[] }[]) {
+      const key = `${fragment.type}:${fragment.name ?? ""}(${(fragment.inputs ?? []).map((i) => i.type).join(",")})`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(fragment);
+    }
+  }
+  return out as InterfaceAbi;
+}
+
+/**
+ * For each error or event name, the enum each parameter is (`"PartyStatus"`), or
+ * undefined: ethers keeps no `internalType`, so it is read from the raw ABI.
+ */
+export function enumParameters(): Map<string, (string | undefined)[]> {
+  const out = new Map<string, (string | undefined)[]>();
+  for (const fragment of combinedAbi() as readonly { type: string; name?: string; inputs?: readonly { internalType?: string }[] }[]) {
+    if (fragment.name === undefined || (fragment.type !== "error" && fragment.type !== "event")) continue;
+    out.set(
+      fragment.name,
+      (fragment.inputs ?? []).map((input) => /^enum (?:\w+\.)?(\w+)$/.exec(input.internalType ?? "")?.[1]),
+    );
+  }
+  return out;
+}
+
+let cached: Interface | undefined;
+/** One Interface over {@link combinedAbi}. */
+export function medstateInterface(): Interface {
+  cached ??= new Interface(combinedAbi());
+  return cached;
+}

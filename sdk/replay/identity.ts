@@ -1,0 +1,208 @@
+/**
+ * Rebuilds the consortium's identity state (parties, licences, members, the voter
+ * count and the governor) from the registry's event log alone, then compares it
+ * with what the registry's views say. An empty mismatch list is the proof that the
+ * state the contract reports is exactly what its events say.
+ */
+import type { Log, Provider } from "ethers";
+
+import { ConsortiumRegistry__factory } from "../../types/ethers-contracts/index.js";
+import { MemberStatus, PartyStatus } from "../enums.js";
+
+const NO_EXPIRY = 2n ** 48n - 1n;
+
+export interface ReplayedLicence {
+  documentHash: string;
+  issuer: bigint;
+  expiresAt: bigint;
+  revoked: boolean;
+}
+
+export interface ReplayedParty {
+  name: string;
+  domain: number;
+  status: number;
+  voter: boolean;
+  admin: string;
+  licences: Map<number, ReplayedLicence>;
+}
+
+export interface ReplayedMember {
+  partyId: bigint;
+  role: number;
+  status: number;
+}
+
+export interface IdentityState {
+  governor: string | undefined;
+  parties: Map<bigint, ReplayedParty>;
+  members: Map<string, ReplayedMember>;
+  events: number;
+}
+
+export interface Mismatch {
+  entity: string;
+  field: string;
+  replayed: string;
+  view: string;
+}
+
+/** Fetches a contract's logs from `fromBlock` to the latest block, in fixed pages. */
+export async function fetchLogs(provider: Provider, address: string, fromBlock: number, page = 5_000): Promise<Log[]> {
+  const latest = await provider.getBlockNumber();
+  const logs: Log[] = [];
+  for (let start = fromBlock; start <= latest; start += page) {
+    logs.push(...(await provider.getLogs({ address, fromBlock: start, toBlock: Math.min(latest, start + page - 1) })));
+  }
+  return logs;
+}
+
+/** Applies the registry's events, in log order, to an empty state. */
+export function replayIdentity(logs: readonly Log[]): IdentityState {
+  const iface = ConsortiumRegistry__factory.createInterface();
+  const state: IdentityState = { governor: undefined, parties: new Map(), members: new Map(), events: 0 };
+  const party = (id: bigint): ReplayedParty => {
+    const p = state.parties.get(id);
+    if (p === undefined) throw new Error(`replay: event for party ${id} before its admission`);
+    return p;
+  };
+  const member = (account: string): ReplayedMember => {
+    const m = state.members.get(account.toLowerCase());
+    if (m === undefined) throw new Error(`replay: event for member ${account} before its enrolment`);
+    return m;
+  };
+  for (const log of logs) {
+    const parsed = iface.parseLog(log);
+    if (parsed === null) continue; // proxy events (Upgraded, Initialized) carry no identity state
+    state.events++;
+    const a = parsed.args;
+    switch (parsed.name) {
+      case "GovernorSet":
+        state.governor = a.governor as string;
+        break;
+      case "PartyAdmitted":
+        state.parties.set(a.partyId as bigint, {
+          name: a.name as string,
+          domain: Number(a.domain),
+          status: PartyStatus.Active,
+          voter: a.voter as boolean,
+          admin: a.admin as string,
+          licences: new Map(),
+        });
+        break;
+      case "PartyStatusChanged":
+        party(a.partyId as bigint).status = Number(a.status);
+        break;
+      case "VoterChanged":
+        party(a.partyId as bigint).voter = a.voter as boolean;
+        break;
+      case "LicenceGranted":
+        party(a.partyId as bigint).licences.set(Number(a.kind), {
+          documentHash: a.documentHash as string,
+          issuer: a.issuer as bigint,
+          expiresAt: a.expiresAt as bigint,
+          revoked: false,
+        });
+        break;
+      case "LicenceRevoked": {
+        const licence = party(a.partyId as bigint).licences.get(Number(a.kind));
+        if (licence === undefined) throw new Error(`replay: revocation of a licence never granted`);
+        licence.revoked = true;
+        break;
+      }
+      case "MemberAdded":
+        state.members.set((a.account as string).toLowerCase(), {
+          partyId: a.partyId as bigint,
+          role: Number(a.role),
+          status: MemberStatus.Active,
+        });
+        break;
+      case "MemberRemoved":
+        member(a.account as string).status = MemberStatus.Removed;
+        break;
+      case "MemberRotated": {
+        const previous = member(a.previous as string);
+        previous.status = MemberStatus.Rotated;
+        state.members.set((a.account as string).toLowerCase(), { ...previous, status: MemberStatus.Active });
+        const p = party(a.partyId as bigint);
+        if (p.admin.toLowerCase() === (a.previous as string).toLowerCase()) p.admin = a.account as string;
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return state;
+}
+
+/** The derived licence fields, computed the way the contract defines them. */
+export function licenceSummary(party: ReplayedParty): { validUntil: bigint; revoked: number } {
+  let validUntil = NO_EXPIRY;
+  let revoked = 0;
+  for (const licence of party.licences.values()) {
+    if (licence.revoked) revoked++;
+    else if (licence.expiresAt < validUntil) validUntil = licence.expiresAt;
+  }
+  return { validUntil, revoked };
+}
+
+/** The registry views an identity replay is compared with. */
+export interface RegistryViews {
+  governor(): Promise<string>;
+  partyCount(): Promise<bigint>;
+  activeVoterCount(): Promise<bigint>;
+  getParty(partyId: bigint): Promise<{
+    domain: bigint;
+    status: bigint;
+    voter: boolean;
+    licencesValidUntil: bigint;
+    revokedLicences: bigint;
+    admin: string;
+    name: string;
+  }>;
+  getMember(account: string): Promise<{ partyId: bigint; role: bigint; status: bigint }>;
+  getLicence(partyId: bigint, kind: number): Promise<{ documentHash: string; issuer: bigint; expiresAt: bigint; revoked: boolean }>;
+}
+
+/** Every difference between the replayed state and the views, field by field. */
+export async function compareIdentity(state: IdentityState, views: RegistryViews): Promise<Mismatch[]> {
+  const mismatches: Mismatch[] = [];
+  const check = (entity: string, field: string, replayed: unknown, view: unknown) => {
+    const r = String(replayed).toLowerCase();
+    const v = String(view).toLowerCase();
+    if (r !== v) mismatches.push({ entity, field, replayed: String(replayed), view: String(view) });
+  };
+  check("registry", "governor", state.governor ?? "0x0000000000000000000000000000000000000000", await views.governor());
+  check("registry", "partyCount", state.parties.size, await views.partyCount());
+  const activeVoters = [...state.parties.values()].filter((p) => p.voter && p.status === PartyStatus.Active).length;
+  check("registry", "activeVoterCount", activeVoters, await views.activeVoterCount());
+
+  for (const [id, party] of state.parties) {
+    const entity = `party ${id}`;
+    const view = await views.getParty(id);
+    check(entity, "name", party.name, view.name);
+    check(entity, "domain", party.domain, view.domain);
+    check(entity, "status", party.status, view.status);
+    check(entity, "voter", party.voter, view.voter);
+    check(entity, "admin", party.admin, view.admin);
+    const summary = licenceSummary(party);
+    check(entity, "licencesValidUntil", summary.validUntil, view.licencesValidUntil);
+    check(entity, "revokedLicences", summary.revoked, view.revokedLicences);
+    for (const [kind, licence] of party.licences) {
+      const lv = await views.getLicence(id, kind);
+      const lentity = `${entity} licence ${kind}`;
+      check(lentity, "documentHash", licence.documentHash, lv.documentHash);
+      check(lentity, "issuer", licence.issuer, lv.issuer);
+      check(lentity, "expiresAt", licence.expiresAt, lv.expiresAt);
+      check(lentity, "revoked", licence.revoked, lv.revoked);
+    }
+  }
+  for (const [account, member] of state.members) {
+    const view = await views.getMember(account);
+    const entity = `member ${account}`;
+    check(entity, "partyId", member.partyId, view.partyId);
+    check(entity, "role", member.role, view.role);
+    check(entity, "status", member.status, view.status);
+  }
+  return mismatches;
+}

@@ -1,0 +1,183 @@
+/**
+ * What every MedState task shares: the network connection, the deployment record,
+ * typed contracts, the signer picked by `--from`, and the uniform way a task ends
+ * (one JSON document with `--json`, a short summary without; a refusal as one line
+ * on stderr and a non-zero exit code, with nothing changed).
+ */
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { type ContractTransactionResponse, type Log, type TransactionReceipt, getAddress } from "ethers";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import type { NetworkConnection } from "hardhat/types/network";
+
+import { type DeploymentRecord, readRecord } from "../../sdk/deployment.js";
+import { UserError, describeError } from "../../sdk/errors.js";
+import type { ConsortiumGovernor, ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
+
+export type Connection = NetworkConnection<"l1">;
+export type Ethers = Connection["ethers"];
+
+/** Records of in-process (simulated) chains: they vanish with the process, so they are never written. */
+const simulatedRecords = new Map<string, DeploymentRecord>();
+
+export interface Deployed {
+  connection: Connection;
+  ethers: Ethers;
+  chainId: bigint;
+  record: DeploymentRecord;
+  registry: ConsortiumRegistry;
+  governor: ConsortiumGovernor;
+}
+
+export async function connect(hre: HardhatRuntimeEnvironment): Promise<Connection> {
+  return (await hre.network.getOrCreate()) as unknown as Connection;
+}
+
+export function isSimulated(connection: Connection): boolean {
+  return connection.networkConfig.type === "edr-simulated";
+}
+
+export async function loadRecord(
+  hre: HardhatRuntimeEnvironment,
+  connection: Connection,
+  chainId: bigint,
+): Promise<DeploymentRecord | undefined> {
+  if (isSimulated(connection)) return simulatedRecords.get(chainId.toString());
+  return readRecord(hre.config.paths.ignition, chainId);
+}
+
+export function rememberSimulated(record: DeploymentRecord): void {
+  simulatedRecords.set(record.chainId, record);
+}
+
+export function forgetSimulated(chainId: bigint): void {
+  simulatedRecords.delete(chainId.toString());
+}
+
+/** Connects and loads the deployment record; refuses when there is none or it is stale. */
+export async function openDeployment(hre: HardhatRuntimeEnvironment): Promise<Deployed> {
+  const connection = await connect(hre);
+  const { ethers } = connection;
+  const chainId = (await ethers.provider.getNetwork()).chainId;
+  const record = await loadRecord(hre, connection, chainId);
+  const deployHint = `npx hardhat system deploy --network ${connection.networkName}`;
+  if (record === undefined) {
+    throw new UserError(`no MedState deployment on chain ${chainId} (network ${connection.networkName}): run \`${deployHint}\``);
+  }
+  const registryAddress = record.contracts.ConsortiumRegistry;
+  if ((await ethers.provider.getCode(registryAddress)) === "0x") {
+    throw new UserError(
+      `the deployment record for chain ${chainId} points at ${registryAddress}, which has no code (a restarted dev node?): run \`${deployHint} --reset\``,
+    );
+  }
+  const registry = (await ethers.getContractAt("ConsortiumRegistry", registryAddress)) as unknown as ConsortiumRegistry;
+  const governor = (await ethers.getContractAt(
+    "ConsortiumGovernor",
+    record.contracts.ConsortiumGovernor,
+  )) as unknown as ConsortiumGovernor;
+  return { connection, ethers, chainId, record, registry, governor };
+}
+
+/** The signer named by `--from`: an index into the network's accounts, or one of their addresses. */
+export async function resolveSigner(ethers: Ethers, from: string | undefined): Promise<HardhatEthersSigner> {
+  const signers = await ethers.getSigners();
+  if (signers.length === 0) throw new UserError("this network has no accounts to sign with");
+  const wanted = (from ?? "0").trim();
+  if (/^\d+$/.test(wanted)) {
+    const index = Number(wanted);
+    if (index >= signers.length) {
+      throw new UserError(`invalid --from ${wanted}: this network has accounts 0 to ${signers.length - 1}`);
+    }
+    return signers[index];
+  }
+  const address = parseAddress("--from", wanted);
+  const signer = signers.find((s) => s.address.toLowerCase() === address.toLowerCase());
+  if (signer === undefined) throw new UserError(`invalid --from ${wanted}: not one of this network's accounts`);
+  return signer;
+}
+
+// ==== argument parsing (one clear line per mistake) ====
+
+export function required(option: string, value: string | undefined): string {
+  if (value === undefined || value.trim() === "") throw new UserError(`missing ${option}`);
+  return value.trim();
+}
+
+/** A 0x-address, all lower case or with a valid EIP-55 checksum; returned checksummed. */
+export function parseAddress(option: string, value: string | undefined): string {
+  const text = required(option, value);
+  if (!/^0x[0-9a-fA-F]{40}$/.test(text)) throw new UserError(`invalid ${option} "${text}": not a 0x-prefixed 20-byte address`);
+  try {
+    return getAddress(text);
+  } catch {
+    throw new UserError(`invalid ${option} "${text}": bad EIP-55 checksum`);
+  }
+}
+
+export function parseId(option: string, value: string | undefined, max = 2n ** 64n - 1n): bigint {
+  const text = required(option, value);
+  if (!/^\d+$/.test(text) || BigInt(text) === 0n || BigInt(text) > max) {
+    throw new UserError(`invalid ${option} "${text}": expected a positive integer id`);
+  }
+  return BigInt(text);
+}
+
+// ==== sending ====
+
+/** Sends a transaction and waits for its receipt; a revert surfaces as its decoded error. */
+export async function send(tx: Promise<ContractTransactionResponse>): Promise<TransactionReceipt> {
+  const response = await tx;
+  const receipt = await response.wait();
+  if (receipt === null) throw new UserError(`transaction ${response.hash} was dropped`);
+  return receipt;
+}
+
+/** The decoded logs of `contract` in a receipt, by event name. */
+export function eventsNamed<T extends { interface: { parseLog(log: Log): unknown } }>(
+  contract: T & { target: unknown },
+  receipt: TransactionReceipt,
+  name: string,
+): { args: Record<string, unknown> & unknown[] }[] {
+  const address = String(contract.target).toLowerCase();
+  const out: { args: Record<string, unknown> & unknown[] }[] = [];
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== address) continue;
+    const parsed = contract.interface.parseLog(log) as { name: string; args: Record<string, unknown> & unknown[] } | null;
+    if (parsed !== null && parsed.name === name) out.push(parsed);
+  }
+  return out;
+}
+
+// ==== output ====
+
+export interface TaskResult {
+  /** The JSON document printed with `--json`. */
+  json: unknown;
+  /** The human summary printed without it. */
+  human: string;
+}
+
+/** JSON with the CLI's conventions: integers as decimal strings. */
+export function toJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
+}
+
+/**
+ * Wraps a task body: prints its result, or prints the refusal as one line on stderr
+ * and sets a non-zero exit code (never a stack trace, never a raw revert blob).
+ */
+export function taskAction<A extends { json?: boolean }>(
+  body: (args: A, hre: HardhatRuntimeEnvironment) => Promise<TaskResult>,
+): (args: A, hre: HardhatRuntimeEnvironment) => Promise<TaskResult | undefined> {
+  return async (args, hre) => {
+    try {
+      const result = await body(args, hre);
+      if (args.json === true) process.stdout.write(`${toJson(result.json)}\n`);
+      else process.stdout.write(`${result.human}\n`);
+      return result;
+    } catch (error) {
+      process.stderr.write(`error: ${describeError(error)}\n`);
+      process.exitCode = 1;
+      return undefined;
+    }
+  };
+}

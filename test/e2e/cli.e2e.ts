@@ -1,0 +1,216 @@
+import { expect } from "chai";
+
+import { type CliResult, type LocalNode, startLocalNode } from "../helpers/cli.js";
+
+// Well-known accounts of `hardhat node` (mnemonic "test … junk").
+const ACCOUNT = {
+  newWholesalerAdmin: "0x14dC79964da2C08b23698B3D3cc7Ca32193d9955", // 7
+  person: "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f", // 8
+  device: "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720", // 9
+  outsider: "0xBcd4042DE499D14e55001CcbB24a551F3b954096", // 10
+  spare: "0x71bE63f3384f5fb98995898A86B02Fb2426c5788", // 11
+};
+
+interface Party {
+  partyId: string;
+  name: string;
+  domain: string;
+  status: string;
+  admin: string;
+}
+
+/** A refusal: non-zero exit, nothing on stdout, exactly one line on stderr matching `pattern`. */
+function expectRefusal(result: CliResult, pattern: RegExp): void {
+  expect(result.code, result.stderr).to.not.equal(0);
+  expect(result.stdout).to.equal("");
+  const lines = result.stderr.trim().split("\n");
+  expect(lines, result.stderr).to.have.length(1);
+  expect(lines[0]).to.match(pattern);
+}
+
+describe("CLI against a hardhat node @e2e", function () {
+  this.timeout(180_000);
+  let node: LocalNode;
+
+  before(async function () {
+    node = await startLocalNode();
+  });
+
+  after(async function () {
+    await node?.stop();
+  });
+
+  /**
+   * Runs a refused command and checks that nothing changed: the node mines every
+   * transaction at once (automine), so an unchanged block number means no
+   * transaction was sent, and no state can have moved.
+   */
+  async function refusedWithoutChange(args: string[], pattern: RegExp): Promise<void> {
+    const blockBefore = await node.rpc<string>("eth_blockNumber");
+    expectRefusal(await node.run(...args), pattern);
+    expect(await node.rpc<string>("eth_blockNumber")).to.equal(blockBefore);
+  }
+
+  it("refuses every task before MedState is deployed", async function () {
+    expectRefusal(await node.run("party", "list"), /^error: no MedState deployment on chain 31337/);
+  });
+
+  it("system deploy deploys once and system info reports the same record", async function () {
+    const deployed = await node.json<{ chainId: string; contracts: Record<string, string>; block: string }>(
+      "system",
+      "deploy",
+    );
+    expect(deployed.chainId).to.equal("31337");
+    expect(deployed.contracts.ConsortiumRegistry).to.match(/^0x[0-9a-fA-F]{40}$/);
+    expect(deployed.contracts.ConsortiumGovernor).to.match(/^0x[0-9a-fA-F]{40}$/);
+    expect(BigInt(deployed.block)).to.be.greaterThan(0n);
+    const code = await node.rpc<string>("eth_getCode", [deployed.contracts.ConsortiumRegistry, "latest"]);
+    expect(code).to.not.equal("0x");
+
+    const again = await node.json<typeof deployed>("system", "deploy");
+    expect(again.contracts).to.deep.equal(deployed.contracts);
+    const info = await node.json<typeof deployed & { parties: string; activeVoters: string; threshold: string }>(
+      "system",
+      "info",
+    );
+    expect(info.contracts).to.deep.equal(deployed.contracts);
+    expect(info.block).to.equal(deployed.block);
+    expect(info).to.include({ chainId: "31337", parties: "7", activeVoters: "4", threshold: "3" });
+  });
+
+  it("party list shows the founding consortium", async function () {
+    const parties = await node.json<Party[]>("party", "list");
+    expect(parties.map((p) => [p.partyId, p.domain, p.status])).to.deep.equal([
+      ["1", "regulator", "active"],
+      ["2", "manufacturer", "active"],
+      ["3", "wholesaler", "active"],
+      ["4", "logistics", "active"],
+      ["5", "hospital", "active"],
+      ["6", "pharmacy", "active"],
+      ["7", "laboratory", "active"],
+    ]);
+    expect(parties[0].admin).to.equal("0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266");
+  });
+
+  it("admits a wholesaler by a BFT supermajority that includes the regulator", async function () {
+    const proposed = await node.json<{ proposalId: string; threshold: string; voters: string }>(
+      "party", "propose", "--name", "Jiangnan Pharma Wholesale", "--domain", "wholesaler",
+      "--admin", ACCOUNT.newWholesalerAdmin, "--voter",
+      "--license", `gsp:0x${"ab".repeat(32)}:2030-06-30:1`, "--from", "1",
+    );
+    expect(proposed).to.include({ proposalId: "1", voters: "4", threshold: "3" });
+
+    const votes = [];
+    for (const from of ["1", "2", "4"]) {
+      votes.push(await node.json<Record<string, unknown>>("party", "vote", "--proposal", "1", "--from", from));
+    }
+    expect(votes.map((v) => [v.approvals, v.threshold, v.executed])).to.deep.equal([
+      ["1", "3", false],
+      ["2", "3", false],
+      ["3", "3", false], // threshold met, but admissions need the regulator
+    ]);
+    expect(votes[2]).to.not.have.property("partyId");
+
+    const last = await node.json<Record<string, unknown>>("party", "vote", "--proposal", "1", "--from", "0");
+    expect(last).to.include({ proposalId: "1", approvals: "4", threshold: "3", executed: true, partyId: "8" });
+
+    const parties = await node.json<Party[]>("party", "list");
+    expect(parties[7]).to.include({
+      partyId: "8",
+      name: "Jiangnan Pharma Wholesale",
+      domain: "wholesaler",
+      status: "active",
+      admin: ACCOUNT.newWholesalerAdmin,
+    });
+  });
+
+  it("refuses a second vote on an executed proposal and a vote by a non-member", async function () {
+    await refusedWithoutChange(
+      ["party", "vote", "--proposal", "1", "--from", "3"],
+      /^error: GovernorProposalExecuted\(proposalId=1\)$/,
+    );
+    const proposal = await node.json<{ proposalId: string }>(
+      "party", "propose", "--name", "Harbour Pharmacy", "--domain", "pharmacy", "--admin", ACCOUNT.outsider, "--from", "1",
+    );
+    await refusedWithoutChange(
+      ["party", "vote", "--proposal", proposal.proposalId, "--from", "12"],
+      /^error: RegistryNotMember\(account=0xFABB0ac9d68B0B445fB7357272Ff202C5651694a\)$/,
+    );
+    await refusedWithoutChange(
+      ["party", "vote", "--proposal", proposal.proposalId, "--from", "3"], // logistics: not a voter
+      /^error: GovernorNotVoter\(partyId=4\)$/,
+    );
+  });
+
+  it("enrols, rotates and removes members of the new party", async function () {
+    expect(
+      await node.json("member", "add", "--party", "8", "--account", ACCOUNT.person, "--role", "qa", "--from", "7"),
+    ).to.deep.equal({ partyId: "8", account: ACCOUNT.person, role: "qa" });
+    expect(
+      await node.json("member", "add", "--party", "8", "--account", ACCOUNT.device, "--role", "device", "--from", "7"),
+    ).to.deep.equal({ partyId: "8", account: ACCOUNT.device, role: "device" });
+    expect(
+      await node.json("member", "rotate", "--party", "8", "--account", ACCOUNT.device, "--new-account", ACCOUNT.outsider, "--from", "7"),
+    ).to.deep.equal({ partyId: "8", account: ACCOUNT.outsider, previous: ACCOUNT.device, role: "device" });
+    expect(
+      await node.json("member", "remove", "--party", "8", "--account", ACCOUNT.outsider, "--from", "7"),
+    ).to.deep.equal({ partyId: "8", account: ACCOUNT.outsider, role: "device" });
+  });
+
+  it("refuses malformed input and unknown parties with one line, changing nothing", async function () {
+    const partiesBefore = await node.json<Party[]>("party", "list");
+    await refusedWithoutChange(
+      ["member", "add", "--party", "8", "--account", "0x1234", "--from", "7"],
+      /^error: invalid --account "0x1234": not a 0x-prefixed 20-byte address$/,
+    );
+    await refusedWithoutChange(
+      ["member", "add", "--party", "99", "--account", ACCOUNT.outsider, "--from", "7"],
+      /^error: RegistryUnknownParty\(partyId=99\)$/,
+    );
+    await refusedWithoutChange(
+      ["member", "add", "--party", "8", "--account", ACCOUNT.outsider, "--role", "chef", "--from", "7"],
+      /^error: invalid --role "chef": expected one of admin, operator, qa, device$/,
+    );
+    await refusedWithoutChange(
+      ["member", "add", "--party", "8", "--account", ACCOUNT.device, "--from", "7"], // rotated away: never reused
+      /^error: RegistryAccountTaken\(account=0xa0Ee7A142d267C1f36714E4a8F75612F20a79720, partyId=8\)$/,
+    );
+    await refusedWithoutChange(
+      ["member", "add", "--party", "2", "--account", ACCOUNT.spare, "--from", "7"],
+      /^error: RegistryNotPartyAdmin\(partyId=2, account=0x14dC79964da2C08b23698B3D3cc7Ca32193d9955\)$/,
+    );
+    await refusedWithoutChange(
+      ["member", "add", "--party", "8", "--account", ACCOUNT.spare.replace("71bE", "71Be"), "--from", "7"],
+      /^error: invalid --account "0x71Be63f3384f5fb98995898A86B02Fb2426c5788": bad EIP-55 checksum$/,
+    );
+    await refusedWithoutChange(["party", "propose", "--domain", "pharmacy", "--admin", ACCOUNT.outsider], /^error: missing --name$/);
+    await refusedWithoutChange(["party", "vote", "--proposal", "abc"], /^error: invalid --proposal "abc"/);
+    expect(await node.json<Party[]>("party", "list")).to.deep.equal(partiesBefore);
+  });
+
+  it("lets the regulator suspend a party at once and refuses that party's next action", async function () {
+    expect(await node.json("party", "suspend", "--party", "8", "--from", "0")).to.include({
+      partyId: "8",
+      status: "suspended",
+    });
+    await refusedWithoutChange(
+      ["member", "add", "--party", "8", "--account", ACCOUNT.spare, "--from", "7"],
+      /^error: RegistryPartyNotActive\(partyId=8, status=suspended\)$/,
+    );
+    // Reinstatement goes through governance (no regulator approval needed for it).
+    const proposal = await node.json<{ proposalId: string; status: string }>("party", "reinstate", "--party", "8", "--from", "1");
+    expect(proposal.status).to.equal("suspended");
+    await node.json("party", "vote", "--proposal", proposal.proposalId, "--from", "1");
+    await node.json("party", "vote", "--proposal", proposal.proposalId, "--from", "2");
+    const executed = await node.json<Record<string, unknown>>("party", "vote", "--proposal", proposal.proposalId, "--from", "4");
+    expect(executed).to.include({ executed: true, partyId: "8" });
+    const parties = await node.json<Party[]>("party", "list");
+    expect(parties[7].status).to.equal("active");
+  });
+
+  it("turns a non-regulator's suspend into a proposal", async function () {
+    const proposal = await node.json<Record<string, unknown>>("party", "suspend", "--party", "6", "--from", "1");
+    expect(proposal).to.include({ kind: "suspend-party", partyId: "6", status: "active" });
+    expect(proposal.proposalId).to.be.a("string");
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * End-to-end helpers: a real `hardhat node` on 127.0.0.1 (free port) and MedState
+ * tasks run as child processes against it, exactly as an operator runs them.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
+const HARDHAT_CLI = path.join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface LocalNode {
+  url: string;
+  /** Runs `npx hardhat <args> --network localhost` against this node. */
+  run(...args: string[]): Promise<CliResult>;
+  /** Runs a task with `--json` and parses stdout; fails the test on a non-zero exit. */
+  json<T = Record<string, unknown>>(...args: string[]): Promise<T>;
+  /** JSON-RPC call against the node. */
+  rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function runProcess(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [HARDHAT_CLI, ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.once("error", reject);
+    child.once("close", (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** Starts `hardhat node` (the process itself, not an npx wrapper) and waits until it answers. */
+export async function startLocalNode(): Promise<LocalNode> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const ignitionDir = await mkdtemp(path.join(tmpdir(), "medstate-e2e-"));
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    MEDSTATE_RPC_URL: url,
+    MEDSTATE_IGNITION_DIR: ignitionDir,
+    NO_COLOR: "1",
+    FORCE_COLOR: "0",
+  };
+  const node: ChildProcess = spawn(
+    process.execPath,
+    [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)],
+    { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] },
+  );
+  let nodeErr = "";
+  node.stderr?.on("data", (d: Buffer) => (nodeErr += d.toString()));
+
+  let nextId = 1;
+  const rpc = async <T>(method: string, params: unknown[] = []): Promise<T> => {
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: nextId++, method, params }),
+    });
+    const body = (await response.json()) as { result?: T; error?: { message: string } };
+    if (body.error !== undefined) throw new Error(`${method}: ${body.error.message}`);
+    return body.result as T;
+  };
+
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      await rpc("eth_chainId");
+      break;
+    } catch {
+      if (node.exitCode !== null || Date.now() > deadline) {
+        node.kill();
+        throw new Error(`hardhat node did not start on ${url}: ${nodeErr}`);
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+
+  const run = (...args: string[]) => runProcess([...args, "--network", "localhost"], env);
+  return {
+    url,
+    run,
+    rpc,
+    async json<T>(...args: string[]): Promise<T> {
+      const result = await run(...args, "--json");
+      if (result.code !== 0) {
+        throw new Error(`hardhat ${args.join(" ")} exited ${result.code}: ${result.stderr.trim()}`);
+      }
+      return JSON.parse(result.stdout) as T;
+    },
+    async stop() {
+      if (node.exitCode === null) {
+        const exited = new Promise((r) => node.once("exit", r));
+        node.kill("SIGTERM");
+        await exited;
+      }
+      await rm(ignitionDir, { recursive: true, force: true });
+    },
+  };
+}

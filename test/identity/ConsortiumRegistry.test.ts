@@ -1,0 +1,2256 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { expect } from "chai";
+import type { ContractTransactionResponse } from "ethers";
+
+import { Domain, LicenceKind, MemberStatus, PartyStatus, Role, mask } from "../../sdk/enums.js";
+import type { ConsortiumRegistry, IConsortiumRegistry } from "../../types/ethers-contracts/index.js";
+import {
+  type Consortium,
+  DOC,
+  LICENCE_EXPIRY,
+  ethers,
+  networkHelpers,
+  standardConsortium,
+} from "../helpers/fixtures.js";
+
+// ==== CONSTANTS ====
+
+type Signer = HardhatEthersSigner;
+type Admission = IConsortiumRegistry.PartyAdmissionStruct;
+type Grant = IConsortiumRegistry.LicenceGrantStruct;
+
+const { loadFixture, time } = networkHelpers;
+
+/** Party ids of the standard consortium. */
+const REGULATOR = 1n;
+const MAKER = 2n;
+const WHOLESALER = 3n;
+const HOSPITAL = 4n;
+const LOGISTICS = 5n;
+const PHARMACY = 6n;
+const UNKNOWN = 99n;
+
+/** `type(uint48).max`: the `licencesValidUntil` of a party without unrevoked licences. */
+const NO_EXPIRY = 2n ** 48n - 1n;
+const LATER_EXPIRY = LICENCE_EXPIRY + 365n * 24n * 3600n;
+const EARLIER_EXPIRY = LICENCE_EXPIRY - 365n * 24n * 3600n;
+const DOC2 = ethers.id("second licence document");
+const ANY = ethers.MaxUint256;
+const IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
+
+/** The standard consortium's licences (all issued by party 1, expiring at LICENCE_EXPIRY). */
+const STANDARD_LICENCES: [bigint, number][] = [
+  [MAKER, LicenceKind.Manufacturing],
+  [WHOLESALER, LicenceKind.Distribution],
+  [HOSPITAL, LicenceKind.MedicalInstitution],
+  [LOGISTICS, LicenceKind.GoodSupplyPractice],
+  [PHARMACY, LicenceKind.Distribution],
+  [7n, LicenceKind.LaboratoryAccreditation],
+  [8n, LicenceKind.Notarial],
+];
+
+/** A deterministic address that never signed anything and belongs to no party. */
+function fresh(i: number): string {
+  return ethers.getAddress(ethers.zeroPadValue(ethers.toBeHex(0xf00d0000n + BigInt(i)), 20));
+}
+
+function grant(kind: number, overrides: Partial<Grant> = {}): Grant {
+  return { kind, documentHash: DOC2, issuer: REGULATOR, expiresAt: LICENCE_EXPIRY, ...overrides };
+}
+
+function admission(overrides: Partial<Admission> = {}): Admission {
+  return {
+    name: "Clinic",
+    domain: Domain.Hospital,
+    admin: fresh(1),
+    voter: false,
+    licences: [grant(LicenceKind.MedicalInstitution)],
+    ...overrides,
+  };
+}
+
+// ==== FIXTURES ====
+
+interface Ctx extends Consortium {
+  /** The governor proxy, impersonated and funded: calls come from the real governor address. */
+  gov: Signer;
+  regulator: Signer;
+  maker: Signer;
+  wholesaler: Signer;
+  /** Party 2 (Maker) members beside its primary admin. */
+  makerAdmin2: Signer;
+  makerOperator: Signer;
+  makerQa: Signer;
+  makerDevice: Signer;
+  /** Party 1 (Regulator) members beside its primary admin. */
+  regOperator: Signer;
+  regQa: Signer;
+  regDevice: Signer;
+  /** Signers with no member record, for new keys that must later sign. */
+  spare: Signer[];
+  /** A signer that never becomes a member. */
+  stranger: Signer;
+}
+
+async function impersonate(address: string): Promise<Signer> {
+  await networkHelpers.impersonateAccount(address);
+  await networkHelpers.setBalance(address, 10n ** 21n);
+  return ethers.getSigner(address);
+}
+
+/** The standard consortium, the governor impersonated, and extra members in parties 1 and 2. */
+async function consortiumWithMembers(): Promise<Ctx> {
+  const base = await standardConsortium();
+  const { registry, governor, admins, others } = base;
+  const gov = await impersonate(await governor.getAddress());
+  const [makerAdmin2, makerOperator, makerQa, makerDevice, regOperator, regQa, regDevice, ...rest] = others;
+  const maker = admins[1];
+  const regulator = admins[0];
+  await registry.connect(maker).addMember(MAKER, makerAdmin2.address, Role.Admin);
+  await registry.connect(maker).addMember(MAKER, makerOperator.address, Role.Operator);
+  await registry.connect(maker).addMember(MAKER, makerQa.address, Role.QA);
+  await registry.connect(maker).addMember(MAKER, makerDevice.address, Role.Device);
+  await registry.connect(regulator).addMember(REGULATOR, regOperator.address, Role.Operator);
+  await registry.connect(regulator).addMember(REGULATOR, regQa.address, Role.QA);
+  await registry.connect(regulator).addMember(REGULATOR, regDevice.address, Role.Device);
+  return {
+    ...base,
+    gov,
+    regulator,
+    maker,
+    wholesaler: admins[2],
+    makerAdmin2,
+    makerOperator,
+    makerQa,
+    makerDevice,
+    regOperator,
+    regQa,
+    regDevice,
+    spare: rest.slice(0, rest.length - 1),
+    stranger: rest[rest.length - 1],
+  };
+}
+
+interface Unbound {
+  registry: ConsortiumRegistry;
+  implementation: ConsortiumRegistry;
+  deployer: Signer;
+  signers: Signer[];
+}
+
+/** A registry behind its own ERC-1967 proxy, initialised with no founders and no governor bound. */
+async function registryWithoutGovernor(): Promise<Unbound> {
+  const [deployer, ...signers] = await ethers.getSigners();
+  const implementation = await ethers.deployContract("ConsortiumRegistry");
+  const proxy = await ethers.deployContract("ERC1967Proxy", [
+    await implementation.getAddress(),
+    implementation.interface.encodeFunctionData("initialize", [[]]),
+  ]);
+  const registry = await ethers.getContractAt("ConsortiumRegistry", await proxy.getAddress());
+  return { registry, implementation, deployer, signers };
+}
+
+// ==== VIEW HELPERS ====
+
+interface PartyView {
+  domain: number;
+  status: number;
+  voter: boolean;
+  licencesValidUntil: bigint;
+  revokedLicences: number;
+  admin: string;
+  name: string;
+}
+
+async function partyOf(registry: ConsortiumRegistry, partyId: bigint): Promise<PartyView> {
+  const p = await registry.getParty(partyId);
+  return {
+    domain: Number(p.domain),
+    status: Number(p.status),
+    voter: p.voter,
+    licencesValidUntil: p.licencesValidUntil,
+    revokedLicences: Number(p.revokedLicences),
+    admin: p.admin,
+    name: p.name,
+  };
+}
+
+interface MemberView {
+  partyId: bigint;
+  role: number;
+  status: number;
+}
+
+async function memberOf(registry: ConsortiumRegistry, account: string): Promise<MemberView> {
+  const m = await registry.getMember(account);
+  return { partyId: m.partyId, role: Number(m.role), status: Number(m.status) };
+}
+
+interface LicenceView {
+  documentHash: string;
+  issuer: bigint;
+  expiresAt: bigint;
+  revoked: boolean;
+}
+
+async function licenceOf(registry: ConsortiumRegistry, partyId: bigint, kind: number): Promise<LicenceView> {
+  const l = await registry.getLicence(partyId, kind);
+  return { documentHash: l.documentHash, issuer: l.issuer, expiresAt: l.expiresAt, revoked: l.revoked };
+}
+
+async function implementationOf(address: string): Promise<string> {
+  const raw = await ethers.provider.getStorage(address, IMPLEMENTATION_SLOT);
+  return ethers.getAddress(ethers.dataSlice(raw, 12));
+}
+
+// ==== CALLER TABLES ====
+
+/**
+ * One way of being the wrong caller: `caller` prepares the state (it may suspend a party,
+ * move time, revoke a licence...) and returns the signer; `error`/`args` are what the
+ * registry must answer.
+ */
+interface CallerCase {
+  title: string;
+  caller: (c: Ctx) => Promise<Signer>;
+  error: string;
+  args: (c: Ctx, caller: Signer) => unknown[];
+}
+
+type Call = (c: Ctx, caller: Signer) => Promise<ContractTransactionResponse>;
+
+function itRejectsCallers(cases: CallerCase[], call: Call): void {
+  for (const { title, caller, error, args } of cases) {
+    it(`reverts when called by ${title}`, async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const signer = await caller(c);
+      await expect(call(c, signer))
+        .to.be.revertedWithCustomError(c.registry, error)
+        .withArgs(...args(c, signer));
+    });
+  }
+}
+
+const suspendMaker = async (c: Ctx) => {
+  await c.registry.connect(c.gov).setPartyStatus(MAKER, PartyStatus.Suspended);
+  return c.maker;
+};
+const revokeMaker = async (c: Ctx) => {
+  await c.registry.connect(c.gov).setPartyStatus(MAKER, PartyStatus.Revoked);
+  return c.maker;
+};
+const expireLicences = async (c: Ctx) => {
+  await time.increaseTo(LICENCE_EXPIRY);
+  return c.maker;
+};
+const revokeMakerLicence = async (c: Ctx) => {
+  await c.registry.connect(c.regulator).revokeLicence(MAKER, LicenceKind.Manufacturing);
+  return c.maker;
+};
+
+/** A caller the registry answers with `error(partyOrNothing..., caller)`. */
+function refusedWith(
+  error: string,
+  args: (c: Ctx, caller: Signer) => unknown[],
+): (title: string, caller: (c: Ctx) => Promise<Signer>) => CallerCase {
+  return (title, caller) => ({ title, caller, error, args });
+}
+
+const notGovernor = refusedWith("RegistryOnlyGovernor", (_c, s) => [s.address]);
+const notMakerAdmin = refusedWith("RegistryNotPartyAdmin", (_c, s) => [MAKER, s.address]);
+
+/** Callers of the governor-only functions: everyone but the governor. */
+const notGovernorCases: CallerCase[] = [
+  notGovernor("a non-member", async (c) => c.stranger),
+  notGovernor("the deployer (bootstrapper)", async (c) => c.deployer),
+  notGovernor("the regulator's admin", async (c) => c.regulator),
+  notGovernor("the regulator's operator", async (c) => c.regOperator),
+  notGovernor("a party's primary admin", async (c) => c.wholesaler),
+  notGovernor("a party's operator", async (c) => c.makerOperator),
+  notGovernor("an admin of a suspended party", suspendMaker),
+  notGovernor("an admin of a revoked party", revokeMaker),
+  notGovernor("an admin of a party whose licence expired", expireLicences),
+  notGovernor("an admin of a party whose licence was revoked", revokeMakerLicence),
+];
+
+/** Callers of the party-admin functions on party 2 (Maker). */
+const notMakerAdminCases: CallerCase[] = [
+  notMakerAdmin("a non-member", async (c) => c.stranger),
+  notMakerAdmin("an admin of another party", async (c) => c.wholesaler),
+  notMakerAdmin("the regulator's admin", async (c) => c.regulator),
+  notMakerAdmin("the governor", async (c) => c.gov),
+  notMakerAdmin("an operator of the party", async (c) => c.makerOperator),
+  notMakerAdmin("a QA member of the party", async (c) => c.makerQa),
+  notMakerAdmin("a device of the party", async (c) => c.makerDevice),
+  notMakerAdmin("a removed admin of the party", async (c) => {
+    await c.registry.connect(c.maker).removeMember(MAKER, c.makerAdmin2.address);
+    return c.makerAdmin2;
+  }),
+  notMakerAdmin("the rotated-out key of the party's primary admin", async (c) => {
+    await c.registry.connect(c.maker).rotateMember(MAKER, c.maker.address, c.spare[0].address);
+    return c.maker;
+  }),
+  {
+    title: "the party's admin while the party is suspended",
+    caller: suspendMaker,
+    error: "RegistryPartyNotActive",
+    args: () => [MAKER, PartyStatus.Suspended],
+  },
+  {
+    title: "the party's admin after the party was revoked",
+    caller: revokeMaker,
+    error: "RegistryPartyNotActive",
+    args: () => [MAKER, PartyStatus.Revoked],
+  },
+  {
+    title: "the party's admin after its licence expired",
+    caller: expireLicences,
+    error: "RegistryLicenceExpired",
+    args: () => [MAKER, LICENCE_EXPIRY],
+  },
+  {
+    title: "the party's admin after its licence was revoked",
+    caller: revokeMakerLicence,
+    error: "RegistryLicenceRevoked",
+    args: () => [MAKER, 1],
+  },
+];
+
+/** Gives the regulator party a licence so that it can expire or be revoked. */
+async function licenceRegulator(c: Ctx): Promise<void> {
+  await c.registry.connect(c.gov).grantLicence(REGULATOR, grant(LicenceKind.Notarial, { issuer: 0n }));
+}
+
+/** Callers of the regulator-or-governor functions (target: party 3, Wholesaler). */
+const notRegulatorCases: CallerCase[] = [
+  {
+    title: "a non-member",
+    caller: async (c) => c.stranger,
+    error: "RegistryNotMember",
+    args: (_c, s) => [s.address],
+  },
+  {
+    title: "the deployer (bootstrapper)",
+    caller: async (c) => c.deployer,
+    error: "RegistryNotMember",
+    args: (_c, s) => [s.address],
+  },
+  {
+    title: "an admin of a non-regulator party",
+    caller: async (c) => c.maker,
+    error: "RegistryDomainNotAllowed",
+    args: () => [MAKER, Domain.Manufacturer],
+  },
+  {
+    title: "the target party's own admin",
+    caller: async (c) => c.wholesaler,
+    error: "RegistryDomainNotAllowed",
+    args: () => [WHOLESALER, Domain.Wholesaler],
+  },
+  {
+    title: "a QA member of the regulator",
+    caller: async (c) => c.regQa,
+    error: "RegistryRoleNotAllowed",
+    args: (_c, s) => [s.address, Role.QA],
+  },
+  {
+    title: "a device of the regulator",
+    caller: async (c) => c.regDevice,
+    error: "RegistryRoleNotAllowed",
+    args: (_c, s) => [s.address, Role.Device],
+  },
+  {
+    title: "a removed operator of the regulator",
+    caller: async (c) => {
+      await c.registry.connect(c.regulator).removeMember(REGULATOR, c.regOperator.address);
+      return c.regOperator;
+    },
+    error: "RegistryNotMember",
+    args: (_c, s) => [s.address],
+  },
+  {
+    title: "the rotated-out key of a regulator operator",
+    caller: async (c) => {
+      await c.registry.connect(c.regulator).rotateMember(REGULATOR, c.regOperator.address, c.spare[0].address);
+      return c.regOperator;
+    },
+    error: "RegistryNotMember",
+    args: (_c, s) => [s.address],
+  },
+  {
+    title: "the regulator's admin while the regulator is suspended",
+    caller: async (c) => {
+      await c.registry.connect(c.gov).setPartyStatus(REGULATOR, PartyStatus.Suspended);
+      return c.regulator;
+    },
+    error: "RegistryPartyNotActive",
+    args: () => [REGULATOR, PartyStatus.Suspended],
+  },
+  {
+    title: "the regulator's operator after the regulator was revoked",
+    caller: async (c) => {
+      await c.registry.connect(c.gov).setPartyStatus(REGULATOR, PartyStatus.Revoked);
+      return c.regOperator;
+    },
+    error: "RegistryPartyNotActive",
+    args: () => [REGULATOR, PartyStatus.Revoked],
+  },
+  {
+    title: "the regulator's admin after the regulator's licence expired",
+    caller: async (c) => {
+      await licenceRegulator(c);
+      await time.increaseTo(LICENCE_EXPIRY);
+      return c.regulator;
+    },
+    error: "RegistryLicenceExpired",
+    args: () => [REGULATOR, LICENCE_EXPIRY],
+  },
+  {
+    title: "the regulator's admin after the regulator's licence was revoked",
+    caller: async (c) => {
+      await licenceRegulator(c);
+      await c.registry.connect(c.gov).revokeLicence(REGULATOR, LicenceKind.Notarial);
+      return c.regulator;
+    },
+    error: "RegistryLicenceRevoked",
+    args: () => [REGULATOR, 1],
+  },
+];
+
+/** Accounts and masks requireMember refuses (the account is in party 2 unless it never was a member). */
+const requireMemberFailures: [string, (c: Ctx) => Promise<[string, bigint, bigint]>, string, (c: Ctx) => unknown[]][] = [
+  [
+    "the account never was a member",
+    async () => [fresh(1), ANY, ANY],
+    "RegistryNotMember",
+    () => [fresh(1)],
+  ],
+  [
+    "the account was removed",
+    async (c) => {
+      await c.registry.connect(c.maker).removeMember(MAKER, c.makerOperator.address);
+      return [c.makerOperator.address, ANY, ANY];
+    },
+    "RegistryNotMember",
+    (c) => [c.makerOperator.address],
+  ],
+  [
+    "the account was rotated out",
+    async (c) => {
+      await c.registry.connect(c.maker).rotateMember(MAKER, c.makerOperator.address, fresh(1));
+      return [c.makerOperator.address, ANY, ANY];
+    },
+    "RegistryNotMember",
+    (c) => [c.makerOperator.address],
+  ],
+  [
+    "the party is suspended",
+    async (c) => {
+      await c.registry.connect(c.regulator).suspendParty(MAKER);
+      return [c.makerOperator.address, ANY, ANY];
+    },
+    "RegistryPartyNotActive",
+    () => [MAKER, PartyStatus.Suspended],
+  ],
+  [
+    "the party is revoked",
+    async (c) => {
+      await c.registry.connect(c.gov).setPartyStatus(MAKER, PartyStatus.Revoked);
+      return [c.makerOperator.address, ANY, ANY];
+    },
+    "RegistryPartyNotActive",
+    () => [MAKER, PartyStatus.Revoked],
+  ],
+  [
+    "a licence of the party is revoked",
+    async (c) => {
+      await revokeMakerLicence(c);
+      return [c.makerOperator.address, ANY, ANY];
+    },
+    "RegistryLicenceRevoked",
+    () => [MAKER, 1],
+  ],
+  [
+    "a licence of the party expired",
+    async (c) => {
+      await c.registry.connect(c.regulator).grantLicence(MAKER, grant(LicenceKind.GoodManufacturingPractice, { expiresAt: EARLIER_EXPIRY }));
+      await time.increaseTo(EARLIER_EXPIRY);
+      return [c.makerOperator.address, ANY, ANY];
+    },
+    "RegistryLicenceExpired",
+    () => [MAKER, EARLIER_EXPIRY],
+  ],
+  [
+    "the party's domain is not allowed",
+    async (c) => [c.makerOperator.address, ANY, ANY ^ mask(Domain.Manufacturer)],
+    "RegistryDomainNotAllowed",
+    () => [MAKER, Domain.Manufacturer],
+  ],
+  [
+    "the domain mask is empty",
+    async (c) => [c.maker.address, ANY, 0n],
+    "RegistryDomainNotAllowed",
+    () => [MAKER, Domain.Manufacturer],
+  ],
+  [
+    "the member's role is not allowed",
+    async (c) => [c.makerOperator.address, mask(Role.Admin, Role.QA, Role.Device), ANY],
+    "RegistryRoleNotAllowed",
+    (c) => [c.makerOperator.address, Role.Operator],
+  ],
+  [
+    "the role mask is empty",
+    async (c) => [c.makerDevice.address, 0n, ANY],
+    "RegistryRoleNotAllowed",
+    (c) => [c.makerDevice.address, Role.Device],
+  ],
+  [
+    "both domain and role are wrong (domain is checked first)",
+    async (c) => [c.makerDevice.address, mask(Role.Admin), mask(Domain.Regulator)],
+    "RegistryDomainNotAllowed",
+    () => [MAKER, Domain.Manufacturer],
+  ],
+  [
+    "the party is suspended and the domain is wrong (standing is checked first)",
+    async (c) => {
+      await c.registry.connect(c.regulator).suspendParty(MAKER);
+      return [c.makerDevice.address, mask(Role.Admin), mask(Domain.Regulator)];
+    },
+    "RegistryPartyNotActive",
+    () => [MAKER, PartyStatus.Suspended],
+  ],
+];
+
+// ==== TESTS ====
+
+describe("ConsortiumRegistry", function () {
+  describe("constructor", function () {
+    it("disables initializers on the implementation", async function () {
+      const { implementation } = await loadFixture(registryWithoutGovernor);
+      await expect(implementation.initialize([]))
+        .to.be.revertedWithCustomError(implementation, "InvalidInitialization")
+        .withArgs();
+    });
+  });
+
+  describe("initialize", function () {
+    it("admits the founders in order, the caller becoming bootstrapper", async function () {
+      const [deployer, a, b] = await ethers.getSigners();
+      const implementation = await ethers.deployContract("ConsortiumRegistry");
+      const founders: Admission[] = [
+        { name: "Regulator", domain: Domain.Regulator, admin: a.address, voter: true, licences: [] },
+        {
+          name: "Maker",
+          domain: Domain.Manufacturer,
+          admin: b.address,
+          voter: false,
+          licences: [grant(LicenceKind.Manufacturing, { documentHash: DOC })],
+        },
+      ];
+      const proxy = await ethers.deployContract("ERC1967Proxy", [
+        await implementation.getAddress(),
+        implementation.interface.encodeFunctionData("initialize", [founders]),
+      ]);
+      const registry = await ethers.getContractAt("ConsortiumRegistry", await proxy.getAddress());
+      const tx = proxy.deploymentTransaction();
+      if (tx === null) throw new Error("no deployment transaction");
+
+      await expect(tx).to.emit(registry, "Initialized").withArgs(1n);
+      await expect(tx).to.emit(registry, "PartyAdmitted").withArgs(1n, Domain.Regulator, a.address, true, "Regulator");
+      await expect(tx).to.emit(registry, "PartyAdmitted").withArgs(2n, Domain.Manufacturer, b.address, false, "Maker");
+      await expect(tx).to.emit(registry, "MemberAdded").withArgs(1n, a.address, Role.Admin, deployer.address);
+      await expect(tx).to.emit(registry, "MemberAdded").withArgs(2n, b.address, Role.Admin, deployer.address);
+      await expect(tx)
+        .to.emit(registry, "LicenceGranted")
+        .withArgs(2n, LicenceKind.Manufacturing, DOC, REGULATOR, LICENCE_EXPIRY, LICENCE_EXPIRY, deployer.address);
+      await expect(tx).not.to.emit(registry, "GovernorSet");
+
+      expect(await registry.partyCount()).to.equal(2n);
+      expect(await registry.activeVoterCount()).to.equal(1n);
+      expect(await registry.governor()).to.equal(ethers.ZeroAddress);
+      expect(await partyOf(registry, 2n)).to.deep.equal({
+        domain: Domain.Manufacturer,
+        status: PartyStatus.Active,
+        voter: false,
+        licencesValidUntil: LICENCE_EXPIRY,
+        revokedLicences: 0,
+        admin: b.address,
+        name: "Maker",
+      });
+      // The initialiser, and only it, may bind the governor.
+      await expect(registry.connect(a).setGovernor(a.address))
+        .to.be.revertedWithCustomError(registry, "RegistryOnlyBootstrapper")
+        .withArgs(a.address);
+      await expect(registry.connect(deployer).setGovernor(a.address))
+        .to.emit(registry, "GovernorSet")
+        .withArgs(a.address);
+    });
+
+    it("reverts when called a second time", async function () {
+      const { registry, deployer } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(deployer).initialize([]))
+        .to.be.revertedWithCustomError(registry, "InvalidInitialization")
+        .withArgs();
+    });
+
+    it("reverts when called a second time on a registry that was initialised empty", async function () {
+      const { registry, deployer } = await loadFixture(registryWithoutGovernor);
+      await expect(registry.connect(deployer).initialize([admission()]))
+        .to.be.revertedWithCustomError(registry, "InvalidInitialization")
+        .withArgs();
+      expect(await registry.partyCount()).to.equal(0n);
+    });
+
+    it("reverts when a founder is invalid", async function () {
+      const implementation = await ethers.deployContract("ConsortiumRegistry");
+      await expect(
+        ethers.deployContract("ERC1967Proxy", [
+          await implementation.getAddress(),
+          implementation.interface.encodeFunctionData("initialize", [[admission({ name: "" })]]),
+        ]),
+      )
+        .to.be.revertedWithCustomError(implementation, "RegistryEmptyName")
+        .withArgs();
+    });
+
+    it("reverts when a founder's licence names an issuer not yet admitted", async function () {
+      // Founder 1's licence cannot be issued by party 1: it does not exist when checked.
+      const implementation = await ethers.deployContract("ConsortiumRegistry");
+      await expect(
+        ethers.deployContract("ERC1967Proxy", [
+          await implementation.getAddress(),
+          implementation.interface.encodeFunctionData("initialize", [[admission()]]),
+        ]),
+      )
+        .to.be.revertedWithCustomError(implementation, "RegistryUnknownParty")
+        .withArgs(REGULATOR);
+    });
+  });
+
+  describe("setGovernor", function () {
+    it("binds the governor once and clears the bootstrapper", async function () {
+      const { registry, deployer, signers } = await loadFixture(registryWithoutGovernor);
+      const target = signers[0].address;
+      await expect(registry.connect(deployer).setGovernor(target)).to.emit(registry, "GovernorSet").withArgs(target);
+      expect(await registry.governor()).to.equal(target);
+      // The bootstrapper is gone: the deployer cannot rebind.
+      await expect(registry.connect(deployer).setGovernor(signers[1].address))
+        .to.be.revertedWithCustomError(registry, "RegistryOnlyBootstrapper")
+        .withArgs(deployer.address);
+      expect(await registry.governor()).to.equal(target);
+    });
+
+    it("makes the new governor the only account that may admit", async function () {
+      const { registry, deployer, signers } = await loadFixture(registryWithoutGovernor);
+      const [newGovernor, admin] = signers;
+      await registry.connect(deployer).setGovernor(newGovernor.address);
+      const adm = admission({ domain: Domain.Regulator, admin: admin.address, licences: [] });
+      await expect(registry.connect(deployer).admitParty(adm))
+        .to.be.revertedWithCustomError(registry, "RegistryOnlyGovernor")
+        .withArgs(deployer.address);
+      await expect(registry.connect(newGovernor).admitParty(adm))
+        .to.emit(registry, "PartyAdmitted")
+        .withArgs(1n, Domain.Regulator, admin.address, false, "Clinic");
+    });
+
+    it("reverts when the caller is not the bootstrapper", async function () {
+      const { registry, signers } = await loadFixture(registryWithoutGovernor);
+      await expect(registry.connect(signers[3]).setGovernor(signers[3].address))
+        .to.be.revertedWithCustomError(registry, "RegistryOnlyBootstrapper")
+        .withArgs(signers[3].address);
+      expect(await registry.governor()).to.equal(ethers.ZeroAddress);
+    });
+
+    it("reverts when the governor is the zero address", async function () {
+      const { registry, deployer } = await loadFixture(registryWithoutGovernor);
+      await expect(registry.connect(deployer).setGovernor(ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(registry, "RegistryZeroAddress")
+        .withArgs();
+    });
+
+    it("reverts when the governor is already set", async function () {
+      // After binding, the bootstrapper slot is zero, so only address(0) passes the
+      // bootstrapper check and reaches this error: on a real chain it is unreachable.
+      const { registry, governor } = await loadFixture(consortiumWithMembers);
+      const zero = await impersonate(ethers.ZeroAddress);
+      await expect(registry.connect(zero).setGovernor(fresh(1)))
+        .to.be.revertedWithCustomError(registry, "RegistryGovernorAlreadySet")
+        .withArgs(await governor.getAddress());
+    });
+
+    for (const [title, pick] of [
+      ["the deployer, once the governor is bound", (c: Ctx) => c.deployer],
+      ["the governor", (c: Ctx) => c.gov],
+      ["a non-member", (c: Ctx) => c.stranger],
+      ["the regulator's admin", (c: Ctx) => c.regulator],
+    ] as const) {
+      it(`reverts when called by ${title}`, async function () {
+        const c = await loadFixture(consortiumWithMembers);
+        const signer = pick(c);
+        await expect(c.registry.connect(signer).setGovernor(fresh(1)))
+          .to.be.revertedWithCustomError(c.registry, "RegistryOnlyBootstrapper")
+          .withArgs(signer.address);
+      });
+    }
+
+    it("reverts when called by an admin of a suspended party", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const signer = await suspendMaker(c);
+      await expect(c.registry.connect(signer).setGovernor(fresh(1)))
+        .to.be.revertedWithCustomError(c.registry, "RegistryOnlyBootstrapper")
+        .withArgs(signer.address);
+    });
+  });
+
+  describe("admitParty", function () {
+    it("admits a party with its licences and enrols its primary admin", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      const adm = admission({
+        name: "County Hospital",
+        voter: true,
+        licences: [
+          grant(LicenceKind.MedicalInstitution, { documentHash: DOC, expiresAt: LATER_EXPIRY }),
+          grant(LicenceKind.Distribution, { issuer: 0n, expiresAt: EARLIER_EXPIRY }),
+        ],
+      });
+      expect(await registry.connect(gov).admitParty.staticCall(adm)).to.equal(9n);
+      const tx = registry.connect(gov).admitParty(adm);
+      await expect(tx)
+        .to.emit(registry, "PartyAdmitted")
+        .withArgs(9n, Domain.Hospital, fresh(1), true, "County Hospital");
+      await expect(tx).to.emit(registry, "MemberAdded").withArgs(9n, fresh(1), Role.Admin, gov.address);
+      await expect(tx)
+        .to.emit(registry, "LicenceGranted")
+        .withArgs(9n, LicenceKind.MedicalInstitution, DOC, REGULATOR, LATER_EXPIRY, LATER_EXPIRY, gov.address);
+      await expect(tx)
+        .to.emit(registry, "LicenceGranted")
+        .withArgs(9n, LicenceKind.Distribution, DOC2, 0n, EARLIER_EXPIRY, EARLIER_EXPIRY, gov.address);
+      await expect(tx).not.to.emit(registry, "VoterChanged");
+
+      expect(await registry.partyCount()).to.equal(9n);
+      expect(await registry.activeVoterCount()).to.equal(5n);
+      expect(await registry.isVoter(9n)).to.equal(true);
+      expect(await registry.isPartyActive(9n)).to.equal(true);
+      expect(await partyOf(registry, 9n)).to.deep.equal({
+        domain: Domain.Hospital,
+        status: PartyStatus.Active,
+        voter: true,
+        licencesValidUntil: EARLIER_EXPIRY,
+        revokedLicences: 0,
+        admin: fresh(1),
+        name: "County Hospital",
+      });
+      expect(await memberOf(registry, fresh(1))).to.deep.equal({
+        partyId: 9n,
+        role: Role.Admin,
+        status: MemberStatus.Active,
+      });
+      expect(await licenceOf(registry, 9n, LicenceKind.MedicalInstitution)).to.deep.equal({
+        documentHash: DOC,
+        issuer: REGULATOR,
+        expiresAt: LATER_EXPIRY,
+        revoked: false,
+      });
+      expect(await licenceOf(registry, 9n, LicenceKind.Distribution)).to.deep.equal({
+        documentHash: DOC2,
+        issuer: 0n,
+        expiresAt: EARLIER_EXPIRY,
+        revoked: false,
+      });
+      const [partyId, domain] = await registry.requireMember(fresh(1), mask(Role.Admin), mask(Domain.Hospital));
+      expect([partyId, domain]).to.deep.equal([9n, BigInt(Domain.Hospital)]);
+    });
+
+    it("admits a non-voter without licences, valid until type(uint48).max", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      const tx = registry.connect(gov).admitParty(admission({ domain: Domain.Retailer, licences: [] }));
+      await expect(tx).to.emit(registry, "PartyAdmitted").withArgs(9n, Domain.Retailer, fresh(1), false, "Clinic");
+      await expect(tx).not.to.emit(registry, "LicenceGranted");
+      await expect(tx).not.to.emit(registry, "VoterChanged");
+      expect(await registry.activeVoterCount()).to.equal(4n);
+      expect(await registry.isVoter(9n)).to.equal(false);
+      expect((await partyOf(registry, 9n)).licencesValidUntil).to.equal(NO_EXPIRY);
+    });
+
+    it("accepts a licence issued by the most recently admitted party", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).admitParty(admission({ licences: [grant(LicenceKind.MedicalInstitution, { issuer: 8n })] })))
+        .to.emit(registry, "LicenceGranted")
+        .withArgs(9n, LicenceKind.MedicalInstitution, DOC2, 8n, LICENCE_EXPIRY, LICENCE_EXPIRY, gov.address);
+    });
+
+    it("assigns sequential ids", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).admitParty(admission());
+      await expect(registry.connect(gov).admitParty(admission({ name: "Second", admin: fresh(2) })))
+        .to.emit(registry, "PartyAdmitted")
+        .withArgs(10n, Domain.Hospital, fresh(2), false, "Second");
+      expect(await registry.partyCount()).to.equal(10n);
+    });
+
+    itRejectsCallers(notGovernorCases, (c, s) => c.registry.connect(s).admitParty(admission()));
+
+    it("reverts when no governor is bound", async function () {
+      const { registry, deployer } = await loadFixture(registryWithoutGovernor);
+      await expect(registry.connect(deployer).admitParty(admission({ licences: [] })))
+        .to.be.revertedWithCustomError(registry, "RegistryGovernorNotSet")
+        .withArgs();
+    });
+
+    it("reverts when the name is empty", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).admitParty(admission({ name: "" })))
+        .to.be.revertedWithCustomError(registry, "RegistryEmptyName")
+        .withArgs();
+    });
+
+    it("reverts when the domain is None", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).admitParty(admission({ domain: Domain.None })))
+        .to.be.revertedWithCustomError(registry, "RegistryInvalidDomain")
+        .withArgs(Domain.None);
+    });
+
+    it("reverts without reason when the domain is out of range (the ABI decoder rejects it)", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).admitParty(admission({ domain: 10 }))).to.be.revertedWithoutReason(ethers);
+    });
+
+    it("reverts when the admin is the zero address", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).admitParty(admission({ admin: ethers.ZeroAddress })))
+        .to.be.revertedWithCustomError(registry, "RegistryZeroAddress")
+        .withArgs();
+    });
+
+    it("reverts when the admin is already a member", async function () {
+      const { registry, gov, makerOperator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).admitParty(admission({ admin: makerOperator.address })))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+        .withArgs(makerOperator.address, MAKER);
+    });
+
+    it("reverts when the admin is a removed member", async function () {
+      const { registry, gov, maker, makerOperator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(maker).removeMember(MAKER, makerOperator.address);
+      await expect(registry.connect(gov).admitParty(admission({ admin: makerOperator.address })))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+        .withArgs(makerOperator.address, MAKER);
+    });
+
+    it("reverts when a licence kind is None", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).admitParty(admission({ licences: [grant(LicenceKind.None)] })))
+        .to.be.revertedWithCustomError(registry, "RegistryInvalidLicenceKind")
+        .withArgs(LicenceKind.None);
+    });
+
+    it("reverts when a licence expires now", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      const now = BigInt(await time.latest()) + 100n;
+      await time.setNextBlockTimestamp(now);
+      await expect(registry.connect(gov).admitParty(admission({ licences: [grant(LicenceKind.MedicalInstitution, { expiresAt: now })] })))
+        .to.be.revertedWithCustomError(registry, "RegistryLicenceExpiryInPast")
+        .withArgs(now, now);
+    });
+
+    it("reverts when a licence expired in the past", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      const now = BigInt(await time.latest()) + 100n;
+      await time.setNextBlockTimestamp(now);
+      await expect(registry.connect(gov).admitParty(admission({ licences: [grant(LicenceKind.MedicalInstitution, { expiresAt: 1n })] })))
+        .to.be.revertedWithCustomError(registry, "RegistryLicenceExpiryInPast")
+        .withArgs(1n, now);
+    });
+
+    it("reverts when a licence's issuer is not a party", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).admitParty(admission({ licences: [grant(LicenceKind.MedicalInstitution, { issuer: 9n })] })))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(9n);
+    });
+
+    it("reverts when two licences have the same kind", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      const licences = [
+        grant(LicenceKind.MedicalInstitution),
+        grant(LicenceKind.Distribution),
+        grant(LicenceKind.MedicalInstitution, { expiresAt: LATER_EXPIRY }),
+      ];
+      await expect(registry.connect(gov).admitParty(admission({ licences })))
+        .to.be.revertedWithCustomError(registry, "RegistryDuplicateLicence")
+        .withArgs(LicenceKind.MedicalInstitution);
+    });
+  });
+
+  describe("checkAdmission", function () {
+    it("accepts an admission that admitParty would accept", async function () {
+      const { registry } = await loadFixture(consortiumWithMembers);
+      await registry.checkAdmission(admission());
+      await registry.checkAdmission(admission({ licences: [] }));
+      await registry.checkAdmission(
+        admission({ licences: [grant(LicenceKind.MedicalInstitution, { issuer: 0n }), grant(LicenceKind.Notarial, { issuer: 8n })] }),
+      );
+    });
+
+    it("needs no governor and no particular caller", async function () {
+      const { registry, signers } = await loadFixture(registryWithoutGovernor);
+      await registry.connect(signers[5]).checkAdmission(admission({ licences: [] }));
+      await expect(registry.checkAdmission(admission()))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(REGULATOR);
+    });
+
+    const cases: [string, (c: Ctx) => Admission, string, (c: Ctx, now: bigint) => unknown[]][] = [
+      ["the name is empty", () => admission({ name: "" }), "RegistryEmptyName", () => []],
+      ["the domain is None", () => admission({ domain: Domain.None }), "RegistryInvalidDomain", () => [Domain.None]],
+      ["the admin is the zero address", () => admission({ admin: ethers.ZeroAddress }), "RegistryZeroAddress", () => []],
+      [
+        "the admin is an active member",
+        (c) => admission({ admin: c.wholesaler.address }),
+        "RegistryAccountTaken",
+        (c) => [c.wholesaler.address, WHOLESALER],
+      ],
+      [
+        "a licence kind is None",
+        () => admission({ licences: [grant(LicenceKind.None)] }),
+        "RegistryInvalidLicenceKind",
+        () => [LicenceKind.None],
+      ],
+      [
+        "a licence expires at the current block",
+        () => admission({ licences: [grant(LicenceKind.MedicalInstitution, { expiresAt: 0n })] }),
+        "RegistryLicenceExpiryInPast",
+        (_c, now) => [0n, now],
+      ],
+      [
+        "a licence's issuer is not a party",
+        () => admission({ licences: [grant(LicenceKind.MedicalInstitution, { issuer: UNKNOWN })] }),
+        "RegistryUnknownParty",
+        () => [UNKNOWN],
+      ],
+      [
+        "two licences have the same kind",
+        () => admission({ licences: [grant(LicenceKind.Notarial), grant(LicenceKind.Notarial)] }),
+        "RegistryDuplicateLicence",
+        () => [LicenceKind.Notarial],
+      ],
+    ];
+    for (const [title, build, error, args] of cases) {
+      it(`reverts when ${title}`, async function () {
+        const c = await loadFixture(consortiumWithMembers);
+        // eth_call runs on the latest block's timestamp.
+        const now = BigInt(await time.latest());
+        await expect(c.registry.checkAdmission(build(c)))
+          .to.be.revertedWithCustomError(c.registry, error)
+          .withArgs(...args(c, now));
+        // admitParty refuses it with the same error.
+        const next = BigInt(await time.latest()) + 10n;
+        await time.setNextBlockTimestamp(next);
+        await expect(c.registry.connect(c.gov).admitParty(build(c)))
+          .to.be.revertedWithCustomError(c.registry, error)
+          .withArgs(...args(c, next));
+      });
+    }
+
+    it("reverts when a licence expires exactly now", async function () {
+      const { registry } = await loadFixture(consortiumWithMembers);
+      const now = BigInt(await time.latest());
+      await expect(registry.checkAdmission(admission({ licences: [grant(LicenceKind.MedicalInstitution, { expiresAt: now })] })))
+        .to.be.revertedWithCustomError(registry, "RegistryLicenceExpiryInPast")
+        .withArgs(now, now);
+      await registry.checkAdmission(admission({ licences: [grant(LicenceKind.MedicalInstitution, { expiresAt: now + 1n })] }));
+    });
+
+    it("reverts when the admin was rotated out", async function () {
+      const { registry, maker, makerOperator, spare } = await loadFixture(consortiumWithMembers);
+      await registry.connect(maker).rotateMember(MAKER, makerOperator.address, spare[0].address);
+      await expect(registry.checkAdmission(admission({ admin: makerOperator.address })))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+        .withArgs(makerOperator.address, MAKER);
+    });
+  });
+
+  describe("setPartyStatus", function () {
+    it("suspends an active voter and takes it out of the voter count", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Suspended))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(MAKER, PartyStatus.Active, PartyStatus.Suspended, gov.address);
+      expect((await partyOf(registry, MAKER)).status).to.equal(PartyStatus.Suspended);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+      expect(await registry.isVoter(MAKER)).to.equal(true);
+      expect(await registry.isPartyActive(MAKER)).to.equal(false);
+    });
+
+    it("reinstates a suspended voter and counts it again", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Suspended);
+      await expect(registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Active))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(MAKER, PartyStatus.Suspended, PartyStatus.Active, gov.address);
+      expect((await partyOf(registry, MAKER)).status).to.equal(PartyStatus.Active);
+      expect(await registry.activeVoterCount()).to.equal(4n);
+      expect(await registry.isPartyActive(MAKER)).to.equal(true);
+    });
+
+    it("revokes an active voter and takes it out of the voter count", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Revoked))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(HOSPITAL, PartyStatus.Active, PartyStatus.Revoked, gov.address);
+      expect((await partyOf(registry, HOSPITAL)).status).to.equal(PartyStatus.Revoked);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+    });
+
+    it("revokes a suspended voter without counting it twice", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Suspended);
+      await expect(registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Revoked))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(HOSPITAL, PartyStatus.Suspended, PartyStatus.Revoked, gov.address);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+    });
+
+    it("leaves the voter count alone for a non-voter", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(LOGISTICS, PartyStatus.Suspended);
+      expect(await registry.activeVoterCount()).to.equal(4n);
+      await registry.connect(gov).setPartyStatus(LOGISTICS, PartyStatus.Active);
+      expect(await registry.activeVoterCount()).to.equal(4n);
+      await registry.connect(gov).setPartyStatus(LOGISTICS, PartyStatus.Revoked);
+      expect(await registry.activeVoterCount()).to.equal(4n);
+    });
+
+    it("may suspend and revoke the regulator", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).setPartyStatus(REGULATOR, PartyStatus.Suspended))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(REGULATOR, PartyStatus.Active, PartyStatus.Suspended, gov.address);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+    });
+
+    itRejectsCallers(notGovernorCases, (c, s) => c.registry.connect(s).setPartyStatus(WHOLESALER, PartyStatus.Suspended));
+
+    it("reverts when no governor is bound", async function () {
+      const { registry, deployer } = await loadFixture(registryWithoutGovernor);
+      await expect(registry.connect(deployer).setPartyStatus(1n, PartyStatus.Suspended))
+        .to.be.revertedWithCustomError(registry, "RegistryGovernorNotSet")
+        .withArgs();
+    });
+
+    it("reverts when the party is unknown", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).setPartyStatus(UNKNOWN, PartyStatus.Suspended))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(UNKNOWN);
+      await expect(registry.connect(gov).setPartyStatus(0n, PartyStatus.Suspended))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(0n);
+    });
+
+    const invalid: [string, number[], number][] = [
+      ["an active party is activated", [], PartyStatus.Active],
+      ["an active party is set to None", [], PartyStatus.None],
+      ["a suspended party is suspended", [PartyStatus.Suspended], PartyStatus.Suspended],
+      ["a suspended party is set to None", [PartyStatus.Suspended], PartyStatus.None],
+      ["a revoked party is reinstated", [PartyStatus.Revoked], PartyStatus.Active],
+      ["a revoked party is suspended", [PartyStatus.Revoked], PartyStatus.Suspended],
+      ["a revoked party is revoked", [PartyStatus.Revoked], PartyStatus.Revoked],
+      ["a revoked party is set to None", [PartyStatus.Revoked], PartyStatus.None],
+    ];
+    for (const [title, path, requested] of invalid) {
+      it(`reverts when ${title}`, async function () {
+        const { registry, gov } = await loadFixture(consortiumWithMembers);
+        for (const step of path) await registry.connect(gov).setPartyStatus(MAKER, step);
+        const current = path.length === 0 ? PartyStatus.Active : path[path.length - 1];
+        const voters = await registry.activeVoterCount();
+        await expect(registry.connect(gov).setPartyStatus(MAKER, requested))
+          .to.be.revertedWithCustomError(registry, "RegistryInvalidStatusTransition")
+          .withArgs(MAKER, current, requested);
+        expect(await registry.activeVoterCount()).to.equal(voters);
+      });
+    }
+
+    it("reverts without reason when the status is out of range (the ABI decoder rejects it)", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).setPartyStatus(MAKER, 4)).to.be.revertedWithoutReason(ethers);
+    });
+  });
+
+  describe("setVoter", function () {
+    it("adds an active party to the voting set", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).setVoter(LOGISTICS, true))
+        .to.emit(registry, "VoterChanged")
+        .withArgs(LOGISTICS, true, 5n);
+      expect(await registry.isVoter(LOGISTICS)).to.equal(true);
+      expect((await partyOf(registry, LOGISTICS)).voter).to.equal(true);
+      expect(await registry.activeVoterCount()).to.equal(5n);
+    });
+
+    it("removes an active party from the voting set", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).setVoter(MAKER, false)).to.emit(registry, "VoterChanged").withArgs(MAKER, false, 3n);
+      expect(await registry.isVoter(MAKER)).to.equal(false);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+    });
+
+    it("removes a suspended voter without moving the count, and it stays uncounted when reinstated", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Suspended);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+      await expect(registry.connect(gov).setVoter(MAKER, false)).to.emit(registry, "VoterChanged").withArgs(MAKER, false, 3n);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+      await registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Active);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+      expect(await registry.isVoter(MAKER)).to.equal(false);
+    });
+
+    it("removes a revoked voter without moving the count", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Revoked);
+      await expect(registry.connect(gov).setVoter(MAKER, false)).to.emit(registry, "VoterChanged").withArgs(MAKER, false, 3n);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+    });
+
+    it("counts a new voter when it is later suspended and reinstated", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setVoter(PHARMACY, true);
+      await registry.connect(gov).setPartyStatus(PHARMACY, PartyStatus.Suspended);
+      expect(await registry.activeVoterCount()).to.equal(4n);
+      await registry.connect(gov).setPartyStatus(PHARMACY, PartyStatus.Active);
+      expect(await registry.activeVoterCount()).to.equal(5n);
+    });
+
+    itRejectsCallers(notGovernorCases, (c, s) => c.registry.connect(s).setVoter(LOGISTICS, true));
+
+    it("reverts when no governor is bound", async function () {
+      const { registry, deployer } = await loadFixture(registryWithoutGovernor);
+      await expect(registry.connect(deployer).setVoter(1n, true))
+        .to.be.revertedWithCustomError(registry, "RegistryGovernorNotSet")
+        .withArgs();
+    });
+
+    it("reverts when the party is unknown", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).setVoter(UNKNOWN, true))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(UNKNOWN);
+    });
+
+    it("reverts when the party already is a voter", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).setVoter(MAKER, true))
+        .to.be.revertedWithCustomError(registry, "RegistryVoterUnchanged")
+        .withArgs(MAKER, true);
+    });
+
+    it("reverts when the party already is not a voter", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).setVoter(LOGISTICS, false))
+        .to.be.revertedWithCustomError(registry, "RegistryVoterUnchanged")
+        .withArgs(LOGISTICS, false);
+    });
+
+    it("reverts when a suspended voter is made a voter again (unchanged before inactive)", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Suspended);
+      await expect(registry.connect(gov).setVoter(MAKER, true))
+        .to.be.revertedWithCustomError(registry, "RegistryVoterUnchanged")
+        .withArgs(MAKER, true);
+    });
+
+    it("reverts when a suspended party is made a voter", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(LOGISTICS, PartyStatus.Suspended);
+      await expect(registry.connect(gov).setVoter(LOGISTICS, true))
+        .to.be.revertedWithCustomError(registry, "RegistryPartyNotActive")
+        .withArgs(LOGISTICS, PartyStatus.Suspended);
+      expect(await registry.activeVoterCount()).to.equal(4n);
+    });
+
+    it("reverts when a revoked party is made a voter", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(LOGISTICS, PartyStatus.Revoked);
+      await expect(registry.connect(gov).setVoter(LOGISTICS, true))
+        .to.be.revertedWithCustomError(registry, "RegistryPartyNotActive")
+        .withArgs(LOGISTICS, PartyStatus.Revoked);
+    });
+  });
+
+  describe("suspendParty", function () {
+    it("lets the regulator's admin suspend a voter at once", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(regulator).suspendParty(WHOLESALER))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(WHOLESALER, PartyStatus.Active, PartyStatus.Suspended, regulator.address);
+      expect((await partyOf(registry, WHOLESALER)).status).to.equal(PartyStatus.Suspended);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+      expect(await registry.isPartyActive(WHOLESALER)).to.equal(false);
+    });
+
+    it("lets the regulator's operator suspend a non-voter", async function () {
+      const { registry, regOperator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(regOperator).suspendParty(LOGISTICS))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(LOGISTICS, PartyStatus.Active, PartyStatus.Suspended, regOperator.address);
+      expect(await registry.activeVoterCount()).to.equal(4n);
+    });
+
+    it("lets the governor suspend, including the regulator", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).suspendParty(REGULATOR))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(REGULATOR, PartyStatus.Active, PartyStatus.Suspended, gov.address);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+    });
+
+    it("leaves reinstatement to the governor", async function () {
+      const { registry, regulator, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).suspendParty(WHOLESALER);
+      await expect(registry.connect(regulator).setPartyStatus(WHOLESALER, PartyStatus.Active))
+        .to.be.revertedWithCustomError(registry, "RegistryOnlyGovernor")
+        .withArgs(regulator.address);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Active);
+      expect(await registry.activeVoterCount()).to.equal(4n);
+    });
+
+    it("works before a governor is bound", async function () {
+      const [deployer, regAdmin, makerAdmin] = await ethers.getSigners();
+      const implementation = await ethers.deployContract("ConsortiumRegistry");
+      const founders: Admission[] = [
+        { name: "Regulator", domain: Domain.Regulator, admin: regAdmin.address, voter: true, licences: [] },
+        { name: "Maker", domain: Domain.Manufacturer, admin: makerAdmin.address, voter: true, licences: [] },
+      ];
+      const proxy = await ethers.deployContract(
+        "ERC1967Proxy",
+        [await implementation.getAddress(), implementation.interface.encodeFunctionData("initialize", [founders])],
+        deployer,
+      );
+      const registry = await ethers.getContractAt("ConsortiumRegistry", await proxy.getAddress());
+      await expect(registry.connect(regAdmin).suspendParty(2n))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(2n, PartyStatus.Active, PartyStatus.Suspended, regAdmin.address);
+      expect(await registry.activeVoterCount()).to.equal(1n);
+    });
+
+    itRejectsCallers(notRegulatorCases, (c, s) => c.registry.connect(s).suspendParty(WHOLESALER));
+
+    it("reverts when the regulator suspends its own party", async function () {
+      const { registry, regulator, regOperator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(regulator).suspendParty(REGULATOR))
+        .to.be.revertedWithCustomError(registry, "RegistrySelfSuspension")
+        .withArgs(REGULATOR);
+      await expect(registry.connect(regOperator).suspendParty(REGULATOR))
+        .to.be.revertedWithCustomError(registry, "RegistrySelfSuspension")
+        .withArgs(REGULATOR);
+    });
+
+    it("reverts when the party is unknown", async function () {
+      const { registry, regulator, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(regulator).suspendParty(UNKNOWN))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(UNKNOWN);
+      await expect(registry.connect(regulator).suspendParty(0n))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(0n);
+      await expect(registry.connect(gov).suspendParty(UNKNOWN))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(UNKNOWN);
+    });
+
+    it("reverts when the governor suspends party 0, with RegistrySelfSuspension(0) (see report)", async function () {
+      // The governor's acting party is 0, so the self-suspension check fires before the
+      // unknown-party check: the error is misleading but the call is refused.
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).suspendParty(0n))
+        .to.be.revertedWithCustomError(registry, "RegistrySelfSuspension")
+        .withArgs(0n);
+    });
+
+    it("reverts when the party is already suspended", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).suspendParty(WHOLESALER);
+      await expect(registry.connect(regulator).suspendParty(WHOLESALER))
+        .to.be.revertedWithCustomError(registry, "RegistryInvalidStatusTransition")
+        .withArgs(WHOLESALER, PartyStatus.Suspended, PartyStatus.Suspended);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+    });
+
+    it("reverts when the party is revoked", async function () {
+      const { registry, regulator, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Revoked);
+      await expect(registry.connect(regulator).suspendParty(WHOLESALER))
+        .to.be.revertedWithCustomError(registry, "RegistryInvalidStatusTransition")
+        .withArgs(WHOLESALER, PartyStatus.Revoked, PartyStatus.Suspended);
+    });
+  });
+
+  describe("grantLicence", function () {
+    it("lets the governor grant with the issuer as given", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).grantLicence(WHOLESALER, grant(LicenceKind.GoodSupplyPractice, { issuer: 0n, expiresAt: EARLIER_EXPIRY })))
+        .to.emit(registry, "LicenceGranted")
+        .withArgs(WHOLESALER, LicenceKind.GoodSupplyPractice, DOC2, 0n, EARLIER_EXPIRY, EARLIER_EXPIRY, gov.address);
+      expect(await licenceOf(registry, WHOLESALER, LicenceKind.GoodSupplyPractice)).to.deep.equal({
+        documentHash: DOC2,
+        issuer: 0n,
+        expiresAt: EARLIER_EXPIRY,
+        revoked: false,
+      });
+      expect((await partyOf(registry, WHOLESALER)).licencesValidUntil).to.equal(EARLIER_EXPIRY);
+    });
+
+    it("lets the governor name another party as issuer", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).grantLicence(WHOLESALER, grant(LicenceKind.GoodSupplyPractice, { issuer: 8n })))
+        .to.emit(registry, "LicenceGranted")
+        .withArgs(WHOLESALER, LicenceKind.GoodSupplyPractice, DOC2, 8n, LICENCE_EXPIRY, LICENCE_EXPIRY, gov.address);
+    });
+
+    it("records the regulator's party as issuer, whatever the grant says", async function () {
+      const { registry, regOperator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(regOperator).grantLicence(WHOLESALER, grant(LicenceKind.GoodSupplyPractice, { issuer: UNKNOWN, expiresAt: LATER_EXPIRY })))
+        .to.emit(registry, "LicenceGranted")
+        .withArgs(WHOLESALER, LicenceKind.GoodSupplyPractice, DOC2, REGULATOR, LATER_EXPIRY, LICENCE_EXPIRY, regOperator.address);
+      expect((await licenceOf(registry, WHOLESALER, LicenceKind.GoodSupplyPractice)).issuer).to.equal(REGULATOR);
+    });
+
+    it("renews a licence, moving the party's earliest expiry", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(regulator).grantLicence(WHOLESALER, grant(LicenceKind.Distribution, { expiresAt: LATER_EXPIRY })))
+        .to.emit(registry, "LicenceGranted")
+        .withArgs(WHOLESALER, LicenceKind.Distribution, DOC2, REGULATOR, LATER_EXPIRY, LATER_EXPIRY, regulator.address);
+      expect((await partyOf(registry, WHOLESALER)).licencesValidUntil).to.equal(LATER_EXPIRY);
+      expect((await licenceOf(registry, WHOLESALER, LicenceKind.Distribution)).documentHash).to.equal(DOC2);
+    });
+
+    it("lets a party act again once its expired licence is renewed", async function () {
+      const { registry, regulator, wholesaler } = await loadFixture(consortiumWithMembers);
+      await time.increaseTo(LICENCE_EXPIRY);
+      expect(await registry.isPartyActive(WHOLESALER)).to.equal(false);
+      await registry.connect(regulator).grantLicence(WHOLESALER, grant(LicenceKind.Distribution, { expiresAt: LATER_EXPIRY }));
+      expect(await registry.isPartyActive(WHOLESALER)).to.equal(true);
+      await expect(registry.connect(wholesaler).addMember(WHOLESALER, fresh(1), Role.Operator))
+        .to.emit(registry, "MemberAdded")
+        .withArgs(WHOLESALER, fresh(1), Role.Operator, wholesaler.address);
+    });
+
+    it("lets a party act again once its revoked licence is granted again", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).revokeLicence(WHOLESALER, LicenceKind.Distribution);
+      expect((await partyOf(registry, WHOLESALER)).revokedLicences).to.equal(1);
+      await expect(registry.connect(regulator).grantLicence(WHOLESALER, grant(LicenceKind.Distribution)))
+        .to.emit(registry, "LicenceGranted")
+        .withArgs(WHOLESALER, LicenceKind.Distribution, DOC2, REGULATOR, LICENCE_EXPIRY, LICENCE_EXPIRY, regulator.address);
+      const party = await partyOf(registry, WHOLESALER);
+      expect(party.revokedLicences).to.equal(0);
+      expect(party.licencesValidUntil).to.equal(LICENCE_EXPIRY);
+      expect((await licenceOf(registry, WHOLESALER, LicenceKind.Distribution)).revoked).to.equal(false);
+      expect(await registry.isPartyActive(WHOLESALER)).to.equal(true);
+    });
+
+    it("keeps the earliest expiry when a later licence is added", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(regulator).grantLicence(WHOLESALER, grant(LicenceKind.GoodSupplyPractice, { expiresAt: LATER_EXPIRY })))
+        .to.emit(registry, "LicenceGranted")
+        .withArgs(WHOLESALER, LicenceKind.GoodSupplyPractice, DOC2, REGULATOR, LATER_EXPIRY, LICENCE_EXPIRY, regulator.address);
+    });
+
+    itRejectsCallers(notRegulatorCases, (c, s) => c.registry.connect(s).grantLicence(WHOLESALER, grant(LicenceKind.GoodSupplyPractice)));
+
+    it("reverts when the party is unknown", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(regulator).grantLicence(UNKNOWN, grant(LicenceKind.GoodSupplyPractice)))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(UNKNOWN);
+    });
+
+    it("reverts when the kind is None", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(regulator).grantLicence(WHOLESALER, grant(LicenceKind.None)))
+        .to.be.revertedWithCustomError(registry, "RegistryInvalidLicenceKind")
+        .withArgs(LicenceKind.None);
+    });
+
+    it("reverts without reason when the kind is out of range (the ABI decoder rejects it)", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(regulator).grantLicence(WHOLESALER, grant(8))).to.be.revertedWithoutReason(ethers);
+    });
+
+    it("reverts when the expiry is not in the future", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      const now = BigInt(await time.latest()) + 100n;
+      await time.setNextBlockTimestamp(now);
+      await expect(registry.connect(regulator).grantLicence(WHOLESALER, grant(LicenceKind.Distribution, { expiresAt: now })))
+        .to.be.revertedWithCustomError(registry, "RegistryLicenceExpiryInPast")
+        .withArgs(now, now);
+    });
+
+    it("reverts when the governor names an issuer that is not a party", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).grantLicence(WHOLESALER, grant(LicenceKind.Distribution, { issuer: 9n })))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(9n);
+    });
+  });
+
+  describe("revokeLicence", function () {
+    it("lets the regulator revoke a licence, blocking the party", async function () {
+      const { registry, regulator, wholesaler } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(regulator).revokeLicence(WHOLESALER, LicenceKind.Distribution))
+        .to.emit(registry, "LicenceRevoked")
+        .withArgs(WHOLESALER, LicenceKind.Distribution, NO_EXPIRY, regulator.address);
+      expect(await licenceOf(registry, WHOLESALER, LicenceKind.Distribution)).to.deep.equal({
+        documentHash: DOC,
+        issuer: REGULATOR,
+        expiresAt: LICENCE_EXPIRY,
+        revoked: true,
+      });
+      const party = await partyOf(registry, WHOLESALER);
+      expect(party.revokedLicences).to.equal(1);
+      expect(party.licencesValidUntil).to.equal(NO_EXPIRY);
+      expect(party.status).to.equal(PartyStatus.Active);
+      expect(await registry.isPartyActive(WHOLESALER)).to.equal(false);
+      await expect(registry.requireMember(wholesaler.address, ANY, ANY))
+        .to.be.revertedWithCustomError(registry, "RegistryLicenceRevoked")
+        .withArgs(WHOLESALER, 1);
+    });
+
+    it("lets the governor revoke, and counts every revoked licence", async function () {
+      const { registry, gov, regOperator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regOperator).grantLicence(WHOLESALER, grant(LicenceKind.GoodSupplyPractice, { expiresAt: LATER_EXPIRY }));
+      await registry.connect(regOperator).grantLicence(WHOLESALER, grant(LicenceKind.Manufacturing, { expiresAt: EARLIER_EXPIRY }));
+      expect((await partyOf(registry, WHOLESALER)).licencesValidUntil).to.equal(EARLIER_EXPIRY);
+      await expect(registry.connect(gov).revokeLicence(WHOLESALER, LicenceKind.Manufacturing))
+        .to.emit(registry, "LicenceRevoked")
+        .withArgs(WHOLESALER, LicenceKind.Manufacturing, LICENCE_EXPIRY, gov.address);
+      await expect(registry.connect(gov).revokeLicence(WHOLESALER, LicenceKind.Distribution))
+        .to.emit(registry, "LicenceRevoked")
+        .withArgs(WHOLESALER, LicenceKind.Distribution, LATER_EXPIRY, gov.address);
+      const party = await partyOf(registry, WHOLESALER);
+      expect(party.revokedLicences).to.equal(2);
+      expect(party.licencesValidUntil).to.equal(LATER_EXPIRY);
+      await expect(registry.requireMember(party.admin, ANY, ANY))
+        .to.be.revertedWithCustomError(registry, "RegistryLicenceRevoked")
+        .withArgs(WHOLESALER, 2);
+    });
+
+    it("may revoke an expired licence", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await time.increaseTo(LICENCE_EXPIRY + 1n);
+      await expect(registry.connect(regulator).revokeLicence(WHOLESALER, LicenceKind.Distribution))
+        .to.emit(registry, "LicenceRevoked")
+        .withArgs(WHOLESALER, LicenceKind.Distribution, NO_EXPIRY, regulator.address);
+    });
+
+    it("leaves the voter count alone", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).revokeLicence(MAKER, LicenceKind.Manufacturing);
+      expect(await registry.activeVoterCount()).to.equal(4n);
+      expect(await registry.isVoter(MAKER)).to.equal(true);
+    });
+
+    itRejectsCallers(notRegulatorCases, (c, s) => c.registry.connect(s).revokeLicence(WHOLESALER, LicenceKind.Distribution));
+
+    it("reverts when the party is unknown", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(regulator).revokeLicence(UNKNOWN, LicenceKind.Distribution))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(UNKNOWN);
+    });
+
+    it("reverts when the licence was never granted", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(regulator).revokeLicence(WHOLESALER, LicenceKind.Manufacturing))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownLicence")
+        .withArgs(WHOLESALER, LicenceKind.Manufacturing);
+      await expect(registry.connect(regulator).revokeLicence(WHOLESALER, LicenceKind.None))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownLicence")
+        .withArgs(WHOLESALER, LicenceKind.None);
+    });
+
+    it("reverts when the licence is already revoked", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).revokeLicence(WHOLESALER, LicenceKind.Distribution);
+      await expect(registry.connect(regulator).revokeLicence(WHOLESALER, LicenceKind.Distribution))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownLicence")
+        .withArgs(WHOLESALER, LicenceKind.Distribution);
+      expect((await partyOf(registry, WHOLESALER)).revokedLicences).to.equal(1);
+    });
+  });
+
+  describe("addMember", function () {
+    for (const [name, role] of [
+      ["Admin", Role.Admin],
+      ["Operator", Role.Operator],
+      ["QA", Role.QA],
+      ["Device", Role.Device],
+    ] as const) {
+      it(`enrols an account as ${name}`, async function () {
+        const { registry, maker } = await loadFixture(consortiumWithMembers);
+        await expect(registry.connect(maker).addMember(MAKER, fresh(1), role))
+          .to.emit(registry, "MemberAdded")
+          .withArgs(MAKER, fresh(1), role, maker.address);
+        expect(await memberOf(registry, fresh(1))).to.deep.equal({ partyId: MAKER, role, status: MemberStatus.Active });
+        const [allowed, partyId] = await registry.isAuthorized(fresh(1), mask(role), mask(Domain.Manufacturer));
+        expect([allowed, partyId]).to.deep.equal([true, MAKER]);
+      });
+    }
+
+    it("lets a secondary admin enrol, and the new admin enrol in turn", async function () {
+      const { registry, maker, makerAdmin2, spare } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(makerAdmin2).addMember(MAKER, spare[0].address, Role.Admin))
+        .to.emit(registry, "MemberAdded")
+        .withArgs(MAKER, spare[0].address, Role.Admin, makerAdmin2.address);
+      await expect(registry.connect(spare[0]).addMember(MAKER, fresh(1), Role.QA))
+        .to.emit(registry, "MemberAdded")
+        .withArgs(MAKER, fresh(1), Role.QA, spare[0].address);
+      expect((await partyOf(registry, MAKER)).admin).to.equal(maker.address);
+    });
+
+    itRejectsCallers(notMakerAdminCases, (c, s) => c.registry.connect(s).addMember(MAKER, fresh(1), Role.Operator));
+
+    it("reverts when the party is unknown", async function () {
+      const { registry, maker } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).addMember(UNKNOWN, fresh(1), Role.Operator))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(UNKNOWN);
+    });
+
+    it("reverts when the role is None", async function () {
+      const { registry, maker } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).addMember(MAKER, fresh(1), Role.None))
+        .to.be.revertedWithCustomError(registry, "RegistryInvalidRole")
+        .withArgs(Role.None);
+    });
+
+    it("reverts without reason when the role is out of range (the ABI decoder rejects it)", async function () {
+      const { registry, maker } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).addMember(MAKER, fresh(1), 5)).to.be.revertedWithoutReason(ethers);
+    });
+
+    it("reverts when the account is the zero address", async function () {
+      const { registry, maker } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).addMember(MAKER, ethers.ZeroAddress, Role.Operator))
+        .to.be.revertedWithCustomError(registry, "RegistryZeroAddress")
+        .withArgs();
+    });
+
+    it("reverts when the account already is a member of the party", async function () {
+      const { registry, maker, makerQa } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).addMember(MAKER, makerQa.address, Role.Operator))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+        .withArgs(makerQa.address, MAKER);
+      expect((await memberOf(registry, makerQa.address)).role).to.equal(Role.QA);
+    });
+
+    it("reverts when the account is a member of another party", async function () {
+      const { registry, maker, wholesaler } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).addMember(MAKER, wholesaler.address, Role.Operator))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+        .withArgs(wholesaler.address, WHOLESALER);
+    });
+
+    it("reverts when the account was removed", async function () {
+      const { registry, maker, makerOperator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(maker).removeMember(MAKER, makerOperator.address);
+      await expect(registry.connect(maker).addMember(MAKER, makerOperator.address, Role.Operator))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+        .withArgs(makerOperator.address, MAKER);
+    });
+
+    it("reverts when the account was rotated out, even in another party", async function () {
+      const { registry, maker, wholesaler, makerOperator, spare } = await loadFixture(consortiumWithMembers);
+      await registry.connect(maker).rotateMember(MAKER, makerOperator.address, spare[0].address);
+      await expect(registry.connect(wholesaler).addMember(WHOLESALER, makerOperator.address, Role.Operator))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+        .withArgs(makerOperator.address, MAKER);
+    });
+  });
+
+  describe("removeMember", function () {
+    it("removes a member, who can no longer act", async function () {
+      const { registry, maker, makerOperator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).removeMember(MAKER, makerOperator.address))
+        .to.emit(registry, "MemberRemoved")
+        .withArgs(MAKER, makerOperator.address, maker.address);
+      expect(await memberOf(registry, makerOperator.address)).to.deep.equal({
+        partyId: MAKER,
+        role: Role.Operator,
+        status: MemberStatus.Removed,
+      });
+      await expect(registry.requireMember(makerOperator.address, ANY, ANY))
+        .to.be.revertedWithCustomError(registry, "RegistryNotMember")
+        .withArgs(makerOperator.address);
+      const [allowed, partyId] = await registry.isAuthorized(makerOperator.address, ANY, ANY);
+      expect([allowed, partyId]).to.deep.equal([false, MAKER]);
+    });
+
+    it("lets a secondary admin remove another secondary admin, and itself", async function () {
+      const { registry, maker, makerAdmin2, spare } = await loadFixture(consortiumWithMembers);
+      await registry.connect(maker).addMember(MAKER, spare[0].address, Role.Admin);
+      await expect(registry.connect(makerAdmin2).removeMember(MAKER, spare[0].address))
+        .to.emit(registry, "MemberRemoved")
+        .withArgs(MAKER, spare[0].address, makerAdmin2.address);
+      await expect(registry.connect(makerAdmin2).removeMember(MAKER, makerAdmin2.address))
+        .to.emit(registry, "MemberRemoved")
+        .withArgs(MAKER, makerAdmin2.address, makerAdmin2.address);
+      await expect(registry.connect(makerAdmin2).addMember(MAKER, fresh(1), Role.QA))
+        .to.be.revertedWithCustomError(registry, "RegistryNotPartyAdmin")
+        .withArgs(MAKER, makerAdmin2.address);
+    });
+
+    itRejectsCallers(notMakerAdminCases, (c, s) => c.registry.connect(s).removeMember(MAKER, c.makerOperator.address));
+
+    it("reverts when the party is unknown", async function () {
+      const { registry, maker, makerOperator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).removeMember(UNKNOWN, makerOperator.address))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(UNKNOWN);
+    });
+
+    it("reverts when the account is the party's primary admin", async function () {
+      const { registry, maker, makerAdmin2 } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(makerAdmin2).removeMember(MAKER, maker.address))
+        .to.be.revertedWithCustomError(registry, "RegistryPrimaryAdminRemoval")
+        .withArgs(MAKER, maker.address);
+      await expect(registry.connect(maker).removeMember(MAKER, maker.address))
+        .to.be.revertedWithCustomError(registry, "RegistryPrimaryAdminRemoval")
+        .withArgs(MAKER, maker.address);
+      expect((await memberOf(registry, maker.address)).status).to.equal(MemberStatus.Active);
+    });
+
+    it("reverts when the account is a member of another party", async function () {
+      const { registry, maker, wholesaler } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).removeMember(MAKER, wholesaler.address))
+        .to.be.revertedWithCustomError(registry, "RegistryNotPartyMember")
+        .withArgs(MAKER, wholesaler.address);
+      expect((await memberOf(registry, wholesaler.address)).status).to.equal(MemberStatus.Active);
+    });
+
+    it("reverts when the account never was a member", async function () {
+      const { registry, maker } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).removeMember(MAKER, fresh(1)))
+        .to.be.revertedWithCustomError(registry, "RegistryNotPartyMember")
+        .withArgs(MAKER, fresh(1));
+    });
+
+    it("reverts when the account is already removed", async function () {
+      const { registry, maker, makerOperator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(maker).removeMember(MAKER, makerOperator.address);
+      await expect(registry.connect(maker).removeMember(MAKER, makerOperator.address))
+        .to.be.revertedWithCustomError(registry, "RegistryNotPartyMember")
+        .withArgs(MAKER, makerOperator.address);
+    });
+
+    it("reverts when the account was rotated out", async function () {
+      const { registry, maker, makerOperator, spare } = await loadFixture(consortiumWithMembers);
+      await registry.connect(maker).rotateMember(MAKER, makerOperator.address, spare[0].address);
+      await expect(registry.connect(maker).removeMember(MAKER, makerOperator.address))
+        .to.be.revertedWithCustomError(registry, "RegistryNotPartyMember")
+        .withArgs(MAKER, makerOperator.address);
+      expect((await memberOf(registry, makerOperator.address)).status).to.equal(MemberStatus.Rotated);
+    });
+  });
+
+  describe("rotateMember", function () {
+    it("moves a member's role to a new key and retires the old one", async function () {
+      const { registry, maker, makerQa, spare } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).rotateMember(MAKER, makerQa.address, spare[0].address))
+        .to.emit(registry, "MemberRotated")
+        .withArgs(MAKER, makerQa.address, spare[0].address, maker.address);
+      expect(await memberOf(registry, spare[0].address)).to.deep.equal({
+        partyId: MAKER,
+        role: Role.QA,
+        status: MemberStatus.Active,
+      });
+      expect(await memberOf(registry, makerQa.address)).to.deep.equal({
+        partyId: MAKER,
+        role: Role.QA,
+        status: MemberStatus.Rotated,
+      });
+      const [partyId, domain] = await registry.requireMember(spare[0].address, mask(Role.QA), mask(Domain.Manufacturer));
+      expect([partyId, domain]).to.deep.equal([MAKER, BigInt(Domain.Manufacturer)]);
+      await expect(registry.requireMember(makerQa.address, ANY, ANY))
+        .to.be.revertedWithCustomError(registry, "RegistryNotMember")
+        .withArgs(makerQa.address);
+      expect((await partyOf(registry, MAKER)).admin).to.equal(maker.address);
+    });
+
+    it("moves the primary admin when the primary admin's key is rotated", async function () {
+      const { registry, maker, spare } = await loadFixture(consortiumWithMembers);
+      const [next] = spare;
+      await expect(registry.connect(maker).rotateMember(MAKER, maker.address, next.address))
+        .to.emit(registry, "MemberRotated")
+        .withArgs(MAKER, maker.address, next.address, maker.address);
+      expect((await partyOf(registry, MAKER)).admin).to.equal(next.address);
+      expect(await memberOf(registry, next.address)).to.deep.equal({ partyId: MAKER, role: Role.Admin, status: MemberStatus.Active });
+      // The new key administers the party, and is protected as primary admin.
+      await expect(registry.connect(next).addMember(MAKER, fresh(1), Role.Device))
+        .to.emit(registry, "MemberAdded")
+        .withArgs(MAKER, fresh(1), Role.Device, next.address);
+      await expect(registry.connect(next).removeMember(MAKER, next.address))
+        .to.be.revertedWithCustomError(registry, "RegistryPrimaryAdminRemoval")
+        .withArgs(MAKER, next.address);
+      // The old key can do nothing.
+      await expect(registry.connect(maker).addMember(MAKER, fresh(2), Role.Device))
+        .to.be.revertedWithCustomError(registry, "RegistryNotPartyAdmin")
+        .withArgs(MAKER, maker.address);
+    });
+
+    it("keeps the primary admin when a secondary admin's key is rotated", async function () {
+      const { registry, maker, makerAdmin2, spare } = await loadFixture(consortiumWithMembers);
+      await registry.connect(makerAdmin2).rotateMember(MAKER, makerAdmin2.address, spare[0].address);
+      expect((await partyOf(registry, MAKER)).admin).to.equal(maker.address);
+      expect(await memberOf(registry, spare[0].address)).to.deep.equal({ partyId: MAKER, role: Role.Admin, status: MemberStatus.Active });
+      await expect(registry.connect(maker).removeMember(MAKER, spare[0].address))
+        .to.emit(registry, "MemberRemoved")
+        .withArgs(MAKER, spare[0].address, maker.address);
+    });
+
+    it("never lets an old key be reused", async function () {
+      const { registry, gov, maker, wholesaler, makerOperator, spare } = await loadFixture(consortiumWithMembers);
+      await registry.connect(maker).rotateMember(MAKER, maker.address, spare[0].address);
+      await registry.connect(spare[0]).rotateMember(MAKER, makerOperator.address, spare[1].address);
+      for (const old of [maker.address, makerOperator.address]) {
+        await expect(registry.connect(spare[0]).addMember(MAKER, old, Role.Operator))
+          .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+          .withArgs(old, MAKER);
+        await expect(registry.connect(wholesaler).addMember(WHOLESALER, old, Role.Operator))
+          .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+          .withArgs(old, MAKER);
+        await expect(registry.connect(spare[0]).rotateMember(MAKER, spare[1].address, old))
+          .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+          .withArgs(old, MAKER);
+        await expect(registry.connect(gov).admitParty(admission({ admin: old })))
+          .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+          .withArgs(old, MAKER);
+      }
+    });
+
+    it("leaves the voter count and the party untouched", async function () {
+      const { registry, maker, spare } = await loadFixture(consortiumWithMembers);
+      const before = await partyOf(registry, MAKER);
+      await registry.connect(maker).rotateMember(MAKER, maker.address, spare[0].address);
+      expect(await registry.activeVoterCount()).to.equal(4n);
+      expect(await partyOf(registry, MAKER)).to.deep.equal({ ...before, admin: spare[0].address });
+    });
+
+    itRejectsCallers(notMakerAdminCases, (c, s) => c.registry.connect(s).rotateMember(MAKER, c.makerOperator.address, fresh(1)));
+
+    it("reverts when the party is unknown", async function () {
+      const { registry, maker, makerOperator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).rotateMember(UNKNOWN, makerOperator.address, fresh(1)))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(UNKNOWN);
+    });
+
+    it("reverts when the new key is the zero address", async function () {
+      const { registry, maker, makerOperator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).rotateMember(MAKER, makerOperator.address, ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(registry, "RegistryZeroAddress")
+        .withArgs();
+    });
+
+    it("reverts when the new key is the old key", async function () {
+      const { registry, maker, makerOperator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).rotateMember(MAKER, makerOperator.address, makerOperator.address))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+        .withArgs(makerOperator.address, MAKER);
+      expect((await memberOf(registry, makerOperator.address)).status).to.equal(MemberStatus.Active);
+    });
+
+    it("reverts when the new key is a member of another party", async function () {
+      const { registry, maker, makerOperator, wholesaler } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).rotateMember(MAKER, makerOperator.address, wholesaler.address))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+        .withArgs(wholesaler.address, WHOLESALER);
+    });
+
+    it("reverts when the new key was removed", async function () {
+      const { registry, maker, makerOperator, makerDevice } = await loadFixture(consortiumWithMembers);
+      await registry.connect(maker).removeMember(MAKER, makerDevice.address);
+      await expect(registry.connect(maker).rotateMember(MAKER, makerOperator.address, makerDevice.address))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+        .withArgs(makerDevice.address, MAKER);
+    });
+
+    it("reverts when the old key is not a member of the party", async function () {
+      const { registry, maker, wholesaler } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(maker).rotateMember(MAKER, wholesaler.address, fresh(1)))
+        .to.be.revertedWithCustomError(registry, "RegistryNotPartyMember")
+        .withArgs(MAKER, wholesaler.address);
+      await expect(registry.connect(maker).rotateMember(MAKER, fresh(2), fresh(1)))
+        .to.be.revertedWithCustomError(registry, "RegistryNotPartyMember")
+        .withArgs(MAKER, fresh(2));
+    });
+
+    it("reverts when the old key was removed or already rotated", async function () {
+      const { registry, maker, makerOperator, makerDevice, spare } = await loadFixture(consortiumWithMembers);
+      await registry.connect(maker).removeMember(MAKER, makerDevice.address);
+      await registry.connect(maker).rotateMember(MAKER, makerOperator.address, spare[0].address);
+      await expect(registry.connect(maker).rotateMember(MAKER, makerDevice.address, fresh(1)))
+        .to.be.revertedWithCustomError(registry, "RegistryNotPartyMember")
+        .withArgs(MAKER, makerDevice.address);
+      await expect(registry.connect(maker).rotateMember(MAKER, makerOperator.address, fresh(1)))
+        .to.be.revertedWithCustomError(registry, "RegistryNotPartyMember")
+        .withArgs(MAKER, makerOperator.address);
+    });
+  });
+
+  describe("requireMember", function () {
+    it("returns the party and domain of an allowed member", async function () {
+      const { registry, admins, makerDevice } = await loadFixture(consortiumWithMembers);
+      const domains = [
+        Domain.Regulator,
+        Domain.Manufacturer,
+        Domain.Wholesaler,
+        Domain.Hospital,
+        Domain.Logistics,
+        Domain.Pharmacy,
+        Domain.Laboratory,
+        Domain.Notary,
+      ];
+      for (let i = 0; i < domains.length; ++i) {
+        const [partyId, domain] = await registry.requireMember(admins[i].address, mask(Role.Admin), mask(domains[i]));
+        expect([partyId, domain]).to.deep.equal([BigInt(i + 1), BigInt(domains[i])]);
+      }
+      const [partyId, domain] = await registry.requireMember(
+        makerDevice.address,
+        mask(Role.Device, Role.QA),
+        mask(Domain.Manufacturer, Domain.Laboratory),
+      );
+      expect([partyId, domain]).to.deep.equal([MAKER, BigInt(Domain.Manufacturer)]);
+    });
+
+    it("accepts until the last second before the earliest licence expiry", async function () {
+      const { registry, maker } = await loadFixture(consortiumWithMembers);
+      await time.increaseTo(LICENCE_EXPIRY - 1n);
+      const [partyId] = await registry.requireMember(maker.address, ANY, ANY);
+      expect(partyId).to.equal(MAKER);
+      await networkHelpers.mine();
+      await expect(registry.requireMember(maker.address, ANY, ANY))
+        .to.be.revertedWithCustomError(registry, "RegistryLicenceExpired")
+        .withArgs(MAKER, LICENCE_EXPIRY);
+    });
+
+    for (const [title, setup, error, args] of requireMemberFailures) {
+      it(`reverts when ${title}`, async function () {
+        const c = await loadFixture(consortiumWithMembers);
+        const [account, roleMask, domainMask] = await setup(c);
+        await expect(c.registry.requireMember(account, roleMask, domainMask))
+          .to.be.revertedWithCustomError(c.registry, error)
+          .withArgs(...args(c));
+      });
+    }
+  });
+
+  describe("isAuthorized", function () {
+    it("answers true with the party of an allowed member", async function () {
+      const { registry, makerQa, regOperator } = await loadFixture(consortiumWithMembers);
+      const [allowed, partyId] = await registry.isAuthorized(makerQa.address, mask(Role.QA), mask(Domain.Manufacturer));
+      expect([allowed, partyId]).to.deep.equal([true, MAKER]);
+      const [allowed2, partyId2] = await registry.isAuthorized(regOperator.address, ANY, ANY);
+      expect([allowed2, partyId2]).to.deep.equal([true, REGULATOR]);
+    });
+
+    it("answers false with party 0 for an account that never was a member", async function () {
+      const { registry } = await loadFixture(consortiumWithMembers);
+      const [allowed, partyId] = await registry.isAuthorized(fresh(1), ANY, ANY);
+      expect([allowed, partyId]).to.deep.equal([false, 0n]);
+    });
+
+    for (const [title, setup] of requireMemberFailures) {
+      if (title === "the account never was a member") continue;
+      it(`answers false with the account's party when ${title}`, async function () {
+        const c = await loadFixture(consortiumWithMembers);
+        const [account, roleMask, domainMask] = await setup(c);
+        const [allowed, partyId] = await c.registry.isAuthorized(account, roleMask, domainMask);
+        expect([allowed, partyId]).to.deep.equal([false, MAKER]);
+        // The same account passes with everything allowed unless its record or party blocks it.
+        const [allowedAny] = await c.registry.isAuthorized(account, ANY, ANY);
+        const reverted = await c.registry.requireMember(account, ANY, ANY).then(
+          () => false,
+          () => true,
+        );
+        expect(allowedAny).to.equal(!reverted);
+      });
+    }
+  });
+
+  describe("isPartyActive", function () {
+    it("answers true for every founding party", async function () {
+      const { registry } = await loadFixture(consortiumWithMembers);
+      for (let id = 1n; id <= 8n; ++id) expect(await registry.isPartyActive(id)).to.equal(true);
+    });
+
+    const cases: [string, (c: Ctx) => Promise<bigint>][] = [
+      ["the party is unknown", async () => UNKNOWN],
+      ["the party id is 0", async () => 0n],
+      [
+        "the party is suspended",
+        async (c) => {
+          await c.registry.connect(c.regulator).suspendParty(MAKER);
+          return MAKER;
+        },
+      ],
+      [
+        "the party is revoked",
+        async (c) => {
+          await c.registry.connect(c.gov).setPartyStatus(MAKER, PartyStatus.Revoked);
+          return MAKER;
+        },
+      ],
+      [
+        "a licence is revoked",
+        async (c) => {
+          await revokeMakerLicence(c);
+          return MAKER;
+        },
+      ],
+      [
+        "a licence expired",
+        async () => {
+          await time.increaseTo(LICENCE_EXPIRY);
+          return MAKER;
+        },
+      ],
+    ];
+    for (const [title, setup] of cases) {
+      it(`answers false when ${title}`, async function () {
+        const c = await loadFixture(consortiumWithMembers);
+        const partyId = await setup(c);
+        expect(await c.registry.isPartyActive(partyId)).to.equal(false);
+      });
+    }
+
+    it("answers true until the expiry second, false from it", async function () {
+      const { registry } = await loadFixture(consortiumWithMembers);
+      await time.increaseTo(LICENCE_EXPIRY - 1n);
+      expect(await registry.isPartyActive(MAKER)).to.equal(true);
+      await networkHelpers.mine();
+      expect(await registry.isPartyActive(MAKER)).to.equal(false);
+      // The regulator holds no licence and never expires.
+      expect(await registry.isPartyActive(REGULATOR)).to.equal(true);
+    });
+  });
+
+  describe("upgradeToAndCall", function () {
+    it("lets the governor upgrade, keeping every record", async function () {
+      const { registry, gov, maker, regulator, makerOperator, spare } = await loadFixture(consortiumWithMembers);
+      // Some history worth keeping.
+      await registry.connect(maker).rotateMember(MAKER, makerOperator.address, spare[0].address);
+      await registry.connect(regulator).suspendParty(HOSPITAL);
+      await registry.connect(regulator).revokeLicence(LOGISTICS, LicenceKind.GoodSupplyPractice);
+      await registry.connect(gov).setVoter(PHARMACY, true);
+
+      const proxyAddress = await registry.getAddress();
+      const snapshot = async () => ({
+        governor: await registry.governor(),
+        partyCount: await registry.partyCount(),
+        activeVoterCount: await registry.activeVoterCount(),
+        parties: await Promise.all([1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n].map((id) => partyOf(registry, id))),
+        members: await Promise.all([maker, makerOperator, spare[0]].map((s) => memberOf(registry, s.address))),
+        licences: await Promise.all(STANDARD_LICENCES.map(([id, kind]) => licenceOf(registry, id, kind))),
+      });
+      const before = await snapshot();
+      const previous = await implementationOf(proxyAddress);
+
+      const next = await ethers.deployContract("ConsortiumRegistry");
+      const nextAddress = await next.getAddress();
+      expect(nextAddress).not.to.equal(previous);
+      await expect(registry.connect(gov).upgradeToAndCall(nextAddress, "0x"))
+        .to.emit(registry, "Upgraded")
+        .withArgs(nextAddress);
+      expect(await implementationOf(proxyAddress)).to.equal(nextAddress);
+      expect(await snapshot()).to.deep.equal(before);
+
+      // And it still works.
+      await expect(registry.connect(maker).addMember(MAKER, fresh(1), Role.QA))
+        .to.emit(registry, "MemberAdded")
+        .withArgs(MAKER, fresh(1), Role.QA, maker.address);
+    });
+
+    itRejectsCallers(notGovernorCases, async (c, s) => {
+      const next = await ethers.deployContract("ConsortiumRegistry");
+      return c.registry.connect(s).upgradeToAndCall(await next.getAddress(), "0x");
+    });
+
+    it("reverts when no governor is bound", async function () {
+      const { registry, deployer } = await loadFixture(registryWithoutGovernor);
+      const next = await ethers.deployContract("ConsortiumRegistry");
+      await expect(registry.connect(deployer).upgradeToAndCall(await next.getAddress(), "0x"))
+        .to.be.revertedWithCustomError(registry, "RegistryGovernorNotSet")
+        .withArgs();
+    });
+
+    it("reverts when the upgrade call tries to initialise again", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      const next = await ethers.deployContract("ConsortiumRegistry");
+      const previous = await implementationOf(await registry.getAddress());
+      await expect(registry.connect(gov).upgradeToAndCall(await next.getAddress(), registry.interface.encodeFunctionData("initialize", [[]])))
+        .to.be.revertedWithCustomError(registry, "InvalidInitialization")
+        .withArgs();
+      expect(await implementationOf(await registry.getAddress())).to.equal(previous);
+    });
+
+    it("reverts when called on the implementation directly", async function () {
+      const { implementation } = await loadFixture(registryWithoutGovernor);
+      const next = await ethers.deployContract("ConsortiumRegistry");
+      await expect(implementation.upgradeToAndCall(await next.getAddress(), "0x"))
+        .to.be.revertedWithCustomError(implementation, "UUPSUnauthorizedCallContext")
+        .withArgs();
+    });
+  });
+
+  describe("proxiableUUID", function () {
+    it("answers the ERC-1967 implementation slot on the implementation", async function () {
+      const { implementation } = await loadFixture(registryWithoutGovernor);
+      expect(await implementation.proxiableUUID()).to.equal(IMPLEMENTATION_SLOT);
+    });
+
+    it("reverts when called through the proxy", async function () {
+      const { registry } = await loadFixture(registryWithoutGovernor);
+      await expect(registry.proxiableUUID()).to.be.revertedWithCustomError(registry, "UUPSUnauthorizedCallContext").withArgs();
+    });
+  });
+
+  describe("UPGRADE_INTERFACE_VERSION", function () {
+    it("is 5.0.0", async function () {
+      const { registry } = await loadFixture(consortiumWithMembers);
+      expect(await registry.UPGRADE_INTERFACE_VERSION()).to.equal("5.0.0");
+    });
+  });
+
+  describe("governor", function () {
+    it("answers the bound governor, or zero before binding", async function () {
+      const { registry, governor } = await loadFixture(consortiumWithMembers);
+      expect(await registry.governor()).to.equal(await governor.getAddress());
+      const unbound = await loadFixture(registryWithoutGovernor);
+      expect(await unbound.registry.governor()).to.equal(ethers.ZeroAddress);
+    });
+  });
+
+  describe("partyCount", function () {
+    it("counts every party ever admitted, revoked ones included", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      expect(await registry.partyCount()).to.equal(8n);
+      await registry.connect(gov).setPartyStatus(PHARMACY, PartyStatus.Revoked);
+      expect(await registry.partyCount()).to.equal(8n);
+      await registry.connect(gov).admitParty(admission());
+      expect(await registry.partyCount()).to.equal(9n);
+      const unbound = await loadFixture(registryWithoutGovernor);
+      expect(await unbound.registry.partyCount()).to.equal(0n);
+    });
+  });
+
+  describe("activeVoterCount", function () {
+    it("tracks admissions, suspensions, reinstatements, revocations and voter changes", async function () {
+      const { registry, gov, regulator } = await loadFixture(consortiumWithMembers);
+      const steps: [() => Promise<unknown>, bigint][] = [
+        [() => registry.connect(gov).admitParty(admission({ voter: true })), 5n],
+        [() => registry.connect(regulator).suspendParty(MAKER), 4n],
+        [() => registry.connect(gov).setVoter(LOGISTICS, true), 5n],
+        [() => registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Active), 6n],
+        [() => registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Revoked), 5n],
+        [() => registry.connect(gov).setVoter(9n, false), 4n],
+        [() => registry.connect(gov).setPartyStatus(LOGISTICS, PartyStatus.Suspended), 3n],
+        [() => registry.connect(gov).setPartyStatus(LOGISTICS, PartyStatus.Revoked), 3n],
+      ];
+      expect(await registry.activeVoterCount()).to.equal(4n);
+      for (const [step, expected] of steps) {
+        await step();
+        expect(await registry.activeVoterCount()).to.equal(expected);
+      }
+      // The count equals the voters that are Active.
+      let active = 0n;
+      for (let id = 1n; id <= (await registry.partyCount()); ++id) {
+        const p = await partyOf(registry, id);
+        if (p.voter && p.status === PartyStatus.Active) ++active;
+      }
+      expect(active).to.equal(3n);
+    });
+  });
+
+  describe("isVoter", function () {
+    it("answers the voter flag, which a suspension keeps", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      expect(await registry.isVoter(MAKER)).to.equal(true);
+      expect(await registry.isVoter(LOGISTICS)).to.equal(false);
+      expect(await registry.isVoter(UNKNOWN)).to.equal(false);
+      await registry.connect(regulator).suspendParty(MAKER);
+      expect(await registry.isVoter(MAKER)).to.equal(true);
+    });
+  });
+
+  describe("getParty", function () {
+    it("answers the stored party", async function () {
+      const { registry, admins } = await loadFixture(consortiumWithMembers);
+      expect(await partyOf(registry, REGULATOR)).to.deep.equal({
+        domain: Domain.Regulator,
+        status: PartyStatus.Active,
+        voter: true,
+        licencesValidUntil: NO_EXPIRY,
+        revokedLicences: 0,
+        admin: admins[0].address,
+        name: "Regulator",
+      });
+      expect(await partyOf(registry, 8n)).to.deep.equal({
+        domain: Domain.Notary,
+        status: PartyStatus.Active,
+        voter: false,
+        licencesValidUntil: LICENCE_EXPIRY,
+        revokedLicences: 0,
+        admin: admins[7].address,
+        name: "Notary",
+      });
+    });
+
+    it("reverts when the party is unknown", async function () {
+      const { registry } = await loadFixture(consortiumWithMembers);
+      await expect(registry.getParty(UNKNOWN)).to.be.revertedWithCustomError(registry, "RegistryUnknownParty").withArgs(UNKNOWN);
+      await expect(registry.getParty(0n)).to.be.revertedWithCustomError(registry, "RegistryUnknownParty").withArgs(0n);
+      await expect(registry.getParty(9n)).to.be.revertedWithCustomError(registry, "RegistryUnknownParty").withArgs(9n);
+    });
+  });
+
+  describe("getMember", function () {
+    it("answers the stored member, or zeroes for a stranger", async function () {
+      const { registry, admins, regDevice, deployer } = await loadFixture(consortiumWithMembers);
+      expect(await memberOf(registry, admins[6].address)).to.deep.equal({ partyId: 7n, role: Role.Admin, status: MemberStatus.Active });
+      expect(await memberOf(registry, regDevice.address)).to.deep.equal({
+        partyId: REGULATOR,
+        role: Role.Device,
+        status: MemberStatus.Active,
+      });
+      expect(await memberOf(registry, deployer.address)).to.deep.equal({ partyId: 0n, role: Role.None, status: MemberStatus.None });
+    });
+  });
+
+  describe("getLicence", function () {
+    it("answers the stored licence, or zeroes when never granted", async function () {
+      const { registry } = await loadFixture(consortiumWithMembers);
+      for (const [id, kind] of STANDARD_LICENCES) {
+        expect(await licenceOf(registry, id, kind)).to.deep.equal({
+          documentHash: DOC,
+          issuer: REGULATOR,
+          expiresAt: LICENCE_EXPIRY,
+          revoked: false,
+        });
+      }
+      expect(await licenceOf(registry, MAKER, LicenceKind.Distribution)).to.deep.equal({
+        documentHash: ethers.ZeroHash,
+        issuer: 0n,
+        expiresAt: 0n,
+        revoked: false,
+      });
+      expect(await licenceOf(registry, UNKNOWN, LicenceKind.Manufacturing)).to.deep.equal({
+        documentHash: ethers.ZeroHash,
+        issuer: 0n,
+        expiresAt: 0n,
+        revoked: false,
+      });
+    });
+  });
+
+  describe("event log", function () {
+    it("rebuilds parties, members, licences and the voter count from the logs alone", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const { registry, gov, regulator, regOperator, maker, makerAdmin2, makerOperator, makerDevice, spare } = c;
+      // A history touching every kind of write.
+      await registry.connect(gov).admitParty(admission({ voter: true, licences: [grant(LicenceKind.MedicalInstitution, { expiresAt: LATER_EXPIRY })] }));
+      await registry.connect(maker).rotateMember(MAKER, maker.address, spare[0].address);
+      await registry.connect(makerAdmin2).removeMember(MAKER, makerDevice.address);
+      await registry.connect(spare[0]).rotateMember(MAKER, makerOperator.address, spare[1].address);
+      await registry.connect(regulator).suspendParty(WHOLESALER);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Active);
+      await registry.connect(regOperator).suspendParty(HOSPITAL);
+      await registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Revoked);
+      await registry.connect(gov).setVoter(LOGISTICS, true);
+      await registry.connect(gov).setVoter(MAKER, false);
+      await registry.connect(regOperator).grantLicence(PHARMACY, grant(LicenceKind.GoodSupplyPractice, { expiresAt: EARLIER_EXPIRY }));
+      await registry.connect(regulator).revokeLicence(PHARMACY, LicenceKind.Distribution);
+      await registry.connect(gov).grantLicence(7n, grant(LicenceKind.LaboratoryAccreditation, { issuer: 0n, expiresAt: LATER_EXPIRY }));
+
+      const parties = new Map<bigint, PartyView>();
+      const members = new Map<string, MemberView>();
+      const licences = new Map<string, LicenceView>();
+      let voters = 0n;
+      const logs = await ethers.provider.getLogs({ address: await registry.getAddress(), fromBlock: 0 });
+      for (const log of logs) {
+        const parsed = registry.interface.parseLog(log);
+        if (parsed === null) continue;
+        const a = parsed.args;
+        switch (parsed.name) {
+          case "PartyAdmitted":
+            parties.set(a.partyId as bigint, {
+              domain: Number(a.domain),
+              status: PartyStatus.Active,
+              voter: a.voter as boolean,
+              licencesValidUntil: NO_EXPIRY,
+              revokedLicences: 0,
+              admin: a.admin as string,
+              name: a.name as string,
+            });
+            break;
+          case "PartyStatusChanged": {
+            const p = parties.get(a.partyId as bigint)!;
+            expect(p.status).to.equal(Number(a.previous));
+            p.status = Number(a.status);
+            break;
+          }
+          case "VoterChanged":
+            parties.get(a.partyId as bigint)!.voter = a.voter as boolean;
+            voters = a.activeVoters as bigint;
+            break;
+          case "LicenceGranted":
+            licences.set(`${a.partyId}/${a.kind}`, {
+              documentHash: a.documentHash as string,
+              issuer: a.issuer as bigint,
+              expiresAt: a.expiresAt as bigint,
+              revoked: false,
+            });
+            parties.get(a.partyId as bigint)!.licencesValidUntil = a.licencesValidUntil as bigint;
+            break;
+          case "LicenceRevoked":
+            licences.get(`${a.partyId}/${a.kind}`)!.revoked = true;
+            parties.get(a.partyId as bigint)!.licencesValidUntil = a.licencesValidUntil as bigint;
+            break;
+          case "MemberAdded":
+            members.set(a.account as string, { partyId: a.partyId as bigint, role: Number(a.role), status: MemberStatus.Active });
+            break;
+          case "MemberRemoved":
+            members.get(a.account as string)!.status = MemberStatus.Removed;
+            break;
+          case "MemberRotated": {
+            const old = members.get(a.previous as string)!;
+            old.status = MemberStatus.Rotated;
+            members.set(a.account as string, { partyId: a.partyId as bigint, role: old.role, status: MemberStatus.Active });
+            const p = parties.get(a.partyId as bigint)!;
+            if (p.admin === a.previous) p.admin = a.account as string;
+            break;
+          }
+        }
+      }
+      // revokedLicences follows from the licences; the voter count from flags and statuses.
+      for (const [key, l] of licences) {
+        if (l.revoked) parties.get(BigInt(key.split("/")[0]))!.revokedLicences += 1;
+      }
+      let counted = 0n;
+      for (const p of parties.values()) if (p.voter && p.status === PartyStatus.Active) ++counted;
+
+      expect(BigInt(parties.size)).to.equal(await registry.partyCount());
+      for (const [id, p] of parties) expect(await partyOf(registry, id)).to.deep.equal(p);
+      expect(members.size).to.equal(8 + 7 + 1 + 2);
+      for (const [account, m] of members) expect(await memberOf(registry, account)).to.deep.equal(m);
+      for (const [key, l] of licences) {
+        const [id, kind] = key.split("/");
+        expect(await licenceOf(registry, BigInt(id), Number(kind))).to.deep.equal(l);
+      }
+      expect(counted).to.equal(await registry.activeVoterCount());
+      expect(voters).to.equal(counted); // the last VoterChanged came after the last status change
+    });
+  });
+});
