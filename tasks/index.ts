@@ -6,78 +6,104 @@
  */
 import { emptyTask, task } from "hardhat/config";
 import { ArgumentType } from "hardhat/types/arguments";
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+import type { NewTaskActionFunction, TaskDefinition } from "hardhat/types/tasks";
 
-const S = ArgumentType.STRING_WITHOUT_DEFAULT;
+type Described = Record<string, string>;
+/** An action module: its default export takes the task's own (validated-by-itself) arguments. */
+type LazyAction = () => Promise<{ default: (args: never, hre: HardhatRuntimeEnvironment) => unknown }>;
 
-export const medstateTasks = [
+/** A MedState task: string options, flags, `--json` always, `--from` for writes. */
+function medstateTask(
+  id: [string, string],
+  description: string,
+  spec: { options?: Described; flags?: Described; signs?: boolean },
+  action: LazyAction,
+): TaskDefinition {
+  const options: Described = {
+    ...spec.options,
+    ...(spec.signs === true ? { from: "Signer: account index or address (default 0)" } : {}),
+  };
+  const flags: Described = { ...spec.flags, json: "Print one JSON document on stdout" };
+  let builder = task(id, description);
+  for (const [name, help] of Object.entries(options)) {
+    builder = builder.addOption({ name, type: ArgumentType.STRING_WITHOUT_DEFAULT, description: help, defaultValue: undefined });
+  }
+  for (const [name, help] of Object.entries(flags)) builder = builder.addFlag({ name, description: help });
+  // Each action declares its own argument interface, matching the options above.
+  return builder.setAction(action as unknown as () => Promise<{ default: NewTaskActionFunction }>).build();
+}
+
+const PARTY = { party: "Party id" };
+
+export const medstateTasks: TaskDefinition[] = [
   emptyTask("system", "Deploy MedState and show where it is").build(),
-  task(["system", "deploy"], "Deploy MedState (registry, governor) with Ignition and write the deployment record")
-    .addOption({ name: "parameters", type: S, description: "Ignition parameters file (default deploy/parameters/<network>.json)", defaultValue: undefined })
-    .addFlag({ name: "reset", description: "Forget this chain's previous deployment record and deploy afresh" })
-    .addFlag({ name: "json", description: "Print one JSON document" })
-    .setAction(() => import("./system/deploy.js"))
-    .build(),
-  task(["system", "info"], "Show this network's MedState deployment and consortium summary")
-    .addFlag({ name: "json", description: "Print one JSON document" })
-    .setAction(() => import("./system/info.js"))
-    .build(),
+  medstateTask(
+    ["system", "deploy"],
+    "Deploy MedState (registry, governor) with Ignition and write the deployment record",
+    {
+      options: { parameters: "Ignition parameters file (default deploy/parameters/<network>.json)" },
+      flags: { reset: "Forget this chain's previous deployment record and deploy afresh" },
+    },
+    () => import("./system/deploy.js"),
+  ),
+  medstateTask(["system", "info"], "Show this network's MedState deployment and consortium summary", {}, () =>
+    import("./system/info.js"),
+  ),
 
   emptyTask("party", "Parties of the consortium: propose, vote, list, suspend, reinstate").build(),
-  task(["party", "propose"], "Propose admitting a party (by an admin of a voting party)")
-    .addOption({ name: "name", type: S, description: "Party name", defaultValue: undefined })
-    .addOption({ name: "domain", type: S, description: "manufacturer|wholesaler|retailer|logistics|hospital|pharmacy|regulator|laboratory|notary", defaultValue: undefined })
-    .addOption({ name: "admin", type: S, description: "The party's first admin account", defaultValue: undefined })
-    .addOption({ name: "license", type: S, description: "Licences: kind:hash-or-file:YYYY-MM-DD[:issuerPartyId], comma-separated", defaultValue: undefined })
-    .addFlag({ name: "voter", description: "The party joins the voting set" })
-    .addOption({ name: "from", type: S, description: "Signer: account index or address (default 0)", defaultValue: undefined })
-    .addFlag({ name: "json", description: "Print one JSON document" })
-    .setAction(() => import("./party/propose.js"))
-    .build(),
-  task(["party", "vote"], "Approve a proposal for your party; the approval that meets the threshold executes it")
-    .addOption({ name: "proposal", type: S, description: "Proposal id", defaultValue: undefined })
-    .addOption({ name: "from", type: S, description: "Signer: account index or address (default 0)", defaultValue: undefined })
-    .addFlag({ name: "json", description: "Print one JSON document" })
-    .setAction(() => import("./party/vote.js"))
-    .build(),
-  task(["party", "list"], "List every party with its domain, status and admin")
-    .addFlag({ name: "json", description: "Print one JSON document" })
-    .setAction(() => import("./party/list.js"))
-    .build(),
-  task(["party", "suspend"], "Suspend a party: at once by a regulator, else as a proposal")
-    .addOption({ name: "party", type: S, description: "Party id", defaultValue: undefined })
-    .addOption({ name: "from", type: S, description: "Signer: account index or address (default 0)", defaultValue: undefined })
-    .addFlag({ name: "json", description: "Print one JSON document" })
-    .setAction(() => import("./party/suspend.js"))
-    .build(),
-  task(["party", "reinstate"], "Propose reinstating a suspended party (governance)")
-    .addOption({ name: "party", type: S, description: "Party id", defaultValue: undefined })
-    .addOption({ name: "from", type: S, description: "Signer: account index or address (default 0)", defaultValue: undefined })
-    .addFlag({ name: "json", description: "Print one JSON document" })
-    .setAction(() => import("./party/reinstate.js"))
-    .build(),
+  medstateTask(
+    ["party", "propose"],
+    "Propose admitting a party (by an admin of a voting party)",
+    {
+      options: {
+        name: "Party name",
+        domain: "manufacturer|wholesaler|retailer|logistics|hospital|pharmacy|regulator|laboratory|notary",
+        admin: "The party's first admin account",
+        license: "Licences: kind:hash-or-file:YYYY-MM-DD[:issuerPartyId], comma-separated",
+      },
+      flags: { voter: "The party joins the voting set" },
+      signs: true,
+    },
+    () => import("./party/propose.js"),
+  ),
+  medstateTask(
+    ["party", "vote"],
+    "Approve a proposal for your party; the approval that meets the threshold executes it",
+    { options: { proposal: "Proposal id" }, signs: true },
+    () => import("./party/vote.js"),
+  ),
+  medstateTask(["party", "list"], "List every party with its domain, status and admin", {}, () => import("./party/list.js")),
+  medstateTask(
+    ["party", "suspend"],
+    "Suspend a party: at once by a regulator, else as a proposal",
+    { options: PARTY, signs: true },
+    () => import("./party/suspend.js"),
+  ),
+  medstateTask(
+    ["party", "reinstate"],
+    "Propose reinstating a suspended party (governance)",
+    { options: PARTY, signs: true },
+    () => import("./party/reinstate.js"),
+  ),
 
   emptyTask("member", "Members of a party: add, remove, rotate (by the party's admins)").build(),
-  task(["member", "add"], "Enrol an account in your party with a role")
-    .addOption({ name: "party", type: S, description: "Party id", defaultValue: undefined })
-    .addOption({ name: "account", type: S, description: "Account to enrol", defaultValue: undefined })
-    .addOption({ name: "role", type: S, description: "admin|operator|qa|device (default operator)", defaultValue: undefined })
-    .addOption({ name: "from", type: S, description: "Signer: account index or address (default 0)", defaultValue: undefined })
-    .addFlag({ name: "json", description: "Print one JSON document" })
-    .setAction(() => import("./member/add.js"))
-    .build(),
-  task(["member", "remove"], "Remove a member from your party")
-    .addOption({ name: "party", type: S, description: "Party id", defaultValue: undefined })
-    .addOption({ name: "account", type: S, description: "Member to remove", defaultValue: undefined })
-    .addOption({ name: "from", type: S, description: "Signer: account index or address (default 0)", defaultValue: undefined })
-    .addFlag({ name: "json", description: "Print one JSON document" })
-    .setAction(() => import("./member/remove.js"))
-    .build(),
-  task(["member", "rotate"], "Replace a member's key, keeping its role and history")
-    .addOption({ name: "party", type: S, description: "Party id", defaultValue: undefined })
-    .addOption({ name: "account", type: S, description: "The member's current account", defaultValue: undefined })
-    .addOption({ name: "newAccount", type: S, description: "The new account", defaultValue: undefined })
-    .addOption({ name: "from", type: S, description: "Signer: account index or address (default 0)", defaultValue: undefined })
-    .addFlag({ name: "json", description: "Print one JSON document" })
-    .setAction(() => import("./member/rotate.js"))
-    .build(),
+  medstateTask(
+    ["member", "add"],
+    "Enrol an account in your party with a role",
+    { options: { ...PARTY, account: "Account to enrol", role: "admin|operator|qa|device (default operator)" }, signs: true },
+    () => import("./member/add.js"),
+  ),
+  medstateTask(
+    ["member", "remove"],
+    "Remove a member from your party",
+    { options: { ...PARTY, account: "Member to remove" }, signs: true },
+    () => import("./member/remove.js"),
+  ),
+  medstateTask(
+    ["member", "rotate"],
+    "Replace a member's key, keeping its role and history",
+    { options: { ...PARTY, account: "The member's current account", newAccount: "The new account" }, signs: true },
+    () => import("./member/rotate.js"),
+  ),
 ];
