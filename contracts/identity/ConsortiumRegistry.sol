@@ -77,8 +77,8 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     /// @inheritdoc IConsortiumRegistry
     function setGovernor(address governor_) external {
         RegistryStorage storage $ = _storage();
-        if (_msgSender() != $.bootstrapper) revert RegistryOnlyBootstrapper(_msgSender());
         if ($.governor != address(0)) revert RegistryGovernorAlreadySet($.governor);
+        if (_msgSender() != $.bootstrapper) revert RegistryOnlyBootstrapper(_msgSender());
         if (governor_ == address(0)) revert RegistryZeroAddress();
         $.governor = governor_;
         delete $.bootstrapper;
@@ -118,14 +118,14 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     /// @inheritdoc IConsortiumRegistry
     function suspendParty(uint64 partyId) external {
         uint64 actingParty = _checkRegulatorOrGovernor();
-        if (actingParty == partyId) revert RegistrySelfSuspension(partyId);
+        if (actingParty != 0 && actingParty == partyId) revert RegistrySelfSuspension(partyId);
         _transition(partyId, PartyStatus.Suspended);
     }
 
     /// @inheritdoc IConsortiumRegistry
     function grantLicence(uint64 partyId, LicenceGrant calldata grant) external {
         uint64 actingParty = _checkRegulatorOrGovernor();
-        _party(partyId);
+        _licensableParty(partyId);
         LicenceGrant memory effective = grant;
         if (actingParty != 0) effective.issuer = actingParty;
         _grantLicence(partyId, effective);
@@ -134,7 +134,7 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     /// @inheritdoc IConsortiumRegistry
     function revokeLicence(uint64 partyId, LicenceKind kind) external {
         _checkRegulatorOrGovernor();
-        _party(partyId);
+        _licensableParty(partyId);
         Licence storage licence = _storage().licences[partyId][kind];
         if (licence.expiresAt == 0 || licence.revoked) revert RegistryUnknownLicence(partyId, kind);
         licence.revoked = true;
@@ -417,6 +417,12 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     function _party(uint64 partyId) internal view returns (Party storage party) {
         party = _storage().parties[partyId];
         if (party.status == PartyStatus.None) revert RegistryUnknownParty(partyId);
+    }
+
+    /// A party whose licences may change: any but a revoked one (revocation is final).
+    function _licensableParty(uint64 partyId) internal view {
+        PartyStatus status = _party(partyId).status;
+        if (status == PartyStatus.Revoked) revert RegistryPartyNotActive(partyId, status);
     }
 
     function _canAct(Party storage party) internal view returns (bool) {

@@ -171,11 +171,11 @@ interface IConsortiumRegistry {
     error RegistryZeroAddress();
     /// @notice A party needs a name.
     error RegistryEmptyName();
-    /// @notice The domain is `None` or out of range.
+    /// @notice The domain is `None` (out-of-range values never get here: the ABI decoder rejects them).
     error RegistryInvalidDomain(uint8 domain);
-    /// @notice The role is `None` or out of range.
+    /// @notice The role is `None` (out-of-range values never get here: the ABI decoder rejects them).
     error RegistryInvalidRole(uint8 role);
-    /// @notice The licence kind is `None` or out of range.
+    /// @notice The licence kind is `None` (out-of-range values never get here: the ABI decoder rejects them).
     error RegistryInvalidLicenceKind(uint8 kind);
     /// @notice A licence's expiry is not in the future.
     error RegistryLicenceExpiryInPast(uint48 expiresAt, uint48 now_);
@@ -207,8 +207,6 @@ interface IConsortiumRegistry {
     error RegistryPrimaryAdminRemoval(uint64 partyId, address account);
     /// @notice The party already is (or already is not) a voter.
     error RegistryVoterUnchanged(uint64 partyId, bool voter);
-    /// @notice Only the regulator may do this: `account` is not a regulator's admin or operator.
-    error RegistryNotRegulator(address account);
     /// @notice A regulator cannot suspend its own party.
     error RegistrySelfSuspension(uint64 partyId);
     /// @notice A party may carry at most one licence of each kind; too many were given.
@@ -258,7 +256,9 @@ interface IConsortiumRegistry {
 
     /**
      * @notice Grants or renews a licence. By the governor (issuer as given) or a
-     * regulator's admin or operator (issuer = the regulator's party).
+     * regulator's admin or operator (issuer = the regulator's party). Licensing is the
+     * regulator's power: revoking a licence blocks a party and granting it again
+     * unblocks it, without governance. Refused for a revoked party (that is final).
      * @param partyId The licensed party.
      * @param grant Kind, document hash, issuer and expiry.
      */
@@ -266,6 +266,7 @@ interface IConsortiumRegistry {
 
     /**
      * @notice Revokes a licence; the party cannot act until it is granted again.
+     * Refused for a revoked party (that is final).
      * @param partyId The licensed party.
      * @param kind The licence to revoke.
      */
@@ -290,7 +291,9 @@ interface IConsortiumRegistry {
 
     /**
      * @notice Replaces `previous` by `account` (key rotation), keeping role and history.
-     * Caller: an active admin of that party.
+     * Caller: an active admin of that party. A party's admins are peers: any of them may
+     * rotate any member's key, the primary admin's included (that is how a party
+     * recovers when its primary admin's key is lost); the new key becomes primary.
      * @param partyId The caller's party.
      * @param previous The active member whose key is replaced.
      * @param account The new key, with no member record anywhere.

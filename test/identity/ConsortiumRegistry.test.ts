@@ -593,6 +593,24 @@ describe("ConsortiumRegistry", function () {
         .withArgs();
     });
 
+    for (const [title, prepare] of [
+      ["the governor", async (c: Ctx) => c.gov],
+      ["a non-member", async (c: Ctx) => c.stranger],
+      ["the regulator's admin", async (c: Ctx) => c.regulator],
+      ["an admin of a suspended party", suspendMaker],
+      ["an admin of a party whose licence expired", expireLicences],
+      ["an admin of a party whose licence was revoked", revokeMakerLicence],
+    ] as const) {
+      it(`reverts when called again by ${title}`, async function () {
+        const c = await loadFixture(consortiumWithMembers);
+        const signer = await prepare(c);
+        await expect(c.registry.connect(signer).initialize([admission()]))
+          .to.be.revertedWithCustomError(c.registry, "InvalidInitialization")
+          .withArgs();
+        expect(await c.registry.partyCount()).to.equal(8n);
+      });
+    }
+
     it("reverts when called a second time on a registry that was initialised empty", async function () {
       const { registry, deployer } = await loadFixture(registryWithoutGovernor);
       await expect(registry.connect(deployer).initialize([admission()]))
@@ -633,10 +651,10 @@ describe("ConsortiumRegistry", function () {
       const target = signers[0].address;
       await expect(registry.connect(deployer).setGovernor(target)).to.emit(registry, "GovernorSet").withArgs(target);
       expect(await registry.governor()).to.equal(target);
-      // The bootstrapper is gone: the deployer cannot rebind.
+      // Bound once: not even the deployer can rebind.
       await expect(registry.connect(deployer).setGovernor(signers[1].address))
-        .to.be.revertedWithCustomError(registry, "RegistryOnlyBootstrapper")
-        .withArgs(deployer.address);
+        .to.be.revertedWithCustomError(registry, "RegistryGovernorAlreadySet")
+        .withArgs(target);
       expect(await registry.governor()).to.equal(target);
     });
 
@@ -668,9 +686,7 @@ describe("ConsortiumRegistry", function () {
         .withArgs();
     });
 
-    it("reverts when the governor is already set", async function () {
-      // After binding, the bootstrapper slot is zero, so only address(0) passes the
-      // bootstrapper check and reaches this error: on a real chain it is unreachable.
+    it("reverts when the governor is already set, even for address(0) (the cleared bootstrapper)", async function () {
       const { registry, governor } = await loadFixture(consortiumWithMembers);
       const zero = await impersonate(ethers.ZeroAddress);
       await expect(registry.connect(zero).setGovernor(fresh(1)))
@@ -688,18 +704,24 @@ describe("ConsortiumRegistry", function () {
         const c = await loadFixture(consortiumWithMembers);
         const signer = pick(c);
         await expect(c.registry.connect(signer).setGovernor(fresh(1)))
-          .to.be.revertedWithCustomError(c.registry, "RegistryOnlyBootstrapper")
-          .withArgs(signer.address);
+          .to.be.revertedWithCustomError(c.registry, "RegistryGovernorAlreadySet")
+          .withArgs(await c.governor.getAddress());
       });
     }
 
-    it("reverts when called by an admin of a suspended party", async function () {
-      const c = await loadFixture(consortiumWithMembers);
-      const signer = await suspendMaker(c);
-      await expect(c.registry.connect(signer).setGovernor(fresh(1)))
-        .to.be.revertedWithCustomError(c.registry, "RegistryOnlyBootstrapper")
-        .withArgs(signer.address);
-    });
+    for (const [title, prepare] of [
+      ["an admin of a suspended party", suspendMaker],
+      ["an admin of a party whose licence expired", expireLicences],
+      ["an admin of a party whose licence was revoked", revokeMakerLicence],
+    ] as const) {
+      it(`reverts when called by ${title}`, async function () {
+        const c = await loadFixture(consortiumWithMembers);
+        const signer = await prepare(c);
+        await expect(c.registry.connect(signer).setGovernor(fresh(1)))
+          .to.be.revertedWithCustomError(c.registry, "RegistryGovernorAlreadySet")
+          .withArgs(await c.governor.getAddress());
+      });
+    }
   });
 
   describe("admitParty", function () {
@@ -1260,12 +1282,10 @@ describe("ConsortiumRegistry", function () {
         .withArgs(UNKNOWN);
     });
 
-    it("reverts when the governor suspends party 0, with RegistrySelfSuspension(0) (see report)", async function () {
-      // The governor's acting party is 0, so the self-suspension check fires before the
-      // unknown-party check: the error is misleading but the call is refused.
+    it("reverts when the governor suspends party 0, which does not exist", async function () {
       const { registry, gov } = await loadFixture(consortiumWithMembers);
       await expect(registry.connect(gov).suspendParty(0n))
-        .to.be.revertedWithCustomError(registry, "RegistrySelfSuspension")
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
         .withArgs(0n);
     });
 
@@ -1288,6 +1308,21 @@ describe("ConsortiumRegistry", function () {
   });
 
   describe("grantLicence", function () {
+    it("reverts when the party is revoked (revocation is final)", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      await revokeMaker(c);
+      await expect(c.registry.connect(c.regulator).grantLicence(MAKER, grant(LicenceKind.GoodSupplyPractice)))
+        .to.be.revertedWithCustomError(c.registry, "RegistryPartyNotActive")
+        .withArgs(MAKER, PartyStatus.Revoked);
+    });
+
+    it("renews a licence of a suspended party", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      await c.registry.connect(c.regulator).suspendParty(MAKER);
+      await expect(c.registry.connect(c.regulator).grantLicence(MAKER, grant(LicenceKind.GoodSupplyPractice)))
+        .to.emit(c.registry, "LicenceGranted");
+    });
+
     it("lets the governor grant with the issuer as given", async function () {
       const { registry, gov } = await loadFixture(consortiumWithMembers);
       await expect(registry.connect(gov).grantLicence(WHOLESALER, grant(LicenceKind.GoodSupplyPractice, { issuer: 0n, expiresAt: EARLIER_EXPIRY })))
@@ -1397,6 +1432,14 @@ describe("ConsortiumRegistry", function () {
   });
 
   describe("revokeLicence", function () {
+    it("reverts when the party is revoked (revocation is final)", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      await revokeMaker(c);
+      await expect(c.registry.connect(c.regulator).revokeLicence(MAKER, LicenceKind.Manufacturing))
+        .to.be.revertedWithCustomError(c.registry, "RegistryPartyNotActive")
+        .withArgs(MAKER, PartyStatus.Revoked);
+    });
+
     it("lets the regulator revoke a licence, blocking the party", async function () {
       const { registry, regulator, wholesaler } = await loadFixture(consortiumWithMembers);
       await expect(registry.connect(regulator).revokeLicence(WHOLESALER, LicenceKind.Distribution))
