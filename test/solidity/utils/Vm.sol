@@ -11,10 +11,10 @@ interface Vm {
     function startPrank(address msgSender) external;
     function stopPrank() external;
     function warp(uint256 newTimestamp) external;
+    function load(address target, bytes32 slot) external view returns (bytes32 data);
     function assume(bool condition) external pure;
     function expectRevert(bytes calldata revertData) external;
     function expectEmit(address emitter) external;
-    function label(address account, string calldata newLabel) external;
 }
 
 /// @dev The cheatcode address: `address(uint160(uint256(keccak256("hevm cheat code"))))`.
