@@ -73,10 +73,12 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
 
     /// @inheritdoc IConsortiumGovernor
     function proposeAdmission(IConsortiumRegistry.PartyAdmission calldata admission) external returns (uint256) {
+        (uint64 proposer, ) = _requireVoter();
         IConsortiumRegistry registry_ = _storage().registry;
         registry_.checkAdmission(admission);
         return
             _propose(
+                proposer,
                 ProposalKind.AdmitParty,
                 address(registry_),
                 abi.encodeCall(IConsortiumRegistry.admitParty, (admission))
@@ -85,23 +87,31 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
 
     /// @inheritdoc IConsortiumGovernor
     function proposePartyStatus(uint64 partyId, IConsortiumRegistry.PartyStatus status) external returns (uint256) {
+        (uint64 proposer, ) = _requireVoter();
         ProposalKind kind;
         if (status == IConsortiumRegistry.PartyStatus.Suspended) kind = ProposalKind.SuspendParty;
         else if (status == IConsortiumRegistry.PartyStatus.Active) kind = ProposalKind.ReinstateParty;
         else if (status == IConsortiumRegistry.PartyStatus.Revoked) kind = ProposalKind.RevokeParty;
         else revert GovernorInvalidStatus(status);
         IConsortiumRegistry registry_ = _storage().registry;
-        registry_.getParty(partyId); // reverts for an unknown party
+        registry_.checkStatusTransition(partyId, status);
         return
-            _propose(kind, address(registry_), abi.encodeCall(IConsortiumRegistry.setPartyStatus, (partyId, status)));
+            _propose(
+                proposer,
+                kind,
+                address(registry_),
+                abi.encodeCall(IConsortiumRegistry.setPartyStatus, (partyId, status))
+            );
     }
 
     /// @inheritdoc IConsortiumGovernor
     function proposeVoter(uint64 partyId, bool voter) external returns (uint256) {
+        (uint64 proposer, ) = _requireVoter();
         IConsortiumRegistry registry_ = _storage().registry;
-        registry_.getParty(partyId); // reverts for an unknown party
+        registry_.checkVoterChange(partyId, voter);
         return
             _propose(
+                proposer,
                 ProposalKind.SetVoter,
                 address(registry_),
                 abi.encodeCall(IConsortiumRegistry.setVoter, (partyId, voter))
@@ -110,9 +120,11 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
 
     /// @inheritdoc IConsortiumGovernor
     function proposeParameters(Parameters calldata parameters_) external returns (uint256) {
+        (uint64 proposer, ) = _requireVoter();
         _checkParameters(parameters_);
         return
             _propose(
+                proposer,
                 ProposalKind.SetParameters,
                 address(this),
                 abi.encodeCall(IConsortiumGovernor.setParameters, (parameters_))
@@ -121,10 +133,12 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
 
     /// @inheritdoc IConsortiumGovernor
     function proposeUpgrade(address proxy, address implementation) external returns (uint256) {
+        (uint64 proposer, ) = _requireVoter();
         if (proxy.code.length == 0) revert GovernorNotAContract(proxy);
         if (implementation.code.length == 0) revert GovernorNotAContract(implementation);
         return
             _propose(
+                proposer,
                 ProposalKind.Upgrade,
                 proxy,
                 abi.encodeWithSelector(UUPSUpgradeable.upgradeToAndCall.selector, implementation, "")
@@ -133,8 +147,10 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
 
     /// @inheritdoc IConsortiumGovernor
     function proposeCall(address target, bytes calldata data) external returns (uint256) {
+        (uint64 proposer, ) = _requireVoter();
         if (target.code.length == 0) revert GovernorNotAContract(target);
-        return _propose(ProposalKind.Call, target, data);
+        if (data.length >= 4 && _isTyped(bytes4(data[:4]))) revert GovernorUseTypedProposal(bytes4(data[:4]));
+        return _propose(proposer, ProposalKind.Call, target, data);
     }
 
     // ==== VOTING ====
@@ -220,9 +236,13 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
         _checkSelf();
     }
 
-    function _propose(ProposalKind kind, address target, bytes memory data) internal returns (uint256 proposalId) {
+    function _propose(
+        uint64 partyId,
+        ProposalKind kind,
+        address target,
+        bytes memory data
+    ) internal returns (uint256 proposalId) {
         GovernorStorage storage $ = _storage();
-        (uint64 partyId, ) = _requireVoter();
         uint256 voters = $.registry.activeVoterCount();
         // The proposer is an active voter, so voters ≥ 1 and the threshold ≥ 1;
         // voters fit in uint16 because parties are far fewer than 2^16.
@@ -281,6 +301,18 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
     function _proposal(uint256 proposalId) internal view returns (Proposal storage proposal) {
         proposal = _storage().proposals[proposalId];
         if (proposal.kind == ProposalKind.None) revert GovernorUnknownProposal(proposalId);
+    }
+
+    /// The selectors that typed proposals own: a generic `Call` may not use them, so
+    /// that a proposal's kind (and whether it needs the regulator) is what it does.
+    function _isTyped(bytes4 selector) internal pure returns (bool) {
+        return
+            selector == IConsortiumRegistry.admitParty.selector ||
+            selector == IConsortiumRegistry.setPartyStatus.selector ||
+            selector == IConsortiumRegistry.suspendParty.selector ||
+            selector == IConsortiumRegistry.setVoter.selector ||
+            selector == IConsortiumGovernor.setParameters.selector ||
+            selector == UUPSUpgradeable.upgradeToAndCall.selector;
     }
 
     function _checkParameters(Parameters calldata parameters_) internal pure {

@@ -25,8 +25,9 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         uint64 partyCount;
         // slot 1
         address bootstrapper;
-        // slot 2
-        uint256 activeVoterCount;
+        // slot 2: both voter counts fit in one slot
+        uint128 activeVoterCount;
+        uint128 suspendedVoterCount;
         // slots 3..5
         mapping(uint64 partyId => Party) parties;
         mapping(address account => Member) members;
@@ -100,15 +101,14 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     /// @inheritdoc IConsortiumRegistry
     function setVoter(uint64 partyId, bool voter) external onlyGovernor {
         RegistryStorage storage $ = _storage();
-        Party storage party = _party(partyId);
-        if (party.voter == voter) revert RegistryVoterUnchanged(partyId, voter);
-        bool active = party.status == PartyStatus.Active;
-        if (voter && !active) revert RegistryPartyNotActive(partyId, party.status);
+        Party storage party = _checkVoterChange(partyId, voter);
         party.voter = voter;
-        if (active) {
-            // The count only moves with an active party's flag; it never goes below zero
-            // because an active voter was counted when it became one.
+        // Each count moves only with the flag of a party in its status, and a voter was
+        // counted when it became one: neither can underflow.
+        if (party.status == PartyStatus.Active) {
             $.activeVoterCount = voter ? $.activeVoterCount + 1 : $.activeVoterCount - 1;
+        } else if (party.status == PartyStatus.Suspended) {
+            --$.suspendedVoterCount; // only `voter = false` gets here (checked above)
         }
         emit VoterChanged(partyId, voter, $.activeVoterCount);
     }
@@ -118,7 +118,10 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     /// @inheritdoc IConsortiumRegistry
     function suspendParty(uint64 partyId) external {
         uint64 actingParty = _checkRegulatorOrGovernor();
-        if (actingParty != 0 && actingParty == partyId) revert RegistrySelfSuspension(partyId);
+        if (actingParty != 0) {
+            if (actingParty == partyId) revert RegistrySelfSuspension(partyId);
+            _checkRegulatorVoterSuspension(partyId);
+        }
         _transition(partyId, PartyStatus.Suspended);
     }
 
@@ -180,6 +183,16 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     }
 
     /// @inheritdoc IConsortiumRegistry
+    function checkStatusTransition(uint64 partyId, PartyStatus status) external view {
+        _checkTransition(partyId, status);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function checkVoterChange(uint64 partyId, bool voter) external view {
+        _checkVoterChange(partyId, voter);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
     function requireMember(
         address account,
         uint256 roleMask,
@@ -225,6 +238,11 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     /// @inheritdoc IConsortiumRegistry
     function activeVoterCount() external view returns (uint256) {
         return _storage().activeVoterCount;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function suspendedVoterCount() external view returns (uint256) {
+        return _storage().suspendedVoterCount;
     }
 
     /// @inheritdoc IConsortiumRegistry
@@ -288,20 +306,18 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     }
 
     /// Every status write goes through here: checks the transition graph, keeps the
-    /// active-voter count, emits.
+    /// voter counts, emits.
     function _transition(uint64 partyId, PartyStatus status) internal {
         RegistryStorage storage $ = _storage();
-        Party storage party = _party(partyId);
-        PartyStatus current = party.status;
-        if (!_allowedFrom(status).has(uint8(current))) {
-            revert RegistryInvalidStatusTransition(partyId, current, status);
-        }
+        (Party storage party, PartyStatus current) = _checkTransition(partyId, status);
         party.status = status;
         if (party.voter) {
-            // Active is left or entered exactly once per transition, so the count tracks
-            // the active voters and never underflows.
+            // Each status is left or entered once per transition and a voter was counted
+            // in its status when it got there, so the counts never underflow.
             if (current == PartyStatus.Active) --$.activeVoterCount;
-            else if (status == PartyStatus.Active) ++$.activeVoterCount;
+            else if (current == PartyStatus.Suspended) --$.suspendedVoterCount;
+            if (status == PartyStatus.Active) ++$.activeVoterCount;
+            else if (status == PartyStatus.Suspended) ++$.suspendedVoterCount;
         }
         emit PartyStatusChanged(partyId, current, status, _msgSender());
     }
@@ -349,6 +365,44 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         Party storage party = $.parties[partyId];
         party.licencesValidUntil = validUntil;
         party.revokedLicences = revoked;
+    }
+
+    function _checkTransition(
+        uint64 partyId,
+        PartyStatus status
+    ) internal view returns (Party storage party, PartyStatus current) {
+        party = _party(partyId);
+        current = party.status;
+        if (!_allowedFrom(status).has(uint8(current))) {
+            revert RegistryInvalidStatusTransition(partyId, current, status);
+        }
+        if (party.voter && current == PartyStatus.Active) _checkNotLastActiveVoter(partyId);
+    }
+
+    function _checkVoterChange(uint64 partyId, bool voter) internal view returns (Party storage party) {
+        party = _party(partyId);
+        if (party.voter == voter) revert RegistryVoterUnchanged(partyId, voter);
+        if (voter && party.status != PartyStatus.Active) revert RegistryPartyNotActive(partyId, party.status);
+        if (!voter && party.status == PartyStatus.Active) _checkNotLastActiveVoter(partyId);
+    }
+
+    /// Governance needs at least one active voter to ever act again.
+    function _checkNotLastActiveVoter(uint64 partyId) internal view {
+        if (_storage().activeVoterCount == 1) revert RegistryLastActiveVoter(partyId);
+    }
+
+    /// A regulator alone may keep at most f = ⌊(V−1)/3⌋ of the V (non-revoked) voters
+    /// suspended: what a BFT supermajority tolerates. Beyond that it must propose the
+    /// suspension, so that it can never shrink the voting set to capture governance.
+    function _checkRegulatorVoterSuspension(uint64 partyId) internal view {
+        RegistryStorage storage $ = _storage();
+        Party storage party = _party(partyId);
+        if (!party.voter || party.status != PartyStatus.Active) return;
+        uint256 suspended = $.suspendedVoterCount;
+        uint256 voters = $.activeVoterCount + suspended;
+        // voters ≥ 1: this party is an active voter.
+        uint256 limit = (voters - 1) / 3;
+        if (suspended + 1 > limit) revert RegistryVoterSuspensionLimit(partyId, suspended, limit);
     }
 
     function _requireMember(

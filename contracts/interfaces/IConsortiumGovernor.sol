@@ -15,8 +15,10 @@ import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
  * period.
  *
  * Every proposal is one call (`target`, `data`) made by this governor, so new kinds
- * only need a new label (the generic `Call` kind covers any other action). The
- * governor is the only account that may upgrade MedState's contracts, itself included.
+ * only need a new label (the generic `Call` kind covers any other action, but never
+ * a selector a typed kind owns). Each proposal is checked at creation as it will be
+ * at execution. The governor is the only account that may upgrade MedState's
+ * contracts, itself included.
  */
 interface IConsortiumGovernor {
     // ==== TYPES ====
@@ -113,6 +115,9 @@ interface IConsortiumGovernor {
     error GovernorNotAContract(address account);
     /// @notice An address argument was zero.
     error GovernorZeroAddress();
+    /// @notice A generic call may not use `selector`: a typed proposal owns it (admit,
+    /// status, voter, parameters, upgrade), and so decides whether a regulator must approve.
+    error GovernorUseTypedProposal(bytes4 selector);
 
     // ==== PROPOSING (admins of active voting parties) ====
 
@@ -127,7 +132,7 @@ interface IConsortiumGovernor {
 
     /**
      * @notice Proposes suspending (`Suspended`), reinstating (`Active`) or revoking
-     * (`Revoked`) a party.
+     * (`Revoked`) a party. Checked now as the registry will check it.
      */
     function proposePartyStatus(
         uint64 partyId,
@@ -135,6 +140,7 @@ interface IConsortiumGovernor {
     ) external returns (uint256 proposalId);
 
     /// @notice Proposes adding a party to (`voter` true) or removing it from the voting set.
+    /// Checked now as the registry will check it.
     function proposeVoter(uint64 partyId, bool voter) external returns (uint256 proposalId);
 
     /// @notice Proposes new governance parameters.
@@ -149,7 +155,9 @@ interface IConsortiumGovernor {
 
     /**
      * @notice Proposes any other call by the governor (the extension point for kinds
-     * that later contracts add, such as approving a rule contract).
+     * that later contracts add, such as approving a rule contract). Refused for the
+     * selectors that typed proposals own ({GovernorUseTypedProposal}), so that no
+     * generic call can bypass a kind's regulator-approval rule.
      * @param target A contract.
      * @param data The calldata.
      */

@@ -209,6 +209,11 @@ interface IConsortiumRegistry {
     error RegistryVoterUnchanged(uint64 partyId, bool voter);
     /// @notice A regulator cannot suspend its own party.
     error RegistrySelfSuspension(uint64 partyId);
+    /// @notice The change would leave no active voter, and governance could never act again.
+    error RegistryLastActiveVoter(uint64 partyId);
+    /// @notice A regulator alone may keep at most `limit` (f of the voters) voting parties
+    /// suspended; `suspended` already are. Propose the suspension through governance.
+    error RegistryVoterSuspensionLimit(uint64 partyId, uint256 suspended, uint256 limit);
     /// @notice A party may carry at most one licence of each kind; too many were given.
     error RegistryDuplicateLicence(LicenceKind kind);
 
@@ -232,13 +237,15 @@ interface IConsortiumRegistry {
 
     /**
      * @notice Changes a party's status: Active ↔ Suspended, Active|Suspended → Revoked.
+     * Refused when it would leave no active voter.
      * @param partyId The party.
      * @param status The new status.
      */
     function setPartyStatus(uint64 partyId, PartyStatus status) external;
 
     /**
-     * @notice Adds a party to, or removes it from, the voting set.
+     * @notice Adds a party to, or removes it from, the voting set. Only an active
+     * party joins; removing the last active voter is refused.
      * @param partyId The party.
      * @param voter Whether it votes.
      */
@@ -249,7 +256,10 @@ interface IConsortiumRegistry {
     /**
      * @notice Suspends a party at once. Callable by an admin or operator of an active
      * regulator party (the law gives it that power) or by the governor. Reinstatement
-     * needs the governor.
+     * needs the governor. A regulator may not suspend its own party, nor keep more
+     * than f = ⌊(V−1)/3⌋ of the V non-revoked voting parties suspended on its own
+     * (so that it can never shrink the voting set to capture governance); beyond
+     * that, it proposes the suspension.
      * @param partyId The party to suspend.
      */
     function suspendParty(uint64 partyId) external;
@@ -309,6 +319,18 @@ interface IConsortiumRegistry {
     function checkAdmission(PartyAdmission calldata admission) external view;
 
     /**
+     * @notice Reverts, with the error {setPartyStatus} would give, unless the status
+     * change is allowed now. Lets the governor refuse a proposal that could never execute.
+     */
+    function checkStatusTransition(uint64 partyId, PartyStatus status) external view;
+
+    /**
+     * @notice Reverts, with the error {setVoter} would give, unless the voter change is
+     * allowed now.
+     */
+    function checkVoterChange(uint64 partyId, bool voter) external view;
+
+    /**
      * @notice Reverts unless `account` is an active member, with a role in `roleMask`,
      * of an active party with valid licences in a domain in `domainMask`. O(1).
      * @param account The account to check.
@@ -349,6 +371,9 @@ interface IConsortiumRegistry {
 
     /// @notice Voter parties whose status is Active (the `n` of the BFT threshold).
     function activeVoterCount() external view returns (uint256);
+
+    /// @notice Voter parties whose status is Suspended.
+    function suspendedVoterCount() external view returns (uint256);
 
     /// @notice Whether the party is in the voting set (counted only while Active).
     function isVoter(uint64 partyId) external view returns (bool);

@@ -14,7 +14,9 @@ export default buildModule("MedState", (m) => {
   const founders = m.getParameter("founders");
   const governance = m.getParameter("governance", {
     votingPeriod: 7 * 24 * 3600,
-    regulatorApprovalKinds: 2, // 1 << ProposalKind.AdmitParty
+    // Admissions and parameter changes need the regulator among the approvers:
+    // (1 << ProposalKind.AdmitParty) | (1 << ProposalKind.SetParameters).
+    regulatorApprovalKinds: 66,
   });
 
   const registryImpl = m.contract("ConsortiumRegistry", [], { id: "ConsortiumRegistryImpl" });

@@ -208,8 +208,18 @@ describe("CLI against a hardhat node @e2e", function () {
     expect(parties[7].status).to.equal("active");
   });
 
-  it("turns a non-regulator's suspend into a proposal", async function () {
-    const proposal = await node.json<Record<string, unknown>>("party", "suspend", "--party", "6", "--from", "1");
+  it("turns a regulator's suspend into a proposal once f voters are suspended", async function () {
+    // 5 voters (f = 1): the regulator suspends one voting party at once, not a second.
+    expect(await node.json("party", "suspend", "--party", "2", "--from", "0")).to.include({ partyId: "2", status: "suspended" });
+    const result = await node.run("party", "suspend", "--party", "3", "--from", "0");
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.match(/^RegistryVoterSuspensionLimit\(partyId=3, suspended=1, limit=1\): proposed instead\n/);
+    const proposal = await node.json<Record<string, unknown>>("party", "suspend", "--party", "5", "--from", "0");
+    expect(proposal).to.include({ kind: "suspend-party", partyId: "5", status: "active" });
+  });
+
+  it("turns a non-regulator's suspend into a proposal (the hospital proposes)", async function () {
+    const proposal = await node.json<Record<string, unknown>>("party", "suspend", "--party", "6", "--from", "4");
     expect(proposal).to.include({ kind: "suspend-party", partyId: "6", status: "active" });
     expect(proposal.proposalId).to.be.a("string");
   });

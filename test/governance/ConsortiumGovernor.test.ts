@@ -270,6 +270,8 @@ describe("ConsortiumGovernor", function () {
     for (const { status, kind, name } of cases) {
       it(`creates a ${name} proposal for status ${status}`, async function () {
         const { governor, registry, admins } = await loadFixture(standardConsortium);
+        // Reinstatement is only proposable for a suspended party (checked at creation).
+        if (status === PartyStatus.Active) await registry.connect(admins[0]).suspendParty(5);
         const tx = await governor.connect(admins[2]).proposePartyStatus(5, status);
         const expiresAt = BigInt(await time.latest()) + VOTING_PERIOD;
         const data = registry.interface.encodeFunctionData("setPartyStatus", [5n, status]);
@@ -285,6 +287,21 @@ describe("ConsortiumGovernor", function () {
       await expect(governor.connect(admins[0]).proposePartyStatus(5, PartyStatus.None))
         .to.be.revertedWithCustomError(governor, "GovernorInvalidStatus")
         .withArgs(PartyStatus.None);
+    });
+
+    it("reverts when the transition is not allowed now (checked at creation)", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      await expect(governor.connect(admins[0]).proposePartyStatus(5, PartyStatus.Active))
+        .to.be.revertedWithCustomError(registry, "RegistryInvalidStatusTransition")
+        .withArgs(5n, PartyStatus.Active, PartyStatus.Active);
+      expect(await governor.proposalCount()).to.equal(0n);
+    });
+
+    it("reverts when a non-member proposes, before looking at the arguments", async function () {
+      const { governor, registry, others } = await loadFixture(standardConsortium);
+      await expect(governor.connect(others[0]).proposePartyStatus(99, PartyStatus.None))
+        .to.be.revertedWithCustomError(registry, "RegistryNotMember")
+        .withArgs(others[0].address);
     });
 
     it("reverts when the party is unknown", async function () {
@@ -385,6 +402,25 @@ describe("ConsortiumGovernor", function () {
     });
   });
 
+  describe("regulator powers and capture", function () {
+    it("lets the regulator suspend at most f voters alone, so it can never shrink the vote to itself", async function () {
+      const { governor, registry, admins } = await loadFixture(votersFixtures.get(7)!);
+      // n = 7, f = 2: the regulator may suspend two voters at once, not a third.
+      await registry.connect(admins[0]).suspendParty(2);
+      await registry.connect(admins[0]).suspendParty(3);
+      await expect(registry.connect(admins[0]).suspendParty(4))
+        .to.be.revertedWithCustomError(registry, "RegistryVoterSuspensionLimit")
+        .withArgs(4n, 2n, 2n);
+      // Five active voters remain: threshold 4, so the regulator still needs three others.
+      await governor.connect(admins[0]).proposeVoter(2, false);
+      expect((await governor.getProposal(1n)).threshold).to.equal(4n);
+      expect(await governor.connect(admins[0]).vote.staticCall(1n)).to.equal(false);
+      // A third suspension goes through governance instead.
+      await governor.connect(admins[0]).proposePartyStatus(4, PartyStatus.Suspended);
+      expect((await governor.getProposal(2n)).kind).to.equal(BigInt(ProposalKind.SuspendParty));
+    });
+  });
+
   describe("proposeCall", function () {
     it("creates a Call proposal with the given target and data", async function () {
       const { governor, registry, admins } = await loadFixture(standardConsortium);
@@ -394,6 +430,38 @@ describe("ConsortiumGovernor", function () {
       await expect(tx)
         .to.emit(governor, "ProposalCreated")
         .withArgs(1n, ProposalKind.Call, 2n, admins[1].address, await registry.getAddress(), data, 4n, 3n, false, expiresAt);
+    });
+
+    it("refuses every selector a typed proposal owns, so no call bypasses a kind's regulator rule", async function () {
+      const { governor, registry, admins, others } = await loadFixture(standardConsortium);
+      const calls: [string, string][] = [
+        [
+          "admitParty",
+          registry.interface.encodeFunctionData("admitParty", [
+            { name: "Rogue", domain: Domain.Manufacturer, admin: others[0].address, voter: true, licences: [] },
+          ]),
+        ],
+        ["setPartyStatus", registry.interface.encodeFunctionData("setPartyStatus", [5n, PartyStatus.Suspended])],
+        ["suspendParty", registry.interface.encodeFunctionData("suspendParty", [5n])],
+        ["setVoter", registry.interface.encodeFunctionData("setVoter", [5n, true])],
+        [
+          "setParameters",
+          governor.interface.encodeFunctionData("setParameters", [{ votingPeriod: VOTING_PERIOD, regulatorApprovalKinds: 0n }]),
+        ],
+        ["upgradeToAndCall", registry.interface.encodeFunctionData("upgradeToAndCall", [await registry.getAddress(), "0x"])],
+      ];
+      for (const [name, data] of calls) {
+        const target = name === "setParameters" ? governor : registry;
+        await expect(governor.connect(admins[1]).proposeCall(target, data), name)
+          .to.be.revertedWithCustomError(governor, "GovernorUseTypedProposal")
+          .withArgs(data.slice(0, 10));
+      }
+      expect(await governor.proposalCount()).to.equal(0n);
+    });
+
+    it("accepts data shorter than a selector (a plain call)", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      await expect(governor.connect(admins[1]).proposeCall(registry, "0x12")).to.emit(governor, "ProposalCreated");
     });
 
     it("reverts when the target has no code", async function () {
@@ -884,10 +952,8 @@ describe("ConsortiumGovernor", function () {
           .withArgs(3n, PartyStatus.Active, PartyStatus.Revoked, await governor.getAddress());
         expect(await registry.activeVoterCount()).to.equal(3n);
 
-        // Reinstating a revoked party fails at execution: Revoked is final.
-        await governor.connect(admins[0]).proposePartyStatus(3, PartyStatus.Active);
-        await voteAll(governor, 2n, [admins[0], admins[1]]);
-        await expect(governor.connect(admins[3]).vote(2n))
+        // Reinstating a revoked party cannot even be proposed: Revoked is final.
+        await expect(governor.connect(admins[0]).proposePartyStatus(3, PartyStatus.Active))
           .to.be.revertedWithCustomError(registry, "RegistryInvalidStatusTransition")
           .withArgs(3n, PartyStatus.Revoked, PartyStatus.Active);
       });
@@ -974,15 +1040,32 @@ describe("ConsortiumGovernor", function () {
           .withArgs(HOUR, DEFAULT_KINDS);
       });
 
-      it("reverts at execution when the party to make a voter is suspended", async function () {
+      it("refuses to propose a suspended party as voter (checked at creation)", async function () {
         const { governor, registry, admins } = await loadFixture(standardConsortium);
         await registry.connect(admins[0]).suspendParty(5);
+        await expect(governor.connect(admins[0]).proposeVoter(5, true))
+          .to.be.revertedWithCustomError(registry, "RegistryPartyNotActive")
+          .withArgs(5n, PartyStatus.Suspended);
+        expect(await governor.proposalCount()).to.equal(0n);
+      });
+
+      it("reverts at execution when the party was suspended after the proposal", async function () {
+        const { governor, registry, admins } = await loadFixture(standardConsortium);
         await governor.connect(admins[0]).proposeVoter(5, true);
+        await registry.connect(admins[0]).suspendParty(5);
         await voteAll(governor, 1n, [admins[0], admins[1]]);
         await expect(governor.connect(admins[2]).vote(1n))
           .to.be.revertedWithCustomError(registry, "RegistryPartyNotActive")
           .withArgs(5n, PartyStatus.Suspended);
         expect(await registry.activeVoterCount()).to.equal(4n);
+        expect(await governor.hasVoted(1n, 3n)).to.equal(false);
+      });
+
+      it("refuses to remove the last active voter", async function () {
+        const { governor, registry, admins } = await loadFixture(votersFixtures.get(1)!);
+        await expect(governor.connect(admins[0]).proposeVoter(1, false))
+          .to.be.revertedWithCustomError(registry, "RegistryLastActiveVoter")
+          .withArgs(1n);
       });
     });
 

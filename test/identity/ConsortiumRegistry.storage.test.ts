@@ -223,15 +223,20 @@ describe("ConsortiumRegistry storage layout", function () {
     });
   });
 
-  describe("slot 2: activeVoterCount", function () {
-    it("holds the count of active voters", async function () {
+  describe("slot 2: activeVoterCount and suspendedVoterCount", function () {
+    it("packs the active (low 128 bits) and suspended (high 128 bits) voter counts", async function () {
       const { proxy, registry, gov } = await networkHelpers.loadFixture(layoutConsortium);
-      expect(await word(proxy, ACTIVE_VOTERS)).to.equal(4n);
+      const MASK_128 = (1n << 128n) - 1n;
+      const counts = async () => {
+        const w = await word(proxy, ACTIVE_VOTERS);
+        return [w & MASK_128, w >> 128n];
+      };
+      expect(await counts()).to.deep.equal([4n, 0n]);
       await registry.connect(gov).setPartyStatus(2n, PartyStatus.Suspended);
-      expect(await word(proxy, ACTIVE_VOTERS)).to.equal(3n);
+      expect(await counts()).to.deep.equal([3n, 1n]);
       await registry.connect(gov).setVoter(5n, true);
-      expect(await word(proxy, ACTIVE_VOTERS)).to.equal(4n);
-      expect(await word(proxy, ACTIVE_VOTERS)).to.equal(await registry.activeVoterCount());
+      expect(await counts()).to.deep.equal([4n, 1n]);
+      expect(await counts()).to.deep.equal([await registry.activeVoterCount(), await registry.suspendedVoterCount()]);
     });
   });
 

@@ -994,6 +994,25 @@ describe("ConsortiumRegistry", function () {
   });
 
   describe("setPartyStatus", function () {
+    it("reverts when it would leave no active voter", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Suspended);
+      await registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Revoked);
+      await registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Suspended);
+      expect(await registry.activeVoterCount()).to.equal(1n);
+      await expect(registry.connect(gov).setPartyStatus(REGULATOR, PartyStatus.Suspended))
+        .to.be.revertedWithCustomError(registry, "RegistryLastActiveVoter")
+        .withArgs(REGULATOR);
+      await expect(registry.connect(gov).setVoter(REGULATOR, false))
+        .to.be.revertedWithCustomError(registry, "RegistryLastActiveVoter")
+        .withArgs(REGULATOR);
+      // A suspended voter may leave the voting set; the counts follow.
+      await expect(registry.connect(gov).setVoter(WHOLESALER, false))
+        .to.emit(registry, "VoterChanged")
+        .withArgs(WHOLESALER, false, 1n);
+      expect(await registry.suspendedVoterCount()).to.equal(1n); // MAKER
+    });
+
     it("suspends an active voter and takes it out of the voter count", async function () {
       const { registry, gov } = await loadFixture(consortiumWithMembers);
       await expect(registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Suspended))
@@ -1202,6 +1221,32 @@ describe("ConsortiumRegistry", function () {
   });
 
   describe("suspendParty", function () {
+    it("lets a regulator keep at most f = ⌊(V−1)/3⌋ voters suspended on its own", async function () {
+      const { registry, regulator, gov } = await loadFixture(consortiumWithMembers);
+      // V = 4 voters: f = 1.
+      await registry.connect(regulator).suspendParty(WHOLESALER);
+      expect(await registry.suspendedVoterCount()).to.equal(1n);
+      await expect(registry.connect(regulator).suspendParty(HOSPITAL))
+        .to.be.revertedWithCustomError(registry, "RegistryVoterSuspensionLimit")
+        .withArgs(HOSPITAL, 1n, 1n);
+      // Non-voters are not limited, and the governor (a supermajority) is not either.
+      await registry.connect(regulator).suspendParty(LOGISTICS);
+      await expect(registry.connect(gov).suspendParty(HOSPITAL)).to.emit(registry, "PartyStatusChanged");
+      expect(await registry.activeVoterCount()).to.equal(2n);
+      expect(await registry.suspendedVoterCount()).to.equal(2n);
+    });
+
+    it("frees a place under the limit when a suspended voter is reinstated or revoked", async function () {
+      const { registry, regulator, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).suspendParty(WHOLESALER);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Revoked);
+      // V is now 3: f = 0, so the regulator may not suspend a voter alone any more.
+      await expect(registry.connect(regulator).suspendParty(HOSPITAL))
+        .to.be.revertedWithCustomError(registry, "RegistryVoterSuspensionLimit")
+        .withArgs(HOSPITAL, 0n, 0n);
+      expect(await registry.suspendedVoterCount()).to.equal(0n);
+    });
+
     it("lets the regulator's admin suspend a voter at once", async function () {
       const { registry, regulator } = await loadFixture(consortiumWithMembers);
       await expect(registry.connect(regulator).suspendParty(WHOLESALER))
@@ -1243,7 +1288,7 @@ describe("ConsortiumRegistry", function () {
       const implementation = await ethers.deployContract("ConsortiumRegistry");
       const founders: Admission[] = [
         { name: "Regulator", domain: Domain.Regulator, admin: regAdmin.address, voter: true, licences: [] },
-        { name: "Maker", domain: Domain.Manufacturer, admin: makerAdmin.address, voter: true, licences: [] },
+        { name: "Maker", domain: Domain.Manufacturer, admin: makerAdmin.address, voter: false, licences: [] },
       ];
       const proxy = await ethers.deployContract(
         "ERC1967Proxy",

@@ -148,8 +148,9 @@ contract ConsortiumGovernorTest is GovernanceFixture {
 
     function test_proposePartyStatus_mapsStatusToKind() public {
         vm.startPrank(_admin(1));
+        registry.suspendParty(6); // only a suspended party can be proposed for reinstatement
         uint256 s = governor.proposePartyStatus(5, SUSPENDED);
-        uint256 r = governor.proposePartyStatus(5, ACTIVE);
+        uint256 r = governor.proposePartyStatus(6, ACTIVE);
         uint256 v = governor.proposePartyStatus(5, REVOKED);
         vm.stopPrank();
         _assertEq(uint8(governor.getProposal(s).kind), uint8(IConsortiumGovernor.ProposalKind.SuspendParty), "suspend");
@@ -426,18 +427,15 @@ contract ConsortiumGovernorTest is GovernanceFixture {
 
     /// n = 1: the regulator cannot suspend itself, but governance can suspend its only
     /// voter, and then nobody can ever propose again.
-    function test_vote_suspendingTheOnlyVoterLeavesNoVoters_n1() public {
+    function test_proposePartyStatus_refusesSuspendingTheLastActiveVoter_n1() public {
         _deploy(1, 1);
         vm.prank(_admin(1));
         vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistrySelfSuspension.selector, 1));
         registry.suspendParty(1);
         vm.prank(_admin(1));
-        uint256 id = governor.proposePartyStatus(1, SUSPENDED);
-        _assertTrue(_vote(1, id), "executed");
-        _assertEq(registry.activeVoterCount(), 0, "no voters left");
-        vm.prank(_admin(1));
-        vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryPartyNotActive.selector, 1, SUSPENDED));
-        governor.proposePartyStatus(1, ACTIVE);
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryLastActiveVoter.selector, 1));
+        governor.proposePartyStatus(1, SUSPENDED);
+        _assertEq(registry.activeVoterCount(), 1, "the voter stays");
     }
 
     function test_vote_revertsWithActionError() public {
@@ -723,6 +721,11 @@ contract VoterSetHandler is TestBase {
     function suspendByRegulator(uint256 partySeed) external {
         uint64 p = _party(partySeed);
         bool expected = modelStatus[1] == ACTIVE && p != 1 && modelStatus[p] == ACTIVE;
+        // On its own, the regulator keeps at most f = ⌊(V−1)/3⌋ voters suspended.
+        if (expected && modelVoter[p]) {
+            uint256 suspended = modelSuspendedVoters();
+            expected = suspended + 1 <= (modelActiveVoters() + suspended - 1) / 3;
+        }
         vm.prank(partyAdmin(1));
         try registry.suspendParty(p) {
             _record(true, expected);
@@ -736,7 +739,7 @@ contract VoterSetHandler is TestBase {
     function setStatusAsGovernor(uint256 partySeed, uint256 statusSeed) external {
         uint64 p = _party(partySeed);
         IConsortiumRegistry.PartyStatus status = _status(statusSeed);
-        bool expected = _transitionAllowed(modelStatus[p], status);
+        bool expected = _transitionAllowed(p, status);
         vm.prank(address(governor));
         try registry.setPartyStatus(p, status) {
             _record(true, expected);
@@ -766,12 +769,13 @@ contract VoterSetHandler is TestBase {
         if (proposer == 0) return; // nobody can propose any more
         bool expected = _voterChangeAllowed(p, voter);
         vm.prank(partyAdmin(proposer));
-        uint256 id = governor.proposeVoter(p, voter);
-        bool executed = _voteThrough(id);
-        _record(executed, expected);
-        if (executed) {
-            ++governed;
-            modelVoter[p] = voter;
+        // A change that is not allowed now is refused when proposed.
+        try governor.proposeVoter(p, voter) returns (uint256 id) {
+            bool executed = _voteThrough(id);
+            _recordProposal(executed, expected);
+            if (executed) modelVoter[p] = voter;
+        } catch {
+            _record(false, expected);
         }
     }
 
@@ -781,14 +785,14 @@ contract VoterSetHandler is TestBase {
         IConsortiumRegistry.PartyStatus status = _status(statusSeed);
         uint64 proposer = _activeVoter(proposerSeed);
         if (proposer == 0) return;
-        bool expected = _transitionAllowed(modelStatus[p], status);
+        bool expected = _transitionAllowed(p, status);
         vm.prank(partyAdmin(proposer));
-        uint256 id = governor.proposePartyStatus(p, status);
-        bool executed = _voteThrough(id);
-        _record(executed, expected);
-        if (executed) {
-            ++governed;
-            modelStatus[p] = status;
+        try governor.proposePartyStatus(p, status) returns (uint256 id) {
+            bool executed = _voteThrough(id);
+            _recordProposal(executed, expected);
+            if (executed) modelStatus[p] = status;
+        } catch {
+            _record(false, expected);
         }
     }
 
@@ -801,18 +805,31 @@ contract VoterSetHandler is TestBase {
         }
     }
 
-    function _transitionAllowed(
-        IConsortiumRegistry.PartyStatus current,
-        IConsortiumRegistry.PartyStatus status
-    ) private pure returns (bool) {
-        if (status == ACTIVE) return current == SUSPENDED;
-        if (status == SUSPENDED) return current == ACTIVE;
-        if (status == REVOKED) return current == ACTIVE || current == SUSPENDED;
-        return false;
+    /// Voter parties whose modelled status is Suspended.
+    function modelSuspendedVoters() public view returns (uint256 count) {
+        for (uint64 p = 1; p <= parties; ++p) {
+            if (modelVoter[p] && modelStatus[p] == SUSPENDED) ++count;
+        }
+    }
+
+    /// The status graph, plus: the last active voter never leaves Active.
+    function _transitionAllowed(uint64 p, IConsortiumRegistry.PartyStatus status) private view returns (bool) {
+        IConsortiumRegistry.PartyStatus current = modelStatus[p];
+        bool graph;
+        if (status == ACTIVE) graph = current == SUSPENDED;
+        else if (status == SUSPENDED) graph = current == ACTIVE;
+        else if (status == REVOKED) graph = current == ACTIVE || current == SUSPENDED;
+        return graph && !(_isLastActiveVoter(p) && current == ACTIVE);
     }
 
     function _voterChangeAllowed(uint64 p, bool voter) private view returns (bool) {
-        return modelVoter[p] != voter && (!voter || modelStatus[p] == ACTIVE);
+        if (modelVoter[p] == voter) return false;
+        if (voter) return modelStatus[p] == ACTIVE;
+        return !_isLastActiveVoter(p);
+    }
+
+    function _isLastActiveVoter(uint64 p) private view returns (bool) {
+        return modelVoter[p] && modelStatus[p] == ACTIVE && modelActiveVoters() == 1;
     }
 
     // ==== PRIVATE ====
@@ -843,6 +860,11 @@ contract VoterSetHandler is TestBase {
             }
         }
         return 0;
+    }
+
+    function _recordProposal(bool executed, bool expected) private {
+        _record(executed, expected);
+        if (executed) ++governed;
     }
 
     function _record(bool success, bool expected) private {
@@ -901,5 +923,6 @@ contract ConsortiumRegistryVoterSetInvariantTest is GovernanceFixture {
             _assertEq(registry.isVoter(p), handler.modelVoter(p), "voter flag");
         }
         _assertEq(registry.activeVoterCount(), handler.modelActiveVoters(), "count vs model");
+        _assertEq(registry.suspendedVoterCount(), handler.modelSuspendedVoters(), "suspended count vs model");
     }
 }
