@@ -151,6 +151,7 @@ export interface RegistryViews {
   governor(): Promise<string>;
   partyCount(): Promise<bigint>;
   activeVoterCount(): Promise<bigint>;
+  suspendedVoterCount(): Promise<bigint>;
   getParty(partyId: bigint): Promise<{
     domain: bigint;
     status: bigint;
@@ -176,6 +177,8 @@ export async function compareIdentity(state: IdentityState, views: RegistryViews
   check("registry", "partyCount", state.parties.size, await views.partyCount());
   const activeVoters = [...state.parties.values()].filter((p) => p.voter && p.status === PartyStatus.Active).length;
   check("registry", "activeVoterCount", activeVoters, await views.activeVoterCount());
+  const suspendedVoters = [...state.parties.values()].filter((p) => p.voter && p.status === PartyStatus.Suspended).length;
+  check("registry", "suspendedVoterCount", suspendedVoters, await views.suspendedVoterCount());
 
   for (const [id, party] of state.parties) {
     const entity = `party ${id}`;

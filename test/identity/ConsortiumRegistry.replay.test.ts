@@ -73,6 +73,7 @@ describe("ConsortiumRegistry replay", function () {
     state.members.get((await registry.getParty(9n)).admin.toLowerCase())!.role = Role.Operator;
     expect(await compareIdentity(state, registry)).to.deep.equal([
       { entity: "registry", field: "activeVoterCount", replayed: "3", view: "4" },
+      { entity: "registry", field: "suspendedVoterCount", replayed: "1", view: "0" },
       { entity: "party 3", field: "status", replayed: String(PartyStatus.Suspended), view: String(PartyStatus.Active) },
       {
         entity: `member ${(await registry.getParty(9n)).admin.toLowerCase()}`,
@@ -90,6 +91,7 @@ describe("ConsortiumRegistry replay", function () {
       governor: () => registry.governor(),
       partyCount: () => registry.partyCount(),
       activeVoterCount: () => registry.activeVoterCount(),
+      suspendedVoterCount: () => registry.suspendedVoterCount(),
       getMember: (a: string) => registry.getMember(a),
       getLicence: (p: bigint, k: number) => registry.getLicence(p, k),
       getParty: async (id: bigint) => {

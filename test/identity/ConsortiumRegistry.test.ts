@@ -905,6 +905,70 @@ describe("ConsortiumRegistry", function () {
     });
   });
 
+  describe("checkStatusTransition", function () {
+    it("passes for allowed transitions and changes nothing", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await registry.checkStatusTransition(WHOLESALER, PartyStatus.Suspended);
+      await registry.checkStatusTransition(WHOLESALER, PartyStatus.Revoked);
+      await registry.connect(regulator).suspendParty(LOGISTICS);
+      await registry.checkStatusTransition(LOGISTICS, PartyStatus.Active);
+      expect((await partyOf(registry, WHOLESALER)).status).to.equal(PartyStatus.Active);
+    });
+
+    it("reverts as setPartyStatus would", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.checkStatusTransition(99n, PartyStatus.Suspended))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(99n);
+      await expect(registry.checkStatusTransition(WHOLESALER, PartyStatus.Active))
+        .to.be.revertedWithCustomError(registry, "RegistryInvalidStatusTransition")
+        .withArgs(WHOLESALER, PartyStatus.Active, PartyStatus.Active);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Suspended);
+      await registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Suspended);
+      await registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Suspended);
+      await expect(registry.checkStatusTransition(REGULATOR, PartyStatus.Revoked))
+        .to.be.revertedWithCustomError(registry, "RegistryLastActiveVoter")
+        .withArgs(REGULATOR);
+    });
+  });
+
+  describe("checkVoterChange", function () {
+    it("passes for allowed changes and changes nothing", async function () {
+      const { registry } = await loadFixture(consortiumWithMembers);
+      await registry.checkVoterChange(LOGISTICS, true);
+      await registry.checkVoterChange(WHOLESALER, false);
+      expect(await registry.isVoter(LOGISTICS)).to.equal(false);
+      expect(await registry.isVoter(WHOLESALER)).to.equal(true);
+    });
+
+    it("reverts as setVoter would", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await expect(registry.checkVoterChange(99n, true))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(99n);
+      await expect(registry.checkVoterChange(WHOLESALER, true))
+        .to.be.revertedWithCustomError(registry, "RegistryVoterUnchanged")
+        .withArgs(WHOLESALER, true);
+      await registry.connect(regulator).suspendParty(LOGISTICS);
+      await expect(registry.checkVoterChange(LOGISTICS, true))
+        .to.be.revertedWithCustomError(registry, "RegistryPartyNotActive")
+        .withArgs(LOGISTICS, PartyStatus.Suspended);
+    });
+  });
+
+  describe("suspendedVoterCount", function () {
+    it("counts voting parties whose status is Suspended", async function () {
+      const { registry, regulator, gov } = await loadFixture(consortiumWithMembers);
+      expect(await registry.suspendedVoterCount()).to.equal(0n);
+      await registry.connect(regulator).suspendParty(LOGISTICS); // not a voter
+      expect(await registry.suspendedVoterCount()).to.equal(0n);
+      await registry.connect(regulator).suspendParty(WHOLESALER);
+      expect(await registry.suspendedVoterCount()).to.equal(1n);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Active);
+      expect(await registry.suspendedVoterCount()).to.equal(0n);
+    });
+  });
+
   describe("checkAdmission", function () {
     it("accepts an admission that admitParty would accept", async function () {
       const { registry } = await loadFixture(consortiumWithMembers);
