@@ -5,7 +5,13 @@
  * on stderr and a non-zero exit code, with nothing changed).
  */
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
-import { type ContractTransactionResponse, type Log, type TransactionReceipt, getAddress } from "ethers";
+import {
+  type ContractTransactionResponse,
+  type Interface,
+  type LogDescription,
+  type TransactionReceipt,
+  getAddress,
+} from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { NetworkConnection } from "hardhat/types/network";
 
@@ -132,19 +138,16 @@ export async function send(tx: Promise<ContractTransactionResponse>): Promise<Tr
 }
 
 /** The decoded logs of `contract` in a receipt, by event name. */
-export function eventsNamed<T extends { interface: { parseLog(log: Log): unknown } }>(
-  contract: T & { target: unknown },
+export function eventsNamed(
+  contract: { target: unknown; interface: Interface },
   receipt: TransactionReceipt,
   name: string,
-): { args: Record<string, unknown> & unknown[] }[] {
+): LogDescription[] {
   const address = String(contract.target).toLowerCase();
-  const out: { args: Record<string, unknown> & unknown[] }[] = [];
-  for (const log of receipt.logs) {
-    if (log.address.toLowerCase() !== address) continue;
-    const parsed = contract.interface.parseLog(log) as { name: string; args: Record<string, unknown> & unknown[] } | null;
-    if (parsed !== null && parsed.name === name) out.push(parsed);
-  }
-  return out;
+  return receipt.logs
+    .filter((log) => log.address.toLowerCase() === address)
+    .map((log) => contract.interface.parseLog(log))
+    .filter((parsed): parsed is LogDescription => parsed !== null && parsed.name === name);
 }
 
 // ==== output ====
