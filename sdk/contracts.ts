@@ -4,17 +4,21 @@
  */
 import { Interface, type InterfaceAbi } from "ethers";
 
-import { ConsortiumGovernor__factory, ConsortiumRegistry__factory } from "../types/ethers-contracts/index.js";
+import {
+  BatchRegistry__factory,
+  ConsortiumGovernor__factory,
+  ConsortiumRegistry__factory,
+} from "../types/ethers-contracts/index.js";
 
 /** The names under which contracts appear in a deployment record. */
-export const CONTRACT_NAMES = ["ConsortiumRegistry", "ConsortiumGovernor"] as const;
+export const CONTRACT_NAMES = ["ConsortiumRegistry", "ConsortiumGovernor", "BatchRegistry"] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
 /** Every ABI fragment of every MedState contract, deduplicated by signature. */
 export function combinedAbi(): InterfaceAbi {
   const seen = new Set<string>();
   const out: unknown[] = [];
-  for (const abi of [ConsortiumRegistry__factory.abi, ConsortiumGovernor__factory.abi]) {
+  for (const abi of [ConsortiumRegistry__factory.abi, ConsortiumGovernor__factory.abi, BatchRegistry__factory.abi]) {
     for (const fragment of abi as readonly { type: string; name?: string; inputs?: readonly { type: string }[] }[]) {
       const key = `${fragment.type}:${fragment.name ?? ""}(${(fragment.inputs ?? []).map((i) => i.type).join(",")})`;
       if (seen.has(key)) continue;

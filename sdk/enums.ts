@@ -54,6 +54,20 @@ export type ProposalKindName = (typeof PROPOSAL_KINDS)[number];
 export const PROPOSAL_STATES = ["none", "active", "executed", "expired"] as const;
 export type ProposalStateName = (typeof PROPOSAL_STATES)[number];
 
+export const BATCH_STATUSES = ["none", "production", "released"] as const;
+export const SHIPMENT_STATUSES = ["none", "in-transit", "received", "cancelled", "rejected"] as const;
+export const UNIT_STATUSES = ["active", "dispensed", "destroyed", "stolen", "locked"] as const;
+export const UNIT_VERDICTS = [
+  "unknown",
+  "genuine",
+  "unreleased",
+  "expired",
+  "dispensed",
+  "destroyed",
+  "stolen",
+  "locked",
+] as const;
+
 /** Numeric values, for calls and tests: `Domain.Regulator === 7`. */
 export const Domain = {
   None: 0,
@@ -92,6 +106,19 @@ export const ProposalKind = {
   Call: 8,
 } as const;
 export const ProposalState = { None: 0, Active: 1, Executed: 2, Expired: 3 } as const;
+export const BatchStatus = { None: 0, Production: 1, Released: 2 } as const;
+export const ShipmentStatus = { None: 0, InTransit: 1, Received: 2, Cancelled: 3, Rejected: 4 } as const;
+export const UnitStatus = { Active: 0, Dispensed: 1, Destroyed: 2, Stolen: 3, Locked: 4 } as const;
+export const UnitVerdict = {
+  Unknown: 0,
+  Genuine: 1,
+  Unreleased: 2,
+  Expired: 3,
+  Dispensed: 4,
+  Destroyed: 5,
+  Stolen: 6,
+  Locked: 7,
+} as const;
 
 /** The bitmap of a set of enum values, as the contracts take allowed sets. */
 export function mask(...values: number[]): bigint {

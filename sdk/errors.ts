@@ -6,7 +6,16 @@
 import type { ErrorDescription, Interface } from "ethers";
 
 import { enumParameters, medstateInterface } from "./contracts.js";
-import { DOMAINS, LICENCE_KINDS, PARTY_STATUSES, PROPOSAL_KINDS, ROLES } from "./enums.js";
+import {
+  BATCH_STATUSES,
+  DOMAINS,
+  LICENCE_KINDS,
+  PARTY_STATUSES,
+  PROPOSAL_KINDS,
+  ROLES,
+  SHIPMENT_STATUSES,
+  UNIT_STATUSES,
+} from "./enums.js";
 
 /** A refusal the user can act on: printed as one line, exit code non-zero. */
 export class UserError extends Error {
@@ -19,6 +28,9 @@ const ENUM_NAMES: Record<string, readonly string[]> = {
   Role: ROLES,
   LicenceKind: LICENCE_KINDS,
   ProposalKind: PROPOSAL_KINDS,
+  BatchStatus: BATCH_STATUSES,
+  ShipmentStatus: SHIPMENT_STATUSES,
+  UnitStatus: UNIT_STATUSES,
 };
 
 const PANIC_REASONS: Record<number, string> = {

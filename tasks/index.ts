@@ -35,6 +35,11 @@ function medstateTask(
 }
 
 const PARTY = { party: "Party id" };
+const BATCH = { batch: "Batch id (0x…, 32 bytes)" };
+const CODE = {
+  code: "Unit code: a GS1 element string ((01)GTIN(21)SERIAL(10)LOT(17)YYMMDD) or China's 20-digit code",
+  batch: "Batch id, when the code does not carry its lot (optional)",
+};
 
 export const medstateTasks: TaskDefinition[] = [
   emptyTask("system", "Deploy MedState and show where it is").build(),
@@ -105,5 +110,71 @@ export const medstateTasks: TaskDefinition[] = [
     "Replace a member's key, keeping its role and history",
     { options: { ...PARTY, account: "The member's current account", newAccount: "The new account" }, signs: true },
     () => import("./member/rotate.js"),
+  ),
+
+  emptyTask("product", "Products: register (by the marketing-authorisation holder)").build(),
+  medstateTask(
+    ["product", "register"],
+    "Register a product under its GTIN (by a manufacturer's admin or operator)",
+    {
+      options: {
+        gtin: "GTIN (8, 12, 13 or 14 digits; check digit validated)",
+        name: "Product name",
+        approvalNo: "Approval number, e.g. 国药准字H20230001",
+        nationalCode: "China's 7-digit product identification code (optional)",
+      },
+      signs: true,
+    },
+    () => import("./product/register.js"),
+  ),
+
+  emptyTask("batch", "Batches: create, release, ship, receive, show").build(),
+  medstateTask(
+    ["batch", "create"],
+    "Create a batch and commit its units (by the product's holder)",
+    {
+      options: {
+        gtin: "The product's GTIN",
+        lot: "Lot (batch) number",
+        manufactured: "Manufacture date YYYY-MM-DD",
+        expiry: "Expiry date YYYY-MM-DD",
+        quantity: "Quantity (sales units)",
+        units: "File of unit codes, one per line (GS1 element strings or China 20-digit codes)",
+      },
+      signs: true,
+    },
+    () => import("./batch/create.js"),
+  ),
+  medstateTask(
+    ["batch", "release"],
+    "Release a batch for sale (by the manufacturer's qa member)",
+    { options: BATCH, signs: true },
+    () => import("./batch/release.js"),
+  ),
+  medstateTask(
+    ["batch", "ship"],
+    "Ship stock of a batch to another party",
+    { options: { ...BATCH, to: "Receiving party id", quantity: "Quantity" }, signs: true },
+    () => import("./batch/ship.js"),
+  ),
+  medstateTask(
+    ["batch", "receive"],
+    "Receive a shipment (by the receiving party)",
+    { options: { shipment: "Shipment id (0x…)" }, signs: true },
+    () => import("./batch/receive.js"),
+  ),
+  medstateTask(["batch", "show"], "Show a batch and who holds how much of it", { options: BATCH }, () =>
+    import("./batch/show.js"),
+  ),
+
+  emptyTask("unit", "Serialised units: verify, dispense").build(),
+  medstateTask(["unit", "verify"], "Verify one box: genuine, dispensed, expired…?", { options: CODE }, () =>
+    import("./unit/verify.js"),
+  ),
+  medstateTask(
+    ["unit", "dispense"],
+    "Dispense (decommission) one box at a pharmacy or hospital; a clone is reported as suspect",
+    { options: CODE, signs: true },
+    () => import("./unit/dispense.js"),
   ),
 ];

@@ -202,6 +202,14 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     }
 
     /// @inheritdoc IConsortiumRegistry
+    function requireParty(uint64 partyId, uint256 domainMask) external view returns (Domain domain) {
+        Party storage party = _party(partyId);
+        _checkCanAct(partyId, party);
+        domain = party.domain;
+        if (!domainMask.has(uint8(domain))) revert RegistryDomainNotAllowed(partyId, domain);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
     function isAuthorized(
         address account,
         uint256 roleMask,

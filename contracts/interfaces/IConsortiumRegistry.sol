@@ -346,6 +346,13 @@ interface IConsortiumRegistry {
     ) external view returns (uint64 partyId, Domain domain);
 
     /**
+     * @notice Reverts unless `partyId` is an active party with valid licences in a
+     * domain in `domainMask` (for counterparties: the receiver of a shipment). O(1).
+     * @return domain The party's domain.
+     */
+    function requireParty(uint64 partyId, uint256 domainMask) external view returns (Domain domain);
+
+    /**
      * @notice The same check as {requireMember}, answering instead of reverting.
      * @return allowed Whether `account` may act.
      * @return partyId The account's party (0 when it has none).

@@ -37,5 +37,13 @@ export default buildModule("MedState", (m) => {
 
   m.call(registry, "setGovernor", [governor]);
 
-  return { registry, governor, registryImpl, governorImpl };
+  const batchRegistryImpl = m.contract("BatchRegistry", [], { id: "BatchRegistryImpl" });
+  const batchRegistryProxy = m.contract(
+    "ERC1967Proxy",
+    [batchRegistryImpl, m.encodeFunctionCall(batchRegistryImpl, "initialize", [registry])],
+    { id: "BatchRegistryProxy" },
+  );
+  const batchRegistry = m.contractAt("BatchRegistry", batchRegistryProxy, { id: "BatchRegistry" });
+
+  return { registry, governor, batchRegistry, registryImpl, governorImpl, batchRegistryImpl };
 });

@@ -17,7 +17,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 
 import { type DeploymentRecord, readRecord } from "../../sdk/deployment.js";
 import { UserError, describeError } from "../../sdk/errors.js";
-import type { ConsortiumGovernor, ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
+import type { BatchRegistry, ConsortiumGovernor, ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
 
 export type Connection = NetworkConnection<"l1">;
 export type Ethers = Connection["ethers"];
@@ -32,6 +32,7 @@ export interface Deployed {
   record: DeploymentRecord;
   registry: ConsortiumRegistry;
   governor: ConsortiumGovernor;
+  batches: BatchRegistry;
 }
 
 export async function connect(hre: HardhatRuntimeEnvironment): Promise<Connection> {
@@ -80,7 +81,8 @@ export async function openDeployment(hre: HardhatRuntimeEnvironment): Promise<De
     "ConsortiumGovernor",
     record.contracts.ConsortiumGovernor,
   )) as unknown as ConsortiumGovernor;
-  return { connection, ethers, chainId, record, registry, governor };
+  const batches = (await ethers.getContractAt("BatchRegistry", record.contracts.BatchRegistry)) as unknown as BatchRegistry;
+  return { connection, ethers, chainId, record, registry, governor, batches };
 }
 
 /** The signer named by `--from`: an index into the network's accounts, or one of their addresses. */
@@ -157,6 +159,11 @@ export interface TaskResult {
   json: unknown;
   /** The human summary printed without it. */
   human: string;
+  /**
+   * A finding that must fail the command although the request itself went through
+   * (a suspect unit): printed as one line on stderr after the result, exit code 1.
+   */
+  alarm?: string;
 }
 
 /** JSON with the CLI's conventions: integers as decimal strings. */
@@ -176,6 +183,10 @@ export function taskAction<A extends { json?: boolean }>(
       const result = await body(args, hre);
       if (args.json === true) process.stdout.write(`${toJson(result.json)}\n`);
       else process.stdout.write(`${result.human}\n`);
+      if (result.alarm !== undefined) {
+        process.stderr.write(`error: ${result.alarm}\n`);
+        process.exitCode = 1;
+      }
       return result;
     } catch (error) {
       process.stderr.write(`error: ${describeError(error)}\n`);

@@ -85,10 +85,12 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     contracts: {
       ConsortiumRegistry: registry,
       ConsortiumGovernor: await address(deployed.governor),
+      BatchRegistry: await address(deployed.batchRegistry),
     },
     implementations: {
       ConsortiumRegistry: await address(deployed.registryImpl),
       ConsortiumGovernor: await address(deployed.governorImpl),
+      BatchRegistry: await address(deployed.batchRegistryImpl),
     },
   };
   if (isSimulated(connection)) rememberSimulated(record);

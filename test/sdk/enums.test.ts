@@ -4,6 +4,8 @@ import { expect } from "chai";
 import { artifacts } from "hardhat";
 
 import {
+  BATCH_STATUSES,
+  BatchStatus,
   DOMAINS,
   Domain,
   LICENCE_KINDS,
@@ -18,6 +20,12 @@ import {
   ProposalState,
   ROLES,
   Role,
+  SHIPMENT_STATUSES,
+  ShipmentStatus,
+  UNIT_STATUSES,
+  UNIT_VERDICTS,
+  UnitStatus,
+  UnitVerdict,
   enumName,
   mask,
   parseEnum,
@@ -56,11 +64,15 @@ describe("sdk/enums", function () {
     ["LicenceKind", LicenceKind, LICENCE_KINDS],
     ["ProposalKind", ProposalKind, PROPOSAL_KINDS],
     ["ProposalState", ProposalState, PROPOSAL_STATES],
+    ["BatchStatus", BatchStatus, BATCH_STATUSES],
+    ["ShipmentStatus", ShipmentStatus, SHIPMENT_STATUSES],
+    ["UnitStatus", UnitStatus, UNIT_STATUSES],
+    ["UnitVerdict", UnitVerdict, UNIT_VERDICTS],
   ];
 
   for (const [name, values, cliNames] of mirrors) {
     it(`mirrors the Solidity enum ${name} in order, with one CLI name per member`, async function () {
-      const enums = await solidityEnums("ConsortiumGovernor");
+      const enums = new Map([...(await solidityEnums("ConsortiumGovernor")), ...(await solidityEnums("BatchRegistry"))]);
       const members = enums.get(name);
       expect(members, `enum ${name} not found in the AST`).to.not.equal(undefined);
       expect(Object.keys(values)).to.deep.equal(members);

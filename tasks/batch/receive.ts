@@ -1,0 +1,25 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { type TaskResult, openDeployment, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { findShipment, parseBytes32 } from "../lib/supply.js";
+
+interface Args {
+  shipment?: string;
+  from?: string;
+  json: boolean;
+}
+
+export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+  const shipmentId = parseBytes32("--shipment", args.shipment);
+  const deployed = await openDeployment(hre);
+  const { ethers, batches } = deployed;
+  const shipment = await findShipment(deployed, shipmentId);
+  const signer = await resolveSigner(ethers, args.from);
+  await send(batches.connect(signer).receiveShipment(shipment.batchId, shipmentId));
+  return {
+    json: { shipmentId, batchId: shipment.batchId, quantity: shipment.quantity.toString(), to: shipment.to.toString() },
+    human: `shipment ${shipmentId} received: party ${shipment.to} now holds ${await batches.holding(shipment.batchId, shipment.to)} of batch ${shipment.batchId}`,
+  };
+}
+
+export default taskAction(run);

@@ -1,0 +1,56 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { isoDate } from "../../sdk/licences.js";
+import { BATCH_STATUSES, enumName } from "../../sdk/enums.js";
+import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
+import { batchHistory, parseBytes32 } from "../lib/supply.js";
+
+interface Args {
+  batch?: string;
+  json: boolean;
+}
+
+/**
+ * A batch: product, lot, dates, release status, units commitment, and who holds how
+ * much. Collaborative states arrive with the quality-state engine; until then every
+ * product and batch is Marketed.
+ */
+export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+  const batchId = parseBytes32("--batch", args.batch);
+  const deployed = await openDeployment(hre);
+  const { batches } = deployed;
+  const { lot, parties } = await batchHistory(deployed, batchId);
+  const b = await batches.getBatch(batchId);
+  const holders = [];
+  for (const partyId of parties) {
+    const quantity = await batches.holding(batchId, partyId);
+    if (quantity > 0n) holders.push({ partyId: partyId.toString(), quantity: quantity.toString() });
+  }
+  const json = {
+    batchId,
+    gtin: b.gtin.toString().padStart(14, "0"),
+    lot,
+    manufactured: isoDate(b.manufacturedAt),
+    expiry: isoDate(b.expiresAt),
+    status: enumName(BATCH_STATUSES, b.status),
+    state: "Marketed",
+    productState: "Marketed",
+    effectiveState: "Marketed",
+    quantity: b.quantity.toString(),
+    dispensed: b.dispensed.toString(),
+    destroyed: b.destroyed.toString(),
+    lost: b.lost.toString(),
+    unitsRoot: b.unitsRoot,
+    unitCount: b.unitCount.toString(),
+    manufacturer: b.manufacturer.toString(),
+    holders,
+  };
+  const human = [
+    `batch ${batchId}: GTIN ${json.gtin} lot ${lot}, ${json.status}, expires ${json.expiry}`,
+    `  quantity ${json.quantity}: dispensed ${json.dispensed}, destroyed ${json.destroyed}, lost ${json.lost}; ${json.unitCount} serialised units`,
+    ...holders.map((h) => `  party ${h.partyId.padStart(3)} holds ${h.quantity}`),
+  ].join("\n");
+  return { json, human };
+}
+
+export default taskAction(run);

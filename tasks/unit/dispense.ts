@@ -1,0 +1,52 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { UNIT_STATUSES } from "../../sdk/enums.js";
+import { UserError } from "../../sdk/errors.js";
+import { type TaskResult, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { locateUnit } from "../lib/supply.js";
+
+interface Args {
+  code?: string;
+  batch?: string;
+  from?: string;
+  json: boolean;
+}
+
+
+/**
+ * Dispenses one box at a pharmacy or hospital. A code already dispensed (or destroyed,
+ * or stolen) is a genuine code on a suspect box: the chain records the report, and
+ * this command prints it and exits non-zero.
+ */
+export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+  const code = required("--code", args.code);
+  const deployed = await openDeployment(hre);
+  const { ethers, batches } = deployed;
+  const unit = await locateUnit(hre, deployed, code, args.batch);
+  if (unit === undefined) throw new UserError(`unknown unit ${code}: no batch on this chain holds this code`);
+  const signer = await resolveSigner(ethers, args.from);
+  const receipt = await send(
+    batches.connect(signer).dispense({ batchId: unit.batchId, index: unit.index, unitHash: unit.unitHash, proof: unit.proof }),
+  );
+  const base = { code: unit.canonical, batchId: unit.batchId, index: unit.index.toString() };
+  const [report] = eventsNamed(batches, receipt, "SuspectUnitReported");
+  if (report !== undefined) {
+    const previous = UNIT_STATUSES[Number(report.args.status)] ?? "inactive";
+    const recorded = String(report.args.recordedParty);
+    const alarm =
+      `suspect unit ${unit.canonical}: already ${previous} by party ${recorded}; ` +
+      `reported as suspect #${String(report.args.reportNo)} of batch ${unit.batchId}`;
+    return {
+      json: { status: "suspect", ...base, previous, recordedParty: recorded, reportNo: String(report.args.reportNo) },
+      human: `${unit.canonical}: SUSPECT — already ${previous} by party ${recorded}`,
+      alarm,
+    };
+  }
+  const [changed] = eventsNamed(batches, receipt, "UnitStatusChanged");
+  return {
+    json: { status: "dispensed", ...base, party: String(changed.args.party) },
+    human: `${unit.canonical}: dispensed by party ${String(changed.args.party)}`,
+  };
+}
+
+export default taskAction(run);
