@@ -10,6 +10,7 @@ import type { ContractTransactionResponse } from "ethers";
 import hre from "hardhat";
 
 import { Domain, LicenceKind, PartyStatus, Role, mask } from "../sdk/enums.js";
+import { buildUnitTree, proofFor } from "../sdk/units.js";
 import { openDeployment } from "../tasks/lib/runtime.js";
 import { run as deploy } from "../tasks/system/deploy.js";
 
@@ -22,9 +23,9 @@ async function measure(operation: string, tx: Promise<ContractTransactionRespons
 }
 
 await deploy({ reset: false, json: false }, hre);
-const { ethers, registry, governor } = await openDeployment(hre);
+const { ethers, registry, governor, batches } = await openDeployment(hre);
 const signers = await ethers.getSigners();
-const [regulator, maker, wholesaler, , hospital] = signers;
+const [regulator, maker, wholesaler, , hospital, pharmacy] = signers;
 const [newAdmin, person, device, rotated] = signers.slice(7, 11);
 const expiry = BigInt(Math.floor(Date.parse("2030-06-30") / 1000));
 const licence = { kind: LicenceKind.GoodSupplyPractice, documentHash: ethers.id("GSP"), issuer: 1n, expiresAt: expiry };
@@ -78,6 +79,71 @@ results.push({
 const estimated = await registry.requireMember.estimateGas(maker.address, mask(Role.Admin), mask(Domain.Manufacturer));
 results.push({ operation: "registry.requireMember (eth_estimateGas)", gas: Number(estimated), note: "incl. 21,000 base" });
 
+// ==== products, batches, custody, units (issue 3) ====
+const GTIN = 6901234567892n;
+const unitCode = (lot: string, i: number) => `010${GTIN}21${lot}-${String(i).padStart(7, "0")}`;
+const qa = signers[12];
+await registry.connect(maker).addMember(2n, qa.address, Role.QA);
+await measure(
+  "batches.registerProduct",
+  batches.connect(maker).registerProduct(GTIN, "Amoxicillin Capsules 0.25g", "国药准字H20230001", 8123456),
+);
+const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+const trees = new Map<string, Awaited<ReturnType<typeof buildUnitTree>>>();
+for (const [lot, count] of [
+  ["S10", 10],
+  ["M1M", 1_000_000],
+] as const) {
+  const started = Date.now();
+  const tree = await buildUnitTree(Array.from({ length: count }, (_, i) => unitCode(lot, i)));
+  trees.set(lot, tree);
+  await measure(
+    `batches.createBatch (${count.toLocaleString("en-US")} units)`,
+    batches.connect(maker).createBatch({
+      gtin: GTIN,
+      lot,
+      manufacturedAt: now - 86_400n,
+      expiresAt: now + 700n * 86_400n,
+      quantity: count,
+      unitsRoot: tree.root,
+      unitCount: tree.count,
+    }),
+    `units tree built in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
+const batchId = await batches.batchIdOf(GTIN, "M1M");
+const small = await batches.batchIdOf(GTIN, "S10");
+await measure("batches.releaseBatch", batches.connect(qa).releaseBatch(batchId));
+await batches.connect(qa).releaseBatch(small);
+const shipped = async (tx: Promise<ContractTransactionResponse>) => {
+  const receipt = (await (await tx).wait())!;
+  return { receipt, id: String(receipt.logs.map((l) => batches.interface.parseLog(l)).find((e) => e?.name === "Shipped")!.args.shipmentId) };
+};
+const first = await shipped(batches.connect(maker).ship(batchId, 3n, 1_000n));
+results.push({ operation: "batches.ship", gas: Number(first.receipt.gasUsed), note: "new one-slot shipment" });
+await measure("batches.receiveShipment (first stock of the batch)", batches.connect(wholesaler).receiveShipment(batchId, first.id), "new holding slot");
+const again = await shipped(batches.connect(maker).ship(batchId, 3n, 10n));
+await measure("batches.receiveShipment (adds to stock)", batches.connect(wholesaler).receiveShipment(batchId, again.id));
+const toPharmacy = await shipped(batches.connect(wholesaler).ship(batchId, 6n, 100n));
+await batches.connect(pharmacy).receiveShipment(batchId, toPharmacy.id);
+const tree = trees.get("M1M")!;
+const unit = (i: number) => ({ batchId, ...proofFor(tree.tree, i) });
+results.push({
+  operation: "batches.verify (eth_estimateGas, 1,000,000 units)",
+  gas: Number(await batches.verify.estimateGas(unit(0))),
+  note: "20-level proof, 836 bytes of calldata",
+});
+const smallTree = trees.get("S10")!;
+results.push({
+  operation: "batches.verify (eth_estimateGas, 10 units)",
+  gas: Number(await batches.verify.estimateGas({ batchId: small, ...proofFor(smallTree.tree, 0) })),
+  note: "4-level proof",
+});
+await measure("batches.dispense (1,000,000 units, first of a word)", batches.connect(pharmacy).dispense(unit(0)), "new unit-record word");
+await measure("batches.dispense (1,000,000 units, word shared)", batches.connect(pharmacy).dispense(unit(1)), "3 of 4 dispenses");
+await measure("batches.dispense of a dispensed unit (suspect)", batches.connect(hospital).dispense(unit(0)), "report recorded");
+await measure("batches.undoDispense", batches.connect(pharmacy).undoDispense(unit(1)));
+
 const width = Math.max(...results.map((r) => r.operation.length));
 console.log(`${"operation".padEnd(width)}  ${"gas".padStart(9)}  note`);
 console.log(`${"-".repeat(width)}  ${"-".repeat(9)}  ----`);
@@ -87,6 +153,6 @@ const file = path.join(hre.config.paths.root, "bench", "results.json");
 await mkdir(path.dirname(file), { recursive: true });
 await writeFile(
   file,
-  `${JSON.stringify({ network: "embedded (edr-simulated)", scenario: "consortium of 7, n = 4 voters", operations: results }, null, 2)}\n`,
+  `${JSON.stringify({ network: "embedded (edr-simulated)", scenario: "consortium of 7 (n = 4 voters); a product, batches of 10 and 1,000,000 units, manufacturer → wholesaler → pharmacy", operations: results }, null, 2)}\n`,
 );
 console.log(`\nwritten ${path.relative(process.cwd(), file)}`);

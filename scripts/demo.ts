@@ -4,6 +4,10 @@
  * and a device) are enrolled, and the regulator suspends it, after which its next
  * action is refused. It drives the same task code operators run from the CLI.
  */
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
 import hre from "hardhat";
 
 import { faultTolerance, threshold } from "../sdk/bft.js";
@@ -15,6 +19,14 @@ import { run as suspend } from "../tasks/party/suspend.js";
 import { run as addMember } from "../tasks/member/add.js";
 import { openDeployment } from "../tasks/lib/runtime.js";
 import { run as deploy } from "../tasks/system/deploy.js";
+import { run as createBatch } from "../tasks/batch/create.js";
+import { run as receiveShipment } from "../tasks/batch/receive.js";
+import { run as releaseBatch } from "../tasks/batch/release.js";
+import { run as shipBatch } from "../tasks/batch/ship.js";
+import { run as showBatch } from "../tasks/batch/show.js";
+import { run as registerProduct } from "../tasks/product/register.js";
+import { run as dispenseUnit } from "../tasks/unit/dispense.js";
+import { run as verifyUnit } from "../tasks/unit/verify.js";
 
 const { ethers } = await hre.network.getOrCreate();
 const accounts = (await ethers.getSigners()).map((s) => s.address);
@@ -81,4 +93,55 @@ say(indent("Reinstatement needs a governance proposal (`npx hardhat party reinst
 
 step(5, "Where everyone stands");
 say(indent((await listParties({ json: false }, hre)).human));
+
+step(6, "A product and a batch of 1,000 serialised units");
+const qa = accounts[12];
+say(indent((await addMember({ party: "2", account: qa, role: "qa", from: "1", json: false }, hre)).human));
+const gtin = "06901234567892";
+say(
+  indent(
+    (
+      await registerProduct(
+        { gtin, name: "Amoxicillin Capsules 0.25g", approvalNo: "国药准字H20230001", nationalCode: "8123456", from: "1", json: false },
+        hre,
+      )
+    ).human,
+  ),
+);
+const unitsFile = path.join(await mkdtemp(path.join(tmpdir(), "medstate-demo-")), "units.txt");
+const code = (i: number) => `(01)${gtin}(21)SN${String(i).padStart(7, "0")}(10)L2026A(17)280630`;
+await writeFile(unitsFile, `${Array.from({ length: 1000 }, (_, i) => code(i)).join("\n")}\n`);
+const created = await createBatch(
+  { gtin, lot: "L2026A", manufactured: "2026-10-01", expiry: "2028-06-30", quantity: "1000", units: unitsFile, from: "1", json: true },
+  hre,
+);
+const batchId = String((created.json as { batchId: string }).batchId);
+say(indent(created.human));
+say(indent((await releaseBatch({ batch: batchId, from: "12", json: false }, hre)).human));
+
+step(7, "Manufacturer → wholesaler → pharmacy");
+const hop = async (to: string, quantity: string, from: string, receiver: string) => {
+  const shipment = await shipBatch({ batch: batchId, to, quantity, from, json: false }, hre);
+  say(indent(shipment.human));
+  const shipmentId = String((shipment.json as { shipmentId: string }).shipmentId);
+  say(indent((await receiveShipment({ shipment: shipmentId, from: receiver, json: false }, hre)).human));
+  say(indent((await showBatch({ batch: batchId, json: false }, hre)).human));
+};
+await hop("3", "200", "1", "2");
+await hop("6", "50", "2", "5");
+
+step(8, "A box is dispensed; its code turns up again at another pharmacy");
+say(indent(`A patient's box ${code(7)}:`));
+say(indent(`  verify   → ${(await verifyUnit({ code: code(7), json: false }, hre)).human}`));
+say(indent(`  dispense → ${(await dispenseUnit({ code: code(7), from: "5", json: false }, hre)).human}`));
+const second = await propose(
+  { name: "Anxin Pharmacy", domain: "pharmacy", admin: accounts[13], voter: false, from: "1", json: false },
+  hre,
+);
+const secondId = String((second.json as { proposalId: string }).proposalId);
+for (const from of ["1", "2", "4", "0"]) await vote({ proposal: secondId, from, json: false }, hre);
+say(indent("Anxin Pharmacy joins the consortium (proposal voted through) and is offered a box with the same code:"));
+const clone = await dispenseUnit({ code: code(7), from: "13", json: false }, hre);
+say(indent(`  dispense → ${clone.human}`));
+say(indent(`  the chain records it for the regulator and the holders: ${clone.alarm ?? ""}`));
 say();

@@ -86,6 +86,7 @@ export function normaliseGtin(input: string | bigint): string {
     if (input <= 0n || input >= 10n ** 14n) throw new UserError(`invalid GTIN ${input}: expected a number below 10^14`);
     input = input.toString().padStart(14, "0");
   }
+  input = input.trim();
   const problem = gtinProblem(input);
   if (problem !== undefined) throw new UserError(`invalid GTIN "${input}": ${problem}`);
   return input.padStart(14, "0");
@@ -118,6 +119,20 @@ function gs1Error(input: string, problem: string): UserError {
  * is the last day of the month.
  */
 function gs1Date(yymmdd: string, now: Date): string | { problem: string } {
+  // A unit file repeats its batch's dates on every line.
+  const key = `${now.getUTCFullYear()}:${yymmdd}`;
+  let date = dateMemo.get(key);
+  if (date === undefined) {
+    if (dateMemo.size > 1_000) dateMemo.clear();
+    date = computeGs1Date(yymmdd, now);
+    dateMemo.set(key, date);
+  }
+  return date;
+}
+
+const dateMemo = new Map<string, string | { problem: string }>();
+
+function computeGs1Date(yymmdd: string, now: Date): string | { problem: string } {
   if (!/^\d{6}$/.test(yymmdd)) return { problem: `expected YYMMDD, got "${yymmdd}"` };
   const yy = Number(yymmdd.slice(0, 2));
   const month = Number(yymmdd.slice(2, 4));
@@ -133,17 +148,24 @@ function gs1Date(yymmdd: string, now: Date): string | { problem: string } {
   return `${year}-${String(month).padStart(2, "0")}-${String(day).padStart(2, "0")}`;
 }
 
-/** Splits `(01)…(21)…` into [AI, data] pairs. */
+/** Splits `(01)…(21)…` into [AI, data] pairs: every `(` + 2–4 digits + `)` starts an AI. */
 function splitParenthesised(input: string, text: string): [string, string][] {
   const pairs: [string, string][] = [];
-  const pattern = /\((\d{2,4})\)/g;
-  const marks = [...text.matchAll(pattern)];
-  if (marks.length === 0 || marks[0].index !== 0) throw gs1Error(input, "expected it to start with an AI such as (01)");
-  for (let i = 0; i < marks.length; i++) {
-    const start = marks[i].index + marks[i][0].length;
-    const end = i + 1 < marks.length ? marks[i + 1].index : text.length;
-    pairs.push([marks[i][1], text.slice(start, end).replaceAll(GS, "")]);
+  let ai: string | undefined;
+  let dataFrom = 0;
+  for (let at = text.indexOf("("); at !== -1; at = text.indexOf("(", at + 1)) {
+    const close = text.indexOf(")", at + 3);
+    if (close === -1 || close > at + 5) continue;
+    const candidate = text.slice(at + 1, close);
+    if (!/^\d{2,4}$/.test(candidate)) continue;
+    if (ai === undefined && at !== 0) break;
+    if (ai !== undefined) pairs.push([ai, text.slice(dataFrom, at).replaceAll(GS, "")]);
+    ai = candidate;
+    dataFrom = close + 1;
+    at = close;
   }
+  if (ai === undefined) throw gs1Error(input, "expected it to start with an AI such as (01)");
+  pairs.push([ai, text.slice(dataFrom).replaceAll(GS, "")]);
   return pairs;
 }
 
@@ -186,7 +208,8 @@ function checkVariable(input: string, name: string, value: string): void {
 }
 
 function parseGs1Fields(input: string, now = new Date()): Omit<Gs1Unit, "unitHash"> {
-  let text = input.trim().replaceAll("<GS>", GS);
+  let text = input.trim();
+  if (text.includes("<GS>")) text = text.replaceAll("<GS>", GS);
   const prefix = SYMBOLOGY_PREFIXES.find((p) => text.startsWith(p));
   if (prefix !== undefined) text = text.slice(prefix.length);
   while (text.startsWith(GS)) text = text.slice(1);

@@ -1,0 +1,141 @@
+import { writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+
+import { expect } from "chai";
+
+import { type CliResult, type LocalNode, startLocalNode } from "../helpers/cli.js";
+
+// Well-known accounts of `hardhat node`: 1 = manufacturer admin, 2 = wholesaler admin,
+// 5 = pharmacy admin (party 6); 9 becomes the manufacturer's QA; 11 the admin of a
+// second pharmacy admitted below (party 8).
+const QA = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720";
+const SECOND_PHARMACY_ADMIN = "0x71bE63f3384f5fb98995898A86B02Fb2426c5788";
+const GTIN = "06901234567892";
+const LOT = "L2026A";
+const code = (i: number) => `(01)${GTIN}(21)SN${String(i).padStart(7, "0")}(10)${LOT}(17)280630`;
+
+function expectRefusal(result: CliResult, pattern: RegExp): void {
+  expect(result.code, result.stderr).to.not.equal(0);
+  expect(result.stdout).to.equal("");
+  const lines = result.stderr.trim().split("\n");
+  expect(lines, result.stderr).to.have.length(1);
+  expect(lines[0]).to.match(pattern);
+}
+
+describe("supply chain through the CLI against a hardhat node @e2e", function () {
+  this.timeout(300_000);
+  let node: LocalNode;
+  let unitsFile: string;
+  let batchId: string;
+
+  before(async function () {
+    node = await startLocalNode();
+    unitsFile = path.join(tmpdir(), `medstate-units-${process.pid}.txt`);
+    await writeFile(unitsFile, `${Array.from({ length: 1000 }, (_, i) => code(i)).join("\n")}\n`);
+    await node.json("system", "deploy");
+    await node.json("member", "add", "--party", "2", "--account", QA, "--role", "qa", "--from", "1");
+    // A second pharmacy, admitted by the consortium (regulator included).
+    const { proposalId } = await node.json<{ proposalId: string }>(
+      "party", "propose", "--name", "Anxin Pharmacy", "--domain", "pharmacy", "--admin", SECOND_PHARMACY_ADMIN, "--from", "1",
+    );
+    for (const from of ["1", "2", "4", "0"]) await node.json("party", "vote", "--proposal", proposalId, "--from", from);
+  });
+
+  after(async function () {
+    await node?.stop();
+  });
+
+  /** A refused command: one line, non-zero exit, no block mined. */
+  async function refusedWithoutChange(args: string[], pattern: RegExp): Promise<void> {
+    const before = await node.rpc<string>("eth_blockNumber");
+    expectRefusal(await node.run(...args), pattern);
+    expect(await node.rpc<string>("eth_blockNumber")).to.equal(before);
+  }
+
+  it("registers a product and creates a batch of 1,000 units", async function () {
+    expect(
+      await node.json("product", "register", "--gtin", GTIN, "--name", "Amoxicillin Capsules 0.25g",
+        "--approval-no", "国药准字H20230001", "--national-code", "8123456", "--from", "1"),
+    ).to.include({ gtin: GTIN, productId: GTIN, holder: "2" });
+    const created = await node.json<{ batchId: string; unitsRoot: string; unitCount: string }>(
+      "batch", "create", "--gtin", GTIN, "--lot", LOT, "--manufactured", "2026-10-01", "--expiry", "2028-06-30",
+      "--quantity", "1000", "--units", unitsFile, "--from", "1",
+    );
+    expect(created.batchId).to.match(/^0x[0-9a-f]{64}$/);
+    expect(created.unitsRoot).to.match(/^0x[0-9a-f]{64}$/);
+    expect(created.unitCount).to.equal("1000");
+    batchId = created.batchId;
+  });
+
+  it("refuses bad products and batches with one line, changing nothing", async function () {
+    await refusedWithoutChange(
+      ["product", "register", "--gtin", "06901234567893", "--name", "X", "--approval-no", "Y", "--from", "1"],
+      /^error: invalid GTIN "06901234567893": .*check digit/i,
+    );
+    const lot2 = path.join(tmpdir(), `medstate-units-l2-${process.pid}.txt`);
+    await writeFile(lot2, `(01)${GTIN}(21)X1(10)L2\n(01)${GTIN}(21)X2(10)L2\n`);
+    await refusedWithoutChange(
+      ["batch", "create", "--gtin", GTIN, "--lot", "L2", "--manufactured", "2026-10-01", "--expiry", "2026-09-01",
+        "--quantity", "10", "--units", lot2, "--from", "1"],
+      /^error: BatchRegistryInvalidDates\(manufacturedAt=\d+, expiresAt=\d+\)$/,
+    );
+    await refusedWithoutChange(
+      ["batch", "create", "--gtin", GTIN, "--lot", "L4", "--manufactured", "2026-10-01", "--expiry", "2028-06-30",
+        "--quantity", "10", "--units", unitsFile, "--from", "1"],
+      /^error: .*line 1.*lot/i,
+    );
+    await refusedWithoutChange(
+      ["batch", "create", "--gtin", GTIN, "--lot", "L3", "--manufactured", "2026-10-01", "--expiry", "2028-06-30",
+        "--quantity", "0", "--units", unitsFile, "--from", "1"],
+      /^error: invalid --quantity "0": expected a positive integer$/,
+    );
+    await refusedWithoutChange(["batch", "show", "--batch", `0x${"12".repeat(32)}`], /^error: unknown batch 0x(12){32}$/);
+  });
+
+  it("releases, ships, receives and ships on, with the holdings shown at each hop", async function () {
+    await refusedWithoutChange(
+      ["batch", "ship", "--batch", batchId, "--to", "3", "--quantity", "100", "--from", "1"],
+      new RegExp(`^error: BatchRegistryNotReleased\\(batchId=${batchId}\\)$`),
+    );
+    expect(await node.json("batch", "release", "--batch", batchId, "--from", "9")).to.deep.equal({ batchId, state: "released" });
+    const first = await node.json<{ shipmentId: string }>("batch", "ship", "--batch", batchId, "--to", "3", "--quantity", "100", "--from", "1");
+    expect(await node.json("batch", "receive", "--shipment", first.shipmentId, "--from", "2")).to.include({
+      shipmentId: first.shipmentId,
+      batchId,
+      quantity: "100",
+    });
+    await refusedWithoutChange(
+      ["batch", "ship", "--batch", batchId, "--to", "6", "--quantity", "101", "--from", "2"],
+      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, held=100, requested=101\\)$`),
+    );
+    const second = await node.json<{ shipmentId: string }>("batch", "ship", "--batch", batchId, "--to", "6", "--quantity", "20", "--from", "2");
+    await node.json("batch", "receive", "--shipment", second.shipmentId, "--from", "5");
+    const shown = await node.json<{ holders: { partyId: string; quantity: string }[]; status: string }>("batch", "show", "--batch", batchId);
+    expect(shown.status).to.equal("released");
+    expect(shown.holders).to.deep.equal([
+      { partyId: "2", quantity: "900" },
+      { partyId: "3", quantity: "80" },
+      { partyId: "6", quantity: "20" },
+    ]);
+  });
+
+  it("verifies, dispenses, and catches the same code at a second pharmacy as suspect", async function () {
+    expect(await node.json("unit", "verify", "--code", code(7))).to.include({ status: "genuine", batchId, index: "7" });
+    expect(await node.json("unit", "dispense", "--code", code(7), "--from", "5")).to.include({ status: "dispensed", batchId });
+    expect(await node.json("unit", "verify", "--code", code(7))).to.include({ status: "dispensed", party: "6" });
+
+    const clone = await node.run("unit", "dispense", "--code", code(7), "--from", "11", "--json");
+    expect(clone.code).to.equal(1);
+    expect(JSON.parse(clone.stdout)).to.include({ status: "suspect", previous: "dispensed", recordedParty: "6", reportNo: "1" });
+    expect(clone.stderr.trim().split("\n")).to.have.length(1);
+    expect(clone.stderr.trim()).to.match(/^error: suspect unit 010690123456789221SN0000007: already dispensed by party 6; reported as suspect #1 of batch 0x[0-9a-f]{64}$/);
+
+    expect(await node.json("unit", "verify", "--code", `(01)${GTIN}(21)NOTINBATCH(10)${LOT}(17)280630`)).to.include({
+      status: "unknown",
+    });
+    const shown = await node.json<{ dispensed: string; holders: { partyId: string; quantity: string }[] }>("batch", "show", "--batch", batchId);
+    expect(shown.dispensed).to.equal("1");
+    expect(shown.holders.find((h) => h.partyId === "6")?.quantity).to.equal("19");
+  });
+});
