@@ -26,7 +26,16 @@ import { keccak_256 } from "@noble/hashes/sha3.js";
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import type { StandardMerkleTreeData } from "@openzeppelin/merkle-tree/dist/standard.js";
 
-import { type UnhashedUnit, type UnitFormat, batchIdOf, gtinCheckDigit, isHash32, normaliseGtin, parseUnitCode, parseUnitFields } from "./codes.js";
+import {
+  type UnhashedUnit,
+  type UnitFormat,
+  batchIdOf,
+  gtinCheckDigit,
+  isHash32,
+  normaliseGtin,
+  parseUnitCode,
+  parseUnitFields,
+} from "./codes.js";
 import { UserError } from "./errors.js";
 
 export const UNIT_LEAF_ENCODING = ["uint256", "bytes32"];
@@ -218,7 +227,7 @@ function sortEntries(bytes: Uint8Array, n: number): Uint32Array {
   keys.sort();
   const order = new Uint32Array(n);
   for (let k = 0; k < n; k++) order[k] = keys[k] % scale;
-  for (let start = 0; start < n; ) {
+  for (let start = 0; start < n;) {
     const prefix = Math.floor(keys[start] / scale);
     let end = start + 1;
     while (end < n && Math.floor(keys[end] / scale) === prefix) end++;
@@ -431,7 +440,7 @@ export async function buildUnitTree(
     }
 
     // 4. internal nodes, in generations whose children are all done: [lo, hi) with 2·lo + 1 ≥ hi
-    for (let hi = n - 1; hi > 0; ) {
+    for (let hi = n - 1; hi > 0;) {
       const lo = Math.ceil((hi - 1) / 2);
       await hash("nodes", lo, hi);
       hi = lo;
@@ -517,28 +526,33 @@ export async function readUnitFile(file: string, options: ReadOptions = {}): Pro
 export function parseUnitLines(content: string, options: ReadOptions = {}, name = "unit file"): UnitFile {
   const batch = options.batch ?? {};
   const gtin = batch.gtin === undefined ? undefined : normaliseGtin(batch.gtin);
-  const rows = content.split(/\r?\n/);
+  let total = 1;
+  for (let at = content.indexOf("\n"); at !== -1; at = content.indexOf("\n", at + 1)) total++;
   const codes: string[] = [];
   const lines: number[] = [];
   const every = 10_000;
-  for (let r = 0; r < rows.length; r++) {
-    const hash = rows[r].indexOf("#");
-    const text = (hash === -1 ? rows[r] : rows[r].slice(0, hash)).trim();
+  for (let line = 1, start = 0; line <= total; line++) {
+    let end = content.indexOf("\n", start);
+    if (end === -1) end = content.length;
+    const row = content.slice(start, end);
+    const hash = row.indexOf("#");
+    const text = (hash === -1 ? row : row.slice(0, hash)).trim();
+    start = end + 1;
     if (text !== "") {
       let unit: UnhashedUnit;
       try {
         unit = parseUnitFields(text, options.format);
       } catch (error) {
-        throw new UserError(`${name} line ${r + 1}: ${(error as Error).message}`);
+        throw new UserError(`${name} line ${line}: ${(error as Error).message}`);
       }
       const mismatch = batchMismatch(unit, gtin, batch);
-      if (mismatch !== undefined) throw new UserError(`${name} line ${r + 1}: ${mismatch}`);
+      if (mismatch !== undefined) throw new UserError(`${name} line ${line}: ${mismatch}`);
       codes.push(unit.canonical);
-      lines.push(r + 1);
+      lines.push(line);
     }
-    if ((r + 1) % every === 0) options.onProgress?.(r + 1, rows.length);
+    if (line % every === 0) options.onProgress?.(line, total);
   }
-  options.onProgress?.(rows.length, rows.length);
+  options.onProgress?.(total, total);
   return { codes, lines: Uint32Array.from(lines) };
 }
 
@@ -621,7 +635,13 @@ export async function saveUnitDump(
   if (dump.tree !== undefined && (dump.tree.root !== root || dump.tree.count !== dump.codes.length)) {
     throw new UserError(`unit dump ${root}: the tree given has root ${dump.tree.root} and ${dump.tree.count} units`);
   }
-  const header: UnitDumpHeader = { format: UNIT_DUMP_FORMAT, root, gtin: normaliseGtin(dump.gtin), lot: dump.lot, count: dump.codes.length };
+  const header: UnitDumpHeader = {
+    format: UNIT_DUMP_FORMAT,
+    root,
+    gtin: normaliseGtin(dump.gtin),
+    lot: dump.lot,
+    count: dump.codes.length,
+  };
   const lines = [`${JSON.stringify(header).slice(0, -1)},"codes":[`];
   for (let i = 0; i < dump.codes.length; i++) lines.push(JSON.stringify(dump.codes[i]) + (i + 1 < dump.codes.length ? "," : ""));
   lines.push("]}\n");
@@ -653,7 +673,11 @@ async function readHeader(file: string): Promise<UnitDumpHeader | undefined> {
  * Reads `<dir>/<root>.json` and rebuilds its tree; refuses it unless the rebuilt
  * root is `root` (the file name and the on-chain commitment).
  */
-export async function loadUnitDump(dir: string, root: string, options: { onProgress?: ProgressCallback; threads?: number } = {}): Promise<UnitDump> {
+export async function loadUnitDump(
+  dir: string,
+  root: string,
+  options: { onProgress?: ProgressCallback; threads?: number } = {},
+): Promise<UnitDump> {
   root = checkRoot(root);
   const file = dumpPath(dir, root);
   let parsed: UnitDumpHeader & { codes: string[] };
@@ -680,7 +704,15 @@ export async function loadUnitDump(dir: string, root: string, options: { onProgr
   if (built.root !== root || parsed.root?.toLowerCase() !== root) {
     throw new UserError(`unit dump ${file} was altered: its units give root ${built.root}`);
   }
-  return { format: UNIT_DUMP_FORMAT, root, gtin: parsed.gtin, lot: parsed.lot, count: parsed.count, codes: parsed.codes, tree: built.tree };
+  return {
+    format: UNIT_DUMP_FORMAT,
+    root,
+    gtin: parsed.gtin,
+    lot: parsed.lot,
+    count: parsed.count,
+    codes: parsed.codes,
+    tree: built.tree,
+  };
 }
 
 // ==== the proof cache ====
