@@ -1,0 +1,236 @@
+import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
+import { expect } from "chai";
+import type { ContractTransactionResponse, Log } from "ethers";
+
+import MedStateModule from "../../deploy/modules/MedState.js";
+import { Domain, LicenceKind, ProposalKind, mask } from "../../sdk/enums.js";
+import type { BatchRegistry, ConsortiumGovernor, ConsortiumRegistry, IBatchRegistry } from "../../types/ethers-contracts/index.js";
+import { type Consortium, type FounderSpec, DOC, LICENCE_EXPIRY, VOTING_PERIOD, connection, ethers } from "./fixtures.js";
+
+// ==== ENUM MIRRORS (IBatchRegistry) ====
+
+export const BatchStatus = { None: 0, Production: 1, Released: 2 } as const;
+export const ShipmentStatus = { None: 0, InTransit: 1, Received: 2, Cancelled: 3, Rejected: 4 } as const;
+export const UnitStatus = { Active: 0, Dispensed: 1, Destroyed: 2, Stolen: 3, Locked: 4 } as const;
+export const UnitVerdict = {
+  Unknown: 0,
+  Genuine: 1,
+  Unreleased: 2,
+  Expired: 3,
+  Dispensed: 4,
+  Destroyed: 5,
+  Stolen: 6,
+  Locked: 7,
+} as const;
+
+// ==== IDS AND CODES ====
+
+const coder = ethers.AbiCoder.defaultAbiCoder();
+
+/** A batch's id, computed independently of the contract: keccak256(abi.encode(uint64 gtin, string lot)). */
+export function batchIdOf(gtin: bigint, lot: string): string {
+  return ethers.keccak256(coder.encode(["uint64", "string"], [gtin, lot]));
+}
+
+/** A shipment's id: keccak256(abi.encode(bytes32 batchId, uint64 from, uint32 seq)). */
+export function shipmentIdOf(batchId: string, from: bigint, seq: bigint): string {
+  return ethers.keccak256(coder.encode(["bytes32", "uint64", "uint32"], [batchId, from, seq]));
+}
+
+/** Reference GS1 check: 14 digits at most, not zero, mod-10 check digit with weights 3,1,3,… from the right of the body. */
+export function gtinIsValid(gtin: bigint): boolean {
+  if (gtin <= 0n || gtin >= 10n ** 14n) return false;
+  const digits = gtin.toString().padStart(14, "0").split("").map(Number);
+  const body = digits.slice(0, 13);
+  const sum = body.reduce((acc, d, i) => acc + d * (i % 2 === 0 ? 3 : 1), 0);
+  return (10 - (sum % 10)) % 10 === digits[13];
+}
+
+/** The hash of a unit's canonical code (GS1 element string with serial). */
+export function unitHash(gtin: bigint, serial: string): string {
+  return ethers.id(`(01)${gtin.toString().padStart(14, "0")}(21)${serial}`);
+}
+
+// ==== UNIT TREES ====
+
+export type UnitLeaf = [bigint, string];
+
+/** The units of a batch: an OpenZeppelin standard Merkle tree of [uint256 index, bytes32 unitHash]. */
+export class UnitTree {
+  readonly tree: StandardMerkleTree<UnitLeaf>;
+  readonly values: UnitLeaf[];
+
+  constructor(values: UnitLeaf[]) {
+    this.values = values;
+    this.tree = StandardMerkleTree.of(values, ["uint256", "bytes32"]);
+  }
+
+  /** `count` units with indices 0..count-1 and serials `${prefix}${index}`. */
+  static sequential(gtin: bigint, count: number, prefix = "SN"): UnitTree {
+    return new UnitTree(Array.from({ length: count }, (_, i): UnitLeaf => [BigInt(i), unitHash(gtin, `${prefix}${i}`)]));
+  }
+
+  get root(): string {
+    return this.tree.root;
+  }
+
+  get count(): bigint {
+    return BigInt(this.values.length);
+  }
+
+  /** The position in `values` of the unit with this index. */
+  position(index: bigint): number {
+    const at = this.values.findIndex(([i]) => i === index);
+    if (at < 0) throw new Error(`no unit ${index} in the tree`);
+    return at;
+  }
+
+  hashOf(index: bigint): string {
+    return this.values[this.position(index)][1];
+  }
+
+  proofOf(index: bigint): string[] {
+    return this.tree.getProof(this.position(index));
+  }
+
+  /** A UnitProof for the unit with this index; `overrides` forge a wrong one. */
+  unit(batchId: string, index: bigint, overrides: Partial<IBatchRegistry.UnitProofStruct> = {}): IBatchRegistry.UnitProofStruct {
+    return { batchId, index, unitHash: this.hashOf(index), proof: this.proofOf(index), ...overrides };
+  }
+}
+
+/** The leaf the contract computes: keccak256(bytes.concat(keccak256(abi.encode(index, unitHash)))). */
+export function leafOf(index: bigint, hash: string): string {
+  return ethers.keccak256(ethers.keccak256(coder.encode(["uint256", "bytes32"], [index, hash])));
+}
+
+// ==== DEPLOYMENT ====
+
+export interface SupplyConsortium extends Consortium {
+  batchRegistry: BatchRegistry;
+}
+
+/**
+ * Deploys MedState, BatchRegistry included, through its Ignition module, exactly like
+ * `deployConsortium` (founder i gets party id i + 1 and signer i + 1 as admin).
+ */
+export async function deploySupplyConsortium(
+  founders: FounderSpec[],
+  governance = { votingPeriod: VOTING_PERIOD, regulatorApprovalKinds: mask(ProposalKind.AdmitParty) },
+): Promise<SupplyConsortium> {
+  const [deployer, ...rest] = await ethers.getSigners();
+  const admins = rest.slice(0, founders.length);
+  const others = rest.slice(founders.length);
+  const { registry, governor, batchRegistry } = await connection.ignition.deploy(MedStateModule, {
+    parameters: {
+      MedState: {
+        founders: founders.map((f, i) => ({
+          name: f.name,
+          domain: f.domain,
+          admin: admins[i].address,
+          voter: f.voter,
+          licences: f.licences ?? [],
+        })),
+        governance,
+      },
+    },
+    defaultSender: deployer.address,
+  });
+  return {
+    registry: (await ethers.getContractAt("ConsortiumRegistry", await registry.getAddress())) as unknown as ConsortiumRegistry,
+    governor: (await ethers.getContractAt("ConsortiumGovernor", await governor.getAddress())) as unknown as ConsortiumGovernor,
+    batchRegistry: (await ethers.getContractAt("BatchRegistry", await batchRegistry.getAddress())) as unknown as BatchRegistry,
+    deployer,
+    admins,
+    others,
+  };
+}
+
+/** The standard consortium of test/helpers/fixtures.ts (parties 1..8), with its BatchRegistry. */
+export async function standardSupplyConsortium(): Promise<SupplyConsortium> {
+  const lic = (kind: number) => [{ kind, documentHash: DOC, issuer: 1n, expiresAt: LICENCE_EXPIRY }];
+  return deploySupplyConsortium([
+    { name: "Regulator", domain: Domain.Regulator, voter: true },
+    { name: "Maker", domain: Domain.Manufacturer, voter: true, licences: lic(LicenceKind.Manufacturing) },
+    { name: "Wholesaler", domain: Domain.Wholesaler, voter: true, licences: lic(LicenceKind.Distribution) },
+    { name: "Hospital", domain: Domain.Hospital, voter: true, licences: lic(LicenceKind.MedicalInstitution) },
+    { name: "Logistics", domain: Domain.Logistics, voter: false, licences: lic(LicenceKind.GoodSupplyPractice) },
+    { name: "Pharmacy", domain: Domain.Pharmacy, voter: false, licences: lic(LicenceKind.Distribution) },
+    { name: "Laboratory", domain: Domain.Laboratory, voter: false, licences: lic(LicenceKind.LaboratoryAccreditation) },
+    { name: "Notary", domain: Domain.Notary, voter: false, licences: lic(LicenceKind.Notarial) },
+  ]);
+}
+
+// ==== EVENTS ====
+
+export type ExpectedEvent = [name: string, args: unknown[]];
+
+function normalise(value: unknown): unknown {
+  if (typeof value === "number") return BigInt(value);
+  if (typeof value === "string" && /^0x[0-9a-fA-F]*$/.test(value)) return value.toLowerCase();
+  if (Array.isArray(value)) return value.map(normalise);
+  return value;
+}
+
+/** The events `contract` emitted in a transaction, decoded, in order. */
+export async function eventsOf(
+  contract: BatchRegistry,
+  tx: ContractTransactionResponse,
+): Promise<ExpectedEvent[]> {
+  const receipt = await tx.wait();
+  if (receipt === null) throw new Error("no receipt");
+  const address = (await contract.getAddress()).toLowerCase();
+  return receipt.logs
+    .filter((log: Log) => log.address.toLowerCase() === address)
+    .map((log: Log): ExpectedEvent => {
+      const parsed = contract.interface.parseLog(log);
+      if (parsed === null) throw new Error(`undecodable log ${log.topics[0]}`);
+      return [parsed.name, parsed.args.toArray(true).map(normalise)];
+    });
+}
+
+/** Asserts that the transaction emitted exactly these events of `contract` (names and every argument), in order. */
+export async function expectEvents(
+  contract: BatchRegistry,
+  tx: ContractTransactionResponse,
+  expected: ExpectedEvent[],
+): Promise<void> {
+  const actual = await eventsOf(contract, tx);
+  expect(actual).to.deep.equal(expected.map(([name, args]) => [name, args.map(normalise)]));
+}
+
+// ==== CONSERVATION ====
+
+export interface Ledger {
+  quantity: bigint;
+  held: bigint;
+  inTransit: bigint;
+  dispensed: bigint;
+  destroyed: bigint;
+  lost: bigint;
+}
+
+/**
+ * The batch's ledger from the views: Σ holdings over every party (ids 0..partyCount + 1),
+ * Σ open shipments (found through the Shipped events), dispensed, destroyed and lost.
+ */
+export async function ledgerOf(c: SupplyConsortium, batchId: string): Promise<Ledger> {
+  const { batchRegistry, registry } = c;
+  const parties = await registry.partyCount();
+  let held = 0n;
+  for (let p = 0n; p <= parties + 1n; ++p) held += await batchRegistry.holding(batchId, p);
+  let inTransit = 0n;
+  for (const e of await batchRegistry.queryFilter(batchRegistry.filters.Shipped(undefined, batchId))) {
+    const s = await batchRegistry.getShipment(e.args.shipmentId);
+    if (Number(s.status) === ShipmentStatus.InTransit) inTransit += s.quantity;
+  }
+  const b = await batchRegistry.getBatch(batchId);
+  return { quantity: b.quantity, held, inTransit, dispensed: b.dispensed, destroyed: b.destroyed, lost: b.lost };
+}
+
+/** Asserts Σ held + Σ open shipments + dispensed + destroyed + lost == quantity, and returns the ledger. */
+export async function expectConserved(c: SupplyConsortium, batchId: string): Promise<Ledger> {
+  const l = await ledgerOf(c, batchId);
+  expect(l.held + l.inTransit + l.dispensed + l.destroyed + l.lost, `ledger ${JSON.stringify(l, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`).to.equal(l.quantity);
+  return l;
+}
