@@ -1,6 +1,6 @@
 import { expect } from "chai";
 
-import { type CliResult, type LocalNode, startLocalNode } from "../helpers/cli.js";
+import { type LocalNode, expectRefusal, refusedWithoutChange, startLocalNode } from "../helpers/cli.js";
 
 // Well-known accounts of `hardhat node` (mnemonic "test … junk").
 const ACCOUNT = {
@@ -19,14 +19,6 @@ interface Party {
   admin: string;
 }
 
-/** A refusal: non-zero exit, nothing on stdout, exactly one line on stderr matching `pattern`. */
-function expectRefusal(result: CliResult, pattern: RegExp): void {
-  expect(result.code, result.stderr).to.not.equal(0);
-  expect(result.stdout).to.equal("");
-  const lines = result.stderr.trim().split("\n");
-  expect(lines, result.stderr).to.have.length(1);
-  expect(lines[0]).to.match(pattern);
-}
 
 describe("CLI against a hardhat node @e2e", function () {
   this.timeout(180_000);
@@ -40,16 +32,6 @@ describe("CLI against a hardhat node @e2e", function () {
     await node?.stop();
   });
 
-  /**
-   * Runs a refused command and checks that nothing changed: the node mines every
-   * transaction at once (automine), so an unchanged block number means no
-   * transaction was sent, and no state can have moved.
-   */
-  async function refusedWithoutChange(args: string[], pattern: RegExp): Promise<void> {
-    const blockBefore = await node.rpc<string>("eth_blockNumber");
-    expectRefusal(await node.run(...args), pattern);
-    expect(await node.rpc<string>("eth_blockNumber")).to.equal(blockBefore);
-  }
 
   it("refuses every task before MedState is deployed", async function () {
     expectRefusal(await node.run("party", "list"), /^error: no MedState deployment on chain 31337/);
@@ -126,6 +108,7 @@ describe("CLI against a hardhat node @e2e", function () {
 
   it("refuses a second vote on an executed proposal and a vote by a non-member", async function () {
     await refusedWithoutChange(
+      node,
       ["party", "vote", "--proposal", "1", "--from", "3"],
       /^error: GovernorProposalExecuted\(proposalId=1\)$/,
     );
@@ -133,10 +116,12 @@ describe("CLI against a hardhat node @e2e", function () {
       "party", "propose", "--name", "Harbour Pharmacy", "--domain", "pharmacy", "--admin", ACCOUNT.outsider, "--from", "1",
     );
     await refusedWithoutChange(
+      node,
       ["party", "vote", "--proposal", proposal.proposalId, "--from", "12"],
       /^error: RegistryNotMember\(account=0xFABB0ac9d68B0B445fB7357272Ff202C5651694a\)$/,
     );
     await refusedWithoutChange(
+      node,
       ["party", "vote", "--proposal", proposal.proposalId, "--from", "3"], // logistics: not a voter
       /^error: GovernorNotVoter\(partyId=4\)$/,
     );
@@ -160,31 +145,37 @@ describe("CLI against a hardhat node @e2e", function () {
   it("refuses malformed input and unknown parties with one line, changing nothing", async function () {
     const partiesBefore = await node.json<Party[]>("party", "list");
     await refusedWithoutChange(
+      node,
       ["member", "add", "--party", "8", "--account", "0x1234", "--from", "7"],
       /^error: invalid --account "0x1234": not a 0x-prefixed 20-byte address$/,
     );
     await refusedWithoutChange(
+      node,
       ["member", "add", "--party", "99", "--account", ACCOUNT.outsider, "--from", "7"],
       /^error: RegistryUnknownParty\(partyId=99\)$/,
     );
     await refusedWithoutChange(
+      node,
       ["member", "add", "--party", "8", "--account", ACCOUNT.outsider, "--role", "chef", "--from", "7"],
       /^error: invalid --role "chef": expected one of admin, operator, qa, device$/,
     );
     await refusedWithoutChange(
+      node,
       ["member", "add", "--party", "8", "--account", ACCOUNT.device, "--from", "7"], // rotated away: never reused
       /^error: RegistryAccountTaken\(account=0xa0Ee7A142d267C1f36714E4a8F75612F20a79720, partyId=8\)$/,
     );
     await refusedWithoutChange(
+      node,
       ["member", "add", "--party", "2", "--account", ACCOUNT.spare, "--from", "7"],
       /^error: RegistryNotPartyAdmin\(partyId=2, account=0x14dC79964da2C08b23698B3D3cc7Ca32193d9955\)$/,
     );
     await refusedWithoutChange(
+      node,
       ["member", "add", "--party", "8", "--account", ACCOUNT.spare.replace("71bE", "71Be"), "--from", "7"],
       /^error: invalid --account "0x71Be63f3384f5fb98995898A86B02Fb2426c5788": bad EIP-55 checksum$/,
     );
-    await refusedWithoutChange(["party", "propose", "--domain", "pharmacy", "--admin", ACCOUNT.outsider], /^error: missing --name$/);
-    await refusedWithoutChange(["party", "vote", "--proposal", "abc"], /^error: invalid --proposal "abc"/);
+    await refusedWithoutChange(node, ["party", "propose", "--domain", "pharmacy", "--admin", ACCOUNT.outsider], /^error: missing --name$/);
+    await refusedWithoutChange(node, ["party", "vote", "--proposal", "abc"], /^error: invalid --proposal "abc"/);
     expect(await node.json<Party[]>("party", "list")).to.deep.equal(partiesBefore);
   });
 
@@ -194,6 +185,7 @@ describe("CLI against a hardhat node @e2e", function () {
       status: "suspended",
     });
     await refusedWithoutChange(
+      node,
       ["member", "add", "--party", "8", "--account", ACCOUNT.spare, "--from", "7"],
       /^error: RegistryPartyNotActive\(partyId=8, status=suspended\)$/,
     );

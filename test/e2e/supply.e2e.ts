@@ -4,7 +4,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
-import { type CliResult, type LocalNode, startLocalNode } from "../helpers/cli.js";
+import { type LocalNode, refusedWithoutChange, startLocalNode } from "../helpers/cli.js";
 
 // Well-known accounts of `hardhat node`: 1 = manufacturer admin, 2 = wholesaler admin,
 // 5 = pharmacy admin (party 6); 9 becomes the manufacturer's QA; 11 the admin of a
@@ -15,13 +15,6 @@ const GTIN = "06901234567892";
 const LOT = "L2026A";
 const code = (i: number) => `(01)${GTIN}(21)SN${String(i).padStart(7, "0")}(10)${LOT}(17)280630`;
 
-function expectRefusal(result: CliResult, pattern: RegExp): void {
-  expect(result.code, result.stderr).to.not.equal(0);
-  expect(result.stdout).to.equal("");
-  const lines = result.stderr.trim().split("\n");
-  expect(lines, result.stderr).to.have.length(1);
-  expect(lines[0]).to.match(pattern);
-}
 
 describe("supply chain through the CLI against a hardhat node @e2e", function () {
   this.timeout(300_000);
@@ -46,12 +39,6 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
     await node?.stop();
   });
 
-  /** A refused command: one line, non-zero exit, no block mined. */
-  async function refusedWithoutChange(args: string[], pattern: RegExp): Promise<void> {
-    const before = await node.rpc<string>("eth_blockNumber");
-    expectRefusal(await node.run(...args), pattern);
-    expect(await node.rpc<string>("eth_blockNumber")).to.equal(before);
-  }
 
   it("registers a product and creates a batch of 1,000 units", async function () {
     expect(
@@ -70,31 +57,36 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
 
   it("refuses bad products and batches with one line, changing nothing", async function () {
     await refusedWithoutChange(
+      node,
       ["product", "register", "--gtin", "06901234567893", "--name", "X", "--approval-no", "Y", "--from", "1"],
       /^error: invalid GTIN "06901234567893": .*check digit/i,
     );
     const lot2 = path.join(tmpdir(), `medstate-units-l2-${process.pid}.txt`);
     await writeFile(lot2, `(01)${GTIN}(21)X1(10)L2\n(01)${GTIN}(21)X2(10)L2\n`);
     await refusedWithoutChange(
+      node,
       ["batch", "create", "--gtin", GTIN, "--lot", "L2", "--manufactured", "2026-10-01", "--expiry", "2026-09-01",
         "--quantity", "10", "--units", lot2, "--from", "1"],
       /^error: BatchRegistryInvalidDates\(manufacturedAt=\d+, expiresAt=\d+\)$/,
     );
     await refusedWithoutChange(
+      node,
       ["batch", "create", "--gtin", GTIN, "--lot", "L4", "--manufactured", "2026-10-01", "--expiry", "2028-06-30",
         "--quantity", "10", "--units", unitsFile, "--from", "1"],
       /^error: .*line 1.*lot/i,
     );
     await refusedWithoutChange(
+      node,
       ["batch", "create", "--gtin", GTIN, "--lot", "L3", "--manufactured", "2026-10-01", "--expiry", "2028-06-30",
         "--quantity", "0", "--units", unitsFile, "--from", "1"],
       /^error: invalid --quantity "0": expected a positive integer$/,
     );
-    await refusedWithoutChange(["batch", "show", "--batch", `0x${"12".repeat(32)}`], /^error: unknown batch 0x(12){32}$/);
+    await refusedWithoutChange(node, ["batch", "show", "--batch", `0x${"12".repeat(32)}`], /^error: unknown batch 0x(12){32}$/);
   });
 
   it("releases, ships, receives and ships on, with the holdings shown at each hop", async function () {
     await refusedWithoutChange(
+      node,
       ["batch", "ship", "--batch", batchId, "--to", "3", "--quantity", "100", "--from", "1"],
       new RegExp(`^error: BatchRegistryNotReleased\\(batchId=${batchId}\\)$`),
     );
@@ -106,6 +98,7 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
       quantity: "100",
     });
     await refusedWithoutChange(
+      node,
       ["batch", "ship", "--batch", batchId, "--to", "6", "--quantity", "101", "--from", "2"],
       new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, held=100, requested=101\\)$`),
     );

@@ -9,6 +9,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
+import { expect } from "chai";
+
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
 const HARDHAT_CLI = path.join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
 
@@ -119,4 +121,24 @@ export async function startLocalNode(): Promise<LocalNode> {
       await rm(ignitionDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A refusal: non-zero exit, nothing on stdout, exactly one line on stderr matching `pattern`. */
+export function expectRefusal(result: CliResult, pattern: RegExp): void {
+  expect(result.code, result.stderr).to.not.equal(0);
+  expect(result.stdout).to.equal("");
+  const lines = result.stderr.trim().split("\n");
+  expect(lines, result.stderr).to.have.length(1);
+  expect(lines[0]).to.match(pattern);
+}
+
+/**
+ * Runs a command that must be refused and checks that nothing changed: the node
+ * mines every transaction at once (automine), so an unchanged block number means no
+ * transaction was sent, and no state can have moved.
+ */
+export async function refusedWithoutChange(node: LocalNode, args: string[], pattern: RegExp): Promise<void> {
+  const before = await node.rpc<string>("eth_blockNumber");
+  expectRefusal(await node.run(...args), pattern);
+  expect(await node.rpc<string>("eth_blockNumber")).to.equal(before);
 }

@@ -3,7 +3,7 @@ import { network } from "hardhat";
 
 import MedStateModule from "../../deploy/modules/MedState.js";
 import { Domain, LicenceKind, ProposalKind, mask } from "../../sdk/enums.js";
-import type { ConsortiumGovernor, ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
+import type { BatchRegistry, ConsortiumGovernor, ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
 
 /** One test connection to the embedded network, shared by every test file. */
 export const connection = await network.getOrCreate();
@@ -23,6 +23,7 @@ export interface FounderSpec {
 export interface Consortium {
   registry: ConsortiumRegistry;
   governor: ConsortiumGovernor;
+  batchRegistry: BatchRegistry;
   deployer: HardhatEthersSigner;
   /** admins[i] is the primary admin of party i + 1 */
   admins: HardhatEthersSigner[];
@@ -43,7 +44,7 @@ export async function deployConsortium(
   const [deployer, ...rest] = signers;
   const admins = rest.slice(0, founders.length);
   const others = rest.slice(founders.length);
-  const { registry, governor } = await connection.ignition.deploy(MedStateModule, {
+  const { registry, governor, batchRegistry } = await connection.ignition.deploy(MedStateModule, {
     parameters: {
       MedState: {
         founders: founders.map((f, i) => ({
@@ -61,6 +62,7 @@ export async function deployConsortium(
   return {
     registry: (await ethers.getContractAt("ConsortiumRegistry", await registry.getAddress())) as unknown as ConsortiumRegistry,
     governor: (await ethers.getContractAt("ConsortiumGovernor", await governor.getAddress())) as unknown as ConsortiumGovernor,
+    batchRegistry: (await ethers.getContractAt("BatchRegistry", await batchRegistry.getAddress())) as unknown as BatchRegistry,
     deployer,
     admins,
     others,

@@ -2,26 +2,13 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
 import type { ContractTransactionResponse, Log } from "ethers";
 
-import MedStateModule from "../../deploy/modules/MedState.js";
-import { Domain, LicenceKind, ProposalKind, mask } from "../../sdk/enums.js";
-import type { BatchRegistry, ConsortiumGovernor, ConsortiumRegistry, IBatchRegistry } from "../../types/ethers-contracts/index.js";
-import { type Consortium, type FounderSpec, DOC, LICENCE_EXPIRY, VOTING_PERIOD, connection, ethers } from "./fixtures.js";
+import { ShipmentStatus } from "../../sdk/enums.js";
+import type { BatchRegistry, IBatchRegistry } from "../../types/ethers-contracts/index.js";
+import { type Consortium, deployConsortium, ethers, standardConsortium } from "./fixtures.js";
 
-// ==== ENUM MIRRORS (IBatchRegistry) ====
+// ==== ENUM MIRRORS (IBatchRegistry), checked against the compiler's AST in test/sdk/enums.test.ts ====
 
-export const BatchStatus = { None: 0, Production: 1, Released: 2 } as const;
-export const ShipmentStatus = { None: 0, InTransit: 1, Received: 2, Cancelled: 3, Rejected: 4 } as const;
-export const UnitStatus = { Active: 0, Dispensed: 1, Destroyed: 2, Stolen: 3, Locked: 4 } as const;
-export const UnitVerdict = {
-  Unknown: 0,
-  Genuine: 1,
-  Unreleased: 2,
-  Expired: 3,
-  Dispensed: 4,
-  Destroyed: 5,
-  Stolen: 6,
-  Locked: 7,
-} as const;
+export { BatchStatus, ShipmentStatus, UnitStatus, UnitVerdict } from "../../sdk/enums.js";
 
 // ==== IDS AND CODES ====
 
@@ -106,60 +93,10 @@ export function leafOf(index: bigint, hash: string): string {
 
 // ==== DEPLOYMENT ====
 
-export interface SupplyConsortium extends Consortium {
-  batchRegistry: BatchRegistry;
-}
-
-/**
- * Deploys MedState, BatchRegistry included, through its Ignition module, exactly like
- * `deployConsortium` (founder i gets party id i + 1 and signer i + 1 as admin).
- */
-export async function deploySupplyConsortium(
-  founders: FounderSpec[],
-  governance = { votingPeriod: VOTING_PERIOD, regulatorApprovalKinds: mask(ProposalKind.AdmitParty) },
-): Promise<SupplyConsortium> {
-  const [deployer, ...rest] = await ethers.getSigners();
-  const admins = rest.slice(0, founders.length);
-  const others = rest.slice(founders.length);
-  const { registry, governor, batchRegistry } = await connection.ignition.deploy(MedStateModule, {
-    parameters: {
-      MedState: {
-        founders: founders.map((f, i) => ({
-          name: f.name,
-          domain: f.domain,
-          admin: admins[i].address,
-          voter: f.voter,
-          licences: f.licences ?? [],
-        })),
-        governance,
-      },
-    },
-    defaultSender: deployer.address,
-  });
-  return {
-    registry: (await ethers.getContractAt("ConsortiumRegistry", await registry.getAddress())) as unknown as ConsortiumRegistry,
-    governor: (await ethers.getContractAt("ConsortiumGovernor", await governor.getAddress())) as unknown as ConsortiumGovernor,
-    batchRegistry: (await ethers.getContractAt("BatchRegistry", await batchRegistry.getAddress())) as unknown as BatchRegistry,
-    deployer,
-    admins,
-    others,
-  };
-}
-
-/** The standard consortium of test/helpers/fixtures.ts (parties 1..8), with its BatchRegistry. */
-export async function standardSupplyConsortium(): Promise<SupplyConsortium> {
-  const lic = (kind: number) => [{ kind, documentHash: DOC, issuer: 1n, expiresAt: LICENCE_EXPIRY }];
-  return deploySupplyConsortium([
-    { name: "Regulator", domain: Domain.Regulator, voter: true },
-    { name: "Maker", domain: Domain.Manufacturer, voter: true, licences: lic(LicenceKind.Manufacturing) },
-    { name: "Wholesaler", domain: Domain.Wholesaler, voter: true, licences: lic(LicenceKind.Distribution) },
-    { name: "Hospital", domain: Domain.Hospital, voter: true, licences: lic(LicenceKind.MedicalInstitution) },
-    { name: "Logistics", domain: Domain.Logistics, voter: false, licences: lic(LicenceKind.GoodSupplyPractice) },
-    { name: "Pharmacy", domain: Domain.Pharmacy, voter: false, licences: lic(LicenceKind.Distribution) },
-    { name: "Laboratory", domain: Domain.Laboratory, voter: false, licences: lic(LicenceKind.LaboratoryAccreditation) },
-    { name: "Notary", domain: Domain.Notary, voter: false, licences: lic(LicenceKind.Notarial) },
-  ]);
-}
+/** The fixtures of test/helpers/fixtures.ts deploy the BatchRegistry too. */
+export type SupplyConsortium = Consortium;
+export const deploySupplyConsortium = deployConsortium;
+export const standardSupplyConsortium = standardConsortium;
 
 // ==== EVENTS ====
 
