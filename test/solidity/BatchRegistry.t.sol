@@ -490,6 +490,124 @@ contract BatchRegistryTest is SupplyFixture {
         _assertEq(batches.getBatch(batchId).dispensed, 8, "dispensed");
     }
 
+    // ==== events: the actor is the caller ====
+
+    /// Pranked callers differ from tx.origin, so these pin `actor` to msg.sender.
+    function test_registerCreateRelease_emitCallerAsActor() public {
+        uint64 gtin2 = 4006381333931;
+        _assertTrue(tx.origin != supplyAdmin(MAKER) && tx.origin != MAKER_QA, "origin is not a pranked caller");
+        vm.expectEmit(address(batches));
+        emit IBatchRegistry.ProductRegistered(gtin2, MAKER, 7654321, "P", "A", supplyAdmin(MAKER));
+        vm.prank(supplyAdmin(MAKER));
+        batches.registerProduct(gtin2, "P", "A", 7654321);
+
+        IBatchRegistry.BatchInput memory input = _input("LOT-2");
+        input.gtin = gtin2;
+        bytes32 id = keccak256(abi.encode(gtin2, "LOT-2"));
+        vm.expectEmit(address(batches));
+        emit IBatchRegistry.BatchCreated(
+            id,
+            gtin2,
+            MAKER,
+            "LOT-2",
+            input.manufacturedAt,
+            input.expiresAt,
+            QUANTITY,
+            input.unitsRoot,
+            input.unitCount,
+            supplyAdmin(MAKER)
+        );
+        vm.prank(supplyAdmin(MAKER));
+        batches.createBatch(input);
+
+        vm.expectEmit(address(batches));
+        emit IBatchRegistry.BatchReleased(id, MAKER, MAKER_QA);
+        vm.prank(MAKER_QA);
+        batches.releaseBatch(id);
+    }
+
+    function test_custody_emitsCallerAsActor() public {
+        bytes32 first = keccak256(abi.encode(batchId, MAKER, uint32(0)));
+        vm.expectEmit(address(batches));
+        emit IBatchRegistry.Shipped(first, batchId, MAKER, WHOLESALER, 5, 0, supplyAdmin(MAKER));
+        vm.prank(supplyAdmin(MAKER));
+        batches.ship(batchId, WHOLESALER, 5);
+        vm.expectEmit(address(batches));
+        emit IBatchRegistry.ShipmentClosed(
+            first,
+            batchId,
+            WHOLESALER,
+            IBatchRegistry.ShipmentStatus.Received,
+            5,
+            supplyAdmin(WHOLESALER)
+        );
+        vm.prank(supplyAdmin(WHOLESALER));
+        batches.receiveShipment(batchId, first);
+
+        vm.prank(supplyAdmin(MAKER));
+        bytes32 second = batches.ship(batchId, PHARMACY, 2);
+        vm.expectEmit(address(batches));
+        emit IBatchRegistry.ShipmentClosed(
+            second,
+            batchId,
+            MAKER,
+            IBatchRegistry.ShipmentStatus.Cancelled,
+            2,
+            supplyAdmin(MAKER)
+        );
+        vm.prank(supplyAdmin(MAKER));
+        batches.cancelShipment(batchId, second);
+
+        vm.prank(supplyAdmin(MAKER));
+        bytes32 third = batches.ship(batchId, PHARMACY, 3);
+        vm.expectEmit(address(batches));
+        emit IBatchRegistry.ShipmentClosed(
+            third,
+            batchId,
+            MAKER,
+            IBatchRegistry.ShipmentStatus.Rejected,
+            3,
+            supplyAdmin(PHARMACY)
+        );
+        vm.prank(supplyAdmin(PHARMACY));
+        batches.rejectShipment(batchId, third);
+    }
+
+    function test_units_emitCallerAsActor() public {
+        _move(MAKER, PHARMACY, 4);
+        IBatchRegistry.UnitProof memory unit = UnitTree16.unit(batchId, 9);
+        _expectUnitStatusChanged(9, PHARMACY, IBatchRegistry.UnitStatus.Active, IBatchRegistry.UnitStatus.Dispensed);
+        vm.prank(supplyAdmin(PHARMACY));
+        batches.dispense(unit);
+        _expectUnitStatusChanged(9, PHARMACY, IBatchRegistry.UnitStatus.Dispensed, IBatchRegistry.UnitStatus.Active);
+        vm.prank(supplyAdmin(PHARMACY));
+        batches.undoDispense(unit);
+        _expectUnitStatusChanged(9, PHARMACY, IBatchRegistry.UnitStatus.Active, IBatchRegistry.UnitStatus.Locked);
+        vm.prank(supplyAdmin(PHARMACY));
+        batches.decommission(unit, IBatchRegistry.UnitStatus.Locked);
+        _expectUnitStatusChanged(9, PHARMACY, IBatchRegistry.UnitStatus.Locked, IBatchRegistry.UnitStatus.Active);
+        vm.prank(supplyAdmin(PHARMACY));
+        batches.reactivate(unit);
+    }
+
+    function _expectUnitStatusChanged(
+        uint256 index,
+        uint64 party,
+        IBatchRegistry.UnitStatus previous,
+        IBatchRegistry.UnitStatus status
+    ) private {
+        vm.expectEmit(address(batches));
+        emit IBatchRegistry.UnitStatusChanged(
+            batchId,
+            index,
+            party,
+            UnitTree16.unitHash(index),
+            previous,
+            status,
+            supplyAdmin(party)
+        );
+    }
+
     // ==== PRIVATE ====
 
     /// GS1 check written from the specification, digit by digit from the left of the 14.
@@ -513,12 +631,16 @@ contract BatchRegistryTest is SupplyFixture {
  * @notice Drives random ships, receives, cancels, rejects, dispenses (including units
  * already dispensed, destroyed or stolen), undos, decommissions, reactivations and
  * waits among five custodians (2 maker, 3 wholesaler, 4 logistics, 5 pharmacy,
- * 6 hospital) and at the laboratory and an unknown party. Keeps its own model of every
- * holding, open shipment and unit, updated only when a call succeeds, and counts the
- * calls whose outcome the model did not predict.
+ * 6 hospital), with the laboratory, an unknown party and the sender itself as wrong
+ * receivers. Keeps its own model of every holding, open shipment and unit, updated
+ * only when a call succeeds, and counts the calls whose outcome the model did not
+ * predict. It never reverts itself (an unexpected success is counted, not undone).
+ * Picks favour what can make progress: senders with stock, open shipments, units in
+ * the state the action needs, times at the edge of the undo window.
  */
 contract CustodyHandler is TestBase {
     uint32 private constant _WINDOW = 10 days;
+    uint64 private constant _UNKNOWN = 99;
 
     struct Open {
         bytes32 id;
@@ -533,6 +655,7 @@ contract CustodyHandler is TestBase {
 
     uint64[5] private _custodians = [MAKER, WHOLESALER, LOGISTICS, PHARMACY, HOSPITAL];
     Open[] private _shipments;
+    uint256 private _openCount;
 
     mapping(uint64 partyId => uint256) public modelHeld;
     mapping(uint64 partyId => uint32) public modelSeq;
@@ -543,7 +666,7 @@ contract CustodyHandler is TestBase {
     mapping(uint256 index => uint256) public modelAt;
     /// Successful non-suspect dispenses of the unit, minus successful undos.
     mapping(uint256 index => uint256) public liveDispenses;
-    /// Successful non-suspect dispenses of a unit that was already dispensed (must stay 0).
+    /// Successful non-suspect dispenses of a unit already dispensed (must stay 0).
     uint256 public doubleDispenses;
     uint256 public dispensedUnits;
     uint256 public modelDestroyed;
@@ -551,153 +674,153 @@ contract CustodyHandler is TestBase {
     uint256 public suspects;
 
     uint256 public mispredictions;
-    uint256 public succeeded;
+    /// Successful calls per action, to see that a campaign reaches every path.
+    mapping(bytes4 action => uint256) public successes;
 
     constructor(BatchRegistry batches_, bytes32 batchId_) {
         batches = batches_;
         batchId = batchId_;
         modelHeld[MAKER] = batches_.holding(batchId_, MAKER);
+        // A start where every action can succeed: stock at the wholesaler and both dispensers.
+        _seed(MAKER, WHOLESALER, 32);
+        _seed(WHOLESALER, PHARMACY, 8);
+        _seed(WHOLESALER, HOSPITAL, 8);
     }
 
     // ==== ACTIONS ====
 
     function ship(uint256 fromSeed, uint256 toSeed, uint256 quantitySeed) external {
-        uint64 from = _custodian(fromSeed);
+        uint64 from = _sender(fromSeed);
         uint256 pick = toSeed % 8;
-        uint64 to = pick < 5 ? _custodians[pick] : (pick == 5 ? LABORATORY : (pick == 6 ? 99 : from));
+        uint64 to = pick < 5 ? _custodians[pick] : (pick == 5 ? LABORATORY : (pick == 6 ? _UNKNOWN : from));
         uint256 quantity = _bound(quantitySeed, 0, modelHeld[from] + 1);
-        bool expected = to != from && to != LABORATORY && to != 99 && quantity > 0 && quantity <= modelHeld[from];
+        bool expected = to != from && to != LABORATORY && to != _UNKNOWN && quantity > 0 && quantity <= modelHeld[from];
         vm.prank(supplyAdmin(from));
         try batches.ship(batchId, to, uint48(quantity)) returns (bytes32 id) {
-            _record(true, expected);
-            if (id != keccak256(abi.encode(batchId, from, modelSeq[from]))) ++mispredictions;
-            ++modelSeq[from];
-            _shipments.push(Open({id: id, from: from, to: to, quantity: uint48(quantity), open: true}));
-            modelHeld[from] -= quantity;
-            openTotal += quantity;
+            _record(this.ship.selector, true, expected);
+            _recordShipment(id, from, to, quantity);
         } catch {
-            _record(false, expected);
+            _record(this.ship.selector, false, expected);
         }
     }
 
     function receiveShipment(uint256 shipmentSeed, uint256 callerSeed) external {
-        if (_shipments.length == 0) return;
-        Open storage s = _shipments[shipmentSeed % _shipments.length];
+        (bool found, uint256 i) = _pickShipment(shipmentSeed);
+        if (!found) return;
+        Open storage s = _shipments[i];
         uint64 caller = callerSeed % 4 == 0 ? _custodian(callerSeed / 4) : s.to;
         bool expected = s.open && caller == s.to;
         vm.prank(supplyAdmin(caller));
         try batches.receiveShipment(batchId, s.id) {
-            _record(true, expected);
+            _record(this.receiveShipment.selector, true, expected);
             _close(s, s.to);
         } catch {
-            _record(false, expected);
+            _record(this.receiveShipment.selector, false, expected);
         }
     }
 
     function cancelShipment(uint256 shipmentSeed, uint256 callerSeed) external {
-        if (_shipments.length == 0) return;
-        Open storage s = _shipments[shipmentSeed % _shipments.length];
+        (bool found, uint256 i) = _pickShipment(shipmentSeed);
+        if (!found) return;
+        Open storage s = _shipments[i];
         uint64 caller = callerSeed % 4 == 0 ? _custodian(callerSeed / 4) : s.from;
         bool expected = s.open && caller == s.from;
         vm.prank(supplyAdmin(caller));
         try batches.cancelShipment(batchId, s.id) {
-            _record(true, expected);
+            _record(this.cancelShipment.selector, true, expected);
             _close(s, s.from);
         } catch {
-            _record(false, expected);
+            _record(this.cancelShipment.selector, false, expected);
         }
     }
 
     function rejectShipment(uint256 shipmentSeed, uint256 callerSeed) external {
-        if (_shipments.length == 0) return;
-        Open storage s = _shipments[shipmentSeed % _shipments.length];
+        (bool found, uint256 i) = _pickShipment(shipmentSeed);
+        if (!found) return;
+        Open storage s = _shipments[i];
         uint64 caller = callerSeed % 4 == 0 ? _custodian(callerSeed / 4) : s.to;
         bool expected = s.open && caller == s.to;
         vm.prank(supplyAdmin(caller));
         try batches.rejectShipment(batchId, s.id) {
-            _record(true, expected);
+            _record(this.rejectShipment.selector, true, expected);
             _close(s, s.from);
         } catch {
-            _record(false, expected);
+            _record(this.rejectShipment.selector, false, expected);
         }
     }
 
     function dispense(uint256 dispenserSeed, uint256 unitSeed) external {
-        _dispense(_dispenser(dispenserSeed), unitSeed % UnitTree16.SIZE);
+        _dispense(_dispenser(dispenserSeed), _pickUnit(unitSeed, IBatchRegistry.UnitStatus.Active));
     }
 
     /// Presents a unit the model holds dispensed (a genuine code on a second box).
     function dispenseAgain(uint256 dispenserSeed, uint256 unitSeed) external {
-        uint256 count = dispensedUnits;
-        if (count == 0) return;
-        uint256 pick = unitSeed % count;
-        for (uint256 i = 0; i < UnitTree16.SIZE; ++i) {
-            if (modelStatus[i] != IBatchRegistry.UnitStatus.Dispensed) continue;
-            if (pick == 0) {
-                _dispense(_dispenser(dispenserSeed), i);
-                return;
-            }
-            --pick;
-        }
+        _dispense(_dispenser(dispenserSeed), _pickUnit(unitSeed, IBatchRegistry.UnitStatus.Dispensed));
     }
 
-    function undoDispense(uint256 unitSeed, bool wrongParty) external {
-        uint256 index = unitSeed % UnitTree16.SIZE;
-        uint64 caller = modelStatus[index] == IBatchRegistry.UnitStatus.Dispensed
-            ? (wrongParty ? (modelParty[index] == PHARMACY ? HOSPITAL : PHARMACY) : modelParty[index])
-            : _dispenser(unitSeed / UnitTree16.SIZE);
-        bool expected = modelStatus[index] == IBatchRegistry.UnitStatus.Dispensed &&
-            caller == modelParty[index] &&
-            block.timestamp <= modelAt[index] + _WINDOW;
+    function undoDispense(uint256 unitSeed, uint256 callerSeed) external {
+        uint256 index = _pickUnit(unitSeed, IBatchRegistry.UnitStatus.Dispensed);
+        bool dispensed = modelStatus[index] == IBatchRegistry.UnitStatus.Dispensed;
+        // Mostly the dispensing party; sometimes the other dispenser.
+        uint64 caller = dispensed && callerSeed % 4 != 0 ? modelParty[index] : _dispenser(callerSeed / 4);
+        bool expected = dispensed && caller == modelParty[index] && block.timestamp <= modelAt[index] + _WINDOW;
         IBatchRegistry.UnitProof memory unit = UnitTree16.unit(batchId, index);
         vm.prank(supplyAdmin(caller));
         try batches.undoDispense(unit) {
-            _record(true, expected);
-            --liveDispenses[index];
-            --dispensedUnits;
+            _record(this.undoDispense.selector, true, expected);
+            liveDispenses[index] = _dec(liveDispenses[index], 1);
+            dispensedUnits = _dec(dispensedUnits, 1);
             ++modelHeld[caller];
             _setUnit(index, IBatchRegistry.UnitStatus.Active, caller);
         } catch {
-            _record(false, expected);
+            _record(this.undoDispense.selector, false, expected);
         }
     }
 
     function decommission(uint256 partySeed, uint256 unitSeed, uint256 kindSeed) external {
-        uint64 party = _custodian(partySeed);
-        uint256 index = unitSeed % UnitTree16.SIZE;
+        uint64 party = _sender(partySeed);
+        uint256 index = _pickUnit(unitSeed, IBatchRegistry.UnitStatus.Active);
         IBatchRegistry.UnitStatus kind = IBatchRegistry.UnitStatus(2 + (kindSeed % 3)); // Destroyed, Stolen, Locked
         bool expected = modelStatus[index] == IBatchRegistry.UnitStatus.Active && modelHeld[party] >= 1;
         IBatchRegistry.UnitProof memory unit = UnitTree16.unit(batchId, index);
         vm.prank(supplyAdmin(party));
         try batches.decommission(unit, kind) {
-            _record(true, expected);
+            _record(this.decommission.selector, true, expected);
             if (kind == IBatchRegistry.UnitStatus.Destroyed) ++modelDestroyed;
             if (kind == IBatchRegistry.UnitStatus.Stolen) ++modelLost;
-            if (kind != IBatchRegistry.UnitStatus.Locked) --modelHeld[party];
+            if (kind != IBatchRegistry.UnitStatus.Locked) modelHeld[party] = _dec(modelHeld[party], 1);
             _setUnit(index, kind, party);
         } catch {
-            _record(false, expected);
+            _record(this.decommission.selector, false, expected);
         }
     }
 
     function reactivate(uint256 unitSeed, uint256 callerSeed) external {
-        uint256 index = unitSeed % UnitTree16.SIZE;
+        uint256 index = _pickUnit(unitSeed, IBatchRegistry.UnitStatus.Locked);
         bool locked = modelStatus[index] == IBatchRegistry.UnitStatus.Locked;
-        uint64 caller = locked && callerSeed % 3 != 0 ? modelParty[index] : _custodian(callerSeed);
+        uint64 caller = locked && callerSeed % 3 != 0 ? modelParty[index] : _custodian(callerSeed / 3);
         bool expected = locked && caller == modelParty[index];
         IBatchRegistry.UnitProof memory unit = UnitTree16.unit(batchId, index);
         vm.prank(supplyAdmin(caller));
         try batches.reactivate(unit) {
-            _record(true, expected);
+            _record(this.reactivate.selector, true, expected);
             _setUnit(index, IBatchRegistry.UnitStatus.Active, caller);
         } catch {
-            _record(false, expected);
+            _record(this.reactivate.selector, false, expected);
         }
     }
 
     /// Lets up to three days pass (the undo window is ten; the batch keeps for ten years).
     function wait(uint256 secondsSeed) external {
         vm.warp(block.timestamp + _bound(secondsSeed, 0, 3 days));
+    }
+
+    /// Moves time to one second before, at, or one second after a dispensed unit's undo deadline.
+    function waitForUndoDeadline(uint256 unitSeed, uint256 offsetSeed) external {
+        uint256 index = _pickUnit(unitSeed, IBatchRegistry.UnitStatus.Dispensed);
+        if (modelStatus[index] != IBatchRegistry.UnitStatus.Dispensed) return;
+        uint256 target = modelAt[index] + _WINDOW + (offsetSeed % 3) - 1;
+        if (target > block.timestamp) vm.warp(target);
     }
 
     // ==== VIEWS ====
@@ -713,6 +836,24 @@ contract CustodyHandler is TestBase {
 
     // ==== PRIVATE ====
 
+    function _seed(uint64 from, uint64 to, uint48 quantity) private {
+        vm.prank(supplyAdmin(from));
+        bytes32 id = batches.ship(batchId, to, quantity);
+        _recordShipment(id, from, to, quantity);
+        vm.prank(supplyAdmin(to));
+        batches.receiveShipment(batchId, id);
+        _close(_shipments[_shipments.length - 1], to);
+    }
+
+    function _recordShipment(bytes32 id, uint64 from, uint64 to, uint256 quantity) private {
+        if (id != keccak256(abi.encode(batchId, from, modelSeq[from]))) ++mispredictions;
+        ++modelSeq[from];
+        _shipments.push(Open({id: id, from: from, to: to, quantity: uint48(quantity), open: true}));
+        ++_openCount;
+        modelHeld[from] = _dec(modelHeld[from], quantity);
+        openTotal += quantity;
+    }
+
     function _dispense(uint64 dispenser, uint256 index) private {
         IBatchRegistry.UnitStatus status = modelStatus[index];
         bool expectSuccess = status != IBatchRegistry.UnitStatus.Locked &&
@@ -721,7 +862,7 @@ contract CustodyHandler is TestBase {
         IBatchRegistry.UnitProof memory unit = UnitTree16.unit(batchId, index);
         vm.prank(supplyAdmin(dispenser));
         try batches.dispense(unit) returns (bool suspect) {
-            _record(true, expectSuccess);
+            _record(this.dispense.selector, true, expectSuccess);
             if (suspect != expectSuspect) ++mispredictions;
             if (suspect) {
                 ++suspects;
@@ -730,15 +871,20 @@ contract CustodyHandler is TestBase {
             if (liveDispenses[index] != 0) ++doubleDispenses;
             ++liveDispenses[index];
             ++dispensedUnits;
-            --modelHeld[dispenser];
+            modelHeld[dispenser] = _dec(modelHeld[dispenser], 1);
             _setUnit(index, IBatchRegistry.UnitStatus.Dispensed, dispenser);
         } catch {
-            _record(false, expectSuccess);
+            _record(this.dispense.selector, false, expectSuccess);
         }
     }
 
     function _close(Open storage s, uint64 credited) private {
+        if (!s.open) {
+            ++mispredictions;
+            return;
+        }
         s.open = false;
+        --_openCount;
         openTotal -= s.quantity;
         modelHeld[credited] += s.quantity;
     }
@@ -749,9 +895,60 @@ contract CustodyHandler is TestBase {
         modelAt[index] = block.timestamp;
     }
 
-    function _record(bool success, bool expected) private {
+    function _record(bytes4 action, bool success, bool expected) private {
         if (success != expected) ++mispredictions;
-        if (success) ++succeeded;
+        if (success) ++successes[action];
+    }
+
+    /// `x - by`, or 0 with a misprediction when the model would go negative.
+    function _dec(uint256 x, uint256 by) private returns (uint256) {
+        if (x >= by) return x - by;
+        ++mispredictions;
+        return 0;
+    }
+
+    /// Mostly an open shipment; one pick in five is any shipment (closed ones must be refused).
+    function _pickShipment(uint256 seed) private view returns (bool found, uint256 index) {
+        uint256 n = _shipments.length;
+        if (n == 0) return (false, 0);
+        if (seed % 5 == 0 || _openCount == 0) return (true, (seed / 5) % n);
+        uint256 pick = (seed / 5) % _openCount;
+        for (uint256 i = 0; i < n; ++i) {
+            if (!_shipments[i].open) continue;
+            if (pick == 0) return (true, i);
+            --pick;
+        }
+    }
+
+    /// Mostly a unit whose modelled status is `status` (if any); one pick in four is any unit.
+    function _pickUnit(uint256 seed, IBatchRegistry.UnitStatus status) private view returns (uint256) {
+        uint256 any = (seed / 4) % UnitTree16.SIZE;
+        if (seed % 4 == 0) return any;
+        uint256 count = 0;
+        for (uint256 i = 0; i < UnitTree16.SIZE; ++i) if (modelStatus[i] == status) ++count;
+        if (count == 0) return any;
+        uint256 pick = (seed / 4) % count;
+        for (uint256 i = 0; i < UnitTree16.SIZE; ++i) {
+            if (modelStatus[i] != status) continue;
+            if (pick == 0) return i;
+            --pick;
+        }
+        return any;
+    }
+
+    /// Mostly a custodian holding stock; one pick in four is any custodian.
+    function _sender(uint256 seed) private view returns (uint64) {
+        if (seed % 4 == 0) return _custodian(seed / 4);
+        uint256 count = 0;
+        for (uint256 i = 0; i < _custodians.length; ++i) if (modelHeld[_custodians[i]] > 0) ++count;
+        if (count == 0) return _custodian(seed / 4);
+        uint256 pick = (seed / 4) % count;
+        for (uint256 i = 0; i < _custodians.length; ++i) {
+            if (modelHeld[_custodians[i]] == 0) continue;
+            if (pick == 0) return _custodians[i];
+            --pick;
+        }
+        return _custodian(seed / 4);
     }
 
     function _custodian(uint256 seed) private view returns (uint64) {

@@ -1900,6 +1900,12 @@ describe("BatchRegistry", function () {
       expect(await verdictOf(batchRegistry, tree.unit(batchId, 0n))).to.deep.equal([UnitVerdict.Unreleased, 0n]);
     });
 
+    it("answers Unreleased for a batch in production, even after its expiry", async function () {
+      const { batchRegistry, batchId, tree, expiresAt } = await loadFixture(productionBatch);
+      await time.increaseTo(expiresAt + DAY);
+      expect(await verdictOf(batchRegistry, tree.unit(batchId, 0n))).to.deep.equal([UnitVerdict.Unreleased, 0n]);
+    });
+
     it("answers Genuine for an active unit of a released batch, then Expired once it expired", async function () {
       const { batchRegistry, batchId, tree, expiresAt } = await loadFixture(releasedBatch);
       expect(await verdictOf(batchRegistry, tree.unit(batchId, 15n))).to.deep.equal([UnitVerdict.Genuine, 0n]);
