@@ -780,8 +780,10 @@ contract CustodyHandler is TestBase {
     function decommission(uint256 partySeed, uint256 unitSeed, uint256 kindSeed) external {
         uint64 party = _sender(partySeed);
         uint256 index = _pickUnit(unitSeed, IBatchRegistry.UnitStatus.Active);
-        IBatchRegistry.UnitStatus kind = IBatchRegistry.UnitStatus(2 + (kindSeed % 3)); // Destroyed, Stolen, Locked
-        bool expected = modelStatus[index] == IBatchRegistry.UnitStatus.Active && modelHeld[party] >= 1;
+        // Mostly Destroyed, Stolen or Locked; one in four asks for Active or Dispensed (refused).
+        uint256 k = kindSeed % 8;
+        IBatchRegistry.UnitStatus kind = IBatchRegistry.UnitStatus(k < 2 ? k : 2 + (k % 3));
+        bool expected = k >= 2 && modelStatus[index] == IBatchRegistry.UnitStatus.Active && modelHeld[party] >= 1;
         IBatchRegistry.UnitProof memory unit = UnitTree16.unit(batchId, index);
         vm.prank(supplyAdmin(party));
         try batches.decommission(unit, kind) {
