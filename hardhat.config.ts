@@ -16,7 +16,7 @@ const solc = {
   settings: {
     // Our Besu genesis enables Cancun from block 0 (OpenZeppelin 5.x needs MCOPY).
     evmVersion: "cancun",
-    optimizer: { enabled: true, runs: 200 },
+    optimizer: { enabled: true, runs: 1_000_000 },
   },
 };
 

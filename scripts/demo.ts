@@ -2,7 +2,9 @@
  * A walkthrough on the embedded Hardhat network (`npm run demo`): the consortium
  * forms, a new wholesaler is admitted by a BFT supermajority, its members (a person
  * and a device) are enrolled, and the regulator suspends it, after which its next
- * action is refused. It drives the same task code operators run from the CLI.
+ * action is refused; then a product, a batch of serialised units, its journey to a
+ * pharmacy, a dispense, and a cloned code caught and reported. It drives the same
+ * task code operators run from the CLI.
  */
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -26,6 +28,7 @@ import { run as shipBatch } from "../tasks/batch/ship.js";
 import { run as showBatch } from "../tasks/batch/show.js";
 import { run as registerProduct } from "../tasks/product/register.js";
 import { run as dispenseUnit } from "../tasks/unit/dispense.js";
+import { run as listReports } from "../tasks/unit/reports.js";
 import { run as verifyUnit } from "../tasks/unit/verify.js";
 
 const { ethers } = await hre.network.getOrCreate();
@@ -144,4 +147,6 @@ say(indent("Anxin Pharmacy joins the consortium (proposal voted through) and is 
 const clone = await dispenseUnit({ code: code(7), from: "13", json: false }, hre);
 say(indent(`  dispense → ${clone.human}`));
 say(indent(`  the chain records it for the regulator and the holders: ${clone.alarm ?? ""}`));
+say(indent("The regulator lists the reports (`unit reports`):"));
+say(indent((await listReports({ from: "0", json: false }, hre)).human));
 say();

@@ -14,12 +14,14 @@ import {
 export const CONTRACT_NAMES = ["ConsortiumRegistry", "ConsortiumGovernor", "BatchRegistry"] as const;
 export type ContractName = (typeof CONTRACT_NAMES)[number];
 
-/** Every ABI fragment of every MedState contract, deduplicated by signature. */
+/** Every ABI fragment of every MedState contract but the constructors, deduplicated by signature. */
 export function combinedAbi(): InterfaceAbi {
   const seen = new Set<string>();
   const out: unknown[] = [];
   for (const abi of [ConsortiumRegistry__factory.abi, ConsortiumGovernor__factory.abi, BatchRegistry__factory.abi]) {
     for (const fragment of abi as readonly { type: string; name?: string; inputs?: readonly { type: string }[] }[]) {
+      // Constructors differ per contract and mean nothing to a combined interface.
+      if (fragment.type === "constructor") continue;
       const key = `${fragment.type}:${fragment.name ?? ""}(${(fragment.inputs ?? []).map((i) => i.type).join(",")})`;
       if (seen.has(key)) continue;
       seen.add(key);

@@ -832,3 +832,17 @@ export async function findUnit(
   }
   return undefined;
 }
+
+/**
+ * The canonical codes of a unit dump, by index, without rebuilding its tree; undefined
+ * when this machine has no (readable) dump for `root`. For naming units in reports.
+ */
+export async function readUnitCodes(dir: string, root: string): Promise<readonly string[] | undefined> {
+  try {
+    const parsed = JSON.parse(await readFile(dumpPath(dir, checkRoot(root)), "utf8")) as { format?: string; codes?: unknown };
+    if (parsed.format !== UNIT_DUMP_FORMAT || !Array.isArray(parsed.codes)) return undefined;
+    return parsed.codes as string[];
+  } catch {
+    return undefined;
+  }
+}

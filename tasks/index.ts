@@ -167,7 +167,7 @@ export const medstateTasks: TaskDefinition[] = [
     import("./batch/show.js"),
   ),
 
-  emptyTask("unit", "Serialised units: verify, dispense").build(),
+  emptyTask("unit", "Serialised units: verify, dispense, reports").build(),
   medstateTask(["unit", "verify"], "Verify one box: genuine, dispensed, expired…?", { options: CODE }, () =>
     import("./unit/verify.js"),
   ),
@@ -176,5 +176,11 @@ export const medstateTasks: TaskDefinition[] = [
     "Dispense (decommission) one box at a pharmacy or hospital; a clone is reported as suspect",
     { options: CODE, signs: true },
     () => import("./unit/dispense.js"),
+  ),
+  medstateTask(
+    ["unit", "reports"],
+    "List suspect-unit reports: every batch's for the regulator, else the batches the party holds or has held",
+    { options: { batch: "Only this batch (0x…, 32 bytes)", from: "Who asks: account index or address (default 0)" } },
+    () => import("./unit/reports.js"),
   ),
 ];

@@ -6,7 +6,9 @@ import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/U
 import {ContextUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/ContextUpgradeable.sol";
 
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
+import {IMembershipMirror} from "../interfaces/IMembershipMirror.sol";
 import {Masks} from "../libraries/Masks.sol";
+import {Membership} from "../libraries/Membership.sol";
 
 /**
  * @title ConsortiumRegistry
@@ -32,6 +34,8 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         mapping(uint64 partyId => Party) parties;
         mapping(address account => Member) members;
         mapping(uint64 partyId => mapping(LicenceKind kind => Licence)) licences;
+        // slot 6: at most _MAX_MIRRORS entries (attachMirror checks)
+        address[] mirrors;
     }
 
     // ==== CONSTANTS ====
@@ -41,6 +45,8 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
 
     uint48 private constant _NO_EXPIRY = type(uint48).max;
     uint8 private constant _LAST_LICENCE_KIND = uint8(type(LicenceKind).max);
+    /// Every member or party change is pushed to each mirror: keep the fan-out small.
+    uint256 private constant _MAX_MIRRORS = 8;
 
     /// The roles that act for a regulator when it suspends a party or grants a licence.
     uint256 private constant _REGULATOR_ROLES = (1 << uint8(Role.Admin)) | (1 << uint8(Role.Operator));
@@ -84,6 +90,43 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         $.governor = governor_;
         delete $.bootstrapper;
         emit GovernorSet(governor_);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function attachMirror(address mirror) external {
+        RegistryStorage storage $ = _storage();
+        bool bootstrap = $.governor == address(0);
+        if (bootstrap) {
+            if (_msgSender() != $.bootstrapper) revert RegistryOnlyBootstrapper(_msgSender());
+        } else if (_msgSender() != $.governor) {
+            revert RegistryOnlyGovernor(_msgSender());
+        }
+        if (mirror == address(0)) revert RegistryZeroAddress();
+        if (_isMirror(mirror)) revert RegistryMirrorAttached(mirror);
+        _checkMirrorOfThis(mirror);
+        if ($.mirrors.length == _MAX_MIRRORS) revert RegistryTooManyMirrors(_MAX_MIRRORS);
+        $.mirrors.push(mirror);
+        emit MirrorAttached(mirror, _msgSender());
+        if (!bootstrap) return;
+        // Before the governor is bound the parties are the founders (admitted from
+        // initialize's calldata): a bounded loop. Later attachments use syncMirror.
+        uint64 count = $.partyCount;
+        for (uint64 partyId = 1; partyId <= count; ++partyId) {
+            _pushParty(mirror, partyId);
+            _pushMember(mirror, $.parties[partyId].admin);
+        }
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function syncMirror(address mirror, uint64[] calldata partyIds, address[] calldata accounts) external {
+        if (!_isMirror(mirror)) revert RegistryUnknownMirror(mirror);
+        for (uint256 i = 0; i < partyIds.length; ++i) {
+            _party(partyIds[i]);
+            _pushParty(mirror, partyIds[i]);
+        }
+        for (uint256 i = 0; i < accounts.length; ++i) {
+            _pushMember(mirror, accounts[i]);
+        }
     }
 
     // ==== GOVERNANCE ====
@@ -132,6 +175,7 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         LicenceGrant memory effective = grant;
         if (actingParty != 0) effective.issuer = actingParty;
         _grantLicence(partyId, effective);
+        _pushParty(partyId);
     }
 
     /// @inheritdoc IConsortiumRegistry
@@ -143,6 +187,7 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         licence.revoked = true;
         uint48 validUntil = _refreshLicences(partyId);
         emit LicenceRevoked(partyId, kind, validUntil, _msgSender());
+        _pushParty(partyId);
     }
 
     // ==== MEMBERS ====
@@ -160,6 +205,7 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         if (_storage().parties[partyId].admin == account) revert RegistryPrimaryAdminRemoval(partyId, account);
         member.status = MemberStatus.Removed;
         emit MemberRemoved(partyId, account, _msgSender());
+        _pushMember(account);
     }
 
     /// @inheritdoc IConsortiumRegistry
@@ -173,6 +219,8 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         Party storage party = $.parties[partyId];
         if (party.admin == previous) party.admin = account;
         emit MemberRotated(partyId, previous, account, _msgSender());
+        _pushMember(previous);
+        _pushMember(account);
     }
 
     // ==== CHECKS ====
@@ -206,7 +254,7 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         Party storage party = _party(partyId);
         _checkCanAct(partyId, party);
         domain = party.domain;
-        if (!domainMask.has(uint8(domain))) revert RegistryDomainNotAllowed(partyId, domain);
+        Membership.checkDomain(partyId, domain, domainMask);
     }
 
     /// @inheritdoc IConsortiumRegistry
@@ -232,6 +280,11 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     }
 
     // ==== VIEWS ====
+
+    /// @inheritdoc IConsortiumRegistry
+    function mirrors() external view returns (address[] memory) {
+        return _storage().mirrors;
+    }
 
     /// @inheritdoc IConsortiumRegistry
     function governor() external view returns (address) {
@@ -298,6 +351,7 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         for (uint256 i = 0; i < admission.licences.length; ++i) {
             _grantLicence(partyId, admission.licences[i]);
         }
+        _pushParty(partyId);
     }
 
     function _checkAdmission(PartyAdmission calldata admission) internal view {
@@ -328,6 +382,7 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
             else if (status == PartyStatus.Suspended) ++$.suspendedVoterCount;
         }
         emit PartyStatusChanged(partyId, current, status, _msgSender());
+        _pushParty(partyId);
     }
 
     function _enrol(uint64 partyId, address account, Role role) internal {
@@ -335,6 +390,7 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         _checkFreshAccount(account);
         _storage().members[account] = Member({partyId: partyId, role: role, status: MemberStatus.Active});
         emit MemberAdded(partyId, account, role, _msgSender());
+        _pushMember(account);
     }
 
     function _grantLicence(uint64 partyId, LicenceGrant memory grant) internal {
@@ -425,8 +481,8 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         Party storage party = $.parties[partyId];
         _checkCanAct(partyId, party);
         domain = party.domain;
-        if (!domainMask.has(uint8(domain))) revert RegistryDomainNotAllowed(partyId, domain);
-        if (!roleMask.has(uint8(member.role))) revert RegistryRoleNotAllowed(account, member.role);
+        Membership.checkDomain(partyId, domain, domainMask);
+        Membership.checkRole(account, member.role, roleMask);
     }
 
     function _checkGovernor() internal view {
@@ -451,10 +507,57 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     }
 
     function _checkCanAct(uint64 partyId, Party storage party) internal view {
-        if (party.status != PartyStatus.Active) revert RegistryPartyNotActive(partyId, party.status);
-        if (party.revokedLicences != 0) revert RegistryLicenceRevoked(partyId, party.revokedLicences);
-        uint48 validUntil = party.licencesValidUntil;
-        if (validUntil <= block.timestamp) revert RegistryLicenceExpired(partyId, validUntil);
+        Membership.checkCanAct(partyId, party.status, party.revokedLicences, party.licencesValidUntil);
+    }
+
+    /// Pushes `account`'s member record to every attached mirror.
+    function _pushMember(address account) internal {
+        address[] storage list = _storage().mirrors;
+        for (uint256 i = 0; i < list.length; ++i) {
+            _pushMember(list[i], account);
+        }
+    }
+
+    /// Pushes what the checks read of `partyId` to every attached mirror.
+    function _pushParty(uint64 partyId) internal {
+        address[] storage list = _storage().mirrors;
+        for (uint256 i = 0; i < list.length; ++i) {
+            _pushParty(list[i], partyId);
+        }
+    }
+
+    function _pushMember(address mirror, address account) internal {
+        IMembershipMirror(mirror).mirrorMember(account, _storage().members[account]);
+    }
+
+    function _pushParty(address mirror, uint64 partyId) internal {
+        Party storage party = _storage().parties[partyId];
+        IMembershipMirror(mirror).mirrorParty(
+            partyId,
+            IMembershipMirror.PartyGate({
+                domain: party.domain,
+                status: party.status,
+                revokedLicences: party.revokedLicences,
+                licencesValidUntil: party.licencesValidUntil
+            })
+        );
+    }
+
+    /// A mirror built for another registry (or no mirror at all) would refuse, or
+    /// swallow, every push: refuse to attach it.
+    function _checkMirrorOfThis(address mirror) internal view {
+        (bool ok, bytes memory answer) = mirror.staticcall(abi.encodeCall(IMembershipMirror.registry, ()));
+        if (!ok || answer.length != 32 || bytes32(answer) != bytes32(uint256(uint160(address(this))))) {
+            revert RegistryInvalidMirror(mirror);
+        }
+    }
+
+    function _isMirror(address mirror) internal view returns (bool) {
+        address[] storage list = _storage().mirrors;
+        for (uint256 i = 0; i < list.length; ++i) {
+            if (list[i] == mirror) return true;
+        }
+        return false;
     }
 
     function _checkLicenceGrant(LicenceKind kind, uint64 issuer, uint48 expiresAt) internal view {

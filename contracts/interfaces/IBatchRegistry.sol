@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IMembershipMirror} from "./IMembershipMirror.sol";
+
 /**
  * @title IBatchRegistry
  * @notice Products, batches, their serialised units and the custody ledger.
@@ -16,17 +18,24 @@ pragma solidity ^0.8.24;
  * - Custody: the quantity each party holds of each batch. `ship` (by the holder)
  *   moves quantity into an open shipment, `receiveShipment` (by the receiver) credits it;
  *   the sender cancels or the receiver rejects an open shipment and the stock goes
- *   back. At all times: Σ held + Σ open shipments + dispensed + destroyed + lost =
- *   quantity.
+ *   back. At all times: Σ held + Σ open shipments + Σ dispensed + destroyed + lost =
+ *   quantity (held and dispensed are counted per party).
  * - Units: `verify` proves a code belongs to a batch and reports its status;
  *   `dispense` decommissions it at a pharmacy or hospital. Presenting a unit that is
  *   already dispensed, destroyed or stolen does not change it: it is recorded as a
  *   suspect unit (a genuine code on a fake box) and reported to the regulator and
  *   the batch's holders through {SuspectUnitReported}.
  *
+ * Membership is checked against a mirror of the consortium registry that the
+ * registry keeps up to date ({IMembershipMirror}).
+ *
+ * Party ids are `uint64` in every function and event; storage packs them into 48 bits
+ * (shipments) and 24 bits (unit records), checked with SafeCast: a party whose id
+ * does not fit (beyond 16,777,215 admissions) cannot take part in unit writes.
+ *
  * Every change emits an event carrying what it wrote, so the log rebuilds the state.
  */
-interface IBatchRegistry {
+interface IBatchRegistry is IMembershipMirror {
     // ==== TYPES ====
 
     /// @notice A batch's release state. `Production` batches cannot be shipped or sold.
@@ -84,7 +93,6 @@ interface IBatchRegistry {
         uint40 expiresAt;
         BatchStatus status;
         uint48 quantity;
-        uint48 dispensed;
         bytes32 unitsRoot;
         uint48 unitCount;
         uint48 destroyed;
@@ -153,14 +161,16 @@ interface IBatchRegistry {
     /// @notice The manufacturer's QA released the batch for sale.
     event BatchReleased(bytes32 indexed batchId, uint64 indexed manufacturer, address actor);
 
-    /// @notice `quantity` of `batchId` left `from`'s stock for `to`.
+    /// @notice `quantity` of `batchId` left `from`'s stock for `to`. The shipment's
+    /// `seq` is the number of earlier {Shipped} events of the same batch and sender
+    /// (its id is `keccak256(abi.encode(batchId, from, seq))`); left out of the event to
+    /// keep `ship` within its gas budget.
     event Shipped(
         bytes32 indexed shipmentId,
         bytes32 indexed batchId,
         uint64 indexed from,
         uint64 to,
         uint48 quantity,
-        uint32 seq,
         address actor
     );
 
@@ -207,8 +217,6 @@ interface IBatchRegistry {
 
     /// @notice `caller` is not the consortium governor.
     error BatchRegistryOnlyGovernor(address caller);
-    /// @notice An address argument was zero.
-    error BatchRegistryZeroAddress();
     /// @notice The GTIN is not 14 digits with a valid GS1 check digit.
     error BatchRegistryInvalidGtin(uint64 gtin);
     /// @notice The national product code is not at most 7 digits.
@@ -262,8 +270,11 @@ interface IBatchRegistry {
     error BatchRegistryInvalidUnitTransition(bytes32 batchId, uint256 index, UnitStatus current, UnitStatus requested);
     /// @notice Only `party`, which dispensed (or locked) the unit, may undo it.
     error BatchRegistryNotUnitParty(bytes32 batchId, uint256 index, uint64 party);
-    /// @notice The dispense can no longer be undone: the window closed at `deadline`.
+    /// @notice The dispense can no longer be undone: the window closed at `deadline`
+    /// (or undo is disabled: a window of 0).
     error BatchRegistryUndoWindowClosed(bytes32 batchId, uint256 index, uint40 deadline);
+    /// @notice An undo window longer than `max` seconds.
+    error BatchRegistryInvalidUndoWindow(uint32 window, uint32 max);
 
     // ==== PRODUCTS ====
 
@@ -353,13 +364,11 @@ interface IBatchRegistry {
 
     // ==== GOVERNANCE ====
 
-    /// @notice Sets how long a dispense may be undone (seconds). Only the governor.
+    /// @notice Sets how long a dispense may be undone (seconds, at most 30 days; 0
+    /// disables undo). It applies to every dispense still within it. Only the governor.
     function setDispenseUndoWindow(uint32 window) external;
 
     // ==== VIEWS ====
-
-    /// @notice The consortium registry checked on every call.
-    function registry() external view returns (address);
 
     /// @notice A product; reverts for an unknown GTIN.
     function getProduct(uint64 gtin) external view returns (Product memory);
@@ -375,6 +384,9 @@ interface IBatchRegistry {
 
     /// @notice The quantity of `batchId` that `partyId` holds.
     function holding(bytes32 batchId, uint64 partyId) external view returns (uint256);
+
+    /// @notice How many units of `batchId` `partyId` has dispensed (net of undos).
+    function dispensedBy(bytes32 batchId, uint64 partyId) external view returns (uint256);
 
     /// @notice A shipment (zeroes for an unknown id).
     function getShipment(bytes32 shipmentId) external view returns (Shipment memory);

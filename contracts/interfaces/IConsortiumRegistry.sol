@@ -125,6 +125,10 @@ interface IConsortiumRegistry {
     /// @notice The governor was bound, once, by the deployer.
     event GovernorSet(address indexed governor);
 
+    /// @notice A membership mirror was attached: from now on every member and party
+    /// change is pushed to it ({IMembershipMirror}).
+    event MirrorAttached(address indexed mirror, address indexed actor);
+
     /// @notice A party was admitted, with `admin` as its first (primary) admin member.
     event PartyAdmitted(uint64 indexed partyId, Domain domain, address indexed admin, bool voter, string name);
 
@@ -167,6 +171,15 @@ interface IConsortiumRegistry {
     error RegistryGovernorAlreadySet(address governor);
     /// @notice The governor is not bound yet.
     error RegistryGovernorNotSet();
+    /// @notice `mirror` is already attached.
+    error RegistryMirrorAttached(address mirror);
+    /// @notice `mirror` is not an attached mirror.
+    error RegistryUnknownMirror(address mirror);
+    /// @notice `mirror` is no mirror of this registry (its `registry()` is not this
+    /// registry, or it has none): attaching it would make every later change revert.
+    error RegistryInvalidMirror(address mirror);
+    /// @notice At most `limit` mirrors can be attached: every change is pushed to each.
+    error RegistryTooManyMirrors(uint256 limit);
     /// @notice An address argument was zero.
     error RegistryZeroAddress();
     /// @notice A party needs a name.
@@ -225,6 +238,27 @@ interface IConsortiumRegistry {
      * admits, reinstates and revokes parties, changes the voter set and upgrades.
      */
     function setGovernor(address governor) external;
+
+    /**
+     * @notice Attaches a membership mirror ({IMembershipMirror}): a contract that keeps
+     * its own copy of the member and party records its checks read. Every later change
+     * is pushed to it in the same transaction. Before the governor is bound the
+     * bootstrapper attaches (and the registry pushes every party so far and its
+     * primary admin: the founders); afterwards only the governor does, and records
+     * older than the attachment reach the mirror through {syncMirror}. A mirror stays
+     * attached for the life of the registry; at most 8.
+     * @param mirror The mirror (a proxy: it keeps its address through upgrades).
+     */
+    function attachMirror(address mirror) external;
+
+    /**
+     * @notice Pushes the current records of `partyIds` and `accounts` to an attached
+     * mirror. Anyone may call it: it only copies what the registry holds.
+     * @param mirror An attached mirror.
+     * @param partyIds Parties to push (each must exist).
+     * @param accounts Member accounts to push (an account with no record pushes nothing).
+     */
+    function syncMirror(address mirror, uint64[] calldata partyIds, address[] calldata accounts) external;
 
     // ==== GOVERNANCE (governor only) ====
 
@@ -369,6 +403,9 @@ interface IConsortiumRegistry {
     function isPartyActive(uint64 partyId) external view returns (bool);
 
     // ==== VIEWS ====
+
+    /// @notice The attached membership mirrors, in the order they were attached.
+    function mirrors() external view returns (address[] memory);
 
     /// @notice The governor.
     function governor() external view returns (address);

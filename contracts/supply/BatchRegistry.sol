@@ -9,29 +9,32 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IBatchRegistry} from "../interfaces/IBatchRegistry.sol";
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
+import {MembershipMirror} from "../identity/MembershipMirror.sol";
 import {Gtin} from "../libraries/Gtin.sol";
 
 /**
  * @title BatchRegistry
  * @notice Products, batches, units and custody. UUPS-upgradeable by the consortium
- * governor only; storage in an ERC-7201 namespace.
+ * governor only; storage in an ERC-7201 namespace. Membership is checked against
+ * the registry-fed {MembershipMirror}.
  */
-contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUPSUpgradeable {
+contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, ContextUpgradeable, UUPSUpgradeable {
     using SafeCast for uint256;
 
     // ==== TYPES ====
 
     /// A party's stock of a batch: fits in one slot. `shipments` numbers its shipments
-    /// of the batch, so that shipment ids need no global counter.
+    /// of the batch, so that shipment ids need no global counter; `dispensed` counts
+    /// its dispenses here, where a dispense writes anyway, rather than in the batch.
     struct Holding {
         uint128 held;
         uint32 shipments;
+        uint64 dispensed;
     }
 
     /// @custom:storage-location erc7201:medstate.storage.BatchRegistry
     struct BatchRegistryStorage {
-        // slot 0: registry (20 bytes) and the undo window (4 bytes) fit in one slot
-        IConsortiumRegistry registry;
+        // slot 0
         uint32 dispenseUndoWindow;
         // slots 1..7
         mapping(uint64 gtin => Product) products;
@@ -39,7 +42,7 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
         mapping(bytes32 batchId => Batch) batches;
         mapping(bytes32 batchId => mapping(uint64 partyId => Holding)) holdings;
         mapping(bytes32 shipmentId => Shipment) shipments;
-        // Four 64-bit unit records per word: status (8 bits), party (24), time (32).
+        // Four 64-bit unit records per word: status (4 bits), party (24), time (36).
         mapping(bytes32 batchId => mapping(uint256 word => uint256)) units;
         mapping(bytes32 batchId => uint256) suspectReports;
     }
@@ -51,6 +54,7 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
 
     uint32 private constant _NATIONAL_CODE_LIMIT = 1e7;
     uint32 private constant _DEFAULT_UNDO_WINDOW = 10 days;
+    uint32 private constant _MAX_UNDO_WINDOW = 30 days;
 
     uint256 private constant _ADMIN = 1 << uint8(IConsortiumRegistry.Role.Admin);
     uint256 private constant _OPERATOR = 1 << uint8(IConsortiumRegistry.Role.Operator);
@@ -72,20 +76,19 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
 
     // ==== CONSTRUCTOR / INITIALIZER ====
 
-    /// @custom:oz-upgrades-unsafe-allow constructor
-    constructor() {
+    /**
+     * @param registry_ The consortium registry (its governor upgrades and configures this
+     * contract; it feeds the membership mirror). Every implementation of one proxy must
+     * be built with the same registry.
+     * @custom:oz-upgrades-unsafe-allow constructor
+     */
+    constructor(IConsortiumRegistry registry_) MembershipMirror(registry_) {
         _disableInitializers();
     }
 
-    /**
-     * @notice Initialises the proxy.
-     * @param registry_ The consortium registry (its governor upgrades and configures this contract).
-     */
-    function initialize(IConsortiumRegistry registry_) external initializer {
-        if (address(registry_) == address(0)) revert BatchRegistryZeroAddress();
-        BatchRegistryStorage storage $ = _storage();
-        $.registry = registry_;
-        $.dispenseUndoWindow = _DEFAULT_UNDO_WINDOW;
+    /// @notice Initialises the proxy.
+    function initialize() external initializer {
+        _storage().dispenseUndoWindow = _DEFAULT_UNDO_WINDOW;
         emit DispenseUndoWindowSet(_DEFAULT_UNDO_WINDOW);
     }
 
@@ -156,6 +159,7 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
         Batch storage batch = _batch(batchId);
         if (batch.manufacturer != party) revert BatchRegistryNotManufacturer(batchId, party);
         if (batch.status != BatchStatus.Production) revert BatchRegistryAlreadyReleased(batchId);
+        if (block.timestamp >= batch.expiresAt) revert BatchRegistryBatchExpired(batchId, batch.expiresAt);
         batch.status = BatchStatus.Released;
         emit BatchReleased(batchId, party, _msgSender());
     }
@@ -168,7 +172,7 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
         BatchRegistryStorage storage $ = _storage();
         _checkSellable(batchId, _batch(batchId));
         if (to == from) revert BatchRegistrySelfShipment(from);
-        $.registry.requireParty(to, _CUSTODIANS);
+        _requireParty(to, _CUSTODIANS);
         if (quantity == 0) revert BatchRegistryZeroQuantity();
 
         Holding storage stock = $.holdings[batchId][from];
@@ -189,7 +193,7 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
             shippedAt: uint40(block.timestamp),
             status: ShipmentStatus.InTransit
         });
-        emit Shipped(shipmentId, batchId, from, to, quantity, seq, _msgSender());
+        emit Shipped(shipmentId, batchId, from, to, quantity, _msgSender());
     }
 
     /// @inheritdoc IBatchRegistry
@@ -223,11 +227,11 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
         (uint64 party, ) = _member(_ACTORS, _DISPENSERS);
         BatchRegistryStorage storage $ = _storage();
         Batch storage batch = _batch(unit.batchId);
-        _checkSellable(unit.batchId, batch);
         _checkProof(batch, unit);
 
         (UnitStatus status, uint64 recordedParty, ) = _unit(unit.batchId, unit.index);
         if (status == UnitStatus.Locked) revert BatchRegistryUnitLocked(unit.batchId, unit.index);
+        // Before the batch checks: a clone is reported whatever the batch's state.
         if (status != UnitStatus.Active) {
             // A genuine code presented again: keep the unit as it is, record the report.
             uint256 reportNo = ++$.suspectReports[unit.batchId];
@@ -243,10 +247,11 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
             );
             return true;
         }
-        _takeOne(unit.batchId, party);
+        _checkSellable(unit.batchId, batch);
+        Holding storage stock = _takeOne(unit.batchId, party);
         // dispensed ≤ quantity < 2^48: one per unit taken out of stock.
         unchecked {
-            ++batch.dispensed;
+            ++stock.dispensed;
         }
         _setUnit(unit, party, UnitStatus.Active, UnitStatus.Dispensed);
         return false;
@@ -263,12 +268,16 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
             revert BatchRegistryInvalidUnitTransition(unit.batchId, unit.index, status, UnitStatus.Active);
         }
         if (recordedParty != party) revert BatchRegistryNotUnitParty(unit.batchId, unit.index, recordedParty);
-        uint40 deadline = at + $.dispenseUndoWindow;
-        if (block.timestamp > deadline) revert BatchRegistryUndoWindowClosed(unit.batchId, unit.index, deadline);
-        // The unit was dispensed, so `dispensed` ≥ 1 and the stock it left fits again.
+        uint32 window = $.dispenseUndoWindow;
+        uint40 deadline = at + window;
+        if (window == 0 || block.timestamp > deadline) {
+            revert BatchRegistryUndoWindowClosed(unit.batchId, unit.index, deadline);
+        }
+        Holding storage stock = $.holdings[unit.batchId][party];
+        // This party dispensed the unit, so its `dispensed` ≥ 1 and the stock it left fits again.
         unchecked {
-            --batch.dispensed;
-            ++$.holdings[unit.batchId][party].held;
+            --stock.dispensed;
+            ++stock.held;
         }
         _setUnit(unit, party, UnitStatus.Dispensed, UnitStatus.Active);
     }
@@ -326,16 +335,12 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
     /// @inheritdoc IBatchRegistry
     function setDispenseUndoWindow(uint32 window) external {
         _checkGovernor();
+        if (window > _MAX_UNDO_WINDOW) revert BatchRegistryInvalidUndoWindow(window, _MAX_UNDO_WINDOW);
         _storage().dispenseUndoWindow = window;
         emit DispenseUndoWindowSet(window);
     }
 
     // ==== VIEWS ====
-
-    /// @inheritdoc IBatchRegistry
-    function registry() external view returns (address) {
-        return address(_storage().registry);
-    }
 
     /// @inheritdoc IBatchRegistry
     function getProduct(uint64 gtin) external view returns (Product memory product) {
@@ -364,6 +369,11 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
     }
 
     /// @inheritdoc IBatchRegistry
+    function dispensedBy(bytes32 batchId, uint64 partyId) external view returns (uint256) {
+        return _storage().holdings[batchId][partyId].dispensed;
+    }
+
+    /// @inheritdoc IBatchRegistry
     function getShipment(bytes32 shipmentId) external view returns (Shipment memory) {
         return _storage().shipments[shipmentId];
     }
@@ -385,18 +395,19 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
 
     // ==== INTERNAL ====
 
-    function _authorizeUpgrade(address) internal view override {
+    function _authorizeUpgrade(address newImplementation) internal view override {
         _checkGovernor();
+        _checkSameRegistry(newImplementation);
     }
 
     /// The caller's party, checked by the registry: an active member with one of
     /// `roles`, of an active, licensed party in one of `domains`.
     function _member(uint256 roles, uint256 domains) internal view returns (uint64, IConsortiumRegistry.Domain) {
-        return _storage().registry.requireMember(_msgSender(), roles, domains);
+        return _requireMember(_msgSender(), roles, domains);
     }
 
     function _checkGovernor() internal view {
-        if (_msgSender() != _storage().registry.governor()) revert BatchRegistryOnlyGovernor(_msgSender());
+        if (_msgSender() != _consortium().governor()) revert BatchRegistryOnlyGovernor(_msgSender());
     }
 
     function _checkBatchInput(BatchInput calldata input, uint64 party) internal view returns (bytes32 batchId) {
@@ -455,8 +466,8 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
         emit ShipmentClosed(shipmentId, batchId, credited, status, quantity, _msgSender());
     }
 
-    function _takeOne(bytes32 batchId, uint64 party) internal {
-        Holding storage stock = _storage().holdings[batchId][party];
+    function _takeOne(bytes32 batchId, uint64 party) internal returns (Holding storage stock) {
+        stock = _storage().holdings[batchId][party];
         uint256 held = stock.held;
         if (held == 0) revert BatchRegistryInsufficientStock(batchId, party, 0, 1);
         // held ≥ 1 (checked).
@@ -476,13 +487,14 @@ contract BatchRegistry is IBatchRegistry, Initializable, ContextUpgradeable, UUP
 
     function _unit(bytes32 batchId, uint256 index) internal view returns (UnitStatus, uint64, uint40) {
         uint256 record = (_storage().units[batchId][index >> 2] >> ((index & 3) << 6)) & type(uint64).max;
-        return (UnitStatus(uint8(record)), uint64((record >> 8) & type(uint24).max), uint40(record >> 32));
+        return (UnitStatus(uint8(record & 0xf)), uint64((record >> 4) & type(uint24).max), uint40(record >> 28));
     }
 
     /// Every unit status write goes through here: packs the record, emits.
     function _setUnit(UnitProof calldata unit, uint64 party, UnitStatus previous, UnitStatus status) internal {
-        uint256 record = uint256(uint8(status)) | (uint256(uint24(uint256(party).toUint24())) << 8) |
-            (uint256(uint32(block.timestamp)) << 32);
+        // 36 bits of time last until the year 4147; party ids are checked to fit 24 bits.
+        uint256 record = uint256(uint8(status)) | (uint256(uint256(party).toUint24()) << 4) |
+            ((block.timestamp & 0xfffffffff) << 28);
         uint256 shift = (unit.index & 3) << 6;
         mapping(uint256 => uint256) storage words = _storage().units[unit.batchId];
         uint256 word = unit.index >> 2;

@@ -3,7 +3,8 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 /**
  * Deploys MedState: each contract as an implementation behind an ERC-1967 (UUPS)
  * proxy, the registry initialised with the founding parties, the governor with the
- * governance parameters, then binds the governor to the registry. From then on only
+ * governance parameters, the batch registry (attached to the consortium registry as
+ * a membership mirror), then binds the governor to the registry. From then on only
  * the governor (an executed proposal) can admit parties or upgrade anything.
  *
  * Parameters (`deploy/parameters/<network>.json`, key `MedState`):
@@ -35,15 +36,18 @@ export default buildModule("MedState", (m) => {
   );
   const governor = m.contractAt("ConsortiumGovernor", governorProxy, { id: "ConsortiumGovernor" });
 
-  m.call(registry, "setGovernor", [governor]);
-
-  const batchRegistryImpl = m.contract("BatchRegistry", [], { id: "BatchRegistryImpl" });
+  const batchRegistryImpl = m.contract("BatchRegistry", [registry], { id: "BatchRegistryImpl" });
   const batchRegistryProxy = m.contract(
     "ERC1967Proxy",
-    [batchRegistryImpl, m.encodeFunctionCall(batchRegistryImpl, "initialize", [registry])],
+    [batchRegistryImpl, m.encodeFunctionCall(batchRegistryImpl, "initialize", [])],
     { id: "BatchRegistryProxy" },
   );
   const batchRegistry = m.contractAt("BatchRegistry", batchRegistryProxy, { id: "BatchRegistry" });
+
+  // While the deployer is still the bootstrapper: attach the batch registry as a
+  // membership mirror (the registry pushes the founders to it), then hand over.
+  const attached = m.call(registry, "attachMirror", [batchRegistry]);
+  m.call(registry, "setGovernor", [governor], { after: [attached] });
 
   return { registry, governor, batchRegistry, registryImpl, governorImpl, batchRegistryImpl };
 });

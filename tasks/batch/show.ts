@@ -22,9 +22,13 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const { lot, parties } = await batchHistory(deployed, batchId);
   const b = await batches.getBatch(batchId);
   const holders = [];
+  const dispensers = [];
+  let dispensed = 0n;
   for (const partyId of parties) {
-    const quantity = await batches.holding(batchId, partyId);
+    const [quantity, byParty] = await Promise.all([batches.holding(batchId, partyId), batches.dispensedBy(batchId, partyId)]);
+    dispensed += byParty;
     if (quantity > 0n) holders.push({ partyId: partyId.toString(), quantity: quantity.toString() });
+    if (byParty > 0n) dispensers.push({ partyId: partyId.toString(), dispensed: byParty.toString() });
   }
   const json = {
     batchId,
@@ -37,18 +41,20 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     productState: "Marketed",
     effectiveState: "Marketed",
     quantity: b.quantity.toString(),
-    dispensed: b.dispensed.toString(),
+    dispensed: dispensed.toString(),
     destroyed: b.destroyed.toString(),
     lost: b.lost.toString(),
     unitsRoot: b.unitsRoot,
     unitCount: b.unitCount.toString(),
     manufacturer: b.manufacturer.toString(),
     holders,
+    dispensers,
   };
   const human = [
     `batch ${batchId}: GTIN ${json.gtin} lot ${lot}, ${json.status}, expires ${json.expiry}`,
     `  quantity ${json.quantity}: dispensed ${json.dispensed}, destroyed ${json.destroyed}, lost ${json.lost}; ${json.unitCount} serialised units`,
     ...holders.map((h) => `  party ${h.partyId.padStart(3)} holds ${h.quantity}`),
+    ...dispensers.map((d) => `  party ${d.partyId.padStart(3)} dispensed ${d.dispensed}`),
   ].join("\n");
   return { json, human };
 }

@@ -28,6 +28,8 @@ export async function run(_args: Args, hre: HardhatRuntimeEnvironment): Promise<
     activeVoters: voters.toString(),
     threshold: (await governor.thresholdFor(voters)).toString(),
     proposals: (await governor.proposalCount()).toString(),
+    // Contracts the registry pushes membership changes to (see IMembershipMirror).
+    mirrors: (await registry.mirrors()).join(", "),
   });
 }
 

@@ -58,6 +58,8 @@ describe("CLI against a hardhat node @e2e", function () {
     expect(info.contracts).to.deep.equal(deployed.contracts);
     expect(info.block).to.equal(deployed.block);
     expect(info).to.include({ chainId: "31337", parties: "7", activeVoters: "4", threshold: "3" });
+    // The batch registry is attached as the registry's one membership mirror.
+    expect((info as unknown as { mirrors: string }).mirrors).to.equal(deployed.contracts.BatchRegistry);
   });
 
   it("party list shows the founding consortium", async function () {

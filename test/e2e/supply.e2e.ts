@@ -127,8 +127,48 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
     expect(await node.json("unit", "verify", "--code", `(01)${GTIN}(21)NOTINBATCH(10)${LOT}(17)280630`)).to.include({
       status: "unknown",
     });
-    const shown = await node.json<{ dispensed: string; holders: { partyId: string; quantity: string }[] }>("batch", "show", "--batch", batchId);
+    const shown = await node.json<{
+      dispensed: string;
+      holders: { partyId: string; quantity: string }[];
+      dispensers: { partyId: string; dispensed: string }[];
+    }>("batch", "show", "--batch", batchId);
     expect(shown.dispensed).to.equal("1");
     expect(shown.holders.find((h) => h.partyId === "6")?.quantity).to.equal("19");
+    expect(shown.dispensers).to.deep.equal([{ partyId: "6", dispensed: "1" }]);
+  });
+
+  it("lists the suspect report for the regulator and the batch's holders, and refuses anyone else", async function () {
+    const expected = {
+      batchId,
+      reportNo: "1",
+      index: "7",
+      code: "010690123456789221SN0000007",
+      status: "dispensed",
+      recordedParty: "6",
+      reporter: "8",
+    };
+    type Reports = { scope: string; party: string; reports: Record<string, unknown>[] };
+    const regulator = await node.json<Reports>("unit", "reports", "--from", "0");
+    expect(regulator).to.include({ scope: "all", party: "1" });
+    expect(regulator.reports).to.have.length(1);
+    expect(regulator.reports[0]).to.include(expected);
+    // The pharmacy that dispensed it has held the batch; so has the manufacturer.
+    for (const from of ["5", "1"]) {
+      const holder = await node.json<Reports>("unit", "reports", "--batch", batchId, "--from", from);
+      expect(holder.reports.map((r) => r.reportNo)).to.deep.equal(["1"]);
+    }
+    // The logistics party never held this batch: nothing without --batch, a refusal with it.
+    expect((await node.json<Reports>("unit", "reports", "--from", "3")).reports).to.deep.equal([]);
+    await refusedWithoutChange(
+      node,
+      ["unit", "reports", "--batch", batchId, "--from", "3"],
+      /^error: party 4 neither regulates nor has held batch 0x[0-9a-f]{64}: only the regulator and the batch's holders list its reports$/,
+    );
+    await refusedWithoutChange(
+      node,
+      ["unit", "reports", "--from", "15"],
+      /^error: account 0x[0-9a-fA-F]{40} is not an active member of an active party: it cannot list suspect reports$/,
+    );
+    await refusedWithoutChange(node, ["unit", "reports", "--batch", "0x1234"], /^error: invalid --batch "0x1234": expected a 0x-prefixed 32-byte id$/);
   });
 });

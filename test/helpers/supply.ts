@@ -149,20 +149,24 @@ export interface Ledger {
 
 /**
  * The batch's ledger from the views: Σ holdings over every party (ids 0..partyCount + 1),
- * Σ open shipments (found through the Shipped events), dispensed, destroyed and lost.
+ * Σ open shipments (found through the Shipped events), Σ dispensed (per party), destroyed and lost.
  */
 export async function ledgerOf(c: SupplyConsortium, batchId: string): Promise<Ledger> {
   const { batchRegistry, registry } = c;
   const parties = await registry.partyCount();
   let held = 0n;
-  for (let p = 0n; p <= parties + 1n; ++p) held += await batchRegistry.holding(batchId, p);
+  let dispensed = 0n;
+  for (let p = 0n; p <= parties + 1n; ++p) {
+    held += await batchRegistry.holding(batchId, p);
+    dispensed += await batchRegistry.dispensedBy(batchId, p);
+  }
   let inTransit = 0n;
   for (const e of await batchRegistry.queryFilter(batchRegistry.filters.Shipped(undefined, batchId))) {
     const s = await batchRegistry.getShipment(e.args.shipmentId);
     if (Number(s.status) === ShipmentStatus.InTransit) inTransit += s.quantity;
   }
   const b = await batchRegistry.getBatch(batchId);
-  return { quantity: b.quantity, held, inTransit, dispensed: b.dispensed, destroyed: b.destroyed, lost: b.lost };
+  return { quantity: b.quantity, held, inTransit, dispensed, destroyed: b.destroyed, lost: b.lost };
 }
 
 /** Asserts Σ held + Σ open shipments + dispensed + destroyed + lost == quantity, and returns the ledger. */

@@ -26,6 +26,7 @@ const ACTIVE_VOTERS = BASE + 2n;
 const PARTIES = BASE + 3n;
 const MEMBERS = BASE + 4n;
 const LICENCES = BASE + 5n;
+const MIRRORS = BASE + 6n; // address[]: the length here, the entries from keccak256(MIRRORS) on
 
 /** ERC-1967 implementation slot: bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1). */
 const IMPLEMENTATION_SLOT = BigInt(ethers.id("eip1967.proxy.implementation")) - 1n;
@@ -365,6 +366,42 @@ describe("ConsortiumRegistry storage layout", function () {
     });
   });
 
+  describe("slot 6: mirrors", function () {
+    /** The dynamic array's entries: one address per slot from keccak256(slot). */
+    function mirrorEntry(i: bigint): bigint {
+      return BigInt(ethers.keccak256(coder.encode(["uint256"], [MIRRORS]))) + i;
+    }
+
+    it("holds the number of mirrors, and each mirror in its own slot from keccak256(slot 6)", async function () {
+      const { proxy, registry, batchRegistry, gov } = await networkHelpers.loadFixture(layoutConsortium);
+      expect(await word(proxy, MIRRORS)).to.equal(1n);
+      expect(await word(proxy, mirrorEntry(0n))).to.equal(BigInt(await batchRegistry.getAddress()));
+      const probe = await ethers.deployContract("MembershipMirrorProbe", [proxy]);
+      await registry.connect(gov).attachMirror(await probe.getAddress());
+      expect(await word(proxy, MIRRORS)).to.equal(2n);
+      expect(await word(proxy, mirrorEntry(0n))).to.equal(BigInt(await batchRegistry.getAddress()));
+      expect(await word(proxy, mirrorEntry(1n))).to.equal(BigInt(await probe.getAddress()));
+      expect(await word(proxy, mirrorEntry(2n))).to.equal(0n);
+      expect([addressIn(await word(proxy, mirrorEntry(0n))), addressIn(await word(proxy, mirrorEntry(1n)))]).to.deep.equal(
+        await registry.mirrors(),
+      );
+    });
+
+    it("leaves slots 0..5 as they were when a mirror is attached", async function () {
+      const { proxy, registry, gov } = await networkHelpers.loadFixture(layoutConsortium);
+      const slots = [GOVERNOR_AND_COUNT, BOOTSTRAPPER, ACTIVE_VOTERS, PARTIES, MEMBERS, LICENCES, partySlot(2n)];
+      const before = await Promise.all(slots.map((s) => word(proxy, s)));
+      const probe = await ethers.deployContract("MembershipMirrorProbe", [proxy]);
+      await registry.connect(gov).attachMirror(await probe.getAddress());
+      expect(await Promise.all(slots.map((s) => word(proxy, s)))).to.deep.equal(before);
+    });
+
+    it("is zero in a registry without mirrors", async function () {
+      const { proxy } = await networkHelpers.loadFixture(ownProxy);
+      expect(await word(proxy, MIRRORS)).to.equal(0n);
+    });
+  });
+
   describe("ERC-1967 and Initializable", function () {
     it("points the implementation slot at the implementation the proxy was deployed with", async function () {
       const { proxy, implementation } = await networkHelpers.loadFixture(ownProxy);
@@ -383,11 +420,12 @@ describe("ConsortiumRegistry storage layout", function () {
 
     it("follows an upgrade by the governor, leaving the namespace untouched", async function () {
       const { proxy, registry, gov } = await networkHelpers.loadFixture(layoutConsortium);
-      const before = await Promise.all([GOVERNOR_AND_COUNT, BOOTSTRAPPER, ACTIVE_VOTERS, partySlot(2n), memberSlot(gov.address)].map((s) => word(proxy, s)));
+      const slots = [GOVERNOR_AND_COUNT, BOOTSTRAPPER, ACTIVE_VOTERS, partySlot(2n), memberSlot(gov.address), MIRRORS];
+      const before = await Promise.all(slots.map((s) => word(proxy, s)));
       const next = await ethers.deployContract("ConsortiumRegistry");
       await registry.connect(gov).upgradeToAndCall(await next.getAddress(), "0x");
       expect(addressIn(await word(proxy, IMPLEMENTATION_SLOT))).to.equal(await next.getAddress());
-      const after = await Promise.all([GOVERNOR_AND_COUNT, BOOTSTRAPPER, ACTIVE_VOTERS, partySlot(2n), memberSlot(gov.address)].map((s) => word(proxy, s)));
+      const after = await Promise.all(slots.map((s) => word(proxy, s)));
       expect(after).to.deep.equal(before);
     });
 

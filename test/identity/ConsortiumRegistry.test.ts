@@ -3,7 +3,12 @@ import { expect } from "chai";
 import type { ContractTransactionResponse } from "ethers";
 
 import { Domain, LicenceKind, MemberStatus, PartyStatus, Role, mask } from "../../sdk/enums.js";
-import type { ConsortiumRegistry, IConsortiumRegistry } from "../../types/ethers-contracts/index.js";
+import type {
+  BatchRegistry,
+  ConsortiumRegistry,
+  IConsortiumRegistry,
+  MembershipMirrorProbe,
+} from "../../types/ethers-contracts/index.js";
 import {
   type Consortium,
   DOC,
@@ -149,6 +154,69 @@ async function registryWithoutGovernor(): Promise<Unbound> {
   const registry = await ethers.getContractAt("ConsortiumRegistry", await proxy.getAddress());
   return { registry, implementation, deployer, signers };
 }
+
+interface UnboundWithFounders {
+  registry: ConsortiumRegistry;
+  deployer: Signer;
+  /** The founders' primary admins as initialised: party i + 1's is admins[i]. */
+  admins: Signer[];
+  /** Party 2's operator, enrolled before any mirror was attached. */
+  operator: Signer;
+  /** Party 3's primary admin after its rotation (admins[2] was rotated out before any mirror was attached). */
+  rotatedAdmin: Signer;
+  /** Party 2's licence expiry (a year after the fixture ran). */
+  expiry: bigint;
+  stranger: Signer;
+}
+
+/**
+ * A registry behind its own proxy with three founders (1 regulator, 2 manufacturer with
+ * a licence, 3 pharmacy) and no governor bound yet, where the manufacturer's admin
+ * enrolled an operator and the pharmacy rotated its primary admin's key: what a
+ * bootstrapper may find when it attaches a mirror.
+ */
+async function foundersWithoutGovernor(): Promise<UnboundWithFounders> {
+  const [deployer, a, b, c, operator, rotatedAdmin, stranger] = await ethers.getSigners();
+  const expiry = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 365n * 24n * 3600n;
+  const founders: Admission[] = [
+    { name: "Regulator", domain: Domain.Regulator, admin: a.address, voter: true, licences: [] },
+    { name: "Maker", domain: Domain.Manufacturer, admin: b.address, voter: false, licences: [grant(LicenceKind.Manufacturing, { expiresAt: expiry })] },
+    { name: "Pharmacy", domain: Domain.Pharmacy, admin: c.address, voter: false, licences: [] },
+  ];
+  const implementation = await ethers.deployContract("ConsortiumRegistry");
+  const proxy = await ethers.deployContract("ERC1967Proxy", [
+    await implementation.getAddress(),
+    implementation.interface.encodeFunctionData("initialize", [founders]),
+  ]);
+  const registry = await ethers.getContractAt("ConsortiumRegistry", await proxy.getAddress());
+  await registry.connect(b).addMember(MAKER, operator.address, Role.Operator);
+  await registry.connect(c).rotateMember(3n, c.address, rotatedAdmin.address);
+  return { registry, deployer, admins: [a, b, c], operator, rotatedAdmin, expiry, stranger };
+}
+
+async function deployProbe(registry: ConsortiumRegistry): Promise<MembershipMirrorProbe> {
+  return (await ethers.deployContract("MembershipMirrorProbe", [await registry.getAddress()])) as unknown as MembershipMirrorProbe;
+}
+
+/** The pushes a transaction made to `mirror` (MemberMirrored / PartyMirrored), in log order. */
+async function pushesTo(tx: ContractTransactionResponse, mirror: MembershipMirrorProbe | BatchRegistry): Promise<string[]> {
+  const receipt = await tx.wait();
+  if (receipt === null) throw new Error("no receipt");
+  const address = (await mirror.getAddress()).toLowerCase();
+  const pushes: string[] = [];
+  for (const log of receipt.logs) {
+    if (log.address.toLowerCase() !== address) continue;
+    const parsed = mirror.interface.parseLog(log);
+    if (parsed === null || !parsed.name.endsWith("Mirrored")) continue;
+    pushes.push(`${parsed.name}(${parsed.args.map((a: unknown) => String(a)).join(", ")})`);
+  }
+  return pushes;
+}
+
+const memberPush = (account: string, partyId: bigint, role: number, status: number) =>
+  `MemberMirrored(${account}, ${partyId}, ${role}, ${status})`;
+const partyPush = (partyId: bigint, domain: number, status: number, revoked: number, validUntil: bigint) =>
+  `PartyMirrored(${partyId}, ${domain}, ${status}, ${revoked}, ${validUntil})`;
 
 // ==== VIEW HELPERS ====
 
@@ -722,6 +790,297 @@ describe("ConsortiumRegistry", function () {
           .withArgs(await c.governor.getAddress());
       });
     }
+  });
+
+  describe("attachMirror", function () {
+    it("lets the bootstrapper attach before the governor is bound, pushing every founder and its primary admin", async function () {
+      const { registry, deployer, admins, operator, rotatedAdmin, expiry } = await loadFixture(foundersWithoutGovernor);
+      const probe = await deployProbe(registry);
+      const tx = await registry.connect(deployer).attachMirror(await probe.getAddress());
+      await expect(tx).to.emit(registry, "MirrorAttached").withArgs(await probe.getAddress(), deployer.address);
+      expect(await pushesTo(tx, probe)).to.deep.equal([
+        partyPush(REGULATOR, Domain.Regulator, PartyStatus.Active, 0, NO_EXPIRY),
+        memberPush(admins[0].address, REGULATOR, Role.Admin, MemberStatus.Active),
+        partyPush(MAKER, Domain.Manufacturer, PartyStatus.Active, 0, expiry),
+        memberPush(admins[1].address, MAKER, Role.Admin, MemberStatus.Active),
+        partyPush(3n, Domain.Pharmacy, PartyStatus.Active, 0, NO_EXPIRY),
+        memberPush(rotatedAdmin.address, 3n, Role.Admin, MemberStatus.Active),
+      ]);
+      expect(await registry.mirrors()).to.deep.equal([await probe.getAddress()]);
+      // Members other than the primary admins are not pushed: the probe asks the registry for them.
+      for (const account of [operator.address, admins[2].address]) {
+        const held = await probe.mirroredMember(account);
+        expect([held.partyId, held.role, held.status]).to.deep.equal([0n, 0n, 0n]);
+      }
+      expect([...(await probe.requireMember(operator.address, mask(Role.Operator), mask(Domain.Manufacturer)))]).to.deep.equal([
+        MAKER,
+        BigInt(Domain.Manufacturer),
+      ]);
+      await expect(probe.requireMember(admins[2].address, ANY, ANY))
+        .to.be.revertedWithCustomError(registry, "RegistryNotMember")
+        .withArgs(admins[2].address);
+      // Binding the governor afterwards keeps the mirror attached.
+      await registry.connect(deployer).setGovernor(admins[0].address);
+      expect(await registry.mirrors()).to.deep.equal([await probe.getAddress()]);
+    });
+
+    it("lets the bootstrapper attach with nothing to push when there are no founders", async function () {
+      const { registry, deployer } = await loadFixture(registryWithoutGovernor);
+      const probe = await deployProbe(registry);
+      const tx = await registry.connect(deployer).attachMirror(await probe.getAddress());
+      await expect(tx).to.emit(registry, "MirrorAttached").withArgs(await probe.getAddress(), deployer.address);
+      expect(await pushesTo(tx, probe)).to.deep.equal([]);
+      expect(await registry.mirrors()).to.deep.equal([await probe.getAddress()]);
+    });
+
+    it("lets the governor attach once bound, pushing nothing", async function () {
+      const { registry, batchRegistry, gov, governor, maker } = await loadFixture(consortiumWithMembers);
+      const probe = await deployProbe(registry);
+      const tx = await registry.connect(gov).attachMirror(await probe.getAddress());
+      await expect(tx).to.emit(registry, "MirrorAttached").withArgs(await probe.getAddress(), await governor.getAddress());
+      expect(await pushesTo(tx, probe)).to.deep.equal([]);
+      expect(await registry.mirrors()).to.deep.equal([await batchRegistry.getAddress(), await probe.getAddress()]);
+      const held = await probe.mirroredParty(MAKER);
+      expect([held.domain, held.status]).to.deep.equal([0n, 0n]);
+      // From now on it receives every change.
+      await expect(registry.connect(maker).addMember(MAKER, fresh(1), Role.QA))
+        .to.emit(probe, "MemberMirrored")
+        .withArgs(fresh(1), MAKER, Role.QA, MemberStatus.Active);
+    });
+
+    it("attaches up to eight mirrors, in order", async function () {
+      const { registry, batchRegistry, gov } = await loadFixture(consortiumWithMembers);
+      const attached = [await batchRegistry.getAddress()];
+      for (let i = 0; i < 7; ++i) {
+        const probe = await deployProbe(registry);
+        await registry.connect(gov).attachMirror(await probe.getAddress());
+        attached.push(await probe.getAddress());
+      }
+      expect(await registry.mirrors()).to.deep.equal(attached);
+    });
+
+    it("reverts when eight mirrors are attached", async function () {
+      const { registry, batchRegistry, gov } = await loadFixture(consortiumWithMembers);
+      for (let i = 0; i < 7; ++i) await registry.connect(gov).attachMirror(await (await deployProbe(registry)).getAddress());
+      const ninth = await deployProbe(registry);
+      await expect(registry.connect(gov).attachMirror(await ninth.getAddress()))
+        .to.be.revertedWithCustomError(registry, "RegistryTooManyMirrors")
+        .withArgs(8n);
+      expect((await registry.mirrors()).length).to.equal(8);
+      expect((await registry.mirrors())[0]).to.equal(await batchRegistry.getAddress());
+    });
+
+    for (const [title, pick] of [
+      ["a founder's admin", (f: UnboundWithFounders) => f.admins[0]],
+      ["a non-member", (f: UnboundWithFounders) => f.stranger],
+    ] as const) {
+      it(`reverts when called before the governor is bound by ${title}`, async function () {
+        const f = await loadFixture(foundersWithoutGovernor);
+        const caller = pick(f);
+        const probe = await deployProbe(f.registry);
+        await expect(f.registry.connect(caller).attachMirror(await probe.getAddress()))
+          .to.be.revertedWithCustomError(f.registry, "RegistryOnlyBootstrapper")
+          .withArgs(caller.address);
+        expect(await f.registry.mirrors()).to.deep.equal([]);
+      });
+    }
+
+    itRejectsCallers(notGovernorCases, (c, s) => c.registry.connect(s).attachMirror(fresh(1)));
+
+    it("reverts when the governor attaches the zero address", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).attachMirror(ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(registry, "RegistryZeroAddress")
+        .withArgs();
+    });
+
+    it("reverts when the governor attaches an account with no code (every later push would fail)", async function () {
+      const { registry, gov, stranger } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).attachMirror(stranger.address))
+        .to.be.revertedWithCustomError(registry, "RegistryInvalidMirror")
+        .withArgs(stranger.address);
+      expect(await registry.mirrors()).to.have.length(1);
+    });
+
+    it("reverts when the governor attaches a mirror of another registry", async function () {
+      const { registry, gov, stranger } = await loadFixture(consortiumWithMembers);
+      const foreign = await ethers.deployContract("MembershipMirrorProbe", [stranger.address]);
+      await expect(registry.connect(gov).attachMirror(await foreign.getAddress()))
+        .to.be.revertedWithCustomError(registry, "RegistryInvalidMirror")
+        .withArgs(await foreign.getAddress());
+      expect(await registry.mirrors()).to.have.length(1);
+    });
+
+    it("reverts when the bootstrapper attaches a contract that is no mirror", async function () {
+      const { registry, deployer } = await loadFixture(foundersWithoutGovernor);
+      const notMirror = await ethers.deployContract("MembershipCheckProbe", [await registry.getAddress()]);
+      await expect(registry.connect(deployer).attachMirror(await notMirror.getAddress()))
+        .to.be.revertedWithCustomError(registry, "RegistryInvalidMirror")
+        .withArgs(await notMirror.getAddress());
+      expect(await registry.mirrors()).to.deep.equal([]);
+    });
+
+    it("reverts when the bootstrapper attaches the zero address", async function () {
+      const { registry, deployer } = await loadFixture(foundersWithoutGovernor);
+      await expect(registry.connect(deployer).attachMirror(ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(registry, "RegistryZeroAddress")
+        .withArgs();
+    });
+
+    it("reverts on the caller before looking at the mirror, once the governor is bound", async function () {
+      const { registry, stranger } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(stranger).attachMirror(ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(registry, "RegistryOnlyGovernor")
+        .withArgs(stranger.address);
+    });
+
+    it("reverts on the caller before looking at the mirror, before the governor is bound", async function () {
+      const { registry, stranger } = await loadFixture(foundersWithoutGovernor);
+      await expect(registry.connect(stranger).attachMirror(ethers.ZeroAddress))
+        .to.be.revertedWithCustomError(registry, "RegistryOnlyBootstrapper")
+        .withArgs(stranger.address);
+    });
+
+    it("reverts when the governor attaches a mirror already attached", async function () {
+      const { registry, batchRegistry, gov } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).attachMirror(await batchRegistry.getAddress()))
+        .to.be.revertedWithCustomError(registry, "RegistryMirrorAttached")
+        .withArgs(await batchRegistry.getAddress());
+      expect(await registry.mirrors()).to.deep.equal([await batchRegistry.getAddress()]);
+    });
+
+    it("reverts when the bootstrapper attaches a mirror already attached", async function () {
+      const { registry, deployer } = await loadFixture(foundersWithoutGovernor);
+      const probe = await deployProbe(registry);
+      await registry.connect(deployer).attachMirror(await probe.getAddress());
+      await expect(registry.connect(deployer).attachMirror(await probe.getAddress()))
+        .to.be.revertedWithCustomError(registry, "RegistryMirrorAttached")
+        .withArgs(await probe.getAddress());
+      expect(await registry.mirrors()).to.deep.equal([await probe.getAddress()]);
+    });
+
+    it("reverts before any push when the bootstrapper attaches a mirror of another registry", async function () {
+      const { registry, deployer } = await loadFixture(foundersWithoutGovernor);
+      const foreign = await ethers.deployContract("MembershipMirrorProbe", [fresh(7)]);
+      await expect(registry.connect(deployer).attachMirror(await foreign.getAddress()))
+        .to.be.revertedWithCustomError(registry, "RegistryInvalidMirror")
+        .withArgs(await foreign.getAddress());
+      expect(await registry.mirrors()).to.deep.equal([]);
+    });
+  });
+
+  describe("syncMirror", function () {
+    /** The standard consortium with a probe the governor attached after binding (so it holds nothing yet). */
+    async function lateMirror(c: Ctx): Promise<MembershipMirrorProbe> {
+      const probe = await deployProbe(c.registry);
+      await c.registry.connect(c.gov).attachMirror(await probe.getAddress());
+      return probe;
+    }
+
+    it("lets anyone push the current records of the parties, then the accounts, given", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const probe = await lateMirror(c);
+      const tx = await c.registry
+        .connect(c.stranger)
+        .syncMirror(await probe.getAddress(), [MAKER, REGULATOR], [c.makerOperator.address, c.regQa.address]);
+      expect(await pushesTo(tx, probe)).to.deep.equal([
+        partyPush(MAKER, Domain.Manufacturer, PartyStatus.Active, 0, LICENCE_EXPIRY),
+        partyPush(REGULATOR, Domain.Regulator, PartyStatus.Active, 0, NO_EXPIRY),
+        memberPush(c.makerOperator.address, MAKER, Role.Operator, MemberStatus.Active),
+        memberPush(c.regQa.address, REGULATOR, Role.QA, MemberStatus.Active),
+      ]);
+      await expect(tx).not.to.emit(c.registry, "MirrorAttached");
+    });
+
+    it("pushes statuses, licence state and retired keys as they are now", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      await c.registry.connect(c.maker).removeMember(MAKER, c.makerOperator.address);
+      await c.registry.connect(c.maker).rotateMember(MAKER, c.makerQa.address, fresh(1));
+      await c.registry.connect(c.regulator).suspendParty(WHOLESALER);
+      await c.registry.connect(c.regulator).revokeLicence(MAKER, LicenceKind.Manufacturing);
+      await c.registry.connect(c.regulator).grantLicence(MAKER, grant(LicenceKind.GoodManufacturingPractice, { expiresAt: EARLIER_EXPIRY }));
+      await c.registry.connect(c.gov).setPartyStatus(PHARMACY, PartyStatus.Revoked);
+      const probe = await lateMirror(c);
+      const tx = await c.registry.syncMirror(
+        await probe.getAddress(),
+        [WHOLESALER, MAKER, PHARMACY],
+        [c.makerOperator.address, c.makerQa.address, fresh(1)],
+      );
+      expect(await pushesTo(tx, probe)).to.deep.equal([
+        partyPush(WHOLESALER, Domain.Wholesaler, PartyStatus.Suspended, 0, LICENCE_EXPIRY),
+        partyPush(MAKER, Domain.Manufacturer, PartyStatus.Active, 1, EARLIER_EXPIRY),
+        partyPush(PHARMACY, Domain.Pharmacy, PartyStatus.Revoked, 0, LICENCE_EXPIRY),
+        memberPush(c.makerOperator.address, MAKER, Role.Operator, MemberStatus.Removed),
+        memberPush(c.makerQa.address, MAKER, Role.QA, MemberStatus.Rotated),
+        memberPush(fresh(1), MAKER, Role.QA, MemberStatus.Active),
+      ]);
+    });
+
+    it("pushes a zero record for an account that never was a member", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const probe = await lateMirror(c);
+      const tx = await c.registry.syncMirror(await probe.getAddress(), [], [fresh(1), ethers.ZeroAddress]);
+      expect(await pushesTo(tx, probe)).to.deep.equal([
+        memberPush(fresh(1), 0n, Role.None, MemberStatus.None),
+        memberPush(ethers.ZeroAddress, 0n, Role.None, MemberStatus.None),
+      ]);
+    });
+
+    it("pushes nothing for empty lists", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const probe = await lateMirror(c);
+      const tx = await c.registry.syncMirror(await probe.getAddress(), [], []);
+      expect(await pushesTo(tx, probe)).to.deep.equal([]);
+    });
+
+    it("re-pushes records the mirror already holds, unchanged (the batch registry attached at deployment)", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const before = await c.batchRegistry.mirroredParty(MAKER);
+      const tx = await c.registry.connect(c.stranger).syncMirror(await c.batchRegistry.getAddress(), [MAKER], [c.maker.address]);
+      expect(await pushesTo(tx, c.batchRegistry)).to.deep.equal([
+        partyPush(MAKER, Domain.Manufacturer, PartyStatus.Active, 0, LICENCE_EXPIRY),
+        memberPush(c.maker.address, MAKER, Role.Admin, MemberStatus.Active),
+      ]);
+      expect(await c.batchRegistry.mirroredParty(MAKER)).to.deep.equal(before);
+    });
+
+    it("reverts when the mirror is not attached", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const detached = await deployProbe(c.registry);
+      for (const mirror of [await detached.getAddress(), ethers.ZeroAddress, c.stranger.address, await c.registry.getAddress()]) {
+        await expect(c.registry.syncMirror(mirror, [MAKER], [c.maker.address]))
+          .to.be.revertedWithCustomError(c.registry, "RegistryUnknownMirror")
+          .withArgs(mirror);
+      }
+      // The mirror is checked before the parties.
+      await expect(c.registry.syncMirror(await detached.getAddress(), [UNKNOWN], []))
+        .to.be.revertedWithCustomError(c.registry, "RegistryUnknownMirror")
+        .withArgs(await detached.getAddress());
+    });
+
+    for (const partyId of [UNKNOWN, 0n]) {
+      it(`reverts when a party is unknown (id ${partyId}), pushing nothing`, async function () {
+        const c = await loadFixture(consortiumWithMembers);
+        const probe = await lateMirror(c);
+        await expect(c.registry.syncMirror(await probe.getAddress(), [MAKER, partyId], [c.maker.address]))
+          .to.be.revertedWithCustomError(c.registry, "RegistryUnknownParty")
+          .withArgs(partyId);
+        const held = await probe.mirroredParty(MAKER);
+        expect([held.domain, held.status]).to.deep.equal([0n, 0n]);
+      });
+    }
+  });
+
+  describe("mirrors", function () {
+    it("is empty until a mirror is attached", async function () {
+      const { registry } = await loadFixture(registryWithoutGovernor);
+      expect(await registry.mirrors()).to.deep.equal([]);
+    });
+
+    it("lists the batch registry, attached at deployment", async function () {
+      const { registry, batchRegistry } = await loadFixture(consortiumWithMembers);
+      expect(await registry.mirrors()).to.deep.equal([await batchRegistry.getAddress()]);
+    });
   });
 
   describe("admitParty", function () {
@@ -2091,7 +2450,9 @@ describe("ConsortiumRegistry", function () {
 
   describe("upgradeToAndCall", function () {
     it("lets the governor upgrade, keeping every record", async function () {
-      const { registry, gov, maker, regulator, makerOperator, spare } = await loadFixture(consortiumWithMembers);
+      const { registry, batchRegistry, gov, maker, regulator, makerOperator, spare } = await loadFixture(consortiumWithMembers);
+      const probe = await deployProbe(registry);
+      await registry.connect(gov).attachMirror(await probe.getAddress());
       // Some history worth keeping.
       await registry.connect(maker).rotateMember(MAKER, makerOperator.address, spare[0].address);
       await registry.connect(regulator).suspendParty(HOSPITAL);
@@ -2106,8 +2467,10 @@ describe("ConsortiumRegistry", function () {
         parties: await Promise.all([1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n].map((id) => partyOf(registry, id))),
         members: await Promise.all([maker, makerOperator, spare[0]].map((s) => memberOf(registry, s.address))),
         licences: await Promise.all(STANDARD_LICENCES.map(([id, kind]) => licenceOf(registry, id, kind))),
+        mirrors: await registry.mirrors(),
       });
       const before = await snapshot();
+      expect(before.mirrors).to.deep.equal([await batchRegistry.getAddress(), await probe.getAddress()]);
       const previous = await implementationOf(proxyAddress);
 
       const next = await ethers.deployContract("ConsortiumRegistry");
@@ -2119,10 +2482,12 @@ describe("ConsortiumRegistry", function () {
       expect(await implementationOf(proxyAddress)).to.equal(nextAddress);
       expect(await snapshot()).to.deep.equal(before);
 
-      // And it still works.
-      await expect(registry.connect(maker).addMember(MAKER, fresh(1), Role.QA))
-        .to.emit(registry, "MemberAdded")
-        .withArgs(MAKER, fresh(1), Role.QA, maker.address);
+      // And it still works, pushing to the mirrors attached before the upgrade.
+      const tx = registry.connect(maker).addMember(MAKER, fresh(1), Role.QA);
+      await expect(tx).to.emit(registry, "MemberAdded").withArgs(MAKER, fresh(1), Role.QA, maker.address);
+      for (const mirror of [batchRegistry, probe]) {
+        await expect(tx).to.emit(mirror, "MemberMirrored").withArgs(fresh(1), MAKER, Role.QA, MemberStatus.Active);
+      }
     });
 
     itRejectsCallers(notGovernorCases, async (c, s) => {
@@ -2312,6 +2677,8 @@ describe("ConsortiumRegistry", function () {
       const c = await loadFixture(consortiumWithMembers);
       const { registry, gov, regulator, regOperator, maker, makerAdmin2, makerOperator, makerDevice, spare } = c;
       // A history touching every kind of write.
+      const probe = await deployProbe(registry);
+      await registry.connect(gov).attachMirror(await probe.getAddress());
       await registry.connect(gov).admitParty(admission({ voter: true, licences: [grant(LicenceKind.MedicalInstitution, { expiresAt: LATER_EXPIRY })] }));
       await registry.connect(maker).rotateMember(MAKER, maker.address, spare[0].address);
       await registry.connect(makerAdmin2).removeMember(MAKER, makerDevice.address);
@@ -2329,6 +2696,7 @@ describe("ConsortiumRegistry", function () {
       const parties = new Map<bigint, PartyView>();
       const members = new Map<string, MemberView>();
       const licences = new Map<string, LicenceView>();
+      const mirrors: string[] = [];
       let voters = 0n;
       const logs = await ethers.provider.getLogs({ address: await registry.getAddress(), fromBlock: 0 });
       for (const log of logs) {
@@ -2336,6 +2704,9 @@ describe("ConsortiumRegistry", function () {
         if (parsed === null) continue;
         const a = parsed.args;
         switch (parsed.name) {
+          case "MirrorAttached":
+            mirrors.push(a.mirror as string);
+            break;
           case "PartyAdmitted":
             parties.set(a.partyId as bigint, {
               domain: Number(a.domain),
@@ -2402,6 +2773,8 @@ describe("ConsortiumRegistry", function () {
         expect(await licenceOf(registry, BigInt(id), Number(kind))).to.deep.equal(l);
       }
       expect(counted).to.equal(await registry.activeVoterCount());
+      expect(mirrors).to.deep.equal(await registry.mirrors());
+      expect(mirrors).to.deep.equal([await c.batchRegistry.getAddress(), await probe.getAddress()]);
       expect(voters).to.equal(counted); // the last VoterChanged came after the last status change
     });
   });

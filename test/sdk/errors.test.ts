@@ -1,7 +1,7 @@
 import { expect } from "chai";
-import { AbiCoder, id } from "ethers";
+import { AbiCoder, getAddress, id } from "ethers";
 
-import { medstateInterface } from "../../sdk/contracts.js";
+import { combinedAbi, medstateInterface } from "../../sdk/contracts.js";
 import { UserError, decodeRevertData, describeError, findRevertData } from "../../sdk/errors.js";
 import { PartyStatus } from "../../sdk/enums.js";
 import { connection, standardConsortium } from "../helpers/fixtures.js";
@@ -23,6 +23,22 @@ describe("sdk/errors", function () {
       expect(decodeRevertData(id("Panic(uint256)").slice(0, 10) + coder.encode(["uint256"], [0x21]).slice(2))).to.equal(
         "panic 0x21: enum value out of range",
       );
+    });
+
+    it("decodes the mirror's errors and the registry's errors a mirror raises", function () {
+      const account = getAddress("0x" + "ab".repeat(20));
+      expect(decodeRevertData(iface.encodeErrorResult("MirrorOnlyRegistry", [account]))).to.equal(
+        `MirrorOnlyRegistry(caller=${account})`,
+      );
+      expect(decodeRevertData(iface.encodeErrorResult("RegistryMirrorAttached", [account]))).to.equal(
+        `RegistryMirrorAttached(mirror=${account})`,
+      );
+    });
+
+    it("combines the contracts' ABIs without their constructors (each contract has its own)", function () {
+      const fragments = combinedAbi() as readonly { type: string }[];
+      expect(fragments.filter((f) => f.type === "constructor")).to.deep.equal([]);
+      expect(iface.deploy.inputs).to.deep.equal([]);
     });
 
     it("says so for an unknown selector", function () {

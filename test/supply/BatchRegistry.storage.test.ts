@@ -2,7 +2,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { expect } from "chai";
 
 import type { BatchRegistry } from "../../types/ethers-contracts/index.js";
-import { ethers, networkHelpers } from "../helpers/fixtures.js";
+import { Domain, LicenceKind, MemberStatus, PartyStatus, Role } from "../../sdk/enums.js";
+import { DOC, LICENCE_EXPIRY, ethers, networkHelpers } from "../helpers/fixtures.js";
 import {
   BatchStatus,
   ShipmentStatus,
@@ -10,6 +11,7 @@ import {
   UnitStatus,
   UnitTree,
   batchIdOf,
+  deploySupplyConsortium,
   shipmentIdOf,
   standardSupplyConsortium,
 } from "../helpers/supply.js";
@@ -29,7 +31,7 @@ const NAMESPACE = "medstate.storage.BatchRegistry";
 const PINNED_SLOT = 0x86bc7cbe5ec90195b9613502253c8c9c8a16e394e7594184288f00da7de14b00n;
 const BASE = erc7201(NAMESPACE);
 
-const REGISTRY_AND_WINDOW = BASE; // registry (20 bytes) | dispenseUndoWindow (4 bytes)
+const WINDOW = BASE; // dispenseUndoWindow (4 bytes); the registry is an immutable of the implementation
 const PRODUCTS = BASE + 1n;
 const NATIONAL_CODES = BASE + 2n;
 const BATCHES = BASE + 3n;
@@ -38,11 +40,19 @@ const SHIPMENTS = BASE + 5n;
 const UNITS = BASE + 6n;
 const SUSPECT_REPORTS = BASE + 7n;
 
+const MIRROR_NAMESPACE = "medstate.storage.MembershipMirror";
+/** The value hard-coded in MembershipMirror._MIRROR_SLOT. */
+const PINNED_MIRROR_SLOT = 0xcb197f7cae46ee9fb574a151fc3804323c462cf52793e6bfe5debc3da0817b00n;
+const MIRROR_BASE = erc7201(MIRROR_NAMESPACE);
+const MIRRORED_MEMBERS = MIRROR_BASE;
+const MIRRORED_PARTIES = MIRROR_BASE + 1n;
+
 const IMPLEMENTATION_SLOT = BigInt(ethers.id("eip1967.proxy.implementation")) - 1n;
 const INITIALIZABLE_SLOT = erc7201("openzeppelin.storage.Initializable");
 
 const U24 = 2n ** 24n - 1n;
 const U32 = 2n ** 32n - 1n;
+const U36 = 2n ** 36n - 1n;
 const U40 = 2n ** 40n - 1n;
 const U48 = 2n ** 48n - 1n;
 const U64 = 2n ** 64n - 1n;
@@ -59,6 +69,7 @@ const APPROVAL = "国药准字H20230001";
 const NATIONAL = 8612345n;
 const LOT = "LOT-2026-001";
 const DAY = 24n * 3600n;
+const MAX_UNDO_WINDOW = 30n * DAY;
 
 function mappingSlot(keyType: string, key: unknown, slot: bigint): bigint {
   return BigInt(ethers.keccak256(coder.encode([keyType, "uint256"], [key, slot])));
@@ -71,6 +82,8 @@ const holdingSlot = (batchId: string, party: bigint) => mappingSlot("uint64", pa
 const shipmentSlot = (shipmentId: string) => mappingSlot("bytes32", shipmentId, SHIPMENTS);
 const unitWordSlot = (batchId: string, word: bigint) => mappingSlot("uint256", word, mappingSlot("bytes32", batchId, UNITS));
 const suspectSlot = (batchId: string) => mappingSlot("bytes32", batchId, SUSPECT_REPORTS);
+const mirroredMemberSlot = (account: string) => mappingSlot("address", account, MIRRORED_MEMBERS);
+const mirroredPartySlot = (partyId: bigint) => mappingSlot("uint64", partyId, MIRRORED_PARTIES);
 
 async function word(address: string, slot: bigint): Promise<bigint> {
   return BigInt(await ethers.provider.getStorage(address, slot));
@@ -93,7 +106,6 @@ interface RawBatch {
   expiresAt: bigint;
   status: number;
   quantity: bigint;
-  dispensed: bigint;
   unused0: bigint;
   unitsRoot: string;
   unitCount: bigint;
@@ -103,7 +115,7 @@ interface RawBatch {
   unused2: bigint;
 }
 
-/** Decodes the three slots of a Batch: slot 0 packs gtin, dates, status, quantity and dispensed. */
+/** Decodes the three slots of a Batch: slot 0 packs gtin, dates, status and quantity. */
 async function rawBatch(address: string, batchId: string): Promise<RawBatch> {
   const slot = batchSlot(batchId);
   const w0 = await word(address, slot);
@@ -114,8 +126,7 @@ async function rawBatch(address: string, batchId: string): Promise<RawBatch> {
     expiresAt: (w0 >> 104n) & U40,
     status: Number((w0 >> 144n) & 0xffn),
     quantity: (w0 >> 152n) & U48,
-    dispensed: (w0 >> 200n) & U48,
-    unused0: w0 >> 248n,
+    unused0: w0 >> 200n,
     unitsRoot: await ethers.provider.getStorage(address, slot + 1n),
     unitCount: w2 & U48,
     destroyed: (w2 >> 48n) & U48,
@@ -133,7 +144,6 @@ async function viewBatch(br: BatchRegistry, batchId: string): Promise<RawBatch> 
     expiresAt: b.expiresAt,
     status: Number(b.status),
     quantity: b.quantity,
-    dispensed: b.dispensed,
     unused0: 0n,
     unitsRoot: b.unitsRoot,
     unitCount: b.unitCount,
@@ -144,12 +154,22 @@ async function viewBatch(br: BatchRegistry, batchId: string): Promise<RawBatch> 
   };
 }
 
-/** The four 64-bit unit records of a word: status (8 bits), party (24), time (32). */
+/** The four 64-bit unit records of a word: status (4 bits), party (24), time (36). */
 function lanes(w: bigint): { status: number; party: bigint; at: bigint }[] {
   return [0n, 1n, 2n, 3n].map((lane) => {
     const r = (w >> (lane * 64n)) & U64;
-    return { status: Number(r & 0xffn), party: (r >> 8n) & U24, at: r >> 32n };
+    return { status: Number(r & 0xfn), party: (r >> 4n) & U24, at: r >> 28n };
   });
+}
+
+/** One 64-bit unit record: status in bits 0–3, party in 4–27, time in 28–63. */
+function unitRecord(status: bigint, party: bigint, at: bigint): bigint {
+  return status | (party << 4n) | (at << 28n);
+}
+
+/** A Holding: held (16 bytes), the sender's shipment counter (4), dispensed (8). */
+function holdingOf(w: bigint): { held: bigint; shipments: bigint; dispensed: bigint; unused: bigint } {
+  return { held: w & U128, shipments: (w >> 128n) & U32, dispensed: (w >> 160n) & U64, unused: w >> 224n };
 }
 
 // ==== FIXTURES ====
@@ -193,6 +213,52 @@ async function layoutBatch(): Promise<Layout> {
   return { ...c, proxy: await br.getAddress(), gov, batchId, tree, manufacturedAt, expiresAt };
 }
 
+/** When the far-future consortium is deployed: past 2^32 seconds (year 2106), where 32 bits of time end. */
+const FAR_NOW = 2n ** 32n + DAY;
+
+interface FarLayout {
+  proxy: string;
+  batchRegistry: BatchRegistry;
+  pharmacy: HardhatEthersSigner;
+  batchId: string;
+  tree: UnitTree;
+}
+
+/**
+ * At FAR_NOW, a regulator (1), a manufacturer (2) and a pharmacy (3) licensed until
+ * 2^40 seconds; a released batch of which the pharmacy holds 10.
+ */
+async function farLayout(): Promise<FarLayout> {
+  await networkHelpers.time.increaseTo(FAR_NOW);
+  const licence = (kind: number) => [{ kind, documentHash: DOC, issuer: 1n, expiresAt: 2n ** 40n }];
+  const c = await deploySupplyConsortium([
+    { name: "Regulator", domain: Domain.Regulator, voter: true },
+    { name: "Maker", domain: Domain.Manufacturer, voter: true, licences: licence(LicenceKind.Manufacturing) },
+    { name: "Pharmacy", domain: Domain.Pharmacy, voter: true, licences: licence(LicenceKind.Distribution) },
+  ]);
+  const { batchRegistry: br, registry } = c;
+  const [, maker, pharmacy] = c.admins;
+  const [qa] = c.others;
+  await registry.connect(maker).addMember(2n, qa.address, 3);
+  await br.connect(maker).registerProduct(GTIN, NAME, APPROVAL, 0n);
+  const tree = UnitTree.sequential(GTIN, 16);
+  await br.connect(maker).createBatch({
+    gtin: GTIN,
+    lot: LOT,
+    manufacturedAt: FAR_NOW - DAY,
+    expiresAt: FAR_NOW + 180n * DAY,
+    quantity: 100n,
+    unitsRoot: tree.root,
+    unitCount: 16n,
+  });
+  const batchId = batchIdOf(GTIN, LOT);
+  await br.connect(qa).releaseBatch(batchId);
+  const id = await br.connect(maker).ship.staticCall(batchId, 3n, 10n);
+  await br.connect(maker).ship(batchId, 3n, 10n);
+  await br.connect(pharmacy).receiveShipment(batchId, id);
+  return { proxy: await br.getAddress(), batchRegistry: br, pharmacy, batchId, tree };
+}
+
 // ==== TESTS ====
 
 describe("BatchRegistry storage layout", function () {
@@ -208,29 +274,32 @@ describe("BatchRegistry storage layout", function () {
     });
   });
 
-  describe("slot 0: registry and dispenseUndoWindow", function () {
-    it("packs the registry in the low 20 bytes and the undo window in the next 4", async function () {
-      const { proxy, registry, batchRegistry, gov } = await networkHelpers.loadFixture(layoutBatch);
-      const w = await word(proxy, REGISTRY_AND_WINDOW);
-      expect(addressIn(w)).to.equal(await registry.getAddress());
-      expect((w >> 160n) & U32).to.equal(10n * DAY);
-      expect(w >> 192n).to.equal(0n);
-
-      await batchRegistry.connect(gov).setDispenseUndoWindow(U32);
-      const w1 = await word(proxy, REGISTRY_AND_WINDOW);
-      expect(addressIn(w1)).to.equal(await registry.getAddress());
-      expect((w1 >> 160n) & U32).to.equal(U32);
-      expect(w1 >> 192n).to.equal(0n);
+  describe("slot 0: dispenseUndoWindow", function () {
+    it("holds the undo window in the low 4 bytes and nothing else", async function () {
+      const { proxy, batchRegistry, gov } = await networkHelpers.loadFixture(layoutBatch);
+      expect(await word(proxy, WINDOW)).to.equal(10n * DAY);
+      await batchRegistry.connect(gov).setDispenseUndoWindow(MAX_UNDO_WINDOW);
+      expect(await word(proxy, WINDOW)).to.equal(MAX_UNDO_WINDOW);
       await batchRegistry.connect(gov).setDispenseUndoWindow(0n);
-      expect(await word(proxy, REGISTRY_AND_WINDOW)).to.equal(BigInt(await registry.getAddress()));
+      expect(await word(proxy, WINDOW)).to.equal(0n);
     });
 
-    it("is what the views read (written raw, read back)", async function () {
-      const { proxy, batchRegistry } = await networkHelpers.loadFixture(layoutBatch);
-      const fake = "0x00000000000000000000000000000000000000AB";
-      await networkHelpers.setStorageAt(proxy, REGISTRY_AND_WINDOW, (12345n << 160n) | BigInt(fake));
-      expect(await batchRegistry.registry()).to.equal(ethers.getAddress(fake));
+    it("is what dispenseUndoWindow reads (written raw, read back); registry() reads no storage", async function () {
+      const { proxy, batchRegistry, registry } = await networkHelpers.loadFixture(layoutBatch);
+      await networkHelpers.setStorageAt(proxy, WINDOW, U32);
+      expect(await batchRegistry.dispenseUndoWindow()).to.equal(U32);
+      await networkHelpers.setStorageAt(proxy, WINDOW, 12345n);
       expect(await batchRegistry.dispenseUndoWindow()).to.equal(12345n);
+      expect(await batchRegistry.registry()).to.equal(await registry.getAddress());
+    });
+
+    it("keeps the registry out of storage: an immutable in the implementation's code", async function () {
+      const { proxy, registry } = await networkHelpers.loadFixture(layoutBatch);
+      const implementation = addressIn(await word(proxy, IMPLEMENTATION_SLOT));
+      const code = (await ethers.provider.getCode(implementation)).toLowerCase();
+      const registryWord = ethers.zeroPadValue(await registry.getAddress(), 32).slice(2).toLowerCase();
+      expect(code.includes(registryWord), "the registry, as a 32-byte word, in the runtime code").to.equal(true);
+      expect((await ethers.provider.getCode(proxy)).toLowerCase().includes(registryWord)).to.equal(false);
     });
   });
 
@@ -254,7 +323,7 @@ describe("BatchRegistry storage layout", function () {
   });
 
   describe("slot 3: batches", function () {
-    it("packs gtin, manufacturedAt, expiresAt, status, quantity and dispensed in the batch's first slot", async function () {
+    it("packs gtin, manufacturedAt, expiresAt, status and quantity in the batch's first slot", async function () {
       const { proxy, batchRegistry, batchId, tree, manufacturedAt, expiresAt } = await networkHelpers.loadFixture(layoutBatch);
       const expected: RawBatch = {
         gtin: GTIN,
@@ -262,7 +331,6 @@ describe("BatchRegistry storage layout", function () {
         expiresAt,
         status: BatchStatus.Released,
         quantity: 1000n,
-        dispensed: 0n,
         unused0: 0n,
         unitsRoot: tree.root,
         unitCount: 16n,
@@ -275,7 +343,7 @@ describe("BatchRegistry storage layout", function () {
       expect(await viewBatch(batchRegistry, batchId)).to.deep.equal(expected);
     });
 
-    it("moves only the dispensed, destroyed and lost fields on unit writes", async function () {
+    it("moves only the destroyed and lost fields on unit writes (dispenses are counted in the holding)", async function () {
       const { proxy, batchRegistry, admins, batchId, tree } = await networkHelpers.loadFixture(layoutBatch);
       const before = await rawBatch(proxy, batchId);
       await batchRegistry.connect(admins[5]).dispense(tree.unit(batchId, 0n));
@@ -283,8 +351,10 @@ describe("BatchRegistry storage layout", function () {
       await batchRegistry.connect(admins[2]).decommission(tree.unit(batchId, 2n), UnitStatus.Destroyed);
       await batchRegistry.connect(admins[1]).decommission(tree.unit(batchId, 3n), UnitStatus.Stolen);
       await batchRegistry.connect(admins[1]).decommission(tree.unit(batchId, 4n), UnitStatus.Stolen);
-      expect(await rawBatch(proxy, batchId)).to.deep.equal({ ...before, dispensed: 2n, destroyed: 1n, lost: 2n });
+      expect(await rawBatch(proxy, batchId)).to.deep.equal({ ...before, destroyed: 1n, lost: 2n });
       expect(await viewBatch(batchRegistry, batchId)).to.deep.equal(await rawBatch(proxy, batchId));
+      expect(holdingOf(await word(proxy, holdingSlot(batchId, PHARMACY)))).to.deep.equal({ held: 49n, shipments: 0n, dispensed: 1n, unused: 0n });
+      expect(holdingOf(await word(proxy, holdingSlot(batchId, HOSPITAL)))).to.deep.equal({ held: 19n, shipments: 0n, dispensed: 1n, unused: 0n });
     });
 
     it("keeps every field within its bits at the extremes (uint64 GTIN, uint40 dates, uint48 quantity)", async function () {
@@ -301,7 +371,6 @@ describe("BatchRegistry storage layout", function () {
         expiresAt: U40,
         status: BatchStatus.Production,
         quantity: U48,
-        dispensed: 0n,
         unused0: 0n,
         unitsRoot: ethers.toBeHex(root, 32),
         unitCount: U48,
@@ -318,31 +387,23 @@ describe("BatchRegistry storage layout", function () {
     it("is what getBatch reads (slot 0 written raw, read back)", async function () {
       const { proxy, batchRegistry, batchId } = await networkHelpers.loadFixture(layoutBatch);
       const slot = batchSlot(batchId);
-      const w =
-        0x1111111111111111n |
-        (0x2222222222n << 64n) |
-        (0x3333333333n << 104n) |
-        (2n << 144n) |
-        (0x444444444444n << 152n) |
-        (0x555555555555n << 200n);
+      const w = 0x1111111111111111n | (0x2222222222n << 64n) | (0x3333333333n << 104n) | (2n << 144n) | (0x444444444444n << 152n);
       await networkHelpers.setStorageAt(proxy, slot, w);
       const b = await viewBatch(batchRegistry, batchId);
-      expect([b.gtin, b.manufacturedAt, b.expiresAt, b.status, b.quantity, b.dispensed]).to.deep.equal([
+      expect([b.gtin, b.manufacturedAt, b.expiresAt, b.status, b.quantity]).to.deep.equal([
         0x1111111111111111n,
         0x2222222222n,
         0x3333333333n,
         2,
         0x444444444444n,
-        0x555555555555n,
       ]);
     });
   });
 
   describe("slot 4: holdings, slot 5: shipments", function () {
-    it("packs held (16 bytes) and the sender's shipment counter (4 bytes) in one slot", async function () {
-      const { proxy, batchRegistry, batchId } = await networkHelpers.loadFixture(layoutBatch);
-      const w = await word(proxy, holdingSlot(batchId, MAKER));
-      expect({ held: w & U128, shipments: (w >> 128n) & U32, unused: w >> 160n }).to.deep.equal({ held: 630n, shipments: 3n, unused: 0n });
+    it("packs held (16 bytes), the sender's shipment counter (4 bytes) and dispensed (8 bytes) in one slot", async function () {
+      const { proxy, batchRegistry, admins, batchId, tree } = await networkHelpers.loadFixture(layoutBatch);
+      expect(holdingOf(await word(proxy, holdingSlot(batchId, MAKER)))).to.deep.equal({ held: 630n, shipments: 3n, dispensed: 0n, unused: 0n });
       expect(await batchRegistry.holding(batchId, MAKER)).to.equal(630n);
       for (const [party, held] of [
         [WHOLESALER, 300n],
@@ -351,6 +412,22 @@ describe("BatchRegistry storage layout", function () {
       ] as const) {
         expect(await word(proxy, holdingSlot(batchId, party))).to.equal(held);
       }
+      const pharmacy = admins[5];
+      for (const i of [0n, 1n, 2n]) await batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, i));
+      await batchRegistry.connect(pharmacy).undoDispense(tree.unit(batchId, 1n));
+      await batchRegistry.connect(pharmacy).ship(batchId, WHOLESALER, 4n);
+      expect(holdingOf(await word(proxy, holdingSlot(batchId, PHARMACY)))).to.deep.equal({ held: 44n, shipments: 1n, dispensed: 2n, unused: 0n });
+      expect([await batchRegistry.holding(batchId, PHARMACY), await batchRegistry.dispensedBy(batchId, PHARMACY)]).to.deep.equal([44n, 2n]);
+    });
+
+    it("is what holding and dispensedBy read (written raw, read back)", async function () {
+      const { proxy, batchRegistry, batchId } = await networkHelpers.loadFixture(layoutBatch);
+      await networkHelpers.setStorageAt(proxy, holdingSlot(batchId, PHARMACY), U128 | (U32 << 128n) | (U64 << 160n));
+      expect(await batchRegistry.holding(batchId, PHARMACY)).to.equal(U128);
+      expect(await batchRegistry.dispensedBy(batchId, PHARMACY)).to.equal(U64);
+      await networkHelpers.setStorageAt(proxy, holdingSlot(batchId, PHARMACY), 7n | (0x12345678n << 128n) | (0xabcdef0123456789n << 160n));
+      expect(await batchRegistry.holding(batchId, PHARMACY)).to.equal(7n);
+      expect(await batchRegistry.dispensedBy(batchId, PHARMACY)).to.equal(0xabcdef0123456789n);
     });
 
     it("packs from, to, quantity, seq, shippedAt and status of a shipment in one slot", async function () {
@@ -374,12 +451,12 @@ describe("BatchRegistry storage layout", function () {
           unused: w >> 224n,
         }).to.deep.equal({ ...expected, shippedAt: s.shippedAt, unused: 0n });
       }
-      expect((await word(proxy, holdingSlot(batchId, WHOLESALER))) >> 128n).to.equal(1n);
+      expect(holdingOf(await word(proxy, holdingSlot(batchId, WHOLESALER)))).to.deep.equal({ held: 293n, shipments: 1n, dispensed: 0n, unused: 0n });
     });
   });
 
   describe("slot 6: units, slot 7: suspect reports", function () {
-    it("stores unit i in bits 64·(i mod 4) of word i / 4: status (8 bits), party (24), time (32)", async function () {
+    it("stores unit i in bits 64·(i mod 4) of word i / 4: status (4 bits), party (24), time (36)", async function () {
       const { proxy, batchRegistry, admins, batchId, tree } = await networkHelpers.loadFixture(layoutBatch);
       const base = BigInt(await networkHelpers.time.latest()) + 100n;
       const steps: [number, bigint, number][] = [
@@ -395,31 +472,37 @@ describe("BatchRegistry storage layout", function () {
       }
       expect(await word(proxy, unitWordSlot(batchId, 0n))).to.equal(0n);
       expect(await word(proxy, unitWordSlot(batchId, 2n))).to.equal(0n);
-      expect(lanes(await word(proxy, unitWordSlot(batchId, 1n)))).to.deep.equal([
+      const w = await word(proxy, unitWordSlot(batchId, 1n));
+      expect(lanes(w)).to.deep.equal([
         { status: UnitStatus.Destroyed, party: WHOLESALER, at: base + 1n },
         { status: UnitStatus.Stolen, party: MAKER, at: base + 3n },
         { status: UnitStatus.Dispensed, party: PHARMACY, at: base },
         { status: UnitStatus.Locked, party: HOSPITAL, at: base + 2n },
       ]);
+      expect(w).to.equal(
+        unitRecord(BigInt(UnitStatus.Destroyed), WHOLESALER, base + 1n) |
+          (unitRecord(BigInt(UnitStatus.Stolen), MAKER, base + 3n) << 64n) |
+          (unitRecord(BigInt(UnitStatus.Dispensed), PHARMACY, base) << 128n) |
+          (unitRecord(BigInt(UnitStatus.Locked), HOSPITAL, base + 2n) << 192n),
+      );
     });
 
     it("is what unitRecord reads (a word written raw, read back lane by lane)", async function () {
       const { proxy, batchRegistry, batchId } = await networkHelpers.loadFixture(layoutBatch);
-      const record = (status: bigint, party: bigint, at: bigint) => status | (party << 8n) | (at << 32n);
       const w =
-        record(1n, U24, U32) |
-        (record(4n, 1n, 2n) << 64n) |
-        (record(2n, 0xabcdefn, 0x12345678n) << 128n) |
-        (record(3n, 0n, 1n) << 192n);
+        unitRecord(1n, U24, U36) |
+        (unitRecord(4n, 1n, 2n) << 64n) |
+        (unitRecord(2n, 0xabcdefn, 0x923456789n) << 128n) |
+        (unitRecord(3n, 0n, 1n) << 192n);
       await networkHelpers.setStorageAt(proxy, unitWordSlot(batchId, 9n), w);
       const read = async (i: bigint) => {
         const [status, party, at] = await batchRegistry.unitRecord(batchId, i);
         return { status: Number(status), party, at };
       };
       expect(await Promise.all([36n, 37n, 38n, 39n].map(read))).to.deep.equal([
-        { status: 1, party: U24, at: U32 },
+        { status: 1, party: U24, at: U36 },
         { status: 4, party: 1n, at: 2n },
-        { status: 2, party: 0xabcdefn, at: 0x12345678n },
+        { status: 2, party: 0xabcdefn, at: 0x923456789n },
         { status: 3, party: 0n, at: 1n },
       ]);
       expect(await read(35n)).to.deep.equal({ status: 0, party: 0n, at: 0n });
@@ -434,14 +517,102 @@ describe("BatchRegistry storage layout", function () {
       expect(await word(proxy, suspectSlot(batchId))).to.equal(2n);
       expect(await batchRegistry.suspectReportCount(batchId)).to.equal(2n);
     });
+
+    describe("past 2^32 seconds (the year 2106)", function () {
+      // farLayout moves the clock past 2^32 seconds: fixtures first loaded after these
+      // tests must not start there, so the clock is put back afterwards.
+      let clock: Awaited<ReturnType<typeof networkHelpers.takeSnapshot>>;
+      before(async function () {
+        clock = await networkHelpers.takeSnapshot();
+      });
+      after(async function () {
+        await clock.restore();
+      });
+
+      it("stores the whole time in bits 28–63 of the record, and an undo reads it back", async function () {
+        const { proxy, batchRegistry, pharmacy, batchId, tree } = await networkHelpers.loadFixture(farLayout);
+        const t = FAR_NOW + 1000n;
+        expect(t >> 32n, "a time 32 bits cannot hold").to.equal(1n);
+        await networkHelpers.time.setNextBlockTimestamp(t);
+        await batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 5n));
+        const w = await word(proxy, unitWordSlot(batchId, 1n));
+        expect(w).to.equal(unitRecord(BigInt(UnitStatus.Dispensed), 3n, t) << 64n);
+        expect(lanes(w)[1]).to.deep.equal({ status: UnitStatus.Dispensed, party: 3n, at: t });
+        const [status, party, at] = await batchRegistry.unitRecord(batchId, 5n);
+        expect([Number(status), party, at]).to.deep.equal([UnitStatus.Dispensed, 3n, t]);
+        // The undo window is measured from the full time: the deadline is t + 10 days.
+        await networkHelpers.time.setNextBlockTimestamp(t + 10n * DAY);
+        await batchRegistry.connect(pharmacy).undoDispense(tree.unit(batchId, 5n));
+        expect(await word(proxy, unitWordSlot(batchId, 1n))).to.equal(unitRecord(BigInt(UnitStatus.Active), 3n, t + 10n * DAY) << 64n);
+        expect(holdingOf(await word(proxy, holdingSlot(batchId, 3n)))).to.deep.equal({ held: 10n, shipments: 0n, dispensed: 0n, unused: 0n });
+      });
+    });
+  });
+
+  describe("MembershipMirror namespace", function () {
+    it("is the ERC-7201 slot of medstate.storage.MembershipMirror, apart from the BatchRegistry's", function () {
+      expect(MIRROR_BASE).to.equal(PINNED_MIRROR_SLOT);
+      expect(MIRROR_BASE & 0xffn).to.equal(0n);
+      expect(MIRROR_BASE).to.not.equal(BASE);
+    });
+
+    it("packs a mirrored member in one slot: partyId (8 bytes), role (1), status (1)", async function () {
+      const { proxy, batchRegistry, admins, others } = await networkHelpers.loadFixture(layoutBatch);
+      const w = await word(proxy, mirroredMemberSlot(admins[1].address));
+      expect({ partyId: w & U64, role: Number((w >> 64n) & 0xffn), status: Number((w >> 72n) & 0xffn), unused: w >> 80n }).to.deep.equal({
+        partyId: MAKER,
+        role: Role.Admin,
+        status: MemberStatus.Active,
+        unused: 0n,
+      });
+      // The QA member the fixture added after the deployment.
+      expect(await word(proxy, mirroredMemberSlot(others[0].address))).to.equal(MAKER | (BigInt(Role.QA) << 64n) | (BigInt(MemberStatus.Active) << 72n));
+      expect(await word(proxy, mirroredMemberSlot(others[1].address))).to.equal(0n);
+      const m = await batchRegistry.mirroredMember(admins[1].address);
+      expect([m.partyId, Number(m.role), Number(m.status)]).to.deep.equal([MAKER, Role.Admin, MemberStatus.Active]);
+    });
+
+    it("packs a mirrored party in one slot: domain, status, revokedLicences (1 byte each), licencesValidUntil (6)", async function () {
+      const { proxy } = await networkHelpers.loadFixture(layoutBatch);
+      const w = await word(proxy, mirroredPartySlot(MAKER));
+      expect({
+        domain: Number(w & 0xffn),
+        status: Number((w >> 8n) & 0xffn),
+        revokedLicences: (w >> 16n) & 0xffn,
+        licencesValidUntil: (w >> 24n) & U48,
+        unused: w >> 72n,
+      }).to.deep.equal({ domain: Domain.Manufacturer, status: PartyStatus.Active, revokedLicences: 0n, licencesValidUntil: LICENCE_EXPIRY, unused: 0n });
+      expect(await word(proxy, mirroredPartySlot(1n))).to.equal(BigInt(Domain.Regulator) | (BigInt(PartyStatus.Active) << 8n) | (U48 << 24n));
+      expect(await word(proxy, mirroredPartySlot(99n))).to.equal(0n);
+    });
+
+    it("is what mirroredMember and mirroredParty read (written raw, read back)", async function () {
+      const { proxy, batchRegistry, others } = await networkHelpers.loadFixture(layoutBatch);
+      const account = others[5].address;
+      await networkHelpers.setStorageAt(proxy, mirroredMemberSlot(account), U64 | (4n << 64n) | (3n << 72n));
+      const m = await batchRegistry.mirroredMember(account);
+      expect([m.partyId, Number(m.role), Number(m.status)]).to.deep.equal([U64, 4, 3]);
+      await networkHelpers.setStorageAt(proxy, mirroredPartySlot(77n), 9n | (2n << 8n) | (0xffn << 16n) | (0x123456789abcn << 24n));
+      const g = await batchRegistry.mirroredParty(77n);
+      expect([Number(g.domain), Number(g.status), g.revokedLicences, g.licencesValidUntil]).to.deep.equal([9, 2, 0xffn, 0x123456789abcn]);
+    });
   });
 
   describe("ERC-1967 and Initializable", function () {
-    it("follows an upgrade by the governor, leaving the namespace untouched", async function () {
-      const { proxy, batchRegistry, gov, batchId } = await networkHelpers.loadFixture(layoutBatch);
-      const slots = [REGISTRY_AND_WINDOW, productSlot(GTIN), batchSlot(batchId), batchSlot(batchId) + 1n, batchSlot(batchId) + 2n, holdingSlot(batchId, MAKER)];
+    it("follows an upgrade by the governor, leaving both namespaces untouched", async function () {
+      const { proxy, batchRegistry, registry, gov, admins, batchId } = await networkHelpers.loadFixture(layoutBatch);
+      const slots = [
+        WINDOW,
+        productSlot(GTIN),
+        batchSlot(batchId),
+        batchSlot(batchId) + 1n,
+        batchSlot(batchId) + 2n,
+        holdingSlot(batchId, MAKER),
+        mirroredMemberSlot(admins[1].address),
+        mirroredPartySlot(MAKER),
+      ];
       const before = await Promise.all(slots.map((s) => word(proxy, s)));
-      const next = await ethers.deployContract("BatchRegistry");
+      const next = await ethers.deployContract("BatchRegistry", [await registry.getAddress()]);
       await batchRegistry.connect(gov).upgradeToAndCall(await next.getAddress(), "0x");
       expect(addressIn(await word(proxy, IMPLEMENTATION_SLOT))).to.equal(await next.getAddress());
       expect(await Promise.all(slots.map((s) => word(proxy, s)))).to.deep.equal(before);
@@ -452,7 +623,7 @@ describe("BatchRegistry storage layout", function () {
       expect(await word(proxy, INITIALIZABLE_SLOT)).to.equal(1n);
       const implementation = addressIn(await word(proxy, IMPLEMENTATION_SLOT));
       expect(await word(implementation, INITIALIZABLE_SLOT)).to.equal(U64);
-      expect(await word(implementation, REGISTRY_AND_WINDOW)).to.equal(0n);
+      expect(await word(implementation, WINDOW)).to.equal(0n);
     });
   });
 });

@@ -1,8 +1,8 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
-import type { ContractTransactionResponse } from "ethers";
+import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
 
-import { Domain, LicenceKind, PartyStatus, Role } from "../../sdk/enums.js";
+import { Domain, LicenceKind, MemberStatus, PartyStatus, Role } from "../../sdk/enums.js";
 import type { BatchRegistry, IBatchRegistry } from "../../types/ethers-contracts/index.js";
 import { DOC, LICENCE_EXPIRY, ethers, networkHelpers } from "../helpers/fixtures.js";
 import {
@@ -13,6 +13,7 @@ import {
   UnitTree,
   UnitVerdict,
   batchIdOf,
+  deploySupplyConsortium,
   eventsOf,
   expectConserved,
   expectEvents,
@@ -64,6 +65,8 @@ const QUANTITY = 100n;
 const UNITS = 16;
 const DAY = 24n * 3600n;
 const UNDO_WINDOW = 10n * DAY;
+/** The longest undo window setDispenseUndoWindow accepts: 30 days. */
+const MAX_UNDO_WINDOW = 30n * DAY;
 const IMPLEMENTATION_SLOT = "0x360894a13ba1a3210667c828492db98dca3e2076cc3735a920a3ca505d382bbc";
 const U32 = 2n ** 32n - 1n;
 const U48 = 2n ** 48n - 1n;
@@ -256,6 +259,7 @@ async function hospitalStocked(): Promise<BatchCtx> {
 
 interface StubCtx {
   batchRegistry: BatchRegistry;
+  stub: string;
   maker: Signer;
   wideMaker: Signer;
   pharmacy: Signer;
@@ -277,10 +281,10 @@ async function stubbedRegistry(): Promise<StubCtx> {
   await stub.seat(wideMaker.address, 2n ** 48n, Domain.Manufacturer);
   await stub.seat(pharmacy.address, 2n ** 24n - 1n, Domain.Pharmacy);
   await stub.seat(widePharmacy.address, 2n ** 24n, Domain.Pharmacy);
-  const implementation = await ethers.deployContract("BatchRegistry");
+  const implementation = await ethers.deployContract("BatchRegistry", [await stub.getAddress()]);
   const proxy = await ethers.deployContract("ERC1967Proxy", [
     await implementation.getAddress(),
-    implementation.interface.encodeFunctionData("initialize", [await stub.getAddress()]),
+    implementation.interface.encodeFunctionData("initialize"),
   ]);
   const br = (await ethers.getContractAt("BatchRegistry", await proxy.getAddress())) as unknown as BatchRegistry;
   const tree = UnitTree.sequential(GTIN, UNITS);
@@ -296,10 +300,54 @@ async function stubbedRegistry(): Promise<StubCtx> {
     await br.connect(maker).ship(batchId, party, 5n);
     await br.connect(signer).receiveShipment(batchId, shipmentIdOf(batchId, 2n, BigInt(seq)));
   }
-  return { batchRegistry: br, maker, wideMaker, pharmacy, widePharmacy, batchId, wideBatchId, tree };
+  return { batchRegistry: br, stub: await stub.getAddress(), maker, wideMaker, pharmacy, widePharmacy, batchId, wideBatchId, tree };
+}
+
+/** Licences of the far-future consortium: valid until 2^40 seconds (year 36812). */
+const FAR_LICENCE_EXPIRY = 2n ** 40n;
+/** When the far-future consortium is deployed: past 2^32 seconds (year 2106), where 32 bits of time end. */
+const FAR_NOW = 2n ** 32n + DAY;
+
+interface FarCtx {
+  batchRegistry: BatchRegistry;
+  pharmacy: Signer;
+  batchId: string;
+  tree: UnitTree;
+}
+
+/**
+ * At FAR_NOW, a consortium of a regulator (1), a manufacturer (2) and a pharmacy (3)
+ * licensed until FAR_LICENCE_EXPIRY; a released batch of which the pharmacy holds 10.
+ */
+async function farFutureBatch(): Promise<FarCtx> {
+  await time.increaseTo(FAR_NOW);
+  const licence = (kind: number) => [{ kind, documentHash: DOC, issuer: 1n, expiresAt: FAR_LICENCE_EXPIRY }];
+  const c = await deploySupplyConsortium([
+    { name: "Regulator", domain: Domain.Regulator, voter: true },
+    { name: "Maker", domain: Domain.Manufacturer, voter: true, licences: licence(LicenceKind.Manufacturing) },
+    { name: "Pharmacy", domain: Domain.Pharmacy, voter: true, licences: licence(LicenceKind.Distribution) },
+  ]);
+  const [, maker, pharmacy] = c.admins;
+  const [qa] = c.others;
+  await c.registry.connect(maker).addMember(2n, qa.address, Role.QA);
+  const br = c.batchRegistry;
+  const tree = UnitTree.sequential(GTIN, UNITS);
+  await br.connect(maker).registerProduct(GTIN, NAME, APPROVAL, 0n);
+  await br.connect(maker).createBatch(await batchInput({}, tree));
+  const batchId = batchIdOf(GTIN, LOT);
+  await br.connect(qa).releaseBatch(batchId);
+  const id = await br.connect(maker).ship.staticCall(batchId, 3n, 10n);
+  await br.connect(maker).ship(batchId, 3n, 10n);
+  await br.connect(pharmacy).receiveShipment(batchId, id);
+  return { batchRegistry: br, pharmacy, batchId, tree };
 }
 
 // ==== HELPERS ====
+
+/** A new BatchRegistry implementation over the context's registry (for upgrades). */
+async function newImplementation(c: Ctx): Promise<BatchRegistry> {
+  return (await ethers.deployContract("BatchRegistry", [await c.registry.getAddress()])) as unknown as BatchRegistry;
+}
 
 /** Ships `quantity` from `sender`'s party to `to`, received by `receiver`; returns the shipment id. */
 async function move(c: BatchCtx, sender: Signer, to: bigint, receiver: Signer, quantity: bigint): Promise<string> {
@@ -309,13 +357,46 @@ async function move(c: BatchCtx, sender: Signer, to: bigint, receiver: Signer, q
   return id;
 }
 
+/**
+ * Sends the transactions into a single block mined at `timestamp` (automine is off
+ * meanwhile; each send needs an explicit gas limit, as nothing is estimated against a
+ * pending block); returns their receipts, in order.
+ */
+async function inOneBlock(
+  timestamp: bigint,
+  sends: (() => Promise<ContractTransactionResponse>)[],
+): Promise<TransactionReceipt[]> {
+  const hashes: string[] = [];
+  await ethers.provider.send("evm_setAutomine", [false]);
+  try {
+    for (const send of sends) hashes.push((await send()).hash);
+    await time.setNextBlockTimestamp(timestamp);
+    await ethers.provider.send("evm_mine", []);
+  } finally {
+    await ethers.provider.send("evm_setAutomine", [true]);
+  }
+  return Promise.all(
+    hashes.map(async (hash) => {
+      const receipt = await ethers.provider.getTransactionReceipt(hash);
+      if (receipt === null) throw new Error(`no receipt for ${hash}`);
+      return receipt;
+    }),
+  );
+}
+
+/** The revert data of a mined, failed transaction (from the node's trace). */
+async function revertDataOf(hash: string): Promise<string> {
+  const trace = (await ethers.provider.send("debug_traceTransaction", [hash])) as { failed: boolean; returnValue: string };
+  expect(trace.failed, "the transaction failed").to.equal(true);
+  return trace.returnValue.startsWith("0x") ? trace.returnValue : `0x${trace.returnValue}`;
+}
+
 interface BatchView {
   gtin: bigint;
   manufacturedAt: bigint;
   expiresAt: bigint;
   status: number;
   quantity: bigint;
-  dispensed: bigint;
   unitsRoot: string;
   unitCount: bigint;
   destroyed: bigint;
@@ -331,7 +412,6 @@ async function batchOf(br: BatchRegistry, batchId: string): Promise<BatchView> {
     expiresAt: b.expiresAt,
     status: Number(b.status),
     quantity: b.quantity,
-    dispensed: b.dispensed,
     unitsRoot: b.unitsRoot,
     unitCount: b.unitCount,
     destroyed: b.destroyed,
@@ -379,7 +459,50 @@ async function holdings(c: BatchCtx, parties: bigint[]): Promise<bigint[]> {
   return Promise.all(parties.map((p) => c.batchRegistry.holding(c.batchId, p)));
 }
 
+/** What each party has dispensed of the context's batch (net of undos). */
+async function dispensedBy(c: BatchCtx, parties: bigint[]): Promise<bigint[]> {
+  return Promise.all(parties.map((p) => c.batchRegistry.dispensedBy(c.batchId, p)));
+}
+
 const ACTIVE_RECORD: UnitView = { status: UnitStatus.Active, party: 0n, at: 0n };
+
+interface MemberView {
+  partyId: bigint;
+  role: number;
+  status: number;
+}
+
+interface PartyGateView {
+  domain: number;
+  status: number;
+  revokedLicences: bigint;
+  licencesValidUntil: bigint;
+}
+
+const NO_MEMBER: MemberView = { partyId: 0n, role: Role.None, status: MemberStatus.None };
+const NO_PARTY: PartyGateView = { domain: Domain.None, status: PartyStatus.None, revokedLicences: 0n, licencesValidUntil: 0n };
+
+async function mirroredMemberOf(br: BatchRegistry, account: string): Promise<MemberView> {
+  const m = await br.mirroredMember(account);
+  return { partyId: m.partyId, role: Number(m.role), status: Number(m.status) };
+}
+
+async function mirroredPartyOf(br: BatchRegistry, partyId: bigint): Promise<PartyGateView> {
+  const g = await br.mirroredParty(partyId);
+  return { domain: Number(g.domain), status: Number(g.status), revokedLicences: g.revokedLicences, licencesValidUntil: g.licencesValidUntil };
+}
+
+/** The registry's own member record, in the mirror's shape. */
+async function registryMemberOf(c: Ctx, account: string): Promise<MemberView> {
+  const m = await c.registry.getMember(account);
+  return { partyId: m.partyId, role: Number(m.role), status: Number(m.status) };
+}
+
+/** What the mirror's checks read of a party, from the registry's own record. */
+async function registryGateOf(c: Ctx, partyId: bigint): Promise<PartyGateView> {
+  const p = await c.registry.getParty(partyId);
+  return { domain: Number(p.domain), status: Number(p.status), revokedLicences: p.revokedLicences, licencesValidUntil: p.licencesValidUntil };
+}
 
 // ==== CALLER TABLES ====
 
@@ -549,13 +672,33 @@ function notGovernorCases<C extends Ctx>(): CallerCase<C>[] {
 // ==== TESTS ====
 
 describe("BatchRegistry", function () {
-  describe("initialize", function () {
-    it("binds the registry, sets the 10-day undo window and emits DispenseUndoWindowSet", async function () {
+  describe("constructor", function () {
+    it("binds the registry as an immutable of the implementation, which every proxy over it reads", async function () {
       const { registry, batchRegistry } = await loadFixture(supplyParties);
-      const implementation = await ethers.deployContract("BatchRegistry");
+      const implementation = await ethers.deployContract("BatchRegistry", [await registry.getAddress()]);
+      expect(await implementation.registry()).to.equal(await registry.getAddress());
+      // The Ignition deployment's implementation and proxy answer the same.
+      const deployed = ethers.getAddress(ethers.dataSlice(await ethers.provider.getStorage(await batchRegistry.getAddress(), IMPLEMENTATION_SLOT), 12));
+      const deployedImplementation = (await ethers.getContractAt("BatchRegistry", deployed)) as unknown as BatchRegistry;
+      expect(await deployedImplementation.registry()).to.equal(await registry.getAddress());
+      expect(await batchRegistry.registry()).to.equal(await registry.getAddress());
+    });
+
+    it("reverts when the registry is the zero address", async function () {
+      const { batchRegistry } = await loadFixture(supplyParties);
+      await expect(ethers.deployContract("BatchRegistry", [ethers.ZeroAddress]))
+        .to.be.revertedWithCustomError(batchRegistry, "MirrorZeroRegistry")
+        .withArgs();
+    });
+  });
+
+  describe("initialize", function () {
+    it("sets the 10-day undo window and emits DispenseUndoWindowSet", async function () {
+      const { registry, batchRegistry } = await loadFixture(supplyParties);
+      const implementation = await ethers.deployContract("BatchRegistry", [await registry.getAddress()]);
       const proxy = await ethers.deployContract("ERC1967Proxy", [
         await implementation.getAddress(),
-        implementation.interface.encodeFunctionData("initialize", [await registry.getAddress()]),
+        implementation.interface.encodeFunctionData("initialize"),
       ]);
       const fresh = (await ethers.getContractAt("BatchRegistry", await proxy.getAddress())) as unknown as BatchRegistry;
       const tx = proxy.deploymentTransaction();
@@ -572,22 +715,10 @@ describe("BatchRegistry", function () {
       expect(await batchRegistry.dispenseUndoWindow()).to.equal(UNDO_WINDOW);
     });
 
-    it("reverts when the registry is the zero address", async function () {
-      const implementation = await ethers.deployContract("BatchRegistry");
-      await expect(
-        ethers.deployContract("ERC1967Proxy", [
-          await implementation.getAddress(),
-          implementation.interface.encodeFunctionData("initialize", [ethers.ZeroAddress]),
-        ]),
-      )
-        .to.be.revertedWithCustomError(implementation, "BatchRegistryZeroAddress")
-        .withArgs();
-    });
-
     it("reverts when called again on the proxy", async function () {
-      const { batchRegistry, registry, deployer, gov } = await loadFixture(supplyParties);
+      const { batchRegistry, deployer, gov } = await loadFixture(supplyParties);
       for (const caller of [deployer, gov]) {
-        await expect(batchRegistry.connect(caller).initialize(await registry.getAddress()))
+        await expect(batchRegistry.connect(caller).initialize())
           .to.be.revertedWithCustomError(batchRegistry, "InvalidInitialization")
           .withArgs();
       }
@@ -595,8 +726,8 @@ describe("BatchRegistry", function () {
 
     it("reverts on the implementation (initializers disabled by the constructor)", async function () {
       const { registry } = await loadFixture(supplyParties);
-      const implementation = await ethers.deployContract("BatchRegistry");
-      await expect(implementation.initialize(await registry.getAddress()))
+      const implementation = await ethers.deployContract("BatchRegistry", [await registry.getAddress()]);
+      await expect(implementation.initialize())
         .to.be.revertedWithCustomError(implementation, "InvalidInitialization")
         .withArgs();
     });
@@ -777,7 +908,6 @@ describe("BatchRegistry", function () {
         expiresAt: BigInt(input.expiresAt),
         status: BatchStatus.Production,
         quantity: QUANTITY,
-        dispensed: 0n,
         unitsRoot: tree.root,
         unitCount: BigInt(UNITS),
         destroyed: 0n,
@@ -1003,6 +1133,40 @@ describe("BatchRegistry", function () {
         .withArgs(batchId);
     });
 
+    it("releases one second before the batch's expiry", async function () {
+      const { batchRegistry, makerQa, batchId, expiresAt } = await loadFixture(productionBatch);
+      await time.setNextBlockTimestamp(expiresAt - 1n);
+      const tx = await batchRegistry.connect(makerQa).releaseBatch(batchId);
+      await expectEvents(batchRegistry, tx, [["BatchReleased", [batchId, MAKER, makerQa.address]]]);
+      expect((await batchOf(batchRegistry, batchId)).status).to.equal(BatchStatus.Released);
+    });
+
+    it("reverts when the batch expired (at its expiry exactly, and long after), leaving it in production", async function () {
+      const { batchRegistry, makerQa, batchId, expiresAt } = await loadFixture(productionBatch);
+      await time.setNextBlockTimestamp(expiresAt);
+      await expect(batchRegistry.connect(makerQa).releaseBatch(batchId))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryBatchExpired")
+        .withArgs(batchId, expiresAt);
+      await time.increase(365n * DAY);
+      await expect(batchRegistry.connect(makerQa).releaseBatch(batchId))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryBatchExpired")
+        .withArgs(batchId, expiresAt);
+      expect((await batchOf(batchRegistry, batchId)).status).to.equal(BatchStatus.Production);
+    });
+
+    it("reverts when the batch is already released or another manufacturer's, before looking at its expiry", async function () {
+      const c = await loadFixture(releasedBatch);
+      await c.batchRegistry.connect(c.maker).createBatch(await batchInput({ lot: "LOT-2" }));
+      const unreleased = batchIdOf(GTIN, "LOT-2");
+      await time.increaseTo(c.expiresAt + DAY);
+      await expect(c.batchRegistry.connect(c.makerQa).releaseBatch(c.batchId))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryAlreadyReleased")
+        .withArgs(c.batchId);
+      await expect(c.batchRegistry.connect(c.maker2Qa).releaseBatch(unreleased))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryNotManufacturer")
+        .withArgs(unreleased, MAKER2);
+    });
+
     itRejectsCallers(
       productionBatch,
       [
@@ -1027,7 +1191,7 @@ describe("BatchRegistry", function () {
       const expectedId = shipmentIdOf(batchId, MAKER, 0n);
       expect(await batchRegistry.connect(maker).ship.staticCall(batchId, WHOLESALER, 30n)).to.equal(expectedId);
       const tx = await batchRegistry.connect(maker).ship(batchId, WHOLESALER, 30n);
-      await expectEvents(batchRegistry, tx, [["Shipped", [expectedId, batchId, MAKER, WHOLESALER, 30n, 0n, maker.address]]]);
+      await expectEvents(batchRegistry, tx, [["Shipped", [expectedId, batchId, MAKER, WHOLESALER, 30n, maker.address]]]);
       expect(await shipmentOf(batchRegistry, expectedId)).to.deep.equal({
         from: MAKER,
         to: WHOLESALER,
@@ -1046,12 +1210,12 @@ describe("BatchRegistry", function () {
       await batchRegistry.connect(maker).ship(batchId, WHOLESALER, 10n);
       const tx = await batchRegistry.connect(makerOperator).ship(batchId, PHARMACY, 5n);
       const second = shipmentIdOf(batchId, MAKER, 1n);
-      await expectEvents(batchRegistry, tx, [["Shipped", [second, batchId, MAKER, PHARMACY, 5n, 1n, makerOperator.address]]]);
+      await expectEvents(batchRegistry, tx, [["Shipped", [second, batchId, MAKER, PHARMACY, 5n, makerOperator.address]]]);
       await batchRegistry.connect(wholesaler).receiveShipment(batchId, shipmentIdOf(batchId, MAKER, 0n));
       // The wholesaler's own numbering starts at 0.
       const tx3 = await batchRegistry.connect(wholesaler).ship(batchId, LOGISTICS, 4n);
       const third = shipmentIdOf(batchId, WHOLESALER, 0n);
-      await expectEvents(batchRegistry, tx3, [["Shipped", [third, batchId, WHOLESALER, LOGISTICS, 4n, 0n, wholesaler.address]]]);
+      await expectEvents(batchRegistry, tx3, [["Shipped", [third, batchId, WHOLESALER, LOGISTICS, 4n, wholesaler.address]]]);
       expect(new Set([shipmentIdOf(batchId, MAKER, 0n), second, third]).size).to.equal(3);
       expect((await shipmentOf(batchRegistry, second)).seq).to.equal(1n);
       expect(await holdings(c, [MAKER, WHOLESALER])).to.deep.equal([85n, 6n]);
@@ -1405,7 +1569,7 @@ describe("BatchRegistry", function () {
         ["UnitStatusChanged", [batchId, 3n, PHARMACY, tree.hashOf(3n), UnitStatus.Active, UnitStatus.Dispensed, pharmacy.address]],
       ]);
       expect(await batchRegistry.holding(batchId, PHARMACY)).to.equal(19n);
-      expect((await batchOf(batchRegistry, batchId)).dispensed).to.equal(1n);
+      expect(await dispensedBy(c, [MAKER, WHOLESALER, HOSPITAL, PHARMACY])).to.deep.equal([0n, 0n, 0n, 1n]);
       expect(await unitOf(batchRegistry, batchId, 3n)).to.deep.equal({ status: UnitStatus.Dispensed, party: PHARMACY, at: await timestampOf(tx) });
       expect(await verdictOf(batchRegistry, unit)).to.deep.equal([UnitVerdict.Dispensed, PHARMACY]);
       expect(await batchRegistry.suspectReportCount(batchId)).to.equal(0n);
@@ -1424,7 +1588,7 @@ describe("BatchRegistry", function () {
         ["UnitStatusChanged", [batchId, 1n, PHARMACY, tree.hashOf(1n), UnitStatus.Active, UnitStatus.Dispensed, pharmacyOperator.address]],
       ]);
       expect(await holdings(c, [HOSPITAL, PHARMACY])).to.deep.equal([9n, 19n]);
-      expect((await batchOf(batchRegistry, batchId)).dispensed).to.equal(2n);
+      expect(await dispensedBy(c, [HOSPITAL, PHARMACY])).to.deep.equal([1n, 1n]);
       await expectConserved(c, batchId);
     });
 
@@ -1461,6 +1625,7 @@ describe("BatchRegistry", function () {
         const before = {
           batch: await batchOf(batchRegistry, batchId),
           held: await holdings(c, [MAKER, WHOLESALER, HOSPITAL, PHARMACY]),
+          dispensed: await dispensedBy(c, [MAKER, WHOLESALER, HOSPITAL, PHARMACY]),
           record: await unitOf(batchRegistry, batchId, index),
         };
         expect(await batchRegistry.connect(by).dispense.staticCall(unit)).to.equal(true);
@@ -1471,6 +1636,7 @@ describe("BatchRegistry", function () {
         expect({
           batch: await batchOf(batchRegistry, batchId),
           held: await holdings(c, [MAKER, WHOLESALER, HOSPITAL, PHARMACY]),
+          dispensed: await dispensedBy(c, [MAKER, WHOLESALER, HOSPITAL, PHARMACY]),
           record: await unitOf(batchRegistry, batchId, index),
         }).to.deep.equal(before);
         expect(await batchRegistry.suspectReportCount(batchId)).to.equal(reportNo);
@@ -1501,6 +1667,30 @@ describe("BatchRegistry", function () {
         const c = await loadFixture(distributedBatch);
         await c.batchRegistry.connect(c.makerOperator).decommission(c.tree.unit(c.batchId, 9n), UnitStatus.Stolen);
         await expectSuspect(c, c.hospital, HOSPITAL, 9n, UnitStatus.Stolen, MAKER, 1n);
+      });
+
+      it("reports a unit already dispensed after the batch expired (a clone of an expired batch)", async function () {
+        const c = await loadFixture(dispensedUnit);
+        await time.increaseTo(c.expiresAt);
+        await expectSuspect(c, c.pharmacy, PHARMACY, 3n, UnitStatus.Dispensed, PHARMACY, 1n);
+        await time.increase(365n * DAY);
+        await expectSuspect(c, c.hospital, HOSPITAL, 3n, UnitStatus.Dispensed, PHARMACY, 2n);
+        expect(await verdictOf(c.batchRegistry, c.tree.unit(c.batchId, 3n))).to.deep.equal([UnitVerdict.Dispensed, PHARMACY]);
+      });
+
+      it("reports a unit destroyed in a batch still in production (a clone of an unreleased batch)", async function () {
+        const c = await loadFixture(productionBatch);
+        await c.batchRegistry.connect(c.makerQa).decommission(c.tree.unit(c.batchId, 2n), UnitStatus.Destroyed);
+        expect(await c.batchRegistry.holding(c.batchId, PHARMACY)).to.equal(0n);
+        await expectSuspect(c, c.pharmacy, PHARMACY, 2n, UnitStatus.Destroyed, MAKER, 1n);
+        expect((await batchOf(c.batchRegistry, c.batchId)).status).to.equal(BatchStatus.Production);
+      });
+
+      it("reports a stolen unit of a batch in production after its expiry", async function () {
+        const c = await loadFixture(productionBatch);
+        await c.batchRegistry.connect(c.maker).decommission(c.tree.unit(c.batchId, 4n), UnitStatus.Stolen);
+        await time.increaseTo(c.expiresAt + DAY);
+        await expectSuspect(c, c.hospital, HOSPITAL, 4n, UnitStatus.Stolen, MAKER, 1n);
       });
 
       it("counts reports per batch", async function () {
@@ -1547,15 +1737,65 @@ describe("BatchRegistry", function () {
         .withArgs(batchId);
     });
 
-    it("reverts from the batch's expiry on, even for a unit already dispensed", async function () {
-      const { batchRegistry, pharmacy, batchId, tree, expiresAt } = await loadFixture(dispensedUnit);
+    it("dispenses an active unit one second before the batch's expiry and reverts from the expiry on", async function () {
+      const c = await loadFixture(dispensedUnit);
+      const { batchRegistry, pharmacy, batchId, tree, expiresAt } = c;
+      await time.setNextBlockTimestamp(expiresAt - 1n);
+      await batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 5n));
       await time.setNextBlockTimestamp(expiresAt);
       await expect(batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 4n)))
         .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryBatchExpired")
         .withArgs(batchId, expiresAt);
-      await expect(batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 3n)))
+      await time.increase(30n * DAY);
+      await expect(batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 4n)))
         .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryBatchExpired")
         .withArgs(batchId, expiresAt);
+      expect(await unitOf(batchRegistry, batchId, 4n)).to.deep.equal(ACTIVE_RECORD);
+      expect(await dispensedBy(c, [PHARMACY])).to.deep.equal([2n]);
+      expect(await batchRegistry.suspectReportCount(batchId)).to.equal(0n);
+    });
+
+    it("reports a unit already dispensed, rather than reverting, after the batch expired", async function () {
+      const { batchRegistry, pharmacy, batchId, tree, expiresAt } = await loadFixture(dispensedUnit);
+      await time.setNextBlockTimestamp(expiresAt);
+      const tx = await batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 3n));
+      await expectEvents(batchRegistry, tx, [
+        ["SuspectUnitReported", [batchId, 3n, PHARMACY, tree.hashOf(3n), UnitStatus.Dispensed, PHARMACY, 1n, pharmacy.address]],
+      ]);
+    });
+
+    it("reverts on a locked unit before the batch checks (in production, or expired)", async function () {
+      const c = await loadFixture(lockedUnit);
+      await c.batchRegistry.connect(c.maker).createBatch(await batchInput({ lot: "LOT-2" }));
+      const unreleased = batchIdOf(GTIN, "LOT-2");
+      await c.batchRegistry.connect(c.makerQa).decommission(c.tree.unit(unreleased, 1n), UnitStatus.Locked);
+      await expect(c.batchRegistry.connect(c.pharmacy).dispense(c.tree.unit(unreleased, 1n)))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryUnitLocked")
+        .withArgs(unreleased, 1n);
+      await time.increaseTo(c.expiresAt + DAY);
+      await expect(c.batchRegistry.connect(c.pharmacy).dispense(c.tree.unit(c.batchId, 5n)))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryUnitLocked")
+        .withArgs(c.batchId, 5n);
+      expect(await c.batchRegistry.suspectReportCount(c.batchId)).to.equal(0n);
+      expect(await c.batchRegistry.suspectReportCount(unreleased)).to.equal(0n);
+    });
+
+    it("reverts on the caller, an unknown batch or a bad proof before reading the unit's record", async function () {
+      const c = await loadFixture(dispensedUnit);
+      const { batchRegistry, registry, wholesaler, pharmacy, batchId, tree, expiresAt } = c;
+      await time.increaseTo(expiresAt);
+      const unit = tree.unit(batchId, 3n);
+      await expect(batchRegistry.connect(wholesaler).dispense(unit))
+        .to.be.revertedWithCustomError(registry, "RegistryDomainNotAllowed")
+        .withArgs(WHOLESALER, Domain.Wholesaler);
+      const unknown = batchIdOf(GTIN2, LOT);
+      await expect(batchRegistry.connect(pharmacy).dispense({ ...unit, batchId: unknown }))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryUnknownBatch")
+        .withArgs(unknown);
+      await expect(batchRegistry.connect(pharmacy).dispense({ ...unit, unitHash: ethers.id("counterfeit code") }))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryInvalidProof")
+        .withArgs(batchId, 3n);
+      expect(await batchRegistry.suspectReportCount(batchId)).to.equal(0n);
     });
 
     it("reverts on any proof for an unserialised batch", async function () {
@@ -1585,7 +1825,7 @@ describe("BatchRegistry", function () {
         ["UnitStatusChanged", [batchId, 3n, PHARMACY, tree.hashOf(3n), UnitStatus.Dispensed, UnitStatus.Active, pharmacy.address]],
       ]);
       expect(await batchRegistry.holding(batchId, PHARMACY)).to.equal(20n);
-      expect((await batchOf(batchRegistry, batchId)).dispensed).to.equal(0n);
+      expect(await dispensedBy(c, [MAKER, WHOLESALER, HOSPITAL, PHARMACY])).to.deep.equal([0n, 0n, 0n, 0n]);
       expect(await unitOf(batchRegistry, batchId, 3n)).to.deep.equal({ status: UnitStatus.Active, party: PHARMACY, at: await timestampOf(tx) });
       expect(await verdictOf(batchRegistry, unit)).to.deep.equal([UnitVerdict.Genuine, PHARMACY]);
       expect(await expectConserved(c, batchId)).to.deep.include({ dispensed: 0n, held: QUANTITY });
@@ -1635,7 +1875,7 @@ describe("BatchRegistry", function () {
       await batchRegistry.connect(pharmacy).undoDispense(tree.unit(batchId, 3n));
     });
 
-    it("with a zero window, allows an undo only in the same second", async function () {
+    it("reverts when the window is zero, a second after the dispense, with the dispense time as the deadline", async function () {
       const c = await loadFixture(distributedBatch);
       await c.batchRegistry.connect(c.gov).setDispenseUndoWindow(0n);
       const tx = await c.batchRegistry.connect(c.pharmacy).dispense(c.tree.unit(c.batchId, 1n));
@@ -1644,6 +1884,63 @@ describe("BatchRegistry", function () {
       await expect(c.batchRegistry.connect(c.pharmacy).undoDispense(c.tree.unit(c.batchId, 1n)))
         .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryUndoWindowClosed")
         .withArgs(c.batchId, 1n, at);
+    });
+
+    it("reverts when the window is zero, even in the block of the dispense", async function () {
+      const c = await loadFixture(distributedBatch);
+      const { batchRegistry, gov, pharmacy, batchId, tree } = c;
+      await batchRegistry.connect(gov).setDispenseUndoWindow(0n);
+      const unit = tree.unit(batchId, 1n);
+      const at = BigInt(await time.latest()) + 100n;
+      // Both transactions in one block: block.timestamp is the dispense time itself.
+      const [dispenseTx, undoTx] = await inOneBlock(at, [
+        () => batchRegistry.connect(pharmacy).dispense(unit, { gasLimit: 500_000n }),
+        () => batchRegistry.connect(pharmacy).undoDispense(unit, { gasLimit: 500_000n }),
+      ]);
+      expect(dispenseTx.status).to.equal(1);
+      expect(undoTx.status).to.equal(0);
+      expect(dispenseTx.blockNumber).to.equal(undoTx.blockNumber);
+      const error = batchRegistry.interface.parseError(await revertDataOf(undoTx.hash));
+      expect([error?.name, ...(error?.args.toArray() ?? [])]).to.deep.equal(["BatchRegistryUndoWindowClosed", batchId, 1n, at]);
+      expect(await unitOf(batchRegistry, batchId, 1n)).to.deep.equal({ status: UnitStatus.Dispensed, party: PHARMACY, at });
+      expect(await dispensedBy(c, [PHARMACY])).to.deep.equal([1n]);
+      expect(await batchRegistry.holding(batchId, PHARMACY)).to.equal(19n);
+    });
+
+    it("undoes again once a non-zero window is set (the window applies to past dispenses)", async function () {
+      const c = await loadFixture(dispensedUnit);
+      const { batchRegistry, gov, pharmacy, batchId, tree, dispensedAt } = c;
+      await batchRegistry.connect(gov).setDispenseUndoWindow(0n);
+      await expect(batchRegistry.connect(pharmacy).undoDispense(tree.unit(batchId, 3n)))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryUndoWindowClosed")
+        .withArgs(batchId, 3n, dispensedAt);
+      await batchRegistry.connect(gov).setDispenseUndoWindow(UNDO_WINDOW);
+      await batchRegistry.connect(pharmacy).undoDispense(tree.unit(batchId, 3n));
+      expect(await dispensedBy(c, [PHARMACY])).to.deep.equal([0n]);
+    });
+
+    it("undoes on the last second of a 30-day window", async function () {
+      const { batchRegistry, gov, pharmacy, batchId, tree, dispensedAt } = await loadFixture(dispensedUnit);
+      await batchRegistry.connect(gov).setDispenseUndoWindow(MAX_UNDO_WINDOW);
+      await time.setNextBlockTimestamp(dispensedAt + MAX_UNDO_WINDOW);
+      await batchRegistry.connect(pharmacy).undoDispense(tree.unit(batchId, 3n));
+      expect((await unitOf(batchRegistry, batchId, 3n)).status).to.equal(UnitStatus.Active);
+    });
+
+    it("takes each undo off its own party's count only", async function () {
+      const c = await loadFixture(hospitalStocked);
+      const { batchRegistry, pharmacy, hospital, batchId, tree } = c;
+      await batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 0n));
+      await batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 1n));
+      await batchRegistry.connect(hospital).dispense(tree.unit(batchId, 2n));
+      expect(await dispensedBy(c, [HOSPITAL, PHARMACY])).to.deep.equal([1n, 2n]);
+      await batchRegistry.connect(hospital).undoDispense(tree.unit(batchId, 2n));
+      expect(await dispensedBy(c, [HOSPITAL, PHARMACY])).to.deep.equal([0n, 2n]);
+      expect(await holdings(c, [HOSPITAL, PHARMACY])).to.deep.equal([10n, 18n]);
+      await batchRegistry.connect(pharmacy).undoDispense(tree.unit(batchId, 0n));
+      expect(await dispensedBy(c, [HOSPITAL, PHARMACY])).to.deep.equal([0n, 1n]);
+      expect(await holdings(c, [HOSPITAL, PHARMACY])).to.deep.equal([10n, 19n]);
+      await expectConserved(c, batchId);
     });
 
     it("reverts when another dispenser tries to undo, naming the dispensing party", async function () {
@@ -1703,10 +2000,10 @@ describe("BatchRegistry", function () {
         ]);
         expect(await batchRegistry.holding(batchId, WHOLESALER)).to.equal(39n);
         const b = await batchOf(batchRegistry, batchId);
-        expect({ destroyed: b.destroyed, lost: b.lost, dispensed: b.dispensed }).to.deep.equal({
+        expect({ destroyed: b.destroyed, lost: b.lost, dispensed: await dispensedBy(c, [MAKER, WHOLESALER, HOSPITAL, PHARMACY]) }).to.deep.equal({
           destroyed: counter === "destroyed" ? 1n : 0n,
           lost: counter === "lost" ? 1n : 0n,
-          dispensed: 0n,
+          dispensed: [0n, 0n, 0n, 0n],
         });
         expect(await unitOf(batchRegistry, batchId, 6n)).to.deep.equal({ status, party: WHOLESALER, at: await timestampOf(tx) });
         expect(await expectConserved(c, batchId)).to.deep.include({ held: QUANTITY - 1n });
@@ -1722,7 +2019,7 @@ describe("BatchRegistry", function () {
       ]);
       expect(await batchRegistry.holding(batchId, WHOLESALER)).to.equal(40n);
       const b = await batchOf(batchRegistry, batchId);
-      expect([b.destroyed, b.lost, b.dispensed]).to.deep.equal([0n, 0n, 0n]);
+      expect([b.destroyed, b.lost, ...(await dispensedBy(c, [WHOLESALER, PHARMACY]))]).to.deep.equal([0n, 0n, 0n, 0n]);
       expect(await unitOf(batchRegistry, batchId, 5n)).to.deep.equal({ status: UnitStatus.Locked, party: WHOLESALER, at: await timestampOf(tx) });
       await expectConserved(c, batchId);
     });
@@ -1959,7 +2256,7 @@ describe("BatchRegistry", function () {
   });
 
   describe("setDispenseUndoWindow", function () {
-    for (const window of [3600n, 0n, U32]) {
+    for (const window of [3600n, 0n, MAX_UNDO_WINDOW - 1n, MAX_UNDO_WINDOW]) {
       it(`lets the governor set the window to ${window} and emits DispenseUndoWindowSet`, async function () {
         const { batchRegistry, gov } = await loadFixture(supplyParties);
         const tx = await batchRegistry.connect(gov).setDispenseUndoWindow(window);
@@ -1980,7 +2277,294 @@ describe("BatchRegistry", function () {
       expect(await batchRegistry.dispenseUndoWindow()).to.equal(7200n);
     });
 
+    for (const window of [MAX_UNDO_WINDOW + 1n, 31n * DAY, U32]) {
+      it(`reverts when the window is ${window} (over 30 days), leaving the window as it was`, async function () {
+        const { batchRegistry, gov } = await loadFixture(supplyParties);
+        await expect(batchRegistry.connect(gov).setDispenseUndoWindow(window))
+          .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryInvalidUndoWindow")
+          .withArgs(window, MAX_UNDO_WINDOW);
+        expect(await batchRegistry.dispenseUndoWindow()).to.equal(UNDO_WINDOW);
+      });
+    }
+
     itRejectsCallers(supplyParties, notGovernorCases<Ctx>(), (c, s) => c.batchRegistry.connect(s).setDispenseUndoWindow(1n));
+
+    describe("with a window over 30 days (the caller is checked first)", function () {
+      itRejectsCallers(supplyParties, notGovernorCases<Ctx>(), (c, s) => c.batchRegistry.connect(s).setDispenseUndoWindow(MAX_UNDO_WINDOW + 1n));
+    });
+  });
+
+  describe("registry", function () {
+    it("answers the consortium registry the implementation was built with", async function () {
+      const { batchRegistry, registry } = await loadFixture(supplyParties);
+      expect(await batchRegistry.registry()).to.equal(await registry.getAddress());
+      expect(await registry.mirrors()).to.deep.equal([await batchRegistry.getAddress()]);
+    });
+
+    it("answers the stub registry for a BatchRegistry built over it", async function () {
+      const { batchRegistry, stub } = await loadFixture(stubbedRegistry);
+      expect(await batchRegistry.registry()).to.equal(stub);
+    });
+  });
+
+  describe("mirroredMember", function () {
+    it("holds every founder's primary admin after the deployment, as the registry records it", async function () {
+      const c = await loadFixture(supplyParties);
+      for (const [i, admin] of c.admins.entries()) {
+        const expected = { partyId: BigInt(i + 1), role: Role.Admin, status: MemberStatus.Active };
+        expect(await registryMemberOf(c, admin.address), `registry: admin of ${i + 1}`).to.deep.equal(expected);
+        expect(await mirroredMemberOf(c.batchRegistry, admin.address), `mirror: admin of ${i + 1}`).to.deep.equal(expected);
+      }
+    });
+
+    it("holds the members added after the deployment (pushed by the registry)", async function () {
+      const c = await loadFixture(supplyParties);
+      for (const [signer, partyId, role] of [
+        [c.maker2, MAKER2, Role.Admin],
+        [c.makerOperator, MAKER, Role.Operator],
+        [c.makerQa, MAKER, Role.QA],
+        [c.makerDevice, MAKER, Role.Device],
+        [c.maker2Qa, MAKER2, Role.QA],
+        [c.wholesalerQa, WHOLESALER, Role.QA],
+        [c.pharmacyOperator, PHARMACY, Role.Operator],
+        [c.pharmacyQa, PHARMACY, Role.QA],
+        [c.pharmacyDevice, PHARMACY, Role.Device],
+      ] as const) {
+        const expected = { partyId, role, status: MemberStatus.Active };
+        expect(await mirroredMemberOf(c.batchRegistry, signer.address), signer.address).to.deep.equal(expected);
+        expect(await registryMemberOf(c, signer.address), signer.address).to.deep.equal(expected);
+      }
+    });
+
+    it("answers an empty record for an account that is no member", async function () {
+      const { batchRegistry, stranger, deployer, gov, registry } = await loadFixture(supplyParties);
+      for (const account of [stranger.address, deployer.address, gov.address, await registry.getAddress(), ethers.ZeroAddress]) {
+        expect(await mirroredMemberOf(batchRegistry, account), account).to.deep.equal(NO_MEMBER);
+      }
+    });
+
+    it("follows a removal, and the BatchRegistry then refuses the account", async function () {
+      const c = await loadFixture(supplyParties);
+      await c.registry.connect(c.maker).removeMember(MAKER, c.makerOperator.address);
+      expect(await mirroredMemberOf(c.batchRegistry, c.makerOperator.address)).to.deep.equal({
+        partyId: MAKER,
+        role: Role.Operator,
+        status: MemberStatus.Removed,
+      });
+      await expect(c.batchRegistry.connect(c.makerOperator).registerProduct(GTIN, NAME, APPROVAL, 0n))
+        .to.be.revertedWithCustomError(c.registry, "RegistryNotMember")
+        .withArgs(c.makerOperator.address);
+    });
+  });
+
+  describe("mirroredParty", function () {
+    it("holds every founder party after the deployment, as the registry records it", async function () {
+      const c = await loadFixture(supplyParties);
+      expect(await mirroredPartyOf(c.batchRegistry, REGULATOR)).to.deep.equal({
+        domain: Domain.Regulator,
+        status: PartyStatus.Active,
+        revokedLicences: 0n,
+        licencesValidUntil: U48,
+      });
+      for (const [partyId, domain] of [
+        [MAKER, Domain.Manufacturer],
+        [WHOLESALER, Domain.Wholesaler],
+        [HOSPITAL, Domain.Hospital],
+        [LOGISTICS, Domain.Logistics],
+        [PHARMACY, Domain.Pharmacy],
+        [LABORATORY, Domain.Laboratory],
+        [NOTARY, Domain.Notary],
+        [MAKER2, Domain.Manufacturer],
+      ] as const) {
+        const expected = { domain, status: PartyStatus.Active, revokedLicences: 0n, licencesValidUntil: LICENCE_EXPIRY };
+        expect(await mirroredPartyOf(c.batchRegistry, partyId), `party ${partyId}`).to.deep.equal(expected);
+        expect(await registryGateOf(c, partyId), `party ${partyId}`).to.deep.equal(expected);
+      }
+    });
+
+    it("answers an empty record for an unknown party", async function () {
+      const { batchRegistry } = await loadFixture(supplyParties);
+      for (const partyId of [0n, 10n, UNKNOWN, U64]) expect(await mirroredPartyOf(batchRegistry, partyId)).to.deep.equal(NO_PARTY);
+    });
+
+    it("follows a suspension and a licence revocation, as the registry records them", async function () {
+      const c = await loadFixture(supplyParties);
+      await c.registry.connect(c.regulator).suspendParty(PHARMACY);
+      await c.registry.connect(c.regulator).revokeLicence(WHOLESALER, LicenceKind.Distribution);
+      for (const partyId of [PHARMACY, WHOLESALER]) {
+        expect(await mirroredPartyOf(c.batchRegistry, partyId)).to.deep.equal(await registryGateOf(c, partyId));
+      }
+      expect((await mirroredPartyOf(c.batchRegistry, PHARMACY)).status).to.equal(PartyStatus.Suspended);
+      expect((await mirroredPartyOf(c.batchRegistry, WHOLESALER)).revokedLicences).to.equal(1n);
+    });
+  });
+
+  describe("mirrorMember", function () {
+    it("stores the record the registry pushes and emits MemberMirrored; the checks read it", async function () {
+      const c = await loadFixture(distributedBatch);
+      const { batchRegistry, registry, pharmacy, batchId, tree } = c;
+      const asRegistry = await impersonate(await registry.getAddress());
+      // The mirror, not the registry, answers: a QA record here makes the pharmacy's admin a QA member.
+      const tx = await batchRegistry.connect(asRegistry).mirrorMember(pharmacy.address, { partyId: PHARMACY, role: Role.QA, status: MemberStatus.Active });
+      await expectEvents(batchRegistry, tx, [["MemberMirrored", [pharmacy.address, PHARMACY, Role.QA, MemberStatus.Active]]]);
+      expect(await mirroredMemberOf(batchRegistry, pharmacy.address)).to.deep.equal({ partyId: PHARMACY, role: Role.QA, status: MemberStatus.Active });
+      await expect(batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 3n)))
+        .to.be.revertedWithCustomError(registry, "RegistryRoleNotAllowed")
+        .withArgs(pharmacy.address, Role.QA);
+    });
+
+    it("falls back to the registry for an account the mirror holds no record of", async function () {
+      const c = await loadFixture(distributedBatch);
+      const { batchRegistry, registry, pharmacy, stranger, batchId, tree } = c;
+      const asRegistry = await impersonate(await registry.getAddress());
+      await batchRegistry.connect(asRegistry).mirrorMember(pharmacy.address, { partyId: 0n, role: Role.None, status: MemberStatus.None });
+      expect(await mirroredMemberOf(batchRegistry, pharmacy.address)).to.deep.equal(NO_MEMBER);
+      const tx = await batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 3n));
+      await expectEvents(batchRegistry, tx, [
+        ["UnitStatusChanged", [batchId, 3n, PHARMACY, tree.hashOf(3n), UnitStatus.Active, UnitStatus.Dispensed, pharmacy.address]],
+      ]);
+      // And the registry's own errors for an account it does not know either.
+      await expect(batchRegistry.connect(stranger).dispense(tree.unit(batchId, 4n)))
+        .to.be.revertedWithCustomError(registry, "RegistryNotMember")
+        .withArgs(stranger.address);
+    });
+
+    for (const [title, pick] of [
+      ["a non-member", (c: Ctx) => c.stranger],
+      ["the deployer (the registry's bootstrapper)", (c: Ctx) => c.deployer],
+      ["the governor", (c: Ctx) => c.gov],
+      ["the regulator's admin", (c: Ctx) => c.regulator],
+      ["the member itself", (c: Ctx) => c.pharmacy],
+    ] as const) {
+      it(`reverts when called by ${title}`, async function () {
+        const c = await loadFixture(supplyParties);
+        const caller = pick(c);
+        await expect(c.batchRegistry.connect(caller).mirrorMember(c.pharmacy.address, { partyId: PHARMACY, role: Role.Admin, status: MemberStatus.Active }))
+          .to.be.revertedWithCustomError(c.batchRegistry, "MirrorOnlyRegistry")
+          .withArgs(caller.address);
+      });
+    }
+
+    it("reverts when called by the BatchRegistry implementation, or by the proxy itself", async function () {
+      const c = await loadFixture(supplyParties);
+      for (const address of [await c.batchRegistry.getAddress(), await (await newImplementation(c)).getAddress()]) {
+        const caller = await impersonate(address);
+        await expect(c.batchRegistry.connect(caller).mirrorMember(c.stranger.address, { partyId: PHARMACY, role: Role.Admin, status: MemberStatus.Active }))
+          .to.be.revertedWithCustomError(c.batchRegistry, "MirrorOnlyRegistry")
+          .withArgs(address);
+      }
+      expect(await mirroredMemberOf(c.batchRegistry, c.stranger.address)).to.deep.equal(NO_MEMBER);
+    });
+  });
+
+  describe("mirrorParty", function () {
+    it("stores the gate the registry pushes and emits PartyMirrored; the checks read it", async function () {
+      const c = await loadFixture(distributedBatch);
+      const { batchRegistry, registry, pharmacy, batchId, tree } = c;
+      const asRegistry = await impersonate(await registry.getAddress());
+      const gate = { domain: Domain.Pharmacy, status: PartyStatus.Suspended, revokedLicences: 0n, licencesValidUntil: LICENCE_EXPIRY };
+      const tx = await batchRegistry.connect(asRegistry).mirrorParty(PHARMACY, gate);
+      await expectEvents(batchRegistry, tx, [["PartyMirrored", [PHARMACY, Domain.Pharmacy, PartyStatus.Suspended, 0n, LICENCE_EXPIRY]]]);
+      expect(await mirroredPartyOf(batchRegistry, PHARMACY)).to.deep.equal(gate);
+      // The registry still says active; the mirror decides.
+      expect((await registryGateOf(c, PHARMACY)).status).to.equal(PartyStatus.Active);
+      await expect(batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 3n)))
+        .to.be.revertedWithCustomError(registry, "RegistryPartyNotActive")
+        .withArgs(PHARMACY, PartyStatus.Suspended);
+      await expect(batchRegistry.connect(c.maker).ship(batchId, PHARMACY, 1n))
+        .to.be.revertedWithCustomError(registry, "RegistryPartyNotActive")
+        .withArgs(PHARMACY, PartyStatus.Suspended);
+    });
+
+    it("falls back to the registry for a party the mirror holds no record of", async function () {
+      const c = await loadFixture(distributedBatch);
+      const { batchRegistry, registry, maker, pharmacy, batchId, tree } = c;
+      const asRegistry = await impersonate(await registry.getAddress());
+      await batchRegistry.connect(asRegistry).mirrorParty(PHARMACY, NO_PARTY);
+      expect(await mirroredPartyOf(batchRegistry, PHARMACY)).to.deep.equal(NO_PARTY);
+      await batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 3n));
+      await batchRegistry.connect(maker).ship(batchId, PHARMACY, 1n);
+      // The registry's own errors: an unknown receiver.
+      await expect(batchRegistry.connect(maker).ship(batchId, UNKNOWN, 1n))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(UNKNOWN);
+    });
+
+    for (const [title, pick] of [
+      ["a non-member", (c: Ctx) => c.stranger],
+      ["the deployer (the registry's bootstrapper)", (c: Ctx) => c.deployer],
+      ["the governor", (c: Ctx) => c.gov],
+      ["the regulator's admin", (c: Ctx) => c.regulator],
+      ["the party's own admin", (c: Ctx) => c.pharmacy],
+    ] as const) {
+      it(`reverts when called by ${title}`, async function () {
+        const c = await loadFixture(supplyParties);
+        const caller = pick(c);
+        await expect(
+          c.batchRegistry
+            .connect(caller)
+            .mirrorParty(PHARMACY, { domain: Domain.Pharmacy, status: PartyStatus.Revoked, revokedLicences: 0n, licencesValidUntil: LICENCE_EXPIRY }),
+        )
+          .to.be.revertedWithCustomError(c.batchRegistry, "MirrorOnlyRegistry")
+          .withArgs(caller.address);
+        expect((await mirroredPartyOf(c.batchRegistry, PHARMACY)).status).to.equal(PartyStatus.Active);
+      });
+    }
+  });
+
+  describe("dispensedBy", function () {
+    it("counts each party's dispenses of each batch", async function () {
+      const c = await loadFixture(hospitalStocked);
+      const { batchRegistry, maker, makerQa, pharmacy, pharmacyOperator, hospital, batchId, tree } = c;
+      const other = UnitTree.sequential(GTIN, 4, "B");
+      await batchRegistry.connect(maker).createBatch(await batchInput({ lot: "LOT-2" }, other));
+      const otherId = batchIdOf(GTIN, "LOT-2");
+      await batchRegistry.connect(makerQa).releaseBatch(otherId);
+      await batchRegistry.connect(maker).ship(otherId, PHARMACY, 2n);
+      await batchRegistry.connect(pharmacy).receiveShipment(otherId, shipmentIdOf(otherId, MAKER, 0n));
+      await batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 0n));
+      await batchRegistry.connect(pharmacyOperator).dispense(tree.unit(batchId, 1n));
+      await batchRegistry.connect(hospital).dispense(tree.unit(batchId, 2n));
+      await batchRegistry.connect(pharmacy).dispense(other.unit(otherId, 0n));
+      expect(await dispensedBy(c, [MAKER, WHOLESALER, HOSPITAL, PHARMACY])).to.deep.equal([0n, 0n, 1n, 2n]);
+      expect(await batchRegistry.dispensedBy(otherId, PHARMACY)).to.equal(1n);
+      expect(await batchRegistry.dispensedBy(otherId, HOSPITAL)).to.equal(0n);
+      await expectConserved(c, batchId);
+      await expectConserved(c, otherId);
+    });
+
+    it("goes down with an undo, for the undoing party only", async function () {
+      const c = await loadFixture(dispensedUnit);
+      await c.batchRegistry.connect(c.pharmacy).dispense(c.tree.unit(c.batchId, 4n));
+      expect(await dispensedBy(c, [PHARMACY])).to.deep.equal([2n]);
+      await c.batchRegistry.connect(c.pharmacy).undoDispense(c.tree.unit(c.batchId, 3n));
+      expect(await dispensedBy(c, [PHARMACY])).to.deep.equal([1n]);
+      // Dispensed again after the undo: counted again.
+      await c.batchRegistry.connect(c.pharmacy).dispense(c.tree.unit(c.batchId, 3n));
+      expect(await dispensedBy(c, [PHARMACY])).to.deep.equal([2n]);
+      await expectConserved(c, c.batchId);
+    });
+
+    it("does not count suspect reports, destructions, thefts or locks", async function () {
+      const c = await loadFixture(dispensedUnit);
+      const { batchRegistry, pharmacy, hospital, batchId, tree } = c;
+      await batchRegistry.connect(hospital).dispense(tree.unit(batchId, 3n));
+      await batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 3n));
+      await batchRegistry.connect(pharmacy).decommission(tree.unit(batchId, 6n), UnitStatus.Destroyed);
+      await batchRegistry.connect(pharmacy).decommission(tree.unit(batchId, 7n), UnitStatus.Stolen);
+      await batchRegistry.connect(pharmacy).decommission(tree.unit(batchId, 8n), UnitStatus.Locked);
+      expect(await dispensedBy(c, [HOSPITAL, PHARMACY])).to.deep.equal([0n, 1n]);
+      expect(await batchRegistry.suspectReportCount(batchId)).to.equal(2n);
+      expect(await expectConserved(c, batchId)).to.deep.include({ dispensed: 1n, destroyed: 1n, lost: 1n });
+    });
+
+    it("answers 0 for an unknown batch or a party that never dispensed", async function () {
+      const c = await loadFixture(dispensedUnit);
+      expect(await c.batchRegistry.dispensedBy(c.batchId, PHARMACY)).to.equal(1n);
+      expect(await c.batchRegistry.dispensedBy(ethers.ZeroHash, PHARMACY)).to.equal(0n);
+      expect(await c.batchRegistry.dispensedBy(batchIdOf(GTIN2, LOT), PHARMACY)).to.equal(0n);
+      for (const partyId of [0n, MAKER, HOSPITAL, UNKNOWN, U64]) expect(await c.batchRegistry.dispensedBy(c.batchId, partyId)).to.equal(0n);
+    });
   });
 
   describe("upgradeToAndCall", function () {
@@ -2001,7 +2585,7 @@ describe("BatchRegistry", function () {
         registry: await batchRegistry.registry(),
       });
       const before = await snapshot();
-      const next = await ethers.deployContract("BatchRegistry");
+      const next = await newImplementation(c);
       const tx = await batchRegistry.connect(gov).upgradeToAndCall(await next.getAddress(), "0x");
       await expectEvents(batchRegistry, tx, [["Upgraded", [await next.getAddress()]]]);
       const word = await ethers.provider.getStorage(proxy, IMPLEMENTATION_SLOT);
@@ -2013,8 +2597,9 @@ describe("BatchRegistry", function () {
     });
 
     it("runs the call data as the governor (e.g. setDispenseUndoWindow)", async function () {
-      const { batchRegistry, gov } = await loadFixture(supplyParties);
-      const next = await ethers.deployContract("BatchRegistry");
+      const c = await loadFixture(supplyParties);
+      const { batchRegistry, gov } = c;
+      const next = await newImplementation(c);
       const data = batchRegistry.interface.encodeFunctionData("setDispenseUndoWindow", [60n]);
       const tx = await batchRegistry.connect(gov).upgradeToAndCall(await next.getAddress(), data);
       await expectEvents(batchRegistry, tx, [
@@ -2026,35 +2611,57 @@ describe("BatchRegistry", function () {
 
     it("reverts when the new implementation is not UUPS", async function () {
       const { batchRegistry, gov, registry } = await loadFixture(supplyParties);
-      const probe = await ethers.deployContract("MembershipCheckProbe", [await registry.getAddress()]);
+      // A mirror of the same registry (so it passes the registry check) without UUPS.
+      const probe = await ethers.deployContract("MembershipMirrorProbe", [await registry.getAddress()]);
       await expect(batchRegistry.connect(gov).upgradeToAndCall(await probe.getAddress(), "0x"))
         .to.be.revertedWithCustomError(batchRegistry, "ERC1967InvalidImplementation")
         .withArgs(await probe.getAddress());
     });
 
+    it("reverts when the new implementation mirrors another registry", async function () {
+      const { batchRegistry, gov, registry, stranger } = await loadFixture(supplyParties);
+      const other = await ethers.deployContract("BatchRegistry", [stranger.address]);
+      await expect(batchRegistry.connect(gov).upgradeToAndCall(await other.getAddress(), "0x"))
+        .to.be.revertedWithCustomError(batchRegistry, "MirrorRegistryChanged")
+        .withArgs(await other.getAddress(), await registry.getAddress());
+      expect(await batchRegistry.registry()).to.equal(await registry.getAddress());
+    });
+
+    it("reverts when the new implementation is no mirror at all", async function () {
+      const { batchRegistry, gov, registry } = await loadFixture(supplyParties);
+      const probe = await ethers.deployContract("MembershipCheckProbe", [await registry.getAddress()]);
+      await expect(batchRegistry.connect(gov).upgradeToAndCall(await probe.getAddress(), "0x"))
+        .to.be.revertedWithCustomError(batchRegistry, "MirrorRegistryChanged")
+        .withArgs(await probe.getAddress(), await registry.getAddress());
+    });
+
     it("reverts when the new implementation has no code", async function () {
-      const { batchRegistry, gov, stranger } = await loadFixture(supplyParties);
-      await expect(batchRegistry.connect(gov).upgradeToAndCall(stranger.address, "0x")).to.be.revertedWithoutReason(ethers);
+      const { batchRegistry, gov, registry, stranger } = await loadFixture(supplyParties);
+      await expect(batchRegistry.connect(gov).upgradeToAndCall(stranger.address, "0x"))
+        .to.be.revertedWithCustomError(batchRegistry, "MirrorRegistryChanged")
+        .withArgs(stranger.address, await registry.getAddress());
     });
 
     it("reverts when value is sent without call data", async function () {
-      const { batchRegistry, gov } = await loadFixture(supplyParties);
-      const next = await ethers.deployContract("BatchRegistry");
+      const c = await loadFixture(supplyParties);
+      const { batchRegistry, gov } = c;
+      const next = await newImplementation(c);
       await expect(batchRegistry.connect(gov).upgradeToAndCall(await next.getAddress(), "0x", { value: 1n }))
         .to.be.revertedWithCustomError(batchRegistry, "ERC1967NonPayable")
         .withArgs();
     });
 
     it("reverts on the implementation (not through a proxy)", async function () {
-      const { gov } = await loadFixture(supplyParties);
-      const implementation = await ethers.deployContract("BatchRegistry");
+      const c = await loadFixture(supplyParties);
+      const implementation = await newImplementation(c);
+      const { gov } = c;
       await expect(implementation.connect(gov).upgradeToAndCall(await implementation.getAddress(), "0x"))
         .to.be.revertedWithCustomError(implementation, "UUPSUnauthorizedCallContext")
         .withArgs();
     });
 
     itRejectsCallers(supplyParties, notGovernorCases<Ctx>(), async (c, s) => {
-      const next = await ethers.deployContract("BatchRegistry");
+      const next = await newImplementation(c);
       return c.batchRegistry.connect(s).upgradeToAndCall(await next.getAddress(), "0x");
     });
   });
@@ -2086,12 +2693,27 @@ describe("BatchRegistry", function () {
       expect((await unitOf(br, batchId, 0n)).party).to.equal(2n ** 24n - 1n);
       expect(await br.holding(batchId, 2n ** 24n)).to.equal(5n);
     });
+
+    it("checks membership through the stub (the registry fallback): it never pushes to the mirror", async function () {
+      const { batchRegistry: br, pharmacy, widePharmacy, maker, batchId, tree } = await loadFixture(stubbedRegistry);
+      for (const account of [maker.address, pharmacy.address, widePharmacy.address]) {
+        expect(await mirroredMemberOf(br, account), account).to.deep.equal(NO_MEMBER);
+      }
+      for (const partyId of [2n, 2n ** 24n - 1n, 2n ** 24n]) expect(await mirroredPartyOf(br, partyId), `party ${partyId}`).to.deep.equal(NO_PARTY);
+      const tx = await br.connect(pharmacy).dispense(tree.unit(batchId, 1n));
+      await expectEvents(br, tx, [
+        ["UnitStatusChanged", [batchId, 1n, 2n ** 24n - 1n, tree.hashOf(1n), UnitStatus.Active, UnitStatus.Dispensed, pharmacy.address]],
+      ]);
+      expect(await br.dispensedBy(batchId, 2n ** 24n - 1n)).to.equal(1n);
+      expect((await mirroredMemberOf(br, pharmacy.address)).status).to.equal(MemberStatus.None);
+    });
   });
 
   describe("proxiableUUID", function () {
     it("answers the ERC-1967 slot on the implementation and reverts through the proxy", async function () {
-      const { batchRegistry } = await loadFixture(supplyParties);
-      const implementation = await ethers.deployContract("BatchRegistry");
+      const c = await loadFixture(supplyParties);
+      const { batchRegistry } = c;
+      const implementation = await newImplementation(c);
       expect(await implementation.proxiableUUID()).to.equal(IMPLEMENTATION_SLOT);
       await expect(batchRegistry.proxiableUUID()).to.be.revertedWithCustomError(batchRegistry, "UUPSUnauthorizedCallContext").withArgs();
       expect(await batchRegistry.UPGRADE_INTERFACE_VERSION()).to.equal("5.0.0");
@@ -2163,7 +2785,7 @@ describe("BatchRegistry", function () {
             expect(await unitOf(batchRegistry, batchId, i), `unit ${i} after dispensing ${index}`).to.deep.equal(expected.get(i) ?? ACTIVE_RECORD);
           }
         }
-        expect((await batchOf(batchRegistry, batchId)).dispensed).to.equal(8n);
+        expect(await dispensedBy(c, [HOSPITAL, PHARMACY])).to.deep.equal([4n, 4n]);
         await expectConserved(c, batchId);
       });
     }
@@ -2224,6 +2846,41 @@ describe("BatchRegistry", function () {
       expect(await unitOf(c.batchRegistry, id, 1n)).to.deep.equal(ACTIVE_RECORD);
       expect(await c.batchRegistry.connect(c.pharmacy).dispense.staticCall(tree.unit(id, top))).to.equal(false);
     });
+
+    describe("past 2^32 seconds (the year 2106)", function () {
+      // farFutureBatch moves the clock past 2^32 seconds: fixtures first loaded after
+      // these tests must not start there, so the clock is put back afterwards.
+      let clock: Awaited<ReturnType<typeof networkHelpers.takeSnapshot>>;
+      before(async function () {
+        clock = await networkHelpers.takeSnapshot();
+      });
+      after(async function () {
+        await clock.restore();
+      });
+
+      it("records times past 2^32 seconds in full (36 bits), and measures the undo window against them", async function () {
+        const { batchRegistry, pharmacy, batchId, tree } = await loadFixture(farFutureBatch);
+        const t = FAR_NOW + 1000n;
+        expect(t > U32, "a time 32 bits cannot hold").to.equal(true);
+        await time.setNextBlockTimestamp(t);
+        await batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 1n));
+        await time.setNextBlockTimestamp(t + 1n);
+        await batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, 2n));
+        expect(await unitOf(batchRegistry, batchId, 1n)).to.deep.equal({ status: UnitStatus.Dispensed, party: 3n, at: t });
+        expect(await unitOf(batchRegistry, batchId, 2n)).to.deep.equal({ status: UnitStatus.Dispensed, party: 3n, at: t + 1n });
+        expect(await verdictOf(batchRegistry, tree.unit(batchId, 1n))).to.deep.equal([UnitVerdict.Dispensed, 3n]);
+        // Unit 1: undone on the deadline; unit 2: one second after its deadline.
+        await time.setNextBlockTimestamp(t + UNDO_WINDOW);
+        await batchRegistry.connect(pharmacy).undoDispense(tree.unit(batchId, 1n));
+        expect(await unitOf(batchRegistry, batchId, 1n)).to.deep.equal({ status: UnitStatus.Active, party: 3n, at: t + UNDO_WINDOW });
+        await time.setNextBlockTimestamp(t + 1n + UNDO_WINDOW + 1n);
+        await expect(batchRegistry.connect(pharmacy).undoDispense(tree.unit(batchId, 2n)))
+          .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryUndoWindowClosed")
+          .withArgs(batchId, 2n, t + 1n + UNDO_WINDOW);
+        expect(await batchRegistry.dispensedBy(batchId, 3n)).to.equal(1n);
+        expect(await batchRegistry.holding(batchId, 3n)).to.equal(9n);
+      });
+    });
   });
 
   describe("quantity conservation", function () {
@@ -2258,11 +2915,12 @@ describe("BatchRegistry", function () {
       }
       expect(await expectConserved(c, batchId)).to.deep.equal({ quantity: QUANTITY, held: 94n, inTransit: 3n, dispensed: 1n, destroyed: 1n, lost: 1n });
       expect(await holdings(c, [MAKER, WHOLESALER, LOGISTICS, HOSPITAL, PHARMACY])).to.deep.equal([49n, 29n, 0n, 0n, 16n]);
+      expect(await dispensedBy(c, [MAKER, WHOLESALER, LOGISTICS, HOSPITAL, PHARMACY])).to.deep.equal([0n, 0n, 0n, 0n, 1n]);
     });
   });
 
   describe("replay", function () {
-    it("rebuilds products, batches, holdings, shipments, unit records and suspect counts from the log alone", async function () {
+    it("rebuilds products, batches, holdings, dispensed counts, shipments, unit records and suspect counts from the log alone", async function () {
       const c = await loadFixture(hospitalStocked);
       const { batchRegistry: br, batchId, tree } = c;
       await br.connect(c.maker2).registerProduct(GTIN2, "Other", "H2", 42n);
@@ -2292,12 +2950,16 @@ describe("BatchRegistry", function () {
       const nationalCodes = new Map<bigint, bigint>();
       const batches = new Map<string, BatchView>();
       const held = new Map<string, bigint>();
+      const dispensed = new Map<string, bigint>();
+      /** Shipped events so far per (batch, sender): the next shipment's seq. */
+      const shipped = new Map<string, bigint>();
       const shipments = new Map<string, ShipmentView>();
       const units = new Map<string, UnitView>();
       const suspects = new Map<string, bigint>();
       let window = 0n;
       const key = (...parts: unknown[]) => parts.map(String).join("/");
       const add = (b: string, p: bigint, d: bigint) => held.set(key(b, p), (held.get(key(b, p)) ?? 0n) + d);
+      const count = (b: string, p: bigint, d: bigint) => dispensed.set(key(b, p), (dispensed.get(key(b, p)) ?? 0n) + d);
       for (const log of logs) {
         const parsed = br.interface.parseLog(log);
         if (parsed === null) continue;
@@ -2315,7 +2977,6 @@ describe("BatchRegistry", function () {
               expiresAt: a.expiresAt,
               status: BatchStatus.Production,
               quantity: a.quantity,
-              dispensed: 0n,
               unitsRoot: a.unitsRoot,
               unitCount: a.unitCount,
               destroyed: 0n,
@@ -2327,10 +2988,15 @@ describe("BatchRegistry", function () {
           case "BatchReleased":
             batches.get(a.batchId)!.status = BatchStatus.Released;
             break;
-          case "Shipped":
-            shipments.set(a.shipmentId, { from: a.from, to: a.to, quantity: a.quantity, seq: a.seq, shippedAt: at, status: ShipmentStatus.InTransit });
+          case "Shipped": {
+            // The event leaves out seq: it is the number of earlier Shipped events of the batch by the sender.
+            const seq = shipped.get(key(a.batchId, a.from)) ?? 0n;
+            shipped.set(key(a.batchId, a.from), seq + 1n);
+            expect(shipmentIdOf(a.batchId, a.from, seq), "shipment id from the replayed seq").to.equal(a.shipmentId);
+            shipments.set(a.shipmentId, { from: a.from, to: a.to, quantity: a.quantity, seq, shippedAt: at, status: ShipmentStatus.InTransit });
             add(a.batchId, a.from, 0n - (a.quantity as bigint));
             break;
+          }
           case "ShipmentClosed":
             shipments.get(a.shipmentId)!.status = Number(a.status);
             add(a.batchId, a.creditedParty, a.quantity);
@@ -2339,8 +3005,8 @@ describe("BatchRegistry", function () {
             const b = batches.get(a.batchId)!;
             const [previous, status] = [Number(a.previous), Number(a.status)];
             units.set(key(a.batchId, a.index), { status, party: a.party, at });
-            if (status === UnitStatus.Dispensed) b.dispensed += 1n;
-            if (previous === UnitStatus.Dispensed) b.dispensed -= 1n;
+            if (status === UnitStatus.Dispensed) count(a.batchId, a.party, 1n);
+            if (previous === UnitStatus.Dispensed) count(a.batchId, a.party, -1n);
             if (status === UnitStatus.Destroyed) b.destroyed += 1n;
             if (status === UnitStatus.Stolen) b.lost += 1n;
             if (status === UnitStatus.Dispensed || status === UnitStatus.Destroyed || status === UnitStatus.Stolen) add(a.batchId, a.party, -1n);
@@ -2362,6 +3028,7 @@ describe("BatchRegistry", function () {
       for (const [id, b] of batches) expect(await batchOf(br, id), `batch ${id}`).to.deep.equal(b);
       for (const p of [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n]) {
         expect(await br.holding(batchId, p), `holding of ${p}`).to.equal(held.get(key(batchId, p)) ?? 0n);
+        expect(await br.dispensedBy(batchId, p), `dispensed by ${p}`).to.equal(dispensed.get(key(batchId, p)) ?? 0n);
       }
       for (const [id, s] of shipments) expect(await shipmentOf(br, id), `shipment ${id}`).to.deep.equal(s);
       for (let i = 0n; i < BigInt(UNITS); ++i) {
@@ -2373,6 +3040,7 @@ describe("BatchRegistry", function () {
       expect(shipments.size).to.equal(6);
       expect(units.size).to.equal(6);
       expect(suspects.get(batchId)).to.equal(1n);
+      expect([dispensed.get(key(batchId, PHARMACY)), dispensed.get(key(batchId, HOSPITAL))]).to.deep.equal([1n, 0n]);
     });
   });
 });
