@@ -35,6 +35,8 @@ export interface ReplayedMember {
 
 export interface IdentityState {
   governor: string | undefined;
+  /** The attached membership mirrors, in order. */
+  mirrors: string[];
   parties: Map<bigint, ReplayedParty>;
   members: Map<string, ReplayedMember>;
   events: number;
@@ -60,7 +62,7 @@ export async function fetchLogs(provider: Provider, address: string, fromBlock: 
 /** Applies the registry's events, in log order, to an empty state. */
 export function replayIdentity(logs: readonly Log[]): IdentityState {
   const iface = ConsortiumRegistry__factory.createInterface();
-  const state: IdentityState = { governor: undefined, parties: new Map(), members: new Map(), events: 0 };
+  const state: IdentityState = { governor: undefined, mirrors: [], parties: new Map(), members: new Map(), events: 0 };
   const party = (id: bigint): ReplayedParty => {
     const p = state.parties.get(id);
     if (p === undefined) throw new Error(`replay: event for party ${id} before its admission`);
@@ -79,6 +81,9 @@ export function replayIdentity(logs: readonly Log[]): IdentityState {
     switch (parsed.name) {
       case "GovernorSet":
         state.governor = a.governor as string;
+        break;
+      case "MirrorAttached":
+        state.mirrors.push(a.mirror as string);
         break;
       case "PartyAdmitted":
         state.parties.set(a.partyId as bigint, {
@@ -149,6 +154,7 @@ export function licenceSummary(party: ReplayedParty): { validUntil: bigint; revo
 /** The registry views an identity replay is compared with. */
 export interface RegistryViews {
   governor(): Promise<string>;
+  mirrors(): Promise<string[]>;
   partyCount(): Promise<bigint>;
   activeVoterCount(): Promise<bigint>;
   suspendedVoterCount(): Promise<bigint>;
@@ -174,6 +180,7 @@ export async function compareIdentity(state: IdentityState, views: RegistryViews
     if (r !== v) mismatches.push({ entity, field, replayed: String(replayed), view: String(view) });
   };
   check("registry", "governor", state.governor ?? "0x0000000000000000000000000000000000000000", await views.governor());
+  check("registry", "mirrors", state.mirrors.join(","), (await views.mirrors()).join(","));
   check("registry", "partyCount", state.parties.size, await views.partyCount());
   const activeVoters = [...state.parties.values()].filter((p) => p.voter && p.status === PartyStatus.Active).length;
   check("registry", "activeVoterCount", activeVoters, await views.activeVoterCount());

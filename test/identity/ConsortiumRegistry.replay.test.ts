@@ -63,6 +63,8 @@ describe("ConsortiumRegistry replay", function () {
     const state = replayIdentity(logs);
     expect(state.parties.size).to.equal(9);
     expect(state.members.size).to.be.greaterThan(9);
+    expect(state.mirrors).to.deep.equal(await registry.mirrors());
+    expect(state.mirrors).to.have.length(1);
     expect(await compareIdentity(state, registry)).to.deep.equal([]);
   });
 
@@ -89,6 +91,7 @@ describe("ConsortiumRegistry replay", function () {
     const state = replayIdentity(await fetchLogs(ethers.provider, await registry.getAddress(), 0));
     const lying = {
       governor: () => registry.governor(),
+      mirrors: async () => [...(await registry.mirrors()), "0x000000000000000000000000000000000000dEaD"],
       partyCount: () => registry.partyCount(),
       activeVoterCount: () => registry.activeVoterCount(),
       suspendedVoterCount: () => registry.suspendedVoterCount(),
@@ -101,7 +104,9 @@ describe("ConsortiumRegistry replay", function () {
         return { domain, status, voter, licencesValidUntil, revokedLicences: 0n, admin, name };
       },
     };
+    const attached = (await registry.mirrors()).join(",");
     expect(await compareIdentity(state, lying)).to.deep.equal([
+      { entity: "registry", field: "mirrors", replayed: attached, view: `${attached},0x000000000000000000000000000000000000dEaD` },
       { entity: "party 2", field: "revokedLicences", replayed: "1", view: "0" },
     ]);
   });
