@@ -102,3 +102,18 @@ export function votersConsortium(n: number): () => Promise<Consortium> {
   Object.defineProperty(fixture, "name", { value: `votersConsortium${n}` });
   return fixture;
 }
+
+/**
+ * For a `describe` whose fixtures move the clock far ahead: snapshots the chain before
+ * its tests and restores it after, so that fixtures first loaded later do not start
+ * in that future (past every licence expiry).
+ */
+export function restoreClockAfter(): void {
+  let clock: Awaited<ReturnType<typeof networkHelpers.takeSnapshot>>;
+  before(async function () {
+    clock = await networkHelpers.takeSnapshot();
+  });
+  after(async function () {
+    await clock.restore();
+  });
+}

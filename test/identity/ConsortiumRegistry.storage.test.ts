@@ -4,16 +4,11 @@ import { expect } from "chai";
 import { Domain, LicenceKind, MemberStatus, PartyStatus, Role } from "../../sdk/enums.js";
 import type { ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
 import { type Consortium, DOC, LICENCE_EXPIRY, ethers, networkHelpers, standardConsortium } from "../helpers/fixtures.js";
+import { erc7201, word } from "../helpers/storage.js";
 
 // ==== LAYOUT ====
 
 const coder = ethers.AbiCoder.defaultAbiCoder();
-
-/** ERC-7201: keccak256(abi.encode(uint256(keccak256(id)) - 1)) & ~0xff. */
-function erc7201(id: string): bigint {
-  const inner = BigInt(ethers.id(id)) - 1n;
-  return BigInt(ethers.keccak256(coder.encode(["uint256"], [inner]))) & ~0xffn;
-}
 
 const NAMESPACE = "medstate.storage.ConsortiumRegistry";
 /** The value hard-coded in ConsortiumRegistry._STORAGE_SLOT. */
@@ -52,10 +47,6 @@ function memberSlot(account: string): bigint {
 
 function licenceSlot(partyId: bigint, kind: number): bigint {
   return mappingSlot("uint8", kind, mappingSlot("uint64", partyId, LICENCES));
-}
-
-async function word(address: string, slot: bigint): Promise<bigint> {
-  return BigInt(await ethers.provider.getStorage(address, slot));
 }
 
 function addressIn(value: bigint): string {

@@ -4,7 +4,6 @@ import type { ContractTransactionResponse } from "ethers";
 
 import { Domain, LicenceKind, MemberStatus, PartyStatus, Role, mask } from "../../sdk/enums.js";
 import type {
-  BatchRegistry,
   ConsortiumRegistry,
   IConsortiumRegistry,
   MembershipMirrorProbe,
@@ -17,6 +16,7 @@ import {
   networkHelpers,
   standardConsortium,
 } from "../helpers/fixtures.js";
+import { memberPush, partyPush, pushesTo } from "../helpers/mirror.js";
 
 // ==== CONSTANTS ====
 
@@ -198,25 +198,6 @@ async function deployProbe(registry: ConsortiumRegistry): Promise<MembershipMirr
   return (await ethers.deployContract("MembershipMirrorProbe", [await registry.getAddress()])) as unknown as MembershipMirrorProbe;
 }
 
-/** The pushes a transaction made to `mirror` (MemberMirrored / PartyMirrored), in log order. */
-async function pushesTo(tx: ContractTransactionResponse, mirror: MembershipMirrorProbe | BatchRegistry): Promise<string[]> {
-  const receipt = await tx.wait();
-  if (receipt === null) throw new Error("no receipt");
-  const address = (await mirror.getAddress()).toLowerCase();
-  const pushes: string[] = [];
-  for (const log of receipt.logs) {
-    if (log.address.toLowerCase() !== address) continue;
-    const parsed = mirror.interface.parseLog(log);
-    if (parsed === null || !parsed.name.endsWith("Mirrored")) continue;
-    pushes.push(`${parsed.name}(${parsed.args.map((a: unknown) => String(a)).join(", ")})`);
-  }
-  return pushes;
-}
-
-const memberPush = (account: string, partyId: bigint, role: number, status: number) =>
-  `MemberMirrored(${account}, ${partyId}, ${role}, ${status})`;
-const partyPush = (partyId: bigint, domain: number, status: number, revoked: number, validUntil: bigint) =>
-  `PartyMirrored(${partyId}, ${domain}, ${status}, ${revoked}, ${validUntil})`;
 
 // ==== VIEW HELPERS ====
 

@@ -2,16 +2,11 @@ import { expect } from "chai";
 
 import { Domain, LicenceKind, MemberStatus, PartyStatus, Role } from "../../sdk/enums.js";
 import { type Consortium, LICENCE_EXPIRY, ethers, networkHelpers, standardConsortium } from "../helpers/fixtures.js";
+import { erc7201, word } from "../helpers/storage.js";
 
 // ==== LAYOUT ====
 
 const coder = ethers.AbiCoder.defaultAbiCoder();
-
-/** ERC-7201: keccak256(abi.encode(uint256(keccak256(id)) - 1)) & ~0xff. */
-function erc7201(id: string): bigint {
-  const inner = BigInt(ethers.id(id)) - 1n;
-  return BigInt(ethers.keccak256(coder.encode(["uint256"], [inner]))) & ~0xffn;
-}
 
 /** The value hard-coded in MembershipMirror._MIRROR_SLOT. */
 const PINNED_SLOT = 0xcb197f7cae46ee9fb574a151fc3804323c462cf52793e6bfe5debc3da0817b00n;
@@ -30,10 +25,6 @@ function memberSlot(account: string): bigint {
 
 function partySlot(partyId: bigint): bigint {
   return BigInt(ethers.keccak256(coder.encode(["uint64", "uint256"], [partyId, PARTIES])));
-}
-
-async function word(address: string, slot: bigint): Promise<bigint> {
-  return BigInt(await ethers.provider.getStorage(address, slot));
 }
 
 /** Member: partyId (8 bytes), role, status, in the low 10 bytes of one slot. */

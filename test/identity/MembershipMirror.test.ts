@@ -1,15 +1,14 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
-import type { ContractTransactionResponse } from "ethers";
 
 import { Domain, LicenceKind, MemberStatus, PartyStatus, Role, mask } from "../../sdk/enums.js";
 import type {
   ConsortiumRegistry,
   IConsortiumRegistry,
-  IMembershipMirror,
   MembershipMirrorProbe,
 } from "../../types/ethers-contracts/index.js";
 import { type Consortium, LICENCE_EXPIRY, ethers, networkHelpers, standardConsortium } from "../helpers/fixtures.js";
+import { memberPush, partyPush, pushesTo } from "../helpers/mirror.js";
 
 // ==== CONSTANTS ====
 
@@ -202,25 +201,6 @@ async function expectInSync(mirror: MirrorViews, registry: ConsortiumRegistry, a
   }
 }
 
-const memberPush = (account: string, partyId: bigint, role: number, status: number) =>
-  `MemberMirrored(${account}, ${partyId}, ${role}, ${status})`;
-const partyPush = (partyId: bigint, domain: number, status: number, revoked: number, validUntil: bigint) =>
-  `PartyMirrored(${partyId}, ${domain}, ${status}, ${revoked}, ${validUntil})`;
-
-/** The pushes a transaction made to `mirror`, in log order. */
-async function pushesTo(tx: ContractTransactionResponse, mirror: MirrorViews & { interface: IMembershipMirror["interface"] }): Promise<string[]> {
-  const receipt = await tx.wait();
-  if (receipt === null) throw new Error("no receipt");
-  const address = (await mirror.getAddress()).toLowerCase();
-  const out: string[] = [];
-  for (const log of receipt.logs) {
-    if (log.address.toLowerCase() !== address) continue;
-    const parsed = mirror.interface.parseLog(log);
-    if (parsed === null || !parsed.name.endsWith("Mirrored")) continue;
-    out.push(`${parsed.name}(${parsed.args.map((a: unknown) => String(a)).join(", ")})`);
-  }
-  return out;
-}
 
 /** What the registry would push now for `partyId`. */
 async function currentPartyPush(registry: ConsortiumRegistry, partyId: bigint): Promise<string> {

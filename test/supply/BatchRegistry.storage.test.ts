@@ -3,7 +3,8 @@ import { expect } from "chai";
 
 import type { BatchRegistry } from "../../types/ethers-contracts/index.js";
 import { Domain, LicenceKind, MemberStatus, PartyStatus, Role } from "../../sdk/enums.js";
-import { DOC, LICENCE_EXPIRY, ethers, networkHelpers } from "../helpers/fixtures.js";
+import { DOC, LICENCE_EXPIRY, ethers, networkHelpers, restoreClockAfter } from "../helpers/fixtures.js";
+import { erc7201, word } from "../helpers/storage.js";
 import {
   BatchStatus,
   ShipmentStatus,
@@ -19,12 +20,6 @@ import {
 // ==== LAYOUT ====
 
 const coder = ethers.AbiCoder.defaultAbiCoder();
-
-/** ERC-7201: keccak256(abi.encode(uint256(keccak256(id)) - 1)) & ~0xff. */
-function erc7201(id: string): bigint {
-  const inner = BigInt(ethers.id(id)) - 1n;
-  return BigInt(ethers.keccak256(coder.encode(["uint256"], [inner]))) & ~0xffn;
-}
 
 const NAMESPACE = "medstate.storage.BatchRegistry";
 /** The value hard-coded in BatchRegistry._STORAGE_SLOT. */
@@ -84,10 +79,6 @@ const unitWordSlot = (batchId: string, word: bigint) => mappingSlot("uint256", w
 const suspectSlot = (batchId: string) => mappingSlot("bytes32", batchId, SUSPECT_REPORTS);
 const mirroredMemberSlot = (account: string) => mappingSlot("address", account, MIRRORED_MEMBERS);
 const mirroredPartySlot = (partyId: bigint) => mappingSlot("uint64", partyId, MIRRORED_PARTIES);
-
-async function word(address: string, slot: bigint): Promise<bigint> {
-  return BigInt(await ethers.provider.getStorage(address, slot));
-}
 
 function addressIn(value: bigint): string {
   return ethers.getAddress(ethers.toBeHex(value & U160, 20));
@@ -521,13 +512,7 @@ describe("BatchRegistry storage layout", function () {
     describe("past 2^32 seconds (the year 2106)", function () {
       // farLayout moves the clock past 2^32 seconds: fixtures first loaded after these
       // tests must not start there, so the clock is put back afterwards.
-      let clock: Awaited<ReturnType<typeof networkHelpers.takeSnapshot>>;
-      before(async function () {
-        clock = await networkHelpers.takeSnapshot();
-      });
-      after(async function () {
-        await clock.restore();
-      });
+      restoreClockAfter();
 
       it("stores the whole time in bits 28–63 of the record, and an undo reads it back", async function () {
         const { proxy, batchRegistry, pharmacy, batchId, tree } = await networkHelpers.loadFixture(farLayout);

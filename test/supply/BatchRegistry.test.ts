@@ -4,7 +4,7 @@ import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
 
 import { Domain, LicenceKind, MemberStatus, PartyStatus, Role } from "../../sdk/enums.js";
 import type { BatchRegistry, IBatchRegistry } from "../../types/ethers-contracts/index.js";
-import { DOC, LICENCE_EXPIRY, ethers, networkHelpers } from "../helpers/fixtures.js";
+import { DOC, LICENCE_EXPIRY, ethers, networkHelpers, restoreClockAfter } from "../helpers/fixtures.js";
 import {
   BatchStatus,
   ShipmentStatus,
@@ -2850,13 +2850,7 @@ describe("BatchRegistry", function () {
     describe("past 2^32 seconds (the year 2106)", function () {
       // farFutureBatch moves the clock past 2^32 seconds: fixtures first loaded after
       // these tests must not start there, so the clock is put back afterwards.
-      let clock: Awaited<ReturnType<typeof networkHelpers.takeSnapshot>>;
-      before(async function () {
-        clock = await networkHelpers.takeSnapshot();
-      });
-      after(async function () {
-        await clock.restore();
-      });
+      restoreClockAfter();
 
       it("records times past 2^32 seconds in full (36 bits), and measures the undo window against them", async function () {
         const { batchRegistry, pharmacy, batchId, tree } = await loadFixture(farFutureBatch);
