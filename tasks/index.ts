@@ -167,7 +167,7 @@ export const medstateTasks: TaskDefinition[] = [
     import("./batch/show.js"),
   ),
 
-  emptyTask("unit", "Serialised units: verify, dispense, reports").build(),
+  emptyTask("unit", "Serialised units: verify, dispense, undo, decommission, reactivate, reports").build(),
   medstateTask(["unit", "verify"], "Verify one box: genuine, dispensed, expired…?", { options: CODE }, () =>
     import("./unit/verify.js"),
   ),
@@ -176,6 +176,24 @@ export const medstateTasks: TaskDefinition[] = [
     "Dispense (decommission) one box at a pharmacy or hospital; a clone is reported as suspect",
     { options: CODE, signs: true },
     () => import("./unit/dispense.js"),
+  ),
+  medstateTask(
+    ["unit", "undo"],
+    "Undo a dispense (by the party that dispensed, within the undo window)",
+    { options: CODE, signs: true },
+    () => import("./unit/undo.js"),
+  ),
+  medstateTask(
+    ["unit", "decommission"],
+    "Take an active box out of use: destroyed, stolen (out of stock) or locked",
+    { options: { ...CODE, status: "destroyed|stolen|locked" }, signs: true },
+    () => import("./unit/decommission.js"),
+  ),
+  medstateTask(
+    ["unit", "reactivate"],
+    "Reactivate a locked box (by the party that locked it)",
+    { options: CODE, signs: true },
+    () => import("./unit/reactivate.js"),
   ),
   medstateTask(
     ["unit", "reports"],

@@ -6,14 +6,16 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 
+import type { ContractTransactionResponse } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { batchIdOf, parseUnitCode } from "../../sdk/codes.js";
 import { deploymentId } from "../../sdk/deployment.js";
+import { UNIT_STATUSES, enumName } from "../../sdk/enums.js";
 import { UserError } from "../../sdk/errors.js";
 import { findUnit } from "../../sdk/units.js";
 import type { Deployed } from "./runtime.js";
-import { required } from "./runtime.js";
+import { eventsNamed, openDeployment, required, resolveSigner, send } from "./runtime.js";
 
 
 /** Where a chain's unit dumps live, content-addressed by root. */
@@ -108,4 +110,30 @@ export async function locateUnit(
     }
   }
   return undefined;
+}
+
+/**
+ * Finds `--code`, sends the unit write `call` builds (signed by `--from`) and reports
+ * the UnitStatusChanged it emitted: what the unit write tasks share.
+ */
+export async function changeUnit(
+  hre: HardhatRuntimeEnvironment,
+  args: { code?: string; batch?: string; from?: string },
+  call: (batches: Deployed["batches"], unit: { batchId: string; index: number; unitHash: string; proof: string[] }) => Promise<ContractTransactionResponse>,
+): Promise<{ json: Record<string, string>; human: string }> {
+  const code = required("--code", args.code);
+  const deployed = await openDeployment(hre);
+  const unit = await locateUnit(hre, deployed, code, args.batch);
+  if (unit === undefined) throw new UserError(`unknown unit ${code}: no batch on this chain holds this code`);
+  const signer = await resolveSigner(deployed.ethers, args.from);
+  const receipt = await send(
+    call(deployed.batches.connect(signer), { batchId: unit.batchId, index: unit.index, unitHash: unit.unitHash, proof: unit.proof }),
+  );
+  const [changed] = eventsNamed(deployed.batches, receipt, "UnitStatusChanged");
+  const status = enumName(UNIT_STATUSES, changed.args.status);
+  const party = String(changed.args.party);
+  return {
+    json: { code: unit.canonical, batchId: unit.batchId, index: unit.index.toString(), status, previous: enumName(UNIT_STATUSES, changed.args.previous), party },
+    human: `${unit.canonical}: ${status} (was ${enumName(UNIT_STATUSES, changed.args.previous)}), by party ${party}`,
+  };
 }

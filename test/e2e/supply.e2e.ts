@@ -137,6 +137,49 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
     expect(shown.dispensers).to.deep.equal([{ partyId: "6", dispensed: "1" }]);
   });
 
+  it("undoes a dispense, locks, reactivates and destroys boxes, refusing what the rules forbid", async function () {
+    expect(await node.json("unit", "dispense", "--code", code(8), "--from", "5")).to.include({ status: "dispensed" });
+    expect(await node.json("unit", "undo", "--code", code(8), "--from", "5")).to.deep.equal({
+      code: "010690123456789221SN0000008",
+      batchId,
+      index: "8",
+      status: "active",
+      previous: "dispensed",
+      party: "6",
+    });
+    await refusedWithoutChange(
+      node,
+      ["unit", "undo", "--code", code(8), "--from", "5"],
+      new RegExp(`^error: BatchRegistryInvalidUnitTransition\\(batchId=${batchId}, index=8, current=active, requested=active\\)$`),
+    );
+    expect(await node.json("unit", "decommission", "--code", code(9), "--status", "locked", "--from", "5")).to.include({
+      status: "locked",
+      previous: "active",
+    });
+    await refusedWithoutChange(
+      node,
+      ["unit", "dispense", "--code", code(9), "--from", "5"],
+      new RegExp(`^error: BatchRegistryUnitLocked\\(batchId=${batchId}, index=9\\)$`),
+    );
+    await refusedWithoutChange(
+      node,
+      ["unit", "reactivate", "--code", code(9), "--from", "2"],
+      new RegExp(`^error: BatchRegistryNotUnitParty\\(batchId=${batchId}, index=9, party=6\\)$`),
+    );
+    expect(await node.json("unit", "reactivate", "--code", code(9), "--from", "5")).to.include({ status: "active", previous: "locked" });
+    await refusedWithoutChange(
+      node,
+      ["unit", "decommission", "--code", code(10), "--status", "dispensed", "--from", "5"],
+      /^error: invalid --status "dispensed": expected one of destroyed, stolen, locked$/,
+    );
+    expect(await node.json("unit", "decommission", "--code", code(10), "--status", "destroyed", "--from", "5")).to.include({
+      status: "destroyed",
+    });
+    const shown = await node.json<{ destroyed: string; holders: { partyId: string; quantity: string }[] }>("batch", "show", "--batch", batchId);
+    expect(shown.destroyed).to.equal("1");
+    expect(shown.holders.find((h) => h.partyId === "6")?.quantity).to.equal("18");
+  });
+
   it("lists the suspect report for the regulator and the batch's holders, and refuses anyone else", async function () {
     const expected = {
       batchId,

@@ -15,6 +15,7 @@ import {
   loadUnitDump,
   parseUnitLines,
   proofFor,
+  readUnitCodes,
   readUnitFile,
   saveUnitDump,
   verifyUnitProof,
@@ -238,6 +239,18 @@ describe("sdk/units", function () {
         loadUnitDump(dir, `0x${"00".repeat(32)}`),
         `cannot load unit dump ${path.join(dir, `0x${"00".repeat(32)}.json`)}: no such file`,
       );
+    });
+
+    it("reads a dump's codes by index without rebuilding its tree (for naming units in reports)", async function () {
+      const { dir, root, file } = await saved({ withTree: false });
+      const read = await readUnitCodes(dir, root);
+      expect(read).to.deep.equal(codes);
+      expect(read?.[42]).to.equal(sgtin("S42"));
+      // No dump, an invalid root, or a file that is not a dump: nothing to name units with.
+      expect(await readUnitCodes(dir, `0x${"00".repeat(32)}`)).to.equal(undefined);
+      expect(await readUnitCodes(dir, "not-a-root")).to.equal(undefined);
+      await writeFile(file, "{}");
+      expect(await readUnitCodes(dir, root)).to.equal(undefined);
     });
 
     it("refuses a tree that is not the dump's", async function () {
