@@ -112,13 +112,21 @@ export async function locateUnit(
   return undefined;
 }
 
+/** The options of the tasks that write one unit. */
+export interface UnitArgs {
+  code?: string;
+  batch?: string;
+  from?: string;
+  json: boolean;
+}
+
 /**
  * Finds `--code`, sends the unit write `call` builds (signed by `--from`) and reports
  * the UnitStatusChanged it emitted: what the unit write tasks share.
  */
 export async function changeUnit(
   hre: HardhatRuntimeEnvironment,
-  args: { code?: string; batch?: string; from?: string },
+  args: UnitArgs,
   call: (batches: Deployed["batches"], unit: { batchId: string; index: number; unitHash: string; proof: string[] }) => Promise<ContractTransactionResponse>,
 ): Promise<{ json: Record<string, string>; human: string }> {
   const code = required("--code", args.code);

@@ -3,14 +3,10 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { UNIT_STATUSES, parseEnum } from "../../sdk/enums.js";
 import { UserError } from "../../sdk/errors.js";
 import { type TaskResult, required, taskAction } from "../lib/runtime.js";
-import { changeUnit } from "../lib/supply.js";
+import { changeUnit, type UnitArgs } from "../lib/supply.js";
 
-interface Args {
-  code?: string;
-  batch?: string;
+interface Args extends UnitArgs {
   status?: string;
-  from?: string;
-  json: boolean;
 }
 
 const ALLOWED = ["destroyed", "stolen", "locked"];

@@ -3,22 +3,14 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { UNIT_STATUSES } from "../../sdk/enums.js";
 import { UserError } from "../../sdk/errors.js";
 import { type TaskResult, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
-import { locateUnit } from "../lib/supply.js";
-
-interface Args {
-  code?: string;
-  batch?: string;
-  from?: string;
-  json: boolean;
-}
-
+import { locateUnit, type UnitArgs } from "../lib/supply.js";
 
 /**
  * Dispenses one box at a pharmacy or hospital. A code already dispensed (or destroyed,
  * or stolen) is a genuine code on a suspect box: the chain records the report, and
  * this command prints it and exits non-zero.
  */
-export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+export async function run(args: UnitArgs, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const code = required("--code", args.code);
   const deployed = await openDeployment(hre);
   const { ethers, batches } = deployed;
