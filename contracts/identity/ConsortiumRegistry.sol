@@ -546,10 +546,7 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     /// A mirror built for another registry (or no mirror at all) would refuse, or
     /// swallow, every push: refuse to attach it.
     function _checkMirrorOfThis(address mirror) internal view {
-        (bool ok, bytes memory answer) = mirror.staticcall(abi.encodeCall(IMembershipMirror.registry, ()));
-        if (!ok || answer.length != 32 || bytes32(answer) != bytes32(uint256(uint160(address(this))))) {
-            revert RegistryInvalidMirror(mirror);
-        }
+        if (!Membership.isMirrorOf(mirror, address(this))) revert RegistryInvalidMirror(mirror);
     }
 
     function _isMirror(address mirror) internal view returns (bool) {

@@ -114,7 +114,7 @@ abstract contract MembershipMirror is IMembershipMirror {
     /// Reverts unless `implementation` mirrors the same registry: for the upgrade check.
     function _checkSameRegistry(address implementation) internal view {
         address registry_ = address(_registry);
-        if (!_mirrors(implementation, registry_)) revert MirrorRegistryChanged(implementation, registry_);
+        if (!Membership.isMirrorOf(implementation, registry_)) revert MirrorRegistryChanged(implementation, registry_);
     }
 
     /// The consortium registry, for the contract's other calls (e.g. its governor).
@@ -123,12 +123,6 @@ abstract contract MembershipMirror is IMembershipMirror {
     }
 
     // ==== PRIVATE ====
-
-    /// Whether `target` answers `registry()` with `registry_` (false for no code, a revert, or any other answer).
-    function _mirrors(address target, address registry_) private view returns (bool) {
-        (bool ok, bytes memory answer) = target.staticcall(abi.encodeCall(IMembershipMirror.registry, ()));
-        return ok && answer.length == 32 && bytes32(answer) == bytes32(uint256(uint160(registry_)));
-    }
 
     function _mirror() private pure returns (MirrorStorage storage $) {
         assembly ("memory-safe") {

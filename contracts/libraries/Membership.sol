@@ -2,6 +2,7 @@
 pragma solidity ^0.8.24;
 
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
+import {IMembershipMirror} from "../interfaces/IMembershipMirror.sol";
 import {Masks} from "./Masks.sol";
 
 /**
@@ -33,6 +34,13 @@ library Membership {
     /// @notice Reverts unless the party's domain is in `domainMask`.
     function checkDomain(uint64 partyId, IConsortiumRegistry.Domain domain, uint256 domainMask) internal pure {
         if (!domainMask.has(uint8(domain))) revert IConsortiumRegistry.RegistryDomainNotAllowed(partyId, domain);
+    }
+
+    /// @notice Whether `target` answers {IMembershipMirror-registry} with `registry` (false
+    /// for no code, a revert, or any other answer): a mirror of that registry.
+    function isMirrorOf(address target, address registry) internal view returns (bool) {
+        (bool ok, bytes memory answer) = target.staticcall(abi.encodeCall(IMembershipMirror.registry, ()));
+        return ok && answer.length == 32 && bytes32(answer) == bytes32(uint256(uint160(registry)));
     }
 
     /// @notice Reverts unless the member's role is in `roleMask`.
