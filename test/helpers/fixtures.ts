@@ -69,6 +69,18 @@ export async function deployConsortium(
   };
 }
 
+/** Party ids of {@link standardConsortium}, in admission order. */
+export const REGULATOR = 1n;
+export const MAKER = 2n;
+export const WHOLESALER = 3n;
+export const HOSPITAL = 4n;
+export const LOGISTICS = 5n;
+export const PHARMACY = 6n;
+export const LABORATORY = 7n;
+export const NOTARY = 8n;
+/** A party id no fixture admits. */
+export const UNKNOWN = 99n;
+
 /**
  * The standard consortium: 1 regulator, 2 manufacturer, 3 wholesaler, 4 hospital
  * (voters: n = 4, f = 1, threshold 3), 5 logistics, 6 pharmacy, 7 laboratory,

@@ -11,7 +11,14 @@ import type {
 import {
   type Consortium,
   DOC,
+  HOSPITAL,
   LICENCE_EXPIRY,
+  LOGISTICS,
+  MAKER,
+  PHARMACY,
+  REGULATOR,
+  UNKNOWN,
+  WHOLESALER,
   ethers,
   networkHelpers,
   standardConsortium,
@@ -25,15 +32,6 @@ type Admission = IConsortiumRegistry.PartyAdmissionStruct;
 type Grant = IConsortiumRegistry.LicenceGrantStruct;
 
 const { loadFixture, time } = networkHelpers;
-
-/** Party ids of the standard consortium. */
-const REGULATOR = 1n;
-const MAKER = 2n;
-const WHOLESALER = 3n;
-const HOSPITAL = 4n;
-const LOGISTICS = 5n;
-const PHARMACY = 6n;
-const UNKNOWN = 99n;
 
 /** `type(uint48).max`: the `licencesValidUntil` of a party without unrevoked licences. */
 const NO_EXPIRY = 2n ** 48n - 1n;

@@ -7,7 +7,19 @@ import type {
   IConsortiumRegistry,
   MembershipMirrorProbe,
 } from "../../types/ethers-contracts/index.js";
-import { type Consortium, LICENCE_EXPIRY, ethers, networkHelpers, standardConsortium } from "../helpers/fixtures.js";
+import {
+  type Consortium,
+  LICENCE_EXPIRY,
+  LOGISTICS,
+  MAKER,
+  PHARMACY,
+  REGULATOR,
+  UNKNOWN,
+  WHOLESALER,
+  ethers,
+  networkHelpers,
+  standardConsortium,
+} from "../helpers/fixtures.js";
 import { memberPush, partyPush, pushesTo } from "../helpers/mirror.js";
 
 // ==== CONSTANTS ====
@@ -18,14 +30,8 @@ type Grant = IConsortiumRegistry.LicenceGrantStruct;
 
 const { loadFixture, time } = networkHelpers;
 
-/** Party ids of the standard consortium. */
-const REGULATOR = 1n;
-const MAKER = 2n;
-const WHOLESALER = 3n;
-const LOGISTICS = 5n;
-const PHARMACY = 6n;
+/** Every party id of the standard consortium. */
 const PARTIES = [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n];
-const UNKNOWN = 99n;
 
 const NO_EXPIRY = 2n ** 48n - 1n;
 const EARLIER_EXPIRY = LICENCE_EXPIRY - 365n * 24n * 3600n;

@@ -4,7 +4,22 @@ import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
 
 import { Domain, LicenceKind, MemberStatus, PartyStatus, Role } from "../../sdk/enums.js";
 import type { BatchRegistry, IBatchRegistry } from "../../types/ethers-contracts/index.js";
-import { DOC, LICENCE_EXPIRY, ethers, networkHelpers, restoreClockAfter } from "../helpers/fixtures.js";
+import {
+  DOC,
+  HOSPITAL,
+  LABORATORY,
+  LICENCE_EXPIRY,
+  LOGISTICS,
+  MAKER,
+  NOTARY,
+  PHARMACY,
+  REGULATOR,
+  UNKNOWN,
+  WHOLESALER,
+  ethers,
+  networkHelpers,
+  restoreClockAfter,
+} from "../helpers/fixtures.js";
 import {
   BatchStatus,
   ShipmentStatus,
@@ -33,17 +48,8 @@ type UnitProof = IBatchRegistry.UnitProofStruct;
 
 const { loadFixture, time } = networkHelpers;
 
-/** Party ids of the standard consortium, plus a second manufacturer admitted by the fixture. */
-const REGULATOR = 1n;
-const MAKER = 2n;
-const WHOLESALER = 3n;
-const HOSPITAL = 4n;
-const LOGISTICS = 5n;
-const PHARMACY = 6n;
-const LABORATORY = 7n;
-const NOTARY = 8n;
+/** A second manufacturer, admitted by the fixture after the standard consortium. */
 const MAKER2 = 9n;
-const UNKNOWN = 99n;
 
 /** The licence each party holds (issued by party 1, expiring at LICENCE_EXPIRY). */
 const LICENCE_OF: Record<string, number> = {
