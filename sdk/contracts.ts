@@ -6,8 +6,10 @@ import { Interface, type InterfaceAbi } from "ethers";
 
 import {
   BatchRegistry__factory,
+  CollaborationEngine__factory,
   ConsortiumGovernor__factory,
   ConsortiumRegistry__factory,
+  QualityEngine__factory,
 } from "../types/ethers-contracts/index.js";
 
 /** The names under which contracts appear in a deployment record. */
@@ -18,7 +20,14 @@ export type ContractName = (typeof CONTRACT_NAMES)[number];
 export function combinedAbi(): InterfaceAbi {
   const seen = new Set<string>();
   const out: unknown[] = [];
-  for (const abi of [ConsortiumRegistry__factory.abi, ConsortiumGovernor__factory.abi, BatchRegistry__factory.abi]) {
+  for (const abi of [
+    ConsortiumRegistry__factory.abi,
+    ConsortiumGovernor__factory.abi,
+    BatchRegistry__factory.abi,
+    // The engines run at the BatchRegistry's address: their functions, events and errors are its too.
+    QualityEngine__factory.abi,
+    CollaborationEngine__factory.abi,
+  ]) {
     for (const fragment of abi as readonly { type: string; name?: string; inputs?: readonly { type: string }[] }[]) {
       // Constructors differ per contract and mean nothing to a combined interface.
       if (fragment.type === "constructor") continue;

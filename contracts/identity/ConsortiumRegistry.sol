@@ -268,10 +268,7 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         partyId = member.partyId;
         if (member.status != MemberStatus.Active) return (false, partyId);
         Party storage party = $.parties[partyId];
-        allowed =
-            _canAct(party) &&
-            roleMask.has(uint8(member.role)) &&
-            domainMask.has(uint8(party.domain));
+        allowed = _canAct(party) && roleMask.has(uint8(member.role)) && domainMask.has(uint8(party.domain));
     }
 
     /// @inheritdoc IConsortiumRegistry

@@ -3,47 +3,26 @@ pragma solidity 0.8.28;
 
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
 import {IMembershipMirror} from "../interfaces/IMembershipMirror.sol";
-import {Membership} from "../libraries/Membership.sol";
+import {MembershipGate} from "./MembershipGate.sol";
 
 /**
  * @title MembershipMirror
  * @notice The registry-fed copy of the membership records (see {IMembershipMirror}),
  * for contracts whose every call checks membership. Storage in its own ERC-7201
  * namespace; the registry's address is an immutable of the implementation, so that
- * no call spends a storage read on it.
+ * no call spends a storage read on it. The checks live in {MembershipGate}.
  */
-abstract contract MembershipMirror is IMembershipMirror {
-    // ==== TYPES ====
-
-    /// @custom:storage-location erc7201:medstate.storage.MembershipMirror
-    struct MirrorStorage {
-        mapping(address account => IConsortiumRegistry.Member) members;
-        mapping(uint64 partyId => PartyGate) parties;
-    }
-
-    // ==== CONSTANTS ====
-
-    // keccak256(abi.encode(uint256(keccak256("medstate.storage.MembershipMirror")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant _MIRROR_SLOT = 0xcb197f7cae46ee9fb574a151fc3804323c462cf52793e6bfe5debc3da0817b00;
-
-    // ==== STATE ====
-
-    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
-    IConsortiumRegistry private immutable _registry;
-
+abstract contract MembershipMirror is IMembershipMirror, MembershipGate {
     // ==== MODIFIERS ====
 
     modifier onlyRegistry() {
-        if (msg.sender != address(_registry)) revert MirrorOnlyRegistry(msg.sender);
+        if (msg.sender != address(_consortium())) revert MirrorOnlyRegistry(msg.sender);
         _;
     }
 
     // ==== CONSTRUCTOR ====
 
-    constructor(IConsortiumRegistry registry_) {
-        if (address(registry_) == address(0)) revert MirrorZeroRegistry();
-        _registry = registry_;
-    }
+    constructor(IConsortiumRegistry registry_) MembershipGate(registry_) {}
 
     // ==== EXTERNAL ====
 
@@ -61,7 +40,7 @@ abstract contract MembershipMirror is IMembershipMirror {
 
     /// @inheritdoc IMembershipMirror
     function registry() public view returns (address) {
-        return address(_registry);
+        return address(_consortium());
     }
 
     /// @inheritdoc IMembershipMirror
@@ -72,61 +51,5 @@ abstract contract MembershipMirror is IMembershipMirror {
     /// @inheritdoc IMembershipMirror
     function mirroredParty(uint64 partyId) external view returns (PartyGate memory) {
         return _mirror().parties[partyId];
-    }
-
-    // ==== INTERNAL ====
-
-    /// The registry's {IConsortiumRegistry-requireMember}, answered from the mirror:
-    /// the same checks, in the same order, with the same errors. An account or party
-    /// the mirror has not received is checked by the registry itself.
-    function _requireMember(
-        address account,
-        uint256 roleMask,
-        uint256 domainMask
-    ) internal view returns (uint64 partyId, IConsortiumRegistry.Domain domain) {
-        MirrorStorage storage $ = _mirror();
-        IConsortiumRegistry.Member storage member = $.members[account];
-        IConsortiumRegistry.MemberStatus status = member.status;
-        partyId = member.partyId;
-        PartyGate storage party = $.parties[partyId];
-        if (status == IConsortiumRegistry.MemberStatus.None || party.status == IConsortiumRegistry.PartyStatus.None) {
-            return _registry.requireMember(account, roleMask, domainMask);
-        }
-        if (status != IConsortiumRegistry.MemberStatus.Active) revert IConsortiumRegistry.RegistryNotMember(account);
-        Membership.checkCanAct(partyId, party.status, party.revokedLicences, party.licencesValidUntil);
-        domain = party.domain;
-        Membership.checkDomain(partyId, domain, domainMask);
-        Membership.checkRole(account, member.role, roleMask);
-    }
-
-    /// The registry's {IConsortiumRegistry-requireParty}, answered from the mirror.
-    function _requireParty(
-        uint64 partyId,
-        uint256 domainMask
-    ) internal view returns (IConsortiumRegistry.Domain domain) {
-        PartyGate storage party = _mirror().parties[partyId];
-        if (party.status == IConsortiumRegistry.PartyStatus.None) return _registry.requireParty(partyId, domainMask);
-        Membership.checkCanAct(partyId, party.status, party.revokedLicences, party.licencesValidUntil);
-        domain = party.domain;
-        Membership.checkDomain(partyId, domain, domainMask);
-    }
-
-    /// Reverts unless `implementation` mirrors the same registry: for the upgrade check.
-    function _checkSameRegistry(address implementation) internal view {
-        address registry_ = address(_registry);
-        if (!Membership.isMirrorOf(implementation, registry_)) revert MirrorRegistryChanged(implementation, registry_);
-    }
-
-    /// The consortium registry, for the contract's other calls (e.g. its governor).
-    function _consortium() internal view returns (IConsortiumRegistry) {
-        return _registry;
-    }
-
-    // ==== PRIVATE ====
-
-    function _mirror() private pure returns (MirrorStorage storage $) {
-        assembly ("memory-safe") {
-            $.slot := _MIRROR_SLOT
-        }
     }
 }

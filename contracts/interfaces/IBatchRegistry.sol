@@ -18,8 +18,15 @@ import {IMembershipMirror} from "./IMembershipMirror.sol";
  * - Custody: the quantity each party holds of each batch. `ship` (by the holder)
  *   moves quantity into an open shipment, `receiveShipment` (by the receiver) credits it;
  *   the sender cancels or the receiver rejects an open shipment and the stock goes
- *   back. At all times: Σ held + Σ open shipments + Σ dispensed + destroyed + lost =
- *   quantity (held and dispensed are counted per party).
+ *   back. Recalled stock returns to the marketing-authorisation holder's quarantine and
+ *   leaves it only by witnessed destruction. At all times: Σ held + Σ open shipments +
+ *   Σ dispensed + destroyed + lost + quarantined = quantity (held and dispensed are
+ *   counted per party).
+ * - Collaborative state: while a batch's effective state (the more severe of its own
+ *   and its product's, written by the {IQualityEngine} that runs on this contract's
+ *   address) halts trade, `ship`, `receiveShipment`, `dispense` and `undoDispense`
+ *   revert with {BatchRegistryHalted}; cancelling or rejecting an open shipment still
+ *   works, so that stock can come back for a recall.
  * - Units: `verify` proves a code belongs to a batch and reports its status;
  *   `dispense` decommissions it at a pharmacy or hospital. Presenting a unit that is
  *   already dispensed, destroyed or stolen does not change it: it is recorded as a
@@ -28,6 +35,10 @@ import {IMembershipMirror} from "./IMembershipMirror.sol";
  *
  * Membership is checked against a mirror of the consortium registry that the
  * registry keeps up to date ({IMembershipMirror}).
+ *
+ * Calls to functions this interface does not declare are delegated to the contract's
+ * quality engine ({engine}, an {IQualityEngine}): integrators call the engine's
+ * functions at this contract's address.
  *
  * Party ids are `uint64` in every function and event; storage packs them into 48 bits
  * (shipments) and 24 bits (unit records), checked with SafeCast: a party whose id
@@ -75,17 +86,26 @@ interface IBatchRegistry is IMembershipMirror {
         Locked
     }
 
-    /// @notice A product as stored.
+    /// @notice A product as stored. The first five fields fit in one slot (read by every
+    /// trade and observation): `state` is the product's collaborative-state byte (bit 7:
+    /// halts trade; bits 0–6: state id) and `limits` its packed quality limits, both
+    /// written by the quality engine ({IQualityEngine-rulesOf} decodes them).
     struct Product {
         uint64 holder;
         uint32 nationalCode;
         uint48 registeredAt;
+        uint8 state;
+        uint104 limits;
         string name;
         string approvalNo;
     }
 
-    /// @notice A batch as stored. The first six fields fit in one slot (read by every
-    /// ship, receive, verify and dispense); the root in a second; the rest in a third.
+    /// @notice A batch as stored. The first eight fields fit in one slot (read by every
+    /// ship, receive, verify, dispense and observation); the root in a second; the rest in
+    /// a third. `state` is the batch's own collaborative-state byte (bit 7: halts trade;
+    /// bits 0–6: state id), `flags` bit 0 says its latest inspection was normal, and
+    /// `observations` counts its observations (an observation's `seq` is its number).
+    /// `quarantined` is recalled stock returned to the manufacturer, awaiting destruction.
     // solhint-disable-next-line gas-struct-packing
     struct Batch {
         uint64 gtin;
@@ -93,11 +113,15 @@ interface IBatchRegistry is IMembershipMirror {
         uint40 expiresAt;
         BatchStatus status;
         uint48 quantity;
+        uint8 state;
+        uint8 flags;
+        uint32 observations;
         bytes32 unitsRoot;
         uint48 unitCount;
         uint48 destroyed;
         uint48 lost;
         uint64 manufacturer;
+        uint48 quarantined;
     }
 
     /// @notice A shipment as stored: fits in one slot. Its id is
@@ -275,6 +299,11 @@ interface IBatchRegistry is IMembershipMirror {
     error BatchRegistryUndoWindowClosed(bytes32 batchId, uint256 index, uint40 deadline);
     /// @notice An undo window longer than `max` seconds.
     error BatchRegistryInvalidUndoWindow(uint32 window, uint32 max);
+    /// @notice The batch's effective collaborative state `state` (an id in the state
+    /// graph, e.g. 1 = EmergencyStop in the pharmaceutical graph) halts trade.
+    error BatchRegistryHalted(bytes32 batchId, uint8 state);
+    /// @notice The batch's latest inspection is not a normal one: it cannot be released.
+    error BatchRegistryNotInspected(bytes32 batchId);
 
     // ==== PRODUCTS ====
 
@@ -305,6 +334,7 @@ interface IBatchRegistry is IMembershipMirror {
 
     /**
      * @notice Releases a batch for sale. Caller: a `qa` member of the batch's manufacturer.
+     * The batch's latest inspection ({IQualityEngine-observe}) must be normal.
      */
     function releaseBatch(bytes32 batchId) external;
 
@@ -402,4 +432,7 @@ interface IBatchRegistry is IMembershipMirror {
 
     /// @notice How long a dispense may be undone (seconds).
     function dispenseUndoWindow() external view returns (uint32);
+
+    /// @notice The quality engine this contract delegates unknown calls to (fixed per implementation).
+    function engine() external view returns (address);
 }

@@ -50,6 +50,15 @@ contract ConsortiumRegistryStub {
         if (domain == IConsortiumRegistry.Domain.None) domain = IConsortiumRegistry.Domain.Wholesaler;
     }
 
+    /// @notice A seated account is an active QA member of its party (the quality engine
+    /// asks for the role of inspectors); anyone else has no record.
+    function getMember(address account) external view returns (IConsortiumRegistry.Member memory member) {
+        Seat memory s = _seats[account];
+        if (s.partyId == 0) return member;
+        return
+            IConsortiumRegistry.Member(s.partyId, IConsortiumRegistry.Role.QA, IConsortiumRegistry.MemberStatus.Active);
+    }
+
     /// @notice The governor set by {setGovernor}.
     function governor() external view returns (address) {
         return _governor;

@@ -9,48 +9,25 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {IBatchRegistry} from "../interfaces/IBatchRegistry.sol";
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
+import {IQualityEngine} from "../interfaces/IQualityEngine.sol";
 import {MembershipMirror} from "../identity/MembershipMirror.sol";
 import {Gtin} from "../libraries/Gtin.sol";
+import {Membership} from "../libraries/Membership.sol";
+import {SupplyStorage} from "../libraries/SupplyStorage.sol";
 
 /**
  * @title BatchRegistry
  * @notice Products, batches, units and custody. UUPS-upgradeable by the consortium
- * governor only; storage in an ERC-7201 namespace. Membership is checked against
- * the registry-fed {MembershipMirror}.
+ * governor only; storage in an ERC-7201 namespace ({SupplyStorage}). Membership is
+ * checked against the registry-fed {MembershipMirror}. Calls this contract does not
+ * know go to its {QualityEngine} by delegatecall: the engine shares this storage, so
+ * it reads holdings and writes states without a call between contracts, and the two
+ * stay under the 24 KB code limit.
  */
 contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, ContextUpgradeable, UUPSUpgradeable {
     using SafeCast for uint256;
 
-    // ==== TYPES ====
-
-    /// A party's stock of a batch: fits in one slot. `shipments` numbers its shipments
-    /// of the batch, so that shipment ids need no global counter; `dispensed` counts
-    /// its dispenses here, where a dispense writes anyway, rather than in the batch.
-    struct Holding {
-        uint128 held;
-        uint32 shipments;
-        uint64 dispensed;
-    }
-
-    /// @custom:storage-location erc7201:medstate.storage.BatchRegistry
-    struct BatchRegistryStorage {
-        // slot 0
-        uint32 dispenseUndoWindow;
-        // slots 1..7
-        mapping(uint64 gtin => Product) products;
-        mapping(uint32 nationalCode => uint64 gtin) nationalCodes;
-        mapping(bytes32 batchId => Batch) batches;
-        mapping(bytes32 batchId => mapping(uint64 partyId => Holding)) holdings;
-        mapping(bytes32 shipmentId => Shipment) shipments;
-        // Four 64-bit unit records per word: status (4 bits), party (24), time (36).
-        mapping(bytes32 batchId => mapping(uint256 word => uint256)) units;
-        mapping(bytes32 batchId => uint256) suspectReports;
-    }
-
     // ==== CONSTANTS ====
-
-    // keccak256(abi.encode(uint256(keccak256("medstate.storage.BatchRegistry")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant _STORAGE_SLOT = 0x86bc7cbe5ec90195b9613502253c8c9c8a16e394e7594184288f00da7de14b00;
 
     uint32 private constant _NATIONAL_CODE_LIMIT = 1e7;
     uint32 private constant _DEFAULT_UNDO_WINDOW = 10 days;
@@ -74,16 +51,42 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
     uint256 private constant _DISPENSERS =
         (1 << uint8(IConsortiumRegistry.Domain.Hospital)) | (1 << uint8(IConsortiumRegistry.Domain.Pharmacy));
 
+    // ==== STATE ====
+
+    /// The quality engine, fixed per implementation (a new engine is an upgrade).
+    address private immutable _engine;
+
     // ==== CONSTRUCTOR / INITIALIZER ====
 
     /**
      * @param registry_ The consortium registry (its governor upgrades and configures this
      * contract; it feeds the membership mirror). Every implementation of one proxy must
      * be built with the same registry.
+     * @param engine_ The quality engine, built for the same registry.
      * @custom:oz-upgrades-unsafe-allow constructor
      */
-    constructor(IConsortiumRegistry registry_) MembershipMirror(registry_) {
+    constructor(IConsortiumRegistry registry_, IQualityEngine engine_) MembershipMirror(registry_) {
+        if (!Membership.isMirrorOf(address(engine_), address(registry_))) {
+            revert MirrorRegistryChanged(address(engine_), address(registry_));
+        }
+        _engine = address(engine_);
         _disableInitializers();
+    }
+
+    /// @notice Runs any function this contract does not declare in the quality engine,
+    /// on this contract's storage (the engine's functions are called at this address).
+    // solhint-disable-next-line no-complex-fallback
+    fallback() external {
+        address engine_ = _engine;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), engine_, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) {
+                revert(0, returndatasize())
+            }
+            return(0, returndatasize())
+        }
     }
 
     /// @notice Initialises the proxy.
@@ -102,7 +105,7 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
         uint32 nationalCode
     ) external {
         (uint64 party, ) = _member(_ACTORS, _MANUFACTURER);
-        BatchRegistryStorage storage $ = _storage();
+        SupplyStorage.Layout storage $ = _storage();
         if (!Gtin.isValid(gtin)) revert BatchRegistryInvalidGtin(gtin);
         if ($.products[gtin].holder != 0) revert BatchRegistryProductExists(gtin);
         if (bytes(name).length == 0) revert BatchRegistryEmptyField("name");
@@ -117,6 +120,8 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
             holder: party,
             nationalCode: nationalCode,
             registeredAt: uint48(block.timestamp),
+            state: 0,
+            limits: 0,
             name: name,
             approvalNo: approvalNo
         });
@@ -160,6 +165,7 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
         if (batch.manufacturer != party) revert BatchRegistryNotManufacturer(batchId, party);
         if (batch.status != BatchStatus.Production) revert BatchRegistryAlreadyReleased(batchId);
         if (block.timestamp >= batch.expiresAt) revert BatchRegistryBatchExpired(batchId, batch.expiresAt);
+        if (batch.flags & SupplyStorage.INSPECTED == 0) revert BatchRegistryNotInspected(batchId);
         batch.status = BatchStatus.Released;
         emit BatchReleased(batchId, party, _msgSender());
     }
@@ -169,13 +175,15 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
     /// @inheritdoc IBatchRegistry
     function ship(bytes32 batchId, uint64 to, uint48 quantity) external returns (bytes32 shipmentId) {
         (uint64 from, ) = _member(_ACTORS, _CUSTODIANS);
-        BatchRegistryStorage storage $ = _storage();
-        _checkSellable(batchId, _batch(batchId));
+        SupplyStorage.Layout storage $ = _storage();
+        Batch storage batch = _batch(batchId);
+        _checkSellable(batchId, batch);
+        _checkTrading(batchId, batch);
         if (to == from) revert BatchRegistrySelfShipment(from);
         _requireParty(to, _CUSTODIANS);
         if (quantity == 0) revert BatchRegistryZeroQuantity();
 
-        Holding storage stock = $.holdings[batchId][from];
+        SupplyStorage.Holding storage stock = $.holdings[batchId][from];
         uint256 held = stock.held;
         if (held < quantity) revert BatchRegistryInsufficientStock(batchId, from, held, quantity);
         uint32 seq = stock.shipments;
@@ -201,6 +209,7 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
         (uint64 party, ) = _member(_ACTORS, _CUSTODIANS);
         Shipment storage shipment = _openShipment(batchId, shipmentId);
         if (shipment.to != party) revert BatchRegistryNotShipmentParty(shipmentId, party);
+        _checkTrading(batchId, _storage().batches[batchId]);
         _closeShipment(batchId, shipmentId, shipment, ShipmentStatus.Received, party);
     }
 
@@ -225,7 +234,7 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
     /// @inheritdoc IBatchRegistry
     function dispense(UnitProof calldata unit) external returns (bool suspect) {
         (uint64 party, ) = _member(_ACTORS, _DISPENSERS);
-        BatchRegistryStorage storage $ = _storage();
+        SupplyStorage.Layout storage $ = _storage();
         Batch storage batch = _batch(unit.batchId);
         _checkProof(batch, unit);
 
@@ -248,7 +257,8 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
             return true;
         }
         _checkSellable(unit.batchId, batch);
-        Holding storage stock = _takeOne(unit.batchId, party);
+        _checkTrading(unit.batchId, batch);
+        SupplyStorage.Holding storage stock = _takeOne(unit.batchId, party);
         // dispensed ≤ quantity < 2^48: one per unit taken out of stock.
         unchecked {
             ++stock.dispensed;
@@ -260,9 +270,10 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
     /// @inheritdoc IBatchRegistry
     function undoDispense(UnitProof calldata unit) external {
         (uint64 party, ) = _member(_ACTORS, _DISPENSERS);
-        BatchRegistryStorage storage $ = _storage();
+        SupplyStorage.Layout storage $ = _storage();
         Batch storage batch = _batch(unit.batchId);
         _checkProof(batch, unit);
+        _checkTrading(unit.batchId, batch);
         (UnitStatus status, uint64 recordedParty, uint40 at) = _unit(unit.batchId, unit.index);
         if (status != UnitStatus.Dispensed) {
             revert BatchRegistryInvalidUnitTransition(unit.batchId, unit.index, status, UnitStatus.Active);
@@ -273,7 +284,7 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
         if (window == 0 || block.timestamp > deadline) {
             revert BatchRegistryUndoWindowClosed(unit.batchId, unit.index, deadline);
         }
-        Holding storage stock = $.holdings[unit.batchId][party];
+        SupplyStorage.Holding storage stock = $.holdings[unit.batchId][party];
         // This party dispensed the unit, so its `dispensed` ≥ 1 and the stock it left fits again.
         unchecked {
             --stock.dispensed;
@@ -393,6 +404,11 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
         return _storage().dispenseUndoWindow;
     }
 
+    /// @inheritdoc IBatchRegistry
+    function engine() external view returns (address) {
+        return _engine;
+    }
+
     // ==== INTERNAL ====
 
     function _authorizeUpgrade(address newImplementation) internal view override {
@@ -411,7 +427,7 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
     }
 
     function _checkBatchInput(BatchInput calldata input, uint64 party) internal view returns (bytes32 batchId) {
-        BatchRegistryStorage storage $ = _storage();
+        SupplyStorage.Layout storage $ = _storage();
         uint64 holder = $.products[input.gtin].holder;
         if (holder == 0) revert BatchRegistryUnknownProduct(input.gtin);
         if (holder != party) revert BatchRegistryNotProductHolder(input.gtin, party);
@@ -437,6 +453,16 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
     function _checkSellable(bytes32 batchId, Batch storage batch) internal view {
         if (batch.status != BatchStatus.Released) revert BatchRegistryNotReleased(batchId);
         if (block.timestamp >= batch.expiresAt) revert BatchRegistryBatchExpired(batchId, batch.expiresAt);
+    }
+
+    /// Trade needs the batch's effective state (the more severe of its own and its
+    /// product's; a higher id is more severe) not to halt it.
+    function _checkTrading(bytes32 batchId, Batch storage batch) internal view {
+        uint8 own = batch.state;
+        uint8 product = _storage().products[batch.gtin].state;
+        uint8 effective = (own & SupplyStorage.STATE_ID) >= (product & SupplyStorage.STATE_ID) ? own : product;
+        if (effective & SupplyStorage.HALTS != 0)
+            revert BatchRegistryHalted(batchId, effective & SupplyStorage.STATE_ID);
     }
 
     function _openShipment(bytes32 batchId, bytes32 shipmentId) internal view returns (Shipment storage shipment) {
@@ -466,7 +492,7 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
         emit ShipmentClosed(shipmentId, batchId, credited, status, quantity, _msgSender());
     }
 
-    function _takeOne(bytes32 batchId, uint64 party) internal returns (Holding storage stock) {
+    function _takeOne(bytes32 batchId, uint64 party) internal returns (SupplyStorage.Holding storage stock) {
         stock = _storage().holdings[batchId][party];
         uint256 held = stock.held;
         if (held == 0) revert BatchRegistryInsufficientStock(batchId, party, 0, 1);
@@ -493,8 +519,10 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
     /// Every unit status write goes through here: packs the record, emits.
     function _setUnit(UnitProof calldata unit, uint64 party, UnitStatus previous, UnitStatus status) internal {
         // 36 bits of time last until the year 4147; party ids are checked to fit 24 bits.
-        uint256 record = uint256(uint8(status)) | (uint256(uint256(party).toUint24()) << 4) |
-            ((block.timestamp & 0xfffffffff) << 28);
+        uint256 record =
+            uint256(uint8(status)) |
+                (uint256(uint256(party).toUint24()) << 4) |
+                ((block.timestamp & 0xfffffffff) << 28);
         uint256 shift = (unit.index & 3) << 6;
         mapping(uint256 => uint256) storage words = _storage().units[unit.batchId];
         uint256 word = unit.index >> 2;
@@ -508,9 +536,7 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
 
     // ==== PRIVATE ====
 
-    function _storage() private pure returns (BatchRegistryStorage storage $) {
-        assembly ("memory-safe") {
-            $.slot := _STORAGE_SLOT
-        }
+    function _storage() private pure returns (SupplyStorage.Layout storage) {
+        return SupplyStorage.layout();
     }
 }

@@ -3,8 +3,9 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 /**
  * Deploys MedState: each contract as an implementation behind an ERC-1967 (UUPS)
  * proxy, the registry initialised with the founding parties, the governor with the
- * governance parameters, the batch registry (attached to the consortium registry as
- * a membership mirror), then binds the governor to the registry. From then on only
+ * governance parameters, the batch registry with its quality and collaboration
+ * engines (attached to the consortium registry as a membership mirror), then binds
+ * the governor to the registry. From then on only
  * the governor (an executed proposal) can admit parties or upgrade anything.
  *
  * Parameters (`deploy/parameters/<network>.json`, key `MedState`):
@@ -36,7 +37,11 @@ export default buildModule("MedState", (m) => {
   );
   const governor = m.contractAt("ConsortiumGovernor", governorProxy, { id: "ConsortiumGovernor" });
 
-  const batchRegistryImpl = m.contract("BatchRegistry", [registry], { id: "BatchRegistryImpl" });
+  // The batch registry's two engines run on its proxy by delegatecall (BatchRegistry →
+  // QualityEngine → CollaborationEngine); each is fixed per implementation.
+  const collaborationEngine = m.contract("CollaborationEngine", [registry], { id: "CollaborationEngine" });
+  const qualityEngine = m.contract("QualityEngine", [registry, collaborationEngine], { id: "QualityEngine" });
+  const batchRegistryImpl = m.contract("BatchRegistry", [registry, qualityEngine], { id: "BatchRegistryImpl" });
   const batchRegistryProxy = m.contract(
     "ERC1967Proxy",
     [batchRegistryImpl, m.encodeFunctionCall(batchRegistryImpl, "initialize", [])],
@@ -49,5 +54,14 @@ export default buildModule("MedState", (m) => {
   const attached = m.call(registry, "attachMirror", [batchRegistry]);
   m.call(registry, "setGovernor", [governor], { after: [attached] });
 
-  return { registry, governor, batchRegistry, registryImpl, governorImpl, batchRegistryImpl };
+  return {
+    registry,
+    governor,
+    batchRegistry,
+    registryImpl,
+    governorImpl,
+    batchRegistryImpl,
+    qualityEngine,
+    collaborationEngine,
+  };
 });

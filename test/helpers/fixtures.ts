@@ -3,7 +3,13 @@ import { network } from "hardhat";
 
 import MedStateModule from "../../deploy/modules/MedState.js";
 import { Domain, LicenceKind, ProposalKind, mask } from "../../sdk/enums.js";
-import type { BatchRegistry, ConsortiumGovernor, ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
+import type {
+  BatchRegistry,
+  ConsortiumGovernor,
+  ConsortiumRegistry,
+  ICollaborationEngine,
+  IQualityEngine,
+} from "../../types/ethers-contracts/index.js";
 
 /** One test connection to the embedded network, shared by every test file. */
 export const connection = await network.getOrCreate();
@@ -24,6 +30,10 @@ export interface Consortium {
   registry: ConsortiumRegistry;
   governor: ConsortiumGovernor;
   batchRegistry: BatchRegistry;
+  /** The quality engine's functions, at the batch registry's address. */
+  quality: IQualityEngine;
+  /** The collaboration engine's functions, at the batch registry's address. */
+  collaboration: ICollaborationEngine;
   deployer: HardhatEthersSigner;
   /** admins[i] is the primary admin of party i + 1 */
   admins: HardhatEthersSigner[];
@@ -63,6 +73,11 @@ export async function deployConsortium(
     registry: (await ethers.getContractAt("ConsortiumRegistry", await registry.getAddress())) as unknown as ConsortiumRegistry,
     governor: (await ethers.getContractAt("ConsortiumGovernor", await governor.getAddress())) as unknown as ConsortiumGovernor,
     batchRegistry: (await ethers.getContractAt("BatchRegistry", await batchRegistry.getAddress())) as unknown as BatchRegistry,
+    quality: (await ethers.getContractAt("IQualityEngine", await batchRegistry.getAddress())) as unknown as IQualityEngine,
+    collaboration: (await ethers.getContractAt(
+      "ICollaborationEngine",
+      await batchRegistry.getAddress(),
+    )) as unknown as ICollaborationEngine,
     deployer,
     admins,
     others,

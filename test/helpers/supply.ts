@@ -1,9 +1,10 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
-import type { ContractTransactionResponse, Log } from "ethers";
+import type { ContractTransactionResponse, Interface, Log, Signer } from "ethers";
 
+import { medstateInterface } from "../../sdk/contracts.js";
 import { ShipmentStatus } from "../../sdk/enums.js";
-import type { BatchRegistry, IBatchRegistry } from "../../types/ethers-contracts/index.js";
+import type { BatchRegistry, IBatchRegistry, IQualityEngine } from "../../types/ethers-contracts/index.js";
 import { type Consortium, deployConsortium, ethers, standardConsortium } from "./fixtures.js";
 
 // ==== ENUM MIRRORS (IBatchRegistry), checked against the compiler's AST in test/sdk/enums.test.ts ====
@@ -98,6 +99,39 @@ export type SupplyConsortium = Consortium;
 export const deploySupplyConsortium = deployConsortium;
 export const standardSupplyConsortium = standardConsortium;
 
+/**
+ * A BatchRegistry implementation over `registry` with its two engines (collaboration,
+ * quality), each built for the same registry, as the Ignition module deploys them.
+ */
+export async function deployBatchRegistryImplementation(registry: string): Promise<BatchRegistry> {
+  const collaboration = await ethers.deployContract("CollaborationEngine", [registry]);
+  const quality = await ethers.deployContract("QualityEngine", [registry, await collaboration.getAddress()]);
+  return (await ethers.deployContract("BatchRegistry", [registry, await quality.getAddress()])) as unknown as BatchRegistry;
+}
+
+/** No temperature / humidity in an observation (IQualityEngine: type(int16).min, type(uint16).max). */
+export const NO_TEMPERATURE = -32768n;
+export const NO_HUMIDITY = 65535n;
+
+/**
+ * A normal inspection of `batchId` by `signer` (a qa member of the maker, a laboratory or
+ * the regulator), recorded through the quality engine at `batchRegistry`'s address:
+ * what a release needs.
+ */
+export async function inspect(batchRegistry: BatchRegistry, signer: Signer, batchId: string): Promise<void> {
+  const quality = (await ethers.getContractAt("IQualityEngine", await batchRegistry.getAddress())) as unknown as IQualityEngine;
+  await quality.connect(signer).observe({
+    subject: batchId,
+    point: 5n, // Point.Inspection
+    result: 0n, // Result.Normal
+    temperature: NO_TEMPERATURE,
+    humidity: NO_HUMIDITY,
+    corrects: 0n,
+    evidenceHash: ethers.ZeroHash,
+    evidenceUri: "",
+  });
+}
+
 // ==== EVENTS ====
 
 export type ExpectedEvent = [name: string, args: unknown[]];
@@ -109,18 +143,21 @@ function normalise(value: unknown): unknown {
   return value;
 }
 
-/** The events `contract` emitted in a transaction, decoded, in order. */
-export async function eventsOf(
-  contract: BatchRegistry,
-  tx: ContractTransactionResponse,
-): Promise<ExpectedEvent[]> {
+/** A contract whose logs a test decodes: its address and its interface (the engines' events are decoded too). */
+interface LogSource {
+  getAddress(): Promise<string>;
+  interface: Interface;
+}
+
+/** The events `contract` emitted in a transaction (its own, and the engines' at its address), decoded, in order. */
+export async function eventsOf(contract: LogSource, tx: ContractTransactionResponse): Promise<ExpectedEvent[]> {
   const receipt = await tx.wait();
   if (receipt === null) throw new Error("no receipt");
   const address = (await contract.getAddress()).toLowerCase();
   return receipt.logs
     .filter((log: Log) => log.address.toLowerCase() === address)
     .map((log: Log): ExpectedEvent => {
-      const parsed = contract.interface.parseLog(log);
+      const parsed = contract.interface.parseLog(log) ?? medstateInterface().parseLog(log);
       if (parsed === null) throw new Error(`undecodable log ${log.topics[0]}`);
       return [parsed.name, parsed.args.toArray(true).map(normalise)];
     });
@@ -128,7 +165,7 @@ export async function eventsOf(
 
 /** Asserts that the transaction emitted exactly these events of `contract` (names and every argument), in order. */
 export async function expectEvents(
-  contract: BatchRegistry,
+  contract: LogSource,
   tx: ContractTransactionResponse,
   expected: ExpectedEvent[],
 ): Promise<void> {

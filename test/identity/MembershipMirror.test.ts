@@ -500,9 +500,17 @@ describe("MembershipMirror", function () {
       const factory = await ethers.getContractFactory("MembershipMirrorProbe");
       await expect(factory.deploy(ethers.ZeroAddress)).to.be.revertedWithCustomError(factory, "MirrorZeroRegistry").withArgs();
       const batchFactory = await ethers.getContractFactory("BatchRegistry");
-      await expect(batchFactory.deploy(ethers.ZeroAddress))
+      await expect(batchFactory.deploy(ethers.ZeroAddress, ethers.ZeroAddress))
         .to.be.revertedWithCustomError(batchFactory, "MirrorZeroRegistry")
         .withArgs();
+      // The engines read the same mirror: they refuse a zero registry too.
+      for (const name of ["CollaborationEngine", "QualityEngine"] as const) {
+        const engineFactory = await ethers.getContractFactory(name);
+        const args = name === "QualityEngine" ? [ethers.ZeroAddress, ethers.ZeroAddress] : [ethers.ZeroAddress];
+        await expect(engineFactory.deploy(...args))
+          .to.be.revertedWithCustomError(engineFactory, "MirrorZeroRegistry")
+          .withArgs();
+      }
     });
   });
 

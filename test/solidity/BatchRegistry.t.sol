@@ -9,7 +9,11 @@ import {ConsortiumRegistry} from "../../contracts/identity/ConsortiumRegistry.so
 import {IBatchRegistry} from "../../contracts/interfaces/IBatchRegistry.sol";
 import {IConsortiumRegistry} from "../../contracts/interfaces/IConsortiumRegistry.sol";
 import {IMembershipMirror} from "../../contracts/interfaces/IMembershipMirror.sol";
+import {IQualityEngine} from "../../contracts/interfaces/IQualityEngine.sol";
 import {Gtin} from "../../contracts/libraries/Gtin.sol";
+import {QualityLimits} from "../../contracts/libraries/QualityLimits.sol";
+import {CollaborationEngine} from "../../contracts/quality/CollaborationEngine.sol";
+import {QualityEngine} from "../../contracts/quality/QualityEngine.sol";
 import {BatchRegistry} from "../../contracts/supply/BatchRegistry.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -72,7 +76,8 @@ library UnitTree16 {
     }
 
     function unit(bytes32 batchId, uint256 index) internal pure returns (IBatchRegistry.UnitProof memory) {
-        return IBatchRegistry.UnitProof({batchId: batchId, index: index, unitHash: unitHash(index), proof: proof(index)});
+        return
+            IBatchRegistry.UnitProof({batchId: batchId, index: index, unitHash: unitHash(index), proof: proof(index)});
     }
 
     function _leaves() private pure returns (bytes32[] memory layer) {
@@ -115,6 +120,7 @@ abstract contract SupplyFixture is TestBase {
     ConsortiumRegistry internal registry;
     BatchRegistry internal batches;
     BatchRegistry internal batchesImpl;
+    QualityEngine internal engine;
     bytes32 internal batchId;
 
     function _deploy() internal {
@@ -143,7 +149,8 @@ abstract contract SupplyFixture is TestBase {
         registry = ConsortiumRegistry(
             address(new ERC1967Proxy(address(registryImpl), abi.encodeCall(ConsortiumRegistry.initialize, (founders))))
         );
-        batchesImpl = new BatchRegistry(registry);
+        engine = new QualityEngine(registry, new CollaborationEngine(registry));
+        batchesImpl = new BatchRegistry(registry, engine);
         batches = BatchRegistry(
             address(new ERC1967Proxy(address(batchesImpl), abi.encodeCall(BatchRegistry.initialize, ())))
         );
@@ -158,8 +165,26 @@ abstract contract SupplyFixture is TestBase {
         batches.registerProduct(GTIN, "Amoxicillin", "H20230001", 1234567);
         vm.prank(supplyAdmin(MAKER));
         batchId = batches.createBatch(_input(LOT));
+        _inspect(batchId);
         vm.prank(MAKER_QA);
         batches.releaseBatch(batchId);
+    }
+
+    /// A normal inspection by the maker's QA, which a release needs.
+    function _inspect(bytes32 id) internal {
+        vm.prank(MAKER_QA);
+        IQualityEngine(address(batches)).observe(
+            IQualityEngine.Observation({
+                subject: id,
+                point: IQualityEngine.Point.Inspection,
+                result: IQualityEngine.Result.Normal,
+                temperature: QualityLimits.NO_TEMPERATURE,
+                humidity: QualityLimits.NO_HUMIDITY,
+                corrects: 0,
+                evidenceHash: bytes32(0),
+                evidenceUri: ""
+            })
+        );
     }
 
     function _input(string memory lot) internal view returns (IBatchRegistry.BatchInput memory) {
@@ -218,7 +243,7 @@ contract BatchRegistryTest is SupplyFixture {
 
     function test_constructor_revertsOnZeroRegistry() public {
         vm.expectRevert(abi.encodeWithSelector(IMembershipMirror.MirrorZeroRegistry.selector));
-        new BatchRegistry(IConsortiumRegistry(address(0)));
+        new BatchRegistry(IConsortiumRegistry(address(0)), engine);
     }
 
     function test_initialize_revertsWhenCalledAgain() public {
@@ -324,13 +349,22 @@ contract BatchRegistryTest is SupplyFixture {
         });
         bytes memory expected;
         if (expiresAt <= manufacturedAt || manufacturedAt > now_) {
-            expected = abi.encodeWithSelector(IBatchRegistry.BatchRegistryInvalidDates.selector, manufacturedAt, expiresAt);
+            expected = abi.encodeWithSelector(
+                IBatchRegistry.BatchRegistryInvalidDates.selector,
+                manufacturedAt,
+                expiresAt
+            );
         } else if (expiresAt <= now_) {
             expected = abi.encodeWithSelector(IBatchRegistry.BatchRegistryExpiryInPast.selector, expiresAt, now_);
         } else if (quantity == 0) {
             expected = abi.encodeWithSelector(IBatchRegistry.BatchRegistryZeroQuantity.selector);
         } else if (withRoot != (unitCount != 0) || unitCount > quantity) {
-            expected = abi.encodeWithSelector(IBatchRegistry.BatchRegistryInvalidUnits.selector, root, unitCount, quantity);
+            expected = abi.encodeWithSelector(
+                IBatchRegistry.BatchRegistryInvalidUnits.selector,
+                root,
+                unitCount,
+                quantity
+            );
         }
         vm.prank(supplyAdmin(MAKER));
         if (expected.length != 0) {
@@ -525,6 +559,7 @@ contract BatchRegistryTest is SupplyFixture {
         vm.prank(supplyAdmin(MAKER));
         batches.createBatch(input);
 
+        _inspect(id);
         vm.expectEmit(address(batches));
         emit IBatchRegistry.BatchReleased(id, MAKER, MAKER_QA);
         vm.prank(MAKER_QA);
@@ -856,8 +891,9 @@ contract CustodyHandler is TestBase {
 
     function _dispense(uint64 dispenser, uint256 index) private {
         IBatchRegistry.UnitStatus status = modelStatus[index];
-        bool expectSuccess = status != IBatchRegistry.UnitStatus.Locked &&
-            (status != IBatchRegistry.UnitStatus.Active || modelHeld[dispenser] >= 1);
+        bool expectSuccess =
+            status != IBatchRegistry.UnitStatus.Locked &&
+                (status != IBatchRegistry.UnitStatus.Active || modelHeld[dispenser] >= 1);
         bool expectSuspect = status != IBatchRegistry.UnitStatus.Active;
         IBatchRegistry.UnitProof memory unit = UnitTree16.unit(batchId, index);
         vm.prank(supplyAdmin(dispenser));

@@ -154,14 +154,21 @@ contract ConsortiumGovernorTest is GovernanceFixture {
         uint256 v = governor.proposePartyStatus(5, REVOKED);
         vm.stopPrank();
         _assertEq(uint8(governor.getProposal(s).kind), uint8(IConsortiumGovernor.ProposalKind.SuspendParty), "suspend");
-        _assertEq(uint8(governor.getProposal(r).kind), uint8(IConsortiumGovernor.ProposalKind.ReinstateParty), "reinstate");
+        _assertEq(
+            uint8(governor.getProposal(r).kind),
+            uint8(IConsortiumGovernor.ProposalKind.ReinstateParty),
+            "reinstate"
+        );
         _assertEq(uint8(governor.getProposal(v).kind), uint8(IConsortiumGovernor.ProposalKind.RevokeParty), "revoke");
     }
 
     function test_proposePartyStatus_revertsOnInvalidStatus() public {
         vm.prank(_admin(1));
         vm.expectRevert(
-            abi.encodeWithSelector(IConsortiumGovernor.GovernorInvalidStatus.selector, IConsortiumRegistry.PartyStatus.None)
+            abi.encodeWithSelector(
+                IConsortiumGovernor.GovernorInvalidStatus.selector,
+                IConsortiumRegistry.PartyStatus.None
+            )
         );
         governor.proposePartyStatus(5, IConsortiumRegistry.PartyStatus.None);
     }
@@ -309,7 +316,10 @@ contract ConsortiumGovernorTest is GovernanceFixture {
             expiresAt: uint48(block.timestamp + 365 days)
         });
         vm.prank(_admin(2));
-        uint256 id = governor.proposeCall(address(registry), abi.encodeCall(IConsortiumRegistry.grantLicence, (5, grant)));
+        uint256 id = governor.proposeCall(
+            address(registry),
+            abi.encodeCall(IConsortiumRegistry.grantLicence, (5, grant))
+        );
         _voteRange(id, 2, 3);
         vm.expectEmit(address(registry));
         emit IConsortiumRegistry.LicenceGranted(
@@ -450,7 +460,11 @@ contract ConsortiumGovernorTest is GovernanceFixture {
         _assertEq(p.approvals, 2, "approvals unchanged");
         _assertFalse(p.executed, "not executed");
         _assertFalse(governor.hasVoted(second, 3), "vote not recorded");
-        _assertEq(uint8(governor.proposalState(second)), uint8(IConsortiumGovernor.ProposalState.Active), "still active");
+        _assertEq(
+            uint8(governor.proposalState(second)),
+            uint8(IConsortiumGovernor.ProposalState.Active),
+            "still active"
+        );
     }
 
     function test_vote_regulatorSuspendsThenProposalReinstates() public {
@@ -492,7 +506,11 @@ contract ConsortiumGovernorTest is GovernanceFixture {
         _assertEq(uint8(governor.proposalState(a)), uint8(IConsortiumGovernor.ProposalState.Executed), "executed");
         vm.warp(governor.getProposal(b).expiresAt);
         _assertEq(uint8(governor.proposalState(b)), uint8(IConsortiumGovernor.ProposalState.Expired), "expired");
-        _assertEq(uint8(governor.proposalState(a)), uint8(IConsortiumGovernor.ProposalState.Executed), "still executed");
+        _assertEq(
+            uint8(governor.proposalState(a)),
+            uint8(IConsortiumGovernor.ProposalState.Executed),
+            "still executed"
+        );
     }
 
     // ==== FUZZ ====
@@ -649,14 +667,18 @@ contract ConsortiumGovernorTest is GovernanceFixture {
         vm.warp(expiresAt - 1);
         _assertEq(_vote(uint64(n), id), _expectedThreshold(n) == 1, "a vote one second before expiry counts");
         vm.warp(expiresAt);
-        _assertEq(uint8(governor.proposalState(id)), uint8(
-            n == 1 ? IConsortiumGovernor.ProposalState.Executed : IConsortiumGovernor.ProposalState.Expired
-        ), "state at expiry");
+        _assertEq(
+            uint8(governor.proposalState(id)),
+            uint8(n == 1 ? IConsortiumGovernor.ProposalState.Executed : IConsortiumGovernor.ProposalState.Expired),
+            "state at expiry"
+        );
         vm.prank(_admin(1));
         if (n == 1) {
             vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorProposalExecuted.selector, id));
         } else {
-            vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorProposalExpired.selector, id, expiresAt));
+            vm.expectRevert(
+                abi.encodeWithSelector(IConsortiumGovernor.GovernorProposalExpired.selector, id, expiresAt)
+            );
         }
         governor.vote(id);
         // A second, untouched proposal expires for n = 1 too.
@@ -664,7 +686,9 @@ contract ConsortiumGovernorTest is GovernanceFixture {
         uint48 otherExpiry = governor.getProposal(other).expiresAt;
         vm.warp(otherExpiry + 1);
         vm.prank(_admin(1));
-        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorProposalExpired.selector, other, otherExpiry));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortiumGovernor.GovernorProposalExpired.selector, other, otherExpiry)
+        );
         governor.vote(other);
     }
 
@@ -676,7 +700,9 @@ contract ConsortiumGovernorTest is GovernanceFixture {
         registry.suspendParty(suspended);
         _assertEq(registry.activeVoterCount(), n - 1, "count");
         vm.prank(_admin(suspended));
-        vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryPartyNotActive.selector, suspended, SUSPENDED));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortiumRegistry.RegistryPartyNotActive.selector, suspended, SUSPENDED)
+        );
         governor.vote(id);
         _assertFalse(governor.hasVoted(id, suspended), "no vote recorded");
     }

@@ -106,7 +106,8 @@ abstract contract MirrorFixture is TestBase {
 
     /// Whether `mirror` holds exactly the registry's record of `account`.
     function _sameMember(MembershipMirrorProbe mirror, address account) internal view returns (bool) {
-        return keccak256(abi.encode(mirror.mirroredMember(account))) == keccak256(abi.encode(registry.getMember(account)));
+        return
+            keccak256(abi.encode(mirror.mirroredMember(account))) == keccak256(abi.encode(registry.getMember(account)));
     }
 
     /// Whether `mirror` holds exactly what the registry's checks read of `partyId`.
@@ -122,7 +123,10 @@ abstract contract MirrorFixture is TestBase {
 
     function _holdsNoMember(MembershipMirrorProbe mirror, address account) internal view returns (bool) {
         IConsortiumRegistry.Member memory m = mirror.mirroredMember(account);
-        return m.partyId == 0 && m.role == IConsortiumRegistry.Role.None && m.status == IConsortiumRegistry.MemberStatus.None;
+        return
+            m.partyId == 0 &&
+            m.role == IConsortiumRegistry.Role.None &&
+            m.status == IConsortiumRegistry.MemberStatus.None;
     }
 
     function _holdsNoGate(MembershipMirrorProbe mirror, uint64 partyId) internal view returns (bool) {
@@ -146,9 +150,15 @@ abstract contract MirrorFixture is TestBase {
         (bool ok, bytes memory data) = address(mirror).staticcall(call);
         _assertEq(registryOk, allowed, "registry.requireMember vs isAuthorized");
         _assertEq(ok, allowed, "mirror.requireMember vs isAuthorized");
-        _assertTrue(keccak256(data) == keccak256(registryData), "mirror answers (or reverts with) the registry's bytes");
+        _assertTrue(
+            keccak256(data) == keccak256(registryData),
+            "mirror answers (or reverts with) the registry's bytes"
+        );
         if (ok) {
-            (uint64 answeredParty, IConsortiumRegistry.Domain domain) = abi.decode(data, (uint64, IConsortiumRegistry.Domain));
+            (uint64 answeredParty, IConsortiumRegistry.Domain domain) = abi.decode(
+                data,
+                (uint64, IConsortiumRegistry.Domain)
+            );
             _assertEq(answeredParty, partyId, "party");
             _assertEq(uint8(domain), uint8(registry.getParty(partyId).domain), "domain");
         }
@@ -160,7 +170,10 @@ abstract contract MirrorFixture is TestBase {
         (bool registryOk, bytes memory registryData) = address(registry).staticcall(call);
         (bool ok, bytes memory data) = address(mirror).staticcall(call);
         _assertEq(ok, registryOk, "mirror.requireParty succeeds as the registry's");
-        _assertTrue(keccak256(data) == keccak256(registryData), "mirror answers (or reverts with) the registry's bytes");
+        _assertTrue(
+            keccak256(data) == keccak256(registryData),
+            "mirror answers (or reverts with) the registry's bytes"
+        );
         bool expected = partyId != 0 && partyId <= registry.partyCount() && registry.isPartyActive(partyId);
         if (expected) expected = (domains >> uint8(registry.getParty(partyId).domain)) & 1 == 1;
         _assertEq(ok, expected, "requireParty vs isPartyActive and the domain mask");
@@ -397,9 +410,10 @@ contract MirrorHandler is TestBase {
     function setStatus(uint256 partySeed, uint256 statusSeed) external {
         uint64 p = _party(partySeed);
         uint256 pick = statusSeed % 4;
-        IConsortiumRegistry.PartyStatus status = pick == 2
-            ? IConsortiumRegistry.PartyStatus.Revoked
-            : (pick == 1 ? IConsortiumRegistry.PartyStatus.Suspended : IConsortiumRegistry.PartyStatus.Active);
+        IConsortiumRegistry.PartyStatus status =
+            pick == 2
+                ? IConsortiumRegistry.PartyStatus.Revoked
+                : (pick == 1 ? IConsortiumRegistry.PartyStatus.Suspended : IConsortiumRegistry.PartyStatus.Active);
         vm.prank(M_GOVERNOR);
         try registry.setPartyStatus(p, status) {
             _pushedParty(p);
@@ -638,8 +652,8 @@ contract MembershipMirrorInvariantTest is MirrorFixture {
     function invariant_requireMemberMatchesIsAuthorized() public view {
         uint256[2][5] memory masks = [
             [type(uint256).max, type(uint256).max],
-            [uint256(1 << 1 | 1 << 2), uint256(1 << 7)],
-            [uint256(1 << 3), uint256(1 << 2 | 1 << 3)],
+            [uint256((1 << 1) | (1 << 2)), uint256(1 << 7)],
+            [uint256(1 << 3), uint256((1 << 2) | (1 << 3))],
             [uint256(1 << 4), type(uint256).max],
             [handler.roleMask(), handler.domainMask()]
         ];
@@ -649,7 +663,8 @@ contract MembershipMirrorInvariantTest is MirrorFixture {
             // Every known account, and one that never was a member.
             address account = i < accounts ? handler.accountAt(i) : address(0xBEEF);
             for (uint256 k = 0; k < masks.length; ++k) {
-                for (uint256 m = 0; m < mirrors.length; ++m) _checkMember(mirrors[m], account, masks[k][0], masks[k][1]);
+                for (uint256 m = 0; m < mirrors.length; ++m)
+                    _checkMember(mirrors[m], account, masks[k][0], masks[k][1]);
             }
         }
     }
@@ -659,7 +674,7 @@ contract MembershipMirrorInvariantTest is MirrorFixture {
      * hardhat-config: invariant.depth = 40
      */
     function invariant_requirePartyMatchesRegistry() public view {
-        uint256[3] memory masks = [type(uint256).max, uint256(1 << 2 | 1 << 4 | 1 << 5), handler.domainMask()];
+        uint256[3] memory masks = [type(uint256).max, uint256((1 << 2) | (1 << 4) | (1 << 5)), handler.domainMask()];
         MembershipMirrorProbe[3] memory mirrors = [early, late, detached];
         uint64 parties = registry.partyCount();
         for (uint64 p = 0; p <= parties + 1; ++p) {

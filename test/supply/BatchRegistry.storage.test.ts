@@ -12,7 +12,9 @@ import {
   UnitStatus,
   UnitTree,
   batchIdOf,
+  deployBatchRegistryImplementation,
   deploySupplyConsortium,
+  inspect,
   shipmentIdOf,
   standardSupplyConsortium,
 } from "../helpers/supply.js";
@@ -97,16 +99,22 @@ interface RawBatch {
   expiresAt: bigint;
   status: number;
   quantity: bigint;
+  state: bigint;
+  flags: bigint;
+  observations: bigint;
   unused0: bigint;
   unitsRoot: string;
   unitCount: bigint;
   destroyed: bigint;
   lost: bigint;
   manufacturer: bigint;
-  unused2: bigint;
+  quarantined: bigint;
 }
 
-/** Decodes the three slots of a Batch: slot 0 packs gtin, dates, status and quantity. */
+/**
+ * Decodes the three slots of a Batch: slot 0 packs gtin, dates, status, quantity and the
+ * quality engine's state byte, flags and observation count; slot 2 ends with the quarantine.
+ */
 async function rawBatch(address: string, batchId: string): Promise<RawBatch> {
   const slot = batchSlot(batchId);
   const w0 = await word(address, slot);
@@ -117,13 +125,16 @@ async function rawBatch(address: string, batchId: string): Promise<RawBatch> {
     expiresAt: (w0 >> 104n) & U40,
     status: Number((w0 >> 144n) & 0xffn),
     quantity: (w0 >> 152n) & U48,
-    unused0: w0 >> 200n,
+    state: (w0 >> 200n) & 0xffn,
+    flags: (w0 >> 208n) & 0xffn,
+    observations: (w0 >> 216n) & U32,
+    unused0: w0 >> 248n,
     unitsRoot: await ethers.provider.getStorage(address, slot + 1n),
     unitCount: w2 & U48,
     destroyed: (w2 >> 48n) & U48,
     lost: (w2 >> 96n) & U48,
     manufacturer: (w2 >> 144n) & U64,
-    unused2: w2 >> 208n,
+    quarantined: w2 >> 208n,
   };
 }
 
@@ -135,13 +146,16 @@ async function viewBatch(br: BatchRegistry, batchId: string): Promise<RawBatch> 
     expiresAt: b.expiresAt,
     status: Number(b.status),
     quantity: b.quantity,
+    state: b.state,
+    flags: b.flags,
+    observations: b.observations,
     unused0: 0n,
     unitsRoot: b.unitsRoot,
     unitCount: b.unitCount,
     destroyed: b.destroyed,
     lost: b.lost,
     manufacturer: b.manufacturer,
-    unused2: 0n,
+    quarantined: b.quarantined,
   };
 }
 
@@ -191,6 +205,7 @@ async function layoutBatch(): Promise<Layout> {
   const expiresAt = now + 180n * DAY;
   await br.connect(maker).createBatch({ gtin: GTIN, lot: LOT, manufacturedAt, expiresAt, quantity: 1000n, unitsRoot: tree.root, unitCount: 16n });
   const batchId = batchIdOf(GTIN, LOT);
+  await inspect(br, qa, batchId);
   await br.connect(qa).releaseBatch(batchId);
   for (const [to, receiver, quantity] of [
     [WHOLESALER, wholesaler, 300n],
@@ -243,6 +258,7 @@ async function farLayout(): Promise<FarLayout> {
     unitCount: 16n,
   });
   const batchId = batchIdOf(GTIN, LOT);
+  await inspect(br, qa, batchId);
   await br.connect(qa).releaseBatch(batchId);
   const id = await br.connect(maker).ship.staticCall(batchId, 3n, 10n);
   await br.connect(maker).ship(batchId, 3n, 10n);
@@ -295,7 +311,7 @@ describe("BatchRegistry storage layout", function () {
   });
 
   describe("slot 1: products, slot 2: national codes", function () {
-    it("packs holder (8 bytes), nationalCode (4) and registeredAt (6) in one slot, then name and approvalNo", async function () {
+    it("packs holder (8 bytes), nationalCode (4), registeredAt (6), state (1) and limits (13) in one slot, then name and approvalNo", async function () {
       const { proxy, batchRegistry } = await networkHelpers.loadFixture(layoutBatch);
       const slot = productSlot(GTIN);
       const w = await word(proxy, slot);
@@ -304,10 +320,20 @@ describe("BatchRegistry storage layout", function () {
         holder: w & U64,
         nationalCode: (w >> 64n) & U32,
         registeredAt: (w >> 96n) & U48,
-        unused: w >> 144n,
+        state: (w >> 144n) & 0xffn,
+        limits: w >> 152n,
         name: shortString(await word(proxy, slot + 1n)),
         approvalNo: shortString(await word(proxy, slot + 2n)),
-      }).to.deep.equal({ holder: MAKER, nationalCode: NATIONAL, registeredAt: p.registeredAt, unused: 0n, name: NAME, approvalNo: APPROVAL });
+      }).to.deep.equal({
+        holder: MAKER,
+        nationalCode: NATIONAL,
+        registeredAt: p.registeredAt,
+        state: p.state,
+        limits: p.limits,
+        name: NAME,
+        approvalNo: APPROVAL,
+      });
+      expect([p.state, p.limits]).to.deep.equal([0n, 0n]);
       expect(await word(proxy, nationalCodeSlot(NATIONAL))).to.equal(GTIN);
       expect(await word(proxy, productSlot(GTIN + 1n))).to.equal(0n);
     });
@@ -322,13 +348,16 @@ describe("BatchRegistry storage layout", function () {
         expiresAt,
         status: BatchStatus.Released,
         quantity: 1000n,
+        state: 0n,
+        flags: 1n, // inspected: the release needed it
+        observations: 1n,
         unused0: 0n,
         unitsRoot: tree.root,
         unitCount: 16n,
         destroyed: 0n,
         lost: 0n,
         manufacturer: MAKER,
-        unused2: 0n,
+        quarantined: 0n,
       };
       expect(await rawBatch(proxy, batchId)).to.deep.equal(expected);
       expect(await viewBatch(batchRegistry, batchId)).to.deep.equal(expected);
@@ -362,13 +391,16 @@ describe("BatchRegistry storage layout", function () {
         expiresAt: U40,
         status: BatchStatus.Production,
         quantity: U48,
+        state: 0n,
+        flags: 0n,
+        observations: 0n,
         unused0: 0n,
         unitsRoot: ethers.toBeHex(root, 32),
         unitCount: U48,
         destroyed: 0n,
         lost: 0n,
         manufacturer: MAKER,
-        unused2: 0n,
+        quarantined: 0n,
       };
       expect(await rawBatch(proxy, id)).to.deep.equal(expected);
       expect(await viewBatch(batchRegistry, id)).to.deep.equal(expected);
@@ -597,7 +629,7 @@ describe("BatchRegistry storage layout", function () {
         mirroredPartySlot(MAKER),
       ];
       const before = await Promise.all(slots.map((s) => word(proxy, s)));
-      const next = await ethers.deployContract("BatchRegistry", [await registry.getAddress()]);
+      const next = await deployBatchRegistryImplementation(await registry.getAddress());
       await batchRegistry.connect(gov).upgradeToAndCall(await next.getAddress(), "0x");
       expect(addressIn(await word(proxy, IMPLEMENTATION_SLOT))).to.equal(await next.getAddress());
       expect(await Promise.all(slots.map((s) => word(proxy, s)))).to.deep.equal(before);

@@ -27,12 +27,16 @@ import {
   UnitStatus,
   UnitTree,
   UnitVerdict,
+  NO_HUMIDITY,
+  NO_TEMPERATURE,
   batchIdOf,
+  deployBatchRegistryImplementation,
   deploySupplyConsortium,
   eventsOf,
   expectConserved,
   expectEvents,
   gtinIsValid,
+  inspect,
   leafOf,
   ledgerOf,
   shipmentIdOf,
@@ -223,6 +227,7 @@ async function productionBatch(): Promise<BatchCtx> {
 /** + released by the maker's QA. */
 async function releasedBatch(): Promise<BatchCtx> {
   const c = await productionBatch();
+  await inspect(c.batchRegistry, c.makerQa, c.batchId);
   await c.batchRegistry.connect(c.makerQa).releaseBatch(c.batchId);
   return c;
 }
@@ -287,7 +292,7 @@ async function stubbedRegistry(): Promise<StubCtx> {
   await stub.seat(wideMaker.address, 2n ** 48n, Domain.Manufacturer);
   await stub.seat(pharmacy.address, 2n ** 24n - 1n, Domain.Pharmacy);
   await stub.seat(widePharmacy.address, 2n ** 24n, Domain.Pharmacy);
-  const implementation = await ethers.deployContract("BatchRegistry", [await stub.getAddress()]);
+  const implementation = await deployBatchRegistryImplementation(await stub.getAddress());
   const proxy = await ethers.deployContract("ERC1967Proxy", [
     await implementation.getAddress(),
     implementation.interface.encodeFunctionData("initialize"),
@@ -300,7 +305,9 @@ async function stubbedRegistry(): Promise<StubCtx> {
   await br.connect(wideMaker).createBatch(await batchInput({ gtin: GTIN2 }, tree));
   const batchId = batchIdOf(GTIN, LOT);
   const wideBatchId = batchIdOf(GTIN2, LOT);
+  await inspect(br, maker, batchId);
   await br.connect(maker).releaseBatch(batchId);
+  await inspect(br, wideMaker, wideBatchId);
   await br.connect(wideMaker).releaseBatch(wideBatchId);
   for (const [seq, [signer, party]] of ([[pharmacy, 2n ** 24n - 1n], [widePharmacy, 2n ** 24n]] as const).entries()) {
     await br.connect(maker).ship(batchId, party, 5n);
@@ -341,6 +348,7 @@ async function farFutureBatch(): Promise<FarCtx> {
   await br.connect(maker).registerProduct(GTIN, NAME, APPROVAL, 0n);
   await br.connect(maker).createBatch(await batchInput({}, tree));
   const batchId = batchIdOf(GTIN, LOT);
+  await inspect(br, qa, batchId);
   await br.connect(qa).releaseBatch(batchId);
   const id = await br.connect(maker).ship.staticCall(batchId, 3n, 10n);
   await br.connect(maker).ship(batchId, 3n, 10n);
@@ -352,7 +360,7 @@ async function farFutureBatch(): Promise<FarCtx> {
 
 /** A new BatchRegistry implementation over the context's registry (for upgrades). */
 async function newImplementation(c: Ctx): Promise<BatchRegistry> {
-  return (await ethers.deployContract("BatchRegistry", [await c.registry.getAddress()])) as unknown as BatchRegistry;
+  return await deployBatchRegistryImplementation(await c.registry.getAddress());
 }
 
 /** Ships `quantity` from `sender`'s party to `to`, received by `receiver`; returns the shipment id. */
@@ -681,7 +689,7 @@ describe("BatchRegistry", function () {
   describe("constructor", function () {
     it("binds the registry as an immutable of the implementation, which every proxy over it reads", async function () {
       const { registry, batchRegistry } = await loadFixture(supplyParties);
-      const implementation = await ethers.deployContract("BatchRegistry", [await registry.getAddress()]);
+      const implementation = await deployBatchRegistryImplementation(await registry.getAddress());
       expect(await implementation.registry()).to.equal(await registry.getAddress());
       // The Ignition deployment's implementation and proxy answer the same.
       const deployed = ethers.getAddress(ethers.dataSlice(await ethers.provider.getStorage(await batchRegistry.getAddress(), IMPLEMENTATION_SLOT), 12));
@@ -692,7 +700,7 @@ describe("BatchRegistry", function () {
 
     it("reverts when the registry is the zero address", async function () {
       const { batchRegistry } = await loadFixture(supplyParties);
-      await expect(ethers.deployContract("BatchRegistry", [ethers.ZeroAddress]))
+      await expect(ethers.deployContract("BatchRegistry", [ethers.ZeroAddress, await batchRegistry.engine()]))
         .to.be.revertedWithCustomError(batchRegistry, "MirrorZeroRegistry")
         .withArgs();
     });
@@ -701,7 +709,7 @@ describe("BatchRegistry", function () {
   describe("initialize", function () {
     it("sets the 10-day undo window and emits DispenseUndoWindowSet", async function () {
       const { registry, batchRegistry } = await loadFixture(supplyParties);
-      const implementation = await ethers.deployContract("BatchRegistry", [await registry.getAddress()]);
+      const implementation = await deployBatchRegistryImplementation(await registry.getAddress());
       const proxy = await ethers.deployContract("ERC1967Proxy", [
         await implementation.getAddress(),
         implementation.interface.encodeFunctionData("initialize"),
@@ -732,7 +740,7 @@ describe("BatchRegistry", function () {
 
     it("reverts on the implementation (initializers disabled by the constructor)", async function () {
       const { registry } = await loadFixture(supplyParties);
-      const implementation = await ethers.deployContract("BatchRegistry", [await registry.getAddress()]);
+      const implementation = await deployBatchRegistryImplementation(await registry.getAddress());
       await expect(implementation.initialize())
         .to.be.revertedWithCustomError(implementation, "InvalidInitialization")
         .withArgs();
@@ -1109,6 +1117,7 @@ describe("BatchRegistry", function () {
   describe("releaseBatch", function () {
     it("releases the batch (QA of its manufacturer) and emits BatchReleased", async function () {
       const { batchRegistry, makerQa, batchId } = await loadFixture(productionBatch);
+      await inspect(batchRegistry, makerQa, batchId);
       const tx = await batchRegistry.connect(makerQa).releaseBatch(batchId);
       await expectEvents(batchRegistry, tx, [["BatchReleased", [batchId, MAKER, makerQa.address]]]);
       const b = await batchOf(batchRegistry, batchId);
@@ -1132,6 +1141,29 @@ describe("BatchRegistry", function () {
         .withArgs(batchId, MAKER2);
     });
 
+    it("reverts when the batch has no inspection, or its latest is not normal", async function () {
+      const { batchRegistry, quality, makerQa, batchId } = await loadFixture(productionBatch);
+      await expect(batchRegistry.connect(makerQa).releaseBatch(batchId))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryNotInspected")
+        .withArgs(batchId);
+      await inspect(batchRegistry, makerQa, batchId);
+      const deviation = {
+        subject: batchId,
+        point: 5n,
+        result: 1n,
+        temperature: NO_TEMPERATURE,
+        humidity: NO_HUMIDITY,
+        corrects: 1n,
+        evidenceHash: ethers.ZeroHash,
+        evidenceUri: "",
+      };
+      await quality.connect(makerQa).observe(deviation);
+      await expect(batchRegistry.connect(makerQa).releaseBatch(batchId))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryNotInspected")
+        .withArgs(batchId);
+      expect((await batchOf(batchRegistry, batchId)).status).to.equal(BatchStatus.Production);
+    });
+
     it("reverts when the batch was already released", async function () {
       const { batchRegistry, makerQa, batchId } = await loadFixture(releasedBatch);
       await expect(batchRegistry.connect(makerQa).releaseBatch(batchId))
@@ -1141,6 +1173,7 @@ describe("BatchRegistry", function () {
 
     it("releases one second before the batch's expiry", async function () {
       const { batchRegistry, makerQa, batchId, expiresAt } = await loadFixture(productionBatch);
+      await inspect(batchRegistry, makerQa, batchId);
       await time.setNextBlockTimestamp(expiresAt - 1n);
       const tx = await batchRegistry.connect(makerQa).releaseBatch(batchId);
       await expectEvents(batchRegistry, tx, [["BatchReleased", [batchId, MAKER, makerQa.address]]]);
@@ -1704,6 +1737,7 @@ describe("BatchRegistry", function () {
         const other = UnitTree.sequential(GTIN, 4, "B");
         await c.batchRegistry.connect(c.maker).createBatch(await batchInput({ lot: "LOT-2" }, other));
         const otherId = batchIdOf(GTIN, "LOT-2");
+        await inspect(c.batchRegistry, c.makerQa, otherId);
         await c.batchRegistry.connect(c.makerQa).releaseBatch(otherId);
         await c.batchRegistry.connect(c.maker).ship(otherId, PHARMACY, 1n);
         await c.batchRegistry.connect(c.pharmacy).receiveShipment(otherId, shipmentIdOf(otherId, MAKER, 0n));
@@ -1808,6 +1842,7 @@ describe("BatchRegistry", function () {
       const c = await loadFixture(distributedBatch);
       await c.batchRegistry.connect(c.maker).createBatch(await batchInput({ lot: "PLAIN", unitsRoot: ethers.ZeroHash, unitCount: 0n }));
       const plain = batchIdOf(GTIN, "PLAIN");
+      await inspect(c.batchRegistry, c.makerQa, plain);
       await c.batchRegistry.connect(c.makerQa).releaseBatch(plain);
       await c.batchRegistry.connect(c.maker).ship(plain, PHARMACY, 5n);
       await c.batchRegistry.connect(c.pharmacy).receiveShipment(plain, shipmentIdOf(plain, MAKER, 0n));
@@ -2525,6 +2560,7 @@ describe("BatchRegistry", function () {
       const other = UnitTree.sequential(GTIN, 4, "B");
       await batchRegistry.connect(maker).createBatch(await batchInput({ lot: "LOT-2" }, other));
       const otherId = batchIdOf(GTIN, "LOT-2");
+      await inspect(batchRegistry, makerQa, otherId);
       await batchRegistry.connect(makerQa).releaseBatch(otherId);
       await batchRegistry.connect(maker).ship(otherId, PHARMACY, 2n);
       await batchRegistry.connect(pharmacy).receiveShipment(otherId, shipmentIdOf(otherId, MAKER, 0n));
@@ -2626,7 +2662,7 @@ describe("BatchRegistry", function () {
 
     it("reverts when the new implementation mirrors another registry", async function () {
       const { batchRegistry, gov, registry, stranger } = await loadFixture(supplyParties);
-      const other = await ethers.deployContract("BatchRegistry", [stranger.address]);
+      const other = await deployBatchRegistryImplementation(stranger.address);
       await expect(batchRegistry.connect(gov).upgradeToAndCall(await other.getAddress(), "0x"))
         .to.be.revertedWithCustomError(batchRegistry, "MirrorRegistryChanged")
         .withArgs(await other.getAddress(), await registry.getAddress());
@@ -2839,6 +2875,7 @@ describe("BatchRegistry", function () {
       const tree = new UnitTree(indices.map((i): [bigint, string] => [i, unitHash(GTIN, `TOP${i}`)]));
       await c.batchRegistry.connect(c.maker).createBatch(await batchInput({ lot: "TOP", unitCount: BigInt(indices.length) }, tree));
       const id = batchIdOf(GTIN, "TOP");
+      await inspect(c.batchRegistry, c.makerQa, id);
       await c.batchRegistry.connect(c.makerQa).releaseBatch(id);
       await c.batchRegistry.connect(c.maker).ship(id, PHARMACY, 10n);
       await c.batchRegistry.connect(c.pharmacy).receiveShipment(id, shipmentIdOf(id, MAKER, 0n));

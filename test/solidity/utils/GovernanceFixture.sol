@@ -38,9 +38,10 @@ abstract contract GovernanceFixture is TestBase {
         IConsortiumRegistry.PartyAdmission[] memory founders = new IConsortiumRegistry.PartyAdmission[](partyTotal);
         for (uint256 i = 0; i < partyTotal; ++i) {
             uint64 partyId = uint64(i + 1);
-            IConsortiumRegistry.Domain domain = i == 0
-                ? IConsortiumRegistry.Domain.Regulator
-                : (i < voters ? IConsortiumRegistry.Domain.Manufacturer : IConsortiumRegistry.Domain.Logistics);
+            IConsortiumRegistry.Domain domain =
+                i == 0
+                    ? IConsortiumRegistry.Domain.Regulator
+                    : (i < voters ? IConsortiumRegistry.Domain.Manufacturer : IConsortiumRegistry.Domain.Logistics);
             founders[i] = IConsortiumRegistry.PartyAdmission({
                 name: "Founder",
                 domain: domain,

@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IBatchRegistry} from "../interfaces/IBatchRegistry.sol";
+import {ICollaborationEngine} from "../interfaces/ICollaborationEngine.sol";
+import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
+import {SupplyStorage} from "../libraries/SupplyStorage.sol";
+import {QualityStates} from "./QualityStates.sol";
+
+/**
+ * @title CollaborationEngine
+ * @notice Stop, resume, recall, return, witnessed destruction and deregistration, and the
+ * governance of the state graph. Reached from the BatchRegistry proxy through the
+ * quality engine (two delegatecalls), on the registry's storage: a recall moves stock
+ * into quarantine in the same ledger that `ship` reads.
+ */
+contract CollaborationEngine is ICollaborationEngine, QualityStates {
+    // ==== CONSTANTS ====
+
+    uint256 private constant _MAX_STATES = 16;
+    uint32 private constant _MAX_RECALL_PERIOD = 365 days;
+
+    // ==== CONSTRUCTOR ====
+
+    /**
+     * @param registry_ The consortium registry; must be the BatchRegistry's.
+     * @custom:oz-upgrades-unsafe-allow constructor
+     */
+    constructor(IConsortiumRegistry registry_) QualityStates(registry_) {}
+
+    // ==== STATES ====
+
+    /// @inheritdoc ICollaborationEngine
+    function transition(bytes32 subject, uint8 state, string calldata reason) external delegated {
+        (uint64 party, IConsortiumRegistry.Domain domain) = _requireMember(_msgSender(), _ACTORS, _ALL_DOMAINS);
+        Ref memory ref = _resolve(subject);
+        StateDef memory def = _state(state);
+        if (def.kind != StateKind.Plain) revert CollaborationWrongKind(state, def.kind);
+        _checkEnter(ref, state, def);
+        Actor by = _actor(ref, state, def, party, domain);
+        _setState(ref, state, def, by, party, reason);
+    }
+
+    /// @inheritdoc ICollaborationEngine
+    function openRecall(
+        bytes32 batchId,
+        uint8 level,
+        string calldata reason
+    ) external delegated returns (bytes32 recallId) {
+        (uint64 party, IConsortiumRegistry.Domain domain) = _requireMember(_msgSender(), _ACTORS, _ALL_DOMAINS);
+        if (level == 0 || level > 3) revert CollaborationInvalidLevel(level);
+        Ref memory ref = _resolveBatch(batchId);
+        uint8 state = _stateOfKind(StateKind.Recall);
+        StateDef memory def = _state(state);
+        _checkEnter(ref, state, def);
+        Actor by = _actor(ref, state, def, party, domain);
+
+        _setState(ref, state, def, by, party, reason);
+        uint48 deadline;
+        (recallId, deadline) = _recordRecall(batchId, level);
+        emit RecallOpened(recallId, batchId, level, deadline, party, _msgSender());
+    }
+
+    /// @inheritdoc ICollaborationEngine
+    function returnStock(bytes32 batchId, uint48 quantity) external delegated returns (uint256 remaining) {
+        (uint64 party, ) = _requireMember(_msgSender(), _ACTORS, _CUSTODIANS);
+        IBatchRegistry.Batch storage batch = _batch(batchId);
+        Subject storage subject = _engine().subjects[batchId];
+        if (!_underRecall(batch, subject)) revert CollaborationNoOpenRecall(batchId);
+        if (quantity == 0) revert IBatchRegistry.BatchRegistryZeroQuantity();
+        SupplyStorage.Holding storage stock = SupplyStorage.layout().holdings[batchId][party];
+        uint256 held = stock.held;
+        if (held < quantity) revert IBatchRegistry.BatchRegistryInsufficientStock(batchId, party, held, quantity);
+        // held ≥ quantity (checked); quarantined + quantity ≤ the batch's quantity < 2^48.
+        unchecked {
+            remaining = held - quantity;
+            stock.held = uint128(remaining);
+            batch.quarantined += quantity;
+        }
+        emit StockReturned(_recallId(batchId, subject.recalls), batchId, party, quantity, remaining, _msgSender());
+    }
+
+    /// @inheritdoc ICollaborationEngine
+    function proposeDestruction(bytes32 batchId, uint48 quantity) external delegated returns (bytes32 destructionId) {
+        (uint64 party, ) = _requireMember(_msgSender(), _ACTORS, _MANUFACTURER);
+        Ref memory ref = _resolveBatch(batchId);
+        if (party != ref.holder) revert IBatchRegistry.BatchRegistryNotProductHolder(ref.gtin, party);
+        uint8 state = _stateOfKind(StateKind.Disposal);
+        if (_ownState(ref) != state) _checkEnter(ref, state, _state(state));
+        if (quantity == 0) revert IBatchRegistry.BatchRegistryZeroQuantity();
+        uint48 quarantined = _batch(batchId).quarantined;
+        if (quarantined < quantity) revert CollaborationInsufficientQuarantine(batchId, quarantined, quantity);
+
+        Subject storage subject = _engine().subjects[batchId];
+        uint32 no = subject.destructions + 1;
+        subject.destructions = no;
+        destructionId = keccak256(abi.encode(batchId, "destruction", no));
+        _engine().destructions[destructionId] = Destruction({
+            quantity: quantity,
+            proposer: party,
+            no: no,
+            proposedAt: uint48(block.timestamp),
+            status: DestructionStatus.Proposed
+        });
+        emit DestructionProposed(destructionId, batchId, party, quantity, _msgSender());
+    }
+
+    /// @inheritdoc ICollaborationEngine
+    function witnessDestruction(bytes32 batchId, bytes32 destructionId) external delegated {
+        (uint64 party, IConsortiumRegistry.Domain domain) = _requireMember(_msgSender(), _ACTORS, _WITNESSES);
+        Destruction storage proposal = _engine().destructions[destructionId];
+        if (
+            proposal.status == DestructionStatus.None ||
+            keccak256(abi.encode(batchId, "destruction", proposal.no)) != destructionId
+        ) revert CollaborationUnknownDestruction(batchId, destructionId);
+        if (proposal.status != DestructionStatus.Proposed) revert CollaborationDestructionClosed(destructionId);
+        Ref memory ref = _resolveBatch(batchId);
+        IBatchRegistry.Batch storage batch = _batch(batchId);
+        uint48 quantity = proposal.quantity;
+        uint48 quarantined = batch.quarantined;
+        if (quarantined < quantity) revert CollaborationInsufficientQuarantine(batchId, quarantined, quantity);
+
+        uint8 state = _stateOfKind(StateKind.Disposal);
+        if (_ownState(ref) != state) {
+            StateDef memory def = _state(state);
+            _checkEnter(ref, state, def);
+            Actor by = _actor(ref, state, def, party, domain);
+            _setState(ref, state, def, by, party, "destruction witnessed");
+        }
+        proposal.status = DestructionStatus.Witnessed;
+        // quantity ≤ quarantined (checked); destroyed + quantity ≤ the batch's quantity < 2^48.
+        unchecked {
+            batch.quarantined = quarantined - quantity;
+            batch.destroyed += quantity;
+        }
+        emit DestructionWitnessed(destructionId, batchId, party, quantity, _msgSender());
+    }
+
+    // ==== GOVERNANCE ====
+
+    /// @inheritdoc ICollaborationEngine
+    function configureGraph(StateDef[] calldata states) external delegated {
+        _checkGovernor();
+        uint256 n = states.length;
+        if (n == 0 || n > _MAX_STATES) revert CollaborationInvalidGraph(n, "count");
+        EngineStorage storage $ = _engine();
+        uint8 recall = _NONE;
+        uint8 disposal = _NONE;
+        uint8 rule = _NONE;
+        uint16 valid = uint16((1 << n) - 1);
+        for (uint256 i = 0; i < n; ++i) {
+            StateDef calldata def = states[i];
+            if (def.name == bytes16(0)) revert CollaborationInvalidGraph(i, "name");
+            if (def.scope == 0 || def.scope > (_BATCH_SCOPE | _PRODUCT_SCOPE))
+                revert CollaborationInvalidGraph(i, "scope");
+            if (def.from & ~valid != 0 || def.prerequisites & ~valid != 0) revert CollaborationInvalidGraph(i, "mask");
+            if (def.actors == 0 || def.actors >> 4 != 0) revert CollaborationInvalidGraph(i, "actors");
+            if (i == 0 && (def.kind != StateKind.Plain || def.halts)) revert CollaborationInvalidGraph(i, "initial");
+            uint8 id = uint8(i);
+            if (def.kind == StateKind.Recall) {
+                if (recall != _NONE || def.scope & _BATCH_SCOPE == 0) revert CollaborationInvalidGraph(i, "recall");
+                recall = id;
+            } else if (def.kind == StateKind.Disposal) {
+                if (disposal != _NONE || def.scope & _BATCH_SCOPE == 0) revert CollaborationInvalidGraph(i, "disposal");
+                disposal = id;
+            }
+            if (rule == _NONE && i != 0 && def.actors & (1 << uint8(Actor.Rule)) != 0) rule = id;
+            $.states[id] = def;
+        }
+        $.stateCount = uint8(n);
+        $.recallState = recall;
+        $.disposalState = disposal;
+        $.ruleState = rule;
+        emit StateGraphConfigured(states);
+    }
+
+    /// @inheritdoc ICollaborationEngine
+    function setRecallPeriods(uint32[3] calldata periods) external delegated {
+        _checkGovernor();
+        for (uint8 i = 0; i < 3; ++i) {
+            if (periods[i] == 0 || periods[i] > _MAX_RECALL_PERIOD) {
+                revert CollaborationInvalidRecallPeriod(i + 1, periods[i]);
+            }
+        }
+        EngineStorage storage $ = _engine();
+        $.recallPeriod1 = periods[0];
+        $.recallPeriod2 = periods[1];
+        $.recallPeriod3 = periods[2];
+        emit RecallPeriodsSet(periods);
+    }
+
+    // ==== VIEWS ====
+
+    /// @inheritdoc ICollaborationEngine
+    function subjectRecord(bytes32 subject) external view delegated returns (SubjectRecord memory record) {
+        Ref memory ref = _resolve(subject);
+        Subject storage s = _engine().subjects[subject];
+        record.state = _ownState(ref);
+        record.effectiveState = _effectiveState(ref, record.state);
+        record.reached = s.reached | 1;
+        record.observations = ref.isProduct ? s.productObservations : _batch(subject).observations;
+        record.recalls = s.recalls;
+        record.recallLevel = s.recallLevel;
+        record.recallOpenedAt = s.recallOpenedAt;
+        record.recallDeadline = s.recallDeadline;
+        record.destructions = s.destructions;
+    }
+
+    /// @inheritdoc ICollaborationEngine
+    function stateGraph() external view delegated returns (StateDef[] memory states) {
+        uint8 count = _engine().stateCount;
+        if (count == 0) count = _DEFAULT_STATES;
+        states = new StateDef[](count);
+        for (uint8 i = 0; i < count; ++i) states[i] = _state(i);
+    }
+
+    /// @inheritdoc ICollaborationEngine
+    function recallIdOf(bytes32 batchId) external view delegated returns (bytes32) {
+        uint32 recalls = _engine().subjects[batchId].recalls;
+        return recalls == 0 ? bytes32(0) : _recallId(batchId, recalls);
+    }
+
+    /// @inheritdoc ICollaborationEngine
+    function outstanding(
+        bytes32 batchId,
+        uint64 party
+    ) external view delegated returns (uint256 quantity, bool overdue) {
+        IBatchRegistry.Batch storage batch = _batch(batchId);
+        Subject storage subject = _engine().subjects[batchId];
+        if (!_underRecall(batch, subject)) return (0, false);
+        quantity = SupplyStorage.layout().holdings[batchId][party].held;
+        overdue = quantity != 0 && block.timestamp > subject.recallDeadline;
+    }
+
+    /// @inheritdoc ICollaborationEngine
+    function destruction(bytes32 destructionId) external view delegated returns (Destruction memory) {
+        return _engine().destructions[destructionId];
+    }
+
+    /// @inheritdoc ICollaborationEngine
+    function recallPeriods() external view delegated returns (uint32[3] memory periods) {
+        for (uint8 level = 1; level <= 3; ++level) periods[level - 1] = _recallPeriod(level);
+    }
+
+    /// @inheritdoc ICollaborationEngine
+    function registry() external view returns (address) {
+        return address(_consortium());
+    }
+
+    // ==== INTERNAL ====
+
+    /// Numbers a new recall of the batch and records its level and deadline.
+    function _recordRecall(bytes32 batchId, uint8 level) internal returns (bytes32 recallId, uint48 deadline) {
+        Subject storage subject = _engine().subjects[batchId];
+        // 2^32 recalls of one batch cannot happen.
+        uint32 no;
+        unchecked {
+            no = subject.recalls + 1;
+        }
+        deadline = uint48(block.timestamp) + _recallPeriod(level);
+        subject.recalls = no;
+        subject.recallLevel = level;
+        subject.recallOpenedAt = uint48(block.timestamp);
+        subject.recallDeadline = deadline;
+        recallId = _recallId(batchId, no);
+    }
+}

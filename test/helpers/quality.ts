@@ -1,0 +1,248 @@
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { Signer } from "ethers";
+
+import { Role } from "../../sdk/enums.js";
+import type { IQualityEngine } from "../../types/ethers-contracts/index.js";
+import {
+  type Consortium,
+  HOSPITAL,
+  LOGISTICS,
+  MAKER,
+  PHARMACY,
+  REGULATOR,
+  WHOLESALER,
+  ethers,
+  networkHelpers,
+  standardConsortium,
+} from "./fixtures.js";
+import { NO_HUMIDITY, NO_TEMPERATURE, UnitTree, batchIdOf, inspect, shipmentIdOf } from "./supply.js";
+
+// ==== ENUM MIRRORS (IQualityEngine, ICollaborationEngine) ====
+
+export const Point = {
+  Process: 0,
+  Production: 1,
+  Order: 2,
+  Transport: 3,
+  Storage: 4,
+  Inspection: 5,
+  Efficacy: 6,
+  Adverse: 7,
+} as const;
+export const Result = { Normal: 0, Deviation: 1, Critical: 2 } as const;
+export const RuleKind = { CriticalObservation: 0, AdverseCount: 1, Contract: 2 } as const;
+export const StateKind = { Plain: 0, Recall: 1, Disposal: 2 } as const;
+export const Actor = { Regulator: 0, Holder: 1, Rule: 2, Witness: 3 } as const;
+export const DestructionStatus = { None: 0, Proposed: 1, Witnessed: 2 } as const;
+/** The pharmaceutical graph's state ids. */
+export const State = { Marketed: 0, EmergencyStop: 1, Recall: 2, Destroyed: 3, Deregistered: 4 } as const;
+
+/** Open bounds of a rules range (QualityLimits). */
+export const NO_MIN = -32768n;
+export const NO_MAX = 32767n;
+export const NO_MAX_HUMIDITY = 255n;
+export { NO_HUMIDITY, NO_TEMPERATURE };
+
+export const DAY = 24n * 3600n;
+export const GTIN = 6901234567892n;
+export const LOT = "VAX-2026-001";
+export const QUANTITY = 100n;
+export const UNITS = 16;
+
+/** A product as a subject: bytes32(uint256(gtin)). */
+export function productSubject(gtin: bigint): string {
+  return ethers.toBeHex(gtin, 32);
+}
+
+export function recallIdOf(batchId: string, no: bigint): string {
+  return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "string", "uint32"], [batchId, "recall", no]));
+}
+
+export function destructionIdOf(batchId: string, no: bigint): string {
+  return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "string", "uint32"], [batchId, "destruction", no]));
+}
+
+/** An observation with no measures, no correction and no evidence, then `overrides`. */
+export function observation(
+  subject: string,
+  point: number,
+  result: number = Result.Normal,
+  overrides: Partial<IQualityEngine.ObservationStruct> = {},
+): IQualityEngine.ObservationStruct {
+  return {
+    subject,
+    point,
+    result,
+    temperature: NO_TEMPERATURE,
+    humidity: NO_HUMIDITY,
+    corrects: 0n,
+    evidenceHash: ethers.ZeroHash,
+    evidenceUri: "",
+    ...overrides,
+  };
+}
+
+/** The 2–8 °C vaccine rules: storage and transport 2–8 °C, humidity ≤ 65 %, critical storage, transport and inspection stop. */
+export function vaccineRules(overrides: Partial<IQualityEngine.RulesStruct> = {}): IQualityEngine.RulesStruct {
+  return {
+    storageRange: { minTemperature: 200n, maxTemperature: 800n, maxHumidity: 65n },
+    transportRange: { minTemperature: 200n, maxTemperature: 800n, maxHumidity: NO_MAX_HUMIDITY },
+    stopOnCritical: (1 << Point.Transport) | (1 << Point.Storage) | (1 << Point.Inspection),
+    adverseCount: 0n,
+    adverseWindow: 0n,
+    ruleContract: ethers.ZeroAddress,
+    ruleGas: 0n,
+    ...overrides,
+  };
+}
+
+/** EIP-712 signature of `o` by `device` with nonce `nonce` and `deadline`, for the engine at `verifyingContract`. */
+export async function signObservation(
+  device: Signer,
+  verifyingContract: string,
+  o: IQualityEngine.ObservationStruct,
+  nonce: bigint,
+  deadline: bigint,
+): Promise<IQualityEngine.SignedObservationStruct> {
+  const { chainId } = await ethers.provider.getNetwork();
+  const signature = await device.signTypedData(
+    { name: "MedState", version: "1", chainId, verifyingContract },
+    {
+      Observation: [
+        { name: "subject", type: "bytes32" },
+        { name: "point", type: "uint8" },
+        { name: "result", type: "uint8" },
+        { name: "temperature", type: "int16" },
+        { name: "humidity", type: "uint16" },
+        { name: "corrects", type: "uint32" },
+        { name: "evidenceHash", type: "bytes32" },
+        { name: "evidenceUri", type: "string" },
+        { name: "nonce", type: "uint256" },
+        { name: "deadline", type: "uint48" },
+      ],
+    },
+    { ...o, nonce, deadline },
+  );
+  return { observation: o, device: await device.getAddress(), deadline, signature };
+}
+
+// ==== FIXTURES ====
+
+export interface QualityCtx extends Consortium {
+  gov: Signer;
+  regulator: HardhatEthersSigner;
+  maker: HardhatEthersSigner;
+  wholesaler: HardhatEthersSigner;
+  hospital: HardhatEthersSigner;
+  logistics: HardhatEthersSigner;
+  pharmacy: HardhatEthersSigner;
+  laboratory: HardhatEthersSigner;
+  notary: HardhatEthersSigner;
+  makerQa: HardhatEthersSigner;
+  makerDevice: HardhatEthersSigner;
+  wholesalerQa: HardhatEthersSigner;
+  wholesalerDevice: HardhatEthersSigner;
+  logisticsDevice: HardhatEthersSigner;
+  pharmacyDevice: HardhatEthersSigner;
+  regulatorDevice: HardhatEthersSigner;
+  stranger: HardhatEthersSigner;
+  /** The batch registry's address: where the engines are called and what devices sign for. */
+  engineAddress: string;
+}
+
+export interface BatchQualityCtx extends QualityCtx {
+  batchId: string;
+  tree: UnitTree;
+}
+
+async function impersonate(address: string): Promise<Signer> {
+  await networkHelpers.impersonateAccount(address);
+  await networkHelpers.setBalance(address, 10n ** 21n);
+  return ethers.getSigner(address);
+}
+
+/** The standard consortium, the governor as a signer, and qa and device members. */
+export async function qualityParties(): Promise<QualityCtx> {
+  const base = await standardConsortium();
+  const { registry, governor, admins, others } = base;
+  const [makerQa, makerDevice, wholesalerQa, wholesalerDevice, logisticsDevice, pharmacyDevice, regulatorDevice, stranger] = others;
+  await registry.connect(admins[1]).addMember(MAKER, makerQa.address, Role.QA);
+  await registry.connect(admins[1]).addMember(MAKER, makerDevice.address, Role.Device);
+  await registry.connect(admins[2]).addMember(WHOLESALER, wholesalerQa.address, Role.QA);
+  await registry.connect(admins[2]).addMember(WHOLESALER, wholesalerDevice.address, Role.Device);
+  await registry.connect(admins[4]).addMember(LOGISTICS, logisticsDevice.address, Role.Device);
+  await registry.connect(admins[5]).addMember(PHARMACY, pharmacyDevice.address, Role.Device);
+  await registry.connect(admins[0]).addMember(REGULATOR, regulatorDevice.address, Role.Device);
+  return {
+    ...base,
+    gov: await impersonate(await governor.getAddress()),
+    regulator: admins[0],
+    maker: admins[1],
+    wholesaler: admins[2],
+    hospital: admins[3],
+    logistics: admins[4],
+    pharmacy: admins[5],
+    laboratory: admins[6],
+    notary: admins[7],
+    makerQa,
+    makerDevice,
+    wholesalerQa,
+    wholesalerDevice,
+    logisticsDevice,
+    pharmacyDevice,
+    regulatorDevice,
+    stranger,
+    engineAddress: await base.batchRegistry.getAddress(),
+  };
+}
+
+/** + the vaccine product (2–8 °C rules, set by its holder) and batch LOT in production (100 boxes, 16 units). */
+export async function vaccineBatch(): Promise<BatchQualityCtx> {
+  const c = await qualityParties();
+  await c.batchRegistry.connect(c.maker).registerProduct(GTIN, "Vaccine", "S20260001", 0n);
+  await c.quality.connect(c.maker).setRules(GTIN, vaccineRules());
+  const tree = UnitTree.sequential(GTIN, UNITS);
+  const now = BigInt(await networkHelpers.time.latest());
+  await c.batchRegistry.connect(c.maker).createBatch({
+    gtin: GTIN,
+    lot: LOT,
+    manufacturedAt: now - DAY,
+    expiresAt: now + 365n * DAY,
+    quantity: QUANTITY,
+    unitsRoot: tree.root,
+    unitCount: tree.count,
+  });
+  return { ...c, batchId: batchIdOf(GTIN, LOT), tree };
+}
+
+/**
+ * + inspected and released; maker → wholesaler 60, wholesaler → pharmacy 20, maker →
+ * hospital 10 (all received): maker 30, wholesaler 40, pharmacy 20, hospital 10.
+ */
+export async function distributedBatch(): Promise<BatchQualityCtx> {
+  const c = await vaccineBatch();
+  const { batchRegistry: br, batchId } = c;
+  await inspect(br, c.makerQa, batchId);
+  await br.connect(c.makerQa).releaseBatch(batchId);
+  await br.connect(c.maker).ship(batchId, WHOLESALER, 60n);
+  await br.connect(c.wholesaler).receiveShipment(batchId, shipmentIdOf(batchId, MAKER, 0n));
+  await br.connect(c.wholesaler).ship(batchId, PHARMACY, 20n);
+  await br.connect(c.pharmacy).receiveShipment(batchId, shipmentIdOf(batchId, WHOLESALER, 0n));
+  await br.connect(c.maker).ship(batchId, HOSPITAL, 10n);
+  await br.connect(c.hospital).receiveShipment(batchId, shipmentIdOf(batchId, MAKER, 1n));
+  return c;
+}
+
+/** + stopped by the regulator (EmergencyStop). */
+export async function stoppedBatch(): Promise<BatchQualityCtx> {
+  const c = await distributedBatch();
+  await c.collaboration.connect(c.regulator).transition(c.batchId, State.EmergencyStop, "excursion");
+  return c;
+}
+
+/** + a level I recall opened by the regulator (recall 1). */
+export async function recalledBatch(): Promise<BatchQualityCtx> {
+  const c = await stoppedBatch();
+  await c.collaboration.connect(c.regulator).openRecall(c.batchId, 1, "cold chain broken");
+  return c;
+}
