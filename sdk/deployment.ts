@@ -17,6 +17,11 @@ export interface DeploymentRecord {
   deployedAt: string;
   contracts: Record<ContractName, string>;
   implementations: Record<ContractName, string>;
+  /**
+   * The code the BatchRegistry implementation delegates to (QualityEngine →
+   * CollaborationEngine). Their functions are called at the BatchRegistry's address.
+   */
+  engines?: Record<"QualityEngine" | "CollaborationEngine", string>;
 }
 
 /** The Ignition deployment id of a chain. */

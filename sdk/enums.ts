@@ -68,6 +68,15 @@ export const UNIT_VERDICTS = [
   "locked",
 ] as const;
 
+export const POINTS = ["process", "production", "order", "transport", "storage", "inspection", "efficacy", "adverse"] as const;
+export type PointName = (typeof POINTS)[number];
+export const RESULTS = ["normal", "deviation", "critical"] as const;
+export type ResultName = (typeof RESULTS)[number];
+export const RULE_KINDS = ["critical-observation", "adverse-count", "contract"] as const;
+export const STATE_KINDS = ["plain", "recall", "disposal"] as const;
+export const ACTORS = ["regulator", "holder", "rule", "witness"] as const;
+export const DESTRUCTION_STATUSES = ["none", "proposed", "witnessed"] as const;
+
 /** Numeric values, for calls and tests: `Domain.Regulator === 7`. */
 export const Domain = {
   None: 0,
@@ -120,6 +129,22 @@ export const UnitVerdict = {
   Locked: 7,
 } as const;
 
+export const Point = {
+  Process: 0,
+  Production: 1,
+  Order: 2,
+  Transport: 3,
+  Storage: 4,
+  Inspection: 5,
+  Efficacy: 6,
+  Adverse: 7,
+} as const;
+export const Result = { Normal: 0, Deviation: 1, Critical: 2 } as const;
+export const RuleKind = { CriticalObservation: 0, AdverseCount: 1, Contract: 2 } as const;
+export const StateKind = { Plain: 0, Recall: 1, Disposal: 2 } as const;
+export const Actor = { Regulator: 0, Holder: 1, Rule: 2, Witness: 3 } as const;
+export const DestructionStatus = { None: 0, Proposed: 1, Witnessed: 2 } as const;
+
 /** The bitmap of a set of enum values, as the contracts take allowed sets. */
 export function mask(...values: number[]): bigint {
   return values.reduce((acc, v) => acc | (1n << BigInt(v)), 0n);
@@ -135,6 +160,17 @@ export function parseEnum(names: readonly string[], what: string, input: string)
   if (index <= 0) {
     throw new Error(`invalid ${what} "${input}": expected one of ${names.slice(1).join(", ")}`);
   }
+  return index;
+}
+
+/**
+ * Parses a CLI name of an enum whose every value is meaningful (no `none` entry, e.g.
+ * control points): case-insensitive, `-`/`_` ignored. Throws with the list of valid names.
+ */
+export function parseName(names: readonly string[], what: string, input: string): number {
+  const wanted = input.trim().toLowerCase().replace(/[-_ ]/g, "");
+  const index = names.findIndex((n) => n.replace(/-/g, "") === wanted);
+  if (index < 0) throw new Error(`invalid ${what} "${input}": expected one of ${names.join(", ")}`);
   return index;
 }
 

@@ -15,7 +15,7 @@ type LazyAction = () => Promise<{ default: (args: never, hre: HardhatRuntimeEnvi
 
 /** A MedState task: string options, flags, `--json` always, `--from` for writes. */
 function medstateTask(
-  id: [string, string],
+  id: string | [string, string],
   description: string,
   spec: { options?: Described; flags?: Described; signs?: boolean },
   action: LazyAction,
@@ -36,6 +36,7 @@ function medstateTask(
 
 const PARTY = { party: "Party id" };
 const BATCH = { batch: "Batch id (0x…, 32 bytes)" };
+const SUBJECT = { batch: "Batch id (0x…, 32 bytes)", gtin: "Product GTIN (for a product-level state)" };
 const CODE = {
   code: "Unit code: a GS1 element string ((01)GTIN(21)SERIAL(10)LOT(17)YYMMDD) or China's 20-digit code",
   batch: "Batch id, when the code does not carry its lot (optional)",
@@ -122,6 +123,7 @@ export const medstateTasks: TaskDefinition[] = [
         name: "Product name",
         approvalNo: "Approval number, e.g. 国药准字H20230001",
         nationalCode: "China's 7-digit product identification code (optional)",
+        rules: "Rules file (JSON: storage/transport ranges, inspection.criticalStops, adverse count/windowDays)",
       },
       signs: true,
     },
@@ -165,6 +167,76 @@ export const medstateTasks: TaskDefinition[] = [
   ),
   medstateTask(["batch", "show"], "Show a batch and who holds how much of it", { options: BATCH }, () =>
     import("./batch/show.js"),
+  ),
+
+  medstateTask(
+    "observe",
+    "Record an observation (HACCP control point) of a batch or product, or many from a JSONL file",
+    {
+      options: {
+        ...SUBJECT,
+        point: "process|production|order|transport|storage|inspection|efficacy|adverse",
+        result: "normal|deviation|critical (default normal; a measure outside the product's rules makes it critical)",
+        measure: "Measures, e.g. temperature=5.2,humidity=40 (°C, % RH)",
+        evidence: "Evidence file: its keccak-256 hash is recorded (the file stays off-chain)",
+        evidenceUri: "Where the evidence can be fetched (never personal data)",
+        corrects: "Seq of the observation of the same subject this one corrects",
+        file: "JSONL file, one observation per line: {batch|gtin, point, result, measure, corrects, evidenceHash, evidenceUri}",
+        chunk: "Observations per transaction with --file (default 100)",
+      },
+      signs: true,
+    },
+    () => import("./observe/observe.js"),
+  ),
+
+  emptyTask("state", "Collaborative states: stop, resume, recall, return, destroy, witness, deregister, show, overdue").build(),
+  medstateTask(
+    ["state", "stop"],
+    "Stop a batch or product at once (regulator, or its holder)",
+    { options: { ...SUBJECT, reason: "Why" }, signs: true },
+    () => import("./state/stop.js"),
+  ),
+  medstateTask(
+    ["state", "resume"],
+    "Lift a stop (regulator)",
+    { options: { ...SUBJECT, reason: "Why" }, signs: true },
+    () => import("./state/resume.js"),
+  ),
+  medstateTask(
+    ["state", "recall"],
+    "Open a recall of a stopped batch: level 1, 2 or 3 (regulator, or its holder)",
+    { options: { ...BATCH, level: "1|2|3 (deadline 1, 3 or 7 days by default)", reason: "Why" }, signs: true },
+    () => import("./state/recall.js"),
+  ),
+  medstateTask(
+    ["state", "return"],
+    "Return recalled stock of your party to the holder's quarantine",
+    { options: { recall: "Recall id (0x…)", quantity: "Quantity" }, signs: true },
+    () => import("./state/return.js"),
+  ),
+  medstateTask(
+    ["state", "destroy"],
+    "Propose destroying quarantined stock (the product's holder); a witness executes it",
+    { options: { ...BATCH, quantity: "Quantity" }, signs: true },
+    () => import("./state/destroy.js"),
+  ),
+  medstateTask(
+    ["state", "witness"],
+    "Witness a proposed destruction, which executes it (regulator or notary)",
+    { options: { destruction: "Destruction id (0x…)" }, signs: true },
+    () => import("./state/witness.js"),
+  ),
+  medstateTask(
+    ["state", "deregister"],
+    "End a stopped product's registration (regulator, or its holder)",
+    { options: { gtin: "Product GTIN", reason: "Why" }, signs: true },
+    () => import("./state/deregister.js"),
+  ),
+  medstateTask(["state", "show"], "Show a batch's or product's state, effective state and history", { options: SUBJECT }, () =>
+    import("./state/show.js"),
+  ),
+  medstateTask(["state", "overdue"], "List recalls past their deadline with stock still out, per party", {}, () =>
+    import("./state/overdue.js"),
   ),
 
   emptyTask("unit", "Serialised units: verify, dispense, undo, decommission, reactivate, reports").build(),

@@ -2,6 +2,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { isoDate } from "../../sdk/licences.js";
 import { BATCH_STATUSES, enumName } from "../../sdk/enums.js";
+import { subjectFromId } from "../../sdk/quality.js";
+import { loadGraph, stateName, subjectState } from "../lib/quality.js";
 import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
 import { batchHistory, parseBytes32 } from "../lib/supply.js";
 
@@ -11,9 +13,8 @@ interface Args {
 }
 
 /**
- * A batch: product, lot, dates, release status, units commitment, and who holds how
- * much. Collaborative states arrive with the quality-state engine; until then every
- * product and batch is Marketed.
+ * A batch: product, lot, dates, release status, collaborative state (its own, its
+ * product's, the effective one), units commitment, and who holds how much.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const batchId = parseBytes32("--batch", args.batch);
@@ -21,6 +22,9 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const { batches } = deployed;
   const { lot, parties } = await batchHistory(deployed, batchId);
   const b = await batches.getBatch(batchId);
+  const graph = await loadGraph(deployed);
+  const { state, effectiveState } = await subjectState(deployed, graph, subjectFromId(batchId));
+  const productState = stateName(graph, (await deployed.collaboration.subjectRecord(deployed.ethers.toBeHex(b.gtin, 32))).state);
   const holders = [];
   const dispensers = [];
   let dispensed = 0n;
@@ -37,13 +41,15 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     manufactured: isoDate(b.manufacturedAt),
     expiry: isoDate(b.expiresAt),
     status: enumName(BATCH_STATUSES, b.status),
-    state: "Marketed",
-    productState: "Marketed",
-    effectiveState: "Marketed",
+    state,
+    productState,
+    effectiveState,
     quantity: b.quantity.toString(),
     dispensed: dispensed.toString(),
     destroyed: b.destroyed.toString(),
     lost: b.lost.toString(),
+    quarantined: b.quarantined.toString(),
+    observations: b.observations.toString(),
     unitsRoot: b.unitsRoot,
     unitCount: b.unitCount.toString(),
     manufacturer: b.manufacturer.toString(),
@@ -52,7 +58,8 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   };
   const human = [
     `batch ${batchId}: GTIN ${json.gtin} lot ${lot}, ${json.status}, expires ${json.expiry}`,
-    `  quantity ${json.quantity}: dispensed ${json.dispensed}, destroyed ${json.destroyed}, lost ${json.lost}; ${json.unitCount} serialised units`,
+    `  state ${state} (product ${productState}, effective ${effectiveState}), ${json.observations} observations`,
+    `  quantity ${json.quantity}: dispensed ${json.dispensed}, destroyed ${json.destroyed}, lost ${json.lost}, quarantined ${json.quarantined}; ${json.unitCount} serialised units`,
     ...holders.map((h) => `  party ${h.partyId.padStart(3)} holds ${h.quantity}`),
     ...dispensers.map((d) => `  party ${d.partyId.padStart(3)} dispensed ${d.dispensed}`),
   ].join("\n");

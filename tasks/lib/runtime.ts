@@ -17,7 +17,13 @@ import type { NetworkConnection } from "hardhat/types/network";
 
 import { type DeploymentRecord, readRecord } from "../../sdk/deployment.js";
 import { UserError, describeError } from "../../sdk/errors.js";
-import type { BatchRegistry, ConsortiumGovernor, ConsortiumRegistry } from "../../types/ethers-contracts/index.js";
+import type {
+  BatchRegistry,
+  ConsortiumGovernor,
+  ConsortiumRegistry,
+  ICollaborationEngine,
+  IQualityEngine,
+} from "../../types/ethers-contracts/index.js";
 
 export type Connection = NetworkConnection<"l1">;
 export type Ethers = Connection["ethers"];
@@ -33,6 +39,10 @@ export interface Deployed {
   registry: ConsortiumRegistry;
   governor: ConsortiumGovernor;
   batches: BatchRegistry;
+  /** The quality engine's functions, at the BatchRegistry's address (where it runs). */
+  quality: IQualityEngine;
+  /** The collaboration engine's functions, at the BatchRegistry's address. */
+  collaboration: ICollaborationEngine;
 }
 
 export async function connect(hre: HardhatRuntimeEnvironment): Promise<Connection> {
@@ -82,7 +92,12 @@ export async function openDeployment(hre: HardhatRuntimeEnvironment): Promise<De
     record.contracts.ConsortiumGovernor,
   )) as unknown as ConsortiumGovernor;
   const batches = (await ethers.getContractAt("BatchRegistry", record.contracts.BatchRegistry)) as unknown as BatchRegistry;
-  return { connection, ethers, chainId, record, registry, governor, batches };
+  const quality = (await ethers.getContractAt("IQualityEngine", record.contracts.BatchRegistry)) as unknown as IQualityEngine;
+  const collaboration = (await ethers.getContractAt(
+    "ICollaborationEngine",
+    record.contracts.BatchRegistry,
+  )) as unknown as ICollaborationEngine;
+  return { connection, ethers, chainId, record, registry, governor, batches, quality, collaboration };
 }
 
 /** The signer named by `--from`: an index into the network's accounts, or one of their addresses. */

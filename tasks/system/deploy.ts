@@ -92,6 +92,10 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
       ConsortiumGovernor: await address(deployed.governorImpl),
       BatchRegistry: await address(deployed.batchRegistryImpl),
     },
+    engines: {
+      QualityEngine: await address(deployed.qualityEngine),
+      CollaborationEngine: await address(deployed.collaborationEngine),
+    },
   };
   if (isSimulated(connection)) rememberSimulated(record);
   else await writeRecord(hre.config.paths.ignition, record);

@@ -15,13 +15,20 @@ export function describeDeployment(record: DeploymentRecord, verb: string, extra
     ...Object.entries(extra).map(([key, value]) => `  ${key.padEnd(20)} ${String(value)}`),
   ];
   return {
-    json: { chainId: record.chainId, contracts: record.contracts, block: record.block, implementations: record.implementations, ...extra },
+    json: {
+      chainId: record.chainId,
+      contracts: record.contracts,
+      block: record.block,
+      implementations: record.implementations,
+      engines: record.engines,
+      ...extra,
+    },
     human: lines.join("\n"),
   };
 }
 
 export async function run(_args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const { record, registry, governor } = await openDeployment(hre);
+  const { record, registry, governor, batches, quality } = await openDeployment(hre);
   const voters = await registry.activeVoterCount();
   return describeDeployment(record, "deployed", {
     parties: (await registry.partyCount()).toString(),
@@ -30,6 +37,9 @@ export async function run(_args: Args, hre: HardhatRuntimeEnvironment): Promise<
     proposals: (await governor.proposalCount()).toString(),
     // Contracts the registry pushes membership changes to (see IMembershipMirror).
     mirrors: (await registry.mirrors()).join(", "),
+    // The code BatchRegistry runs its engines' functions with, read from the chain.
+    qualityEngine: await batches.engine(),
+    collaborationEngine: await quality.collaboration(),
   });
 }
 

@@ -1,6 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { UNIT_VERDICTS, enumName } from "../../sdk/enums.js";
+import { subjectFromId, verifyStatusOf } from "../../sdk/quality.js";
+import { loadGraph, subjectState } from "../lib/quality.js";
 import { type TaskResult, openDeployment, required, taskAction } from "../lib/runtime.js";
 import { locateUnit } from "../lib/supply.js";
 
@@ -17,7 +19,10 @@ export function statusOf(verdict: string): string {
 
 /**
  * Checks one box: is the code genuine (in a batch's committed units), and what has
- * happened to it. A query: it changes nothing and exits 0 whatever it finds.
+ * happened to it. A batch that is stopped, recalled or destroyed says so before anything
+ * the unit itself went through (a patient holding a dispensed box of a recalled batch
+ * must hear "recalled"); a suspect unit stays suspect. A query: it changes nothing and
+ * exits 0 whatever it finds.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const code = required("--code", args.code);
@@ -36,7 +41,10 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     proof: unit.proof,
   });
   const name = enumName(UNIT_VERDICTS, verdict);
-  const status = statusOf(name);
+  const graph = await loadGraph(deployed);
+  const { effectiveState, record } = await subjectState(deployed, graph, subjectFromId(unit.batchId));
+  const halting = graph[Number(record.effectiveState)];
+  const status = name !== "stolen" && halting.halts ? verifyStatusOf(halting) : statusOf(name);
   const by = party === 0n ? "" : ` by party ${party}`;
   return {
     json: {
@@ -46,9 +54,9 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
       batchId: unit.batchId,
       index: unit.index.toString(),
       party: party === 0n ? null : party.toString(),
-      effectiveState: "Marketed",
+      effectiveState,
     },
-    human: `${unit.canonical}: ${status}${name === status ? "" : ` (${name})`}${by} — batch ${unit.batchId}, unit ${unit.index}`,
+    human: `${unit.canonical}: ${status}${name === status ? "" : ` (${name})`}${by} — batch ${unit.batchId} (${effectiveState}), unit ${unit.index}`,
   };
 }
 

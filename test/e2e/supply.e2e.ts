@@ -90,6 +90,12 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
       ["batch", "ship", "--batch", batchId, "--to", "3", "--quantity", "100", "--from", "1"],
       new RegExp(`^error: BatchRegistryNotReleased\\(batchId=${batchId}\\)$`),
     );
+    // A release needs a normal inspection: the maker's QA records one first.
+    await refusedWithoutChange(node, ["batch", "release", "--batch", batchId, "--from", "9"], /^error: BatchRegistryNotInspected\(batchId=0x[0-9a-f]{64}\)$/);
+    const inspected = await node.json<{ observationIds: string[] }>(
+      "observe", "--batch", batchId, "--point", "inspection", "--result", "normal", "--from", "9",
+    );
+    expect(inspected.observationIds).to.deep.equal([`${batchId}/1`]);
     expect(await node.json("batch", "release", "--batch", batchId, "--from", "9")).to.deep.equal({ batchId, state: "released" });
     const first = await node.json<{ shipmentId: string }>("batch", "ship", "--batch", batchId, "--to", "3", "--quantity", "100", "--from", "1");
     expect(await node.json("batch", "receive", "--shipment", first.shipmentId, "--from", "2")).to.include({

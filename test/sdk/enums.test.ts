@@ -4,24 +4,36 @@ import { expect } from "chai";
 import { artifacts } from "hardhat";
 
 import {
+  ACTORS,
+  Actor,
   BATCH_STATUSES,
   BatchStatus,
+  DESTRUCTION_STATUSES,
   DOMAINS,
+  DestructionStatus,
   Domain,
   LICENCE_KINDS,
   LicenceKind,
   MEMBER_STATUSES,
   MemberStatus,
+  POINTS,
   PARTY_STATUSES,
   PROPOSAL_KINDS,
   PROPOSAL_STATES,
   PartyStatus,
+  Point,
   ProposalKind,
   ProposalState,
+  RESULTS,
   ROLES,
+  RULE_KINDS,
+  Result,
   Role,
+  RuleKind,
   SHIPMENT_STATUSES,
+  STATE_KINDS,
   ShipmentStatus,
+  StateKind,
   UNIT_STATUSES,
   UNIT_VERDICTS,
   UnitStatus,
@@ -68,11 +80,22 @@ describe("sdk/enums", function () {
     ["ShipmentStatus", ShipmentStatus, SHIPMENT_STATUSES],
     ["UnitStatus", UnitStatus, UNIT_STATUSES],
     ["UnitVerdict", UnitVerdict, UNIT_VERDICTS],
+    ["Point", Point, POINTS],
+    ["Result", Result, RESULTS],
+    ["RuleKind", RuleKind, RULE_KINDS],
+    ["StateKind", StateKind, STATE_KINDS],
+    ["Actor", Actor, ACTORS],
+    ["DestructionStatus", DestructionStatus, DESTRUCTION_STATUSES],
   ];
 
   for (const [name, values, cliNames] of mirrors) {
     it(`mirrors the Solidity enum ${name} in order, with one CLI name per member`, async function () {
-      const enums = new Map([...(await solidityEnums("ConsortiumGovernor")), ...(await solidityEnums("BatchRegistry"))]);
+      const enums = new Map([
+        ...(await solidityEnums("ConsortiumGovernor")),
+        ...(await solidityEnums("BatchRegistry")),
+        ...(await solidityEnums("QualityEngine")),
+        ...(await solidityEnums("CollaborationEngine")),
+      ]);
       const members = enums.get(name);
       expect(members, `enum ${name} not found in the AST`).to.not.equal(undefined);
       expect(Object.keys(values)).to.deep.equal(members);

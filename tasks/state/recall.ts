@@ -1,0 +1,34 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { UserError } from "../../sdk/errors.js";
+import { isoDate } from "../../sdk/licences.js";
+import { eventsNamed, openDeployment, required, taskAction, type TaskResult } from "../lib/runtime.js";
+import { sendAs } from "../lib/quality.js";
+import { parseBytes32 } from "../lib/supply.js";
+
+interface Args {
+  batch?: string;
+  level?: string;
+  reason?: string;
+  from?: string;
+  json: boolean;
+}
+
+/** Opens a level I, II or III recall of a stopped batch (regulator or the product's holder). */
+export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+  const batchId = parseBytes32("--batch", args.batch);
+  const level = required("--level", args.level);
+  if (!/^[123]$/.test(level)) throw new UserError(`invalid --level "${level}": expected 1, 2 or 3`);
+  const reason = required("--reason", args.reason);
+  const deployed = await openDeployment(hre);
+  const receipt = await sendAs(deployed, args.from, (c) => c.openRecall(batchId, Number(level), reason));
+  const [opened] = eventsNamed(deployed.collaboration, receipt, "RecallOpened");
+  const recallId = String(opened.args.recallId);
+  const deadline = isoDate(opened.args.deadline);
+  return {
+    json: { recallId, batchId, level, deadline },
+    human: `recall ${recallId} of batch ${batchId}: level ${level}, stock due back by ${deadline}`,
+  };
+}
+
+export default taskAction(run);
