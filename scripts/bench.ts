@@ -9,7 +9,15 @@ import path from "node:path";
 import type { ContractTransactionResponse } from "ethers";
 import hre from "hardhat";
 
-import { Domain, LicenceKind, PartyStatus, Role, mask } from "../sdk/enums.js";
+import { Domain, LicenceKind, PartyStatus, Point, Result, Role, mask } from "../sdk/enums.js";
+import {
+  NO_HUMIDITY,
+  NO_TEMPERATURE,
+  OBSERVATION_TYPES,
+  READING_TYPES,
+  observationDomain,
+  rulesFromJson,
+} from "../sdk/quality.js";
 import { buildUnitTree, proofFor } from "../sdk/units.js";
 import { openDeployment } from "../tasks/lib/runtime.js";
 import { run as deploy } from "../tasks/system/deploy.js";
@@ -23,7 +31,7 @@ async function measure(operation: string, tx: Promise<ContractTransactionRespons
 }
 
 await deploy({ reset: false, json: false }, hre);
-const { ethers, registry, governor, batches } = await openDeployment(hre);
+const { ethers, registry, governor, batches, quality, collaboration } = await openDeployment(hre);
 const signers = await ethers.getSigners();
 const [regulator, maker, wholesaler, , hospital, pharmacy] = signers;
 const [newAdmin, person, device, rotated] = signers.slice(7, 11);
@@ -117,8 +125,26 @@ for (const [lot, count] of [
 }
 const batchId = await batches.batchIdOf(GTIN, "M1M");
 const small = await batches.batchIdOf(GTIN, "S10");
+const thousand = await batches.batchIdOf(GTIN, "K1");
+/** An observation of `subject` without measures or evidence, then `extra`. */
+const reading = (subject: string, point: number, extra: Record<string, unknown> = {}) => ({
+  subject,
+  point,
+  result: Result.Normal,
+  temperature: NO_TEMPERATURE,
+  humidity: NO_HUMIDITY,
+  corrects: 0,
+  evidenceHash: ethers.ZeroHash,
+  evidenceUri: "",
+  ...extra,
+});
+// A release needs a normal inspection (issue 4).
+await measure("quality.observe (inspection by the maker's QA)", quality.connect(qa).observe(reading(batchId, Point.Inspection)), "sets the batch's inspected flag");
 await measure("batches.releaseBatch", batches.connect(qa).releaseBatch(batchId));
-await batches.connect(qa).releaseBatch(small);
+for (const id of [small, thousand]) {
+  await quality.connect(qa).observe(reading(id, Point.Inspection));
+  await batches.connect(qa).releaseBatch(id);
+}
 const shipped = async (tx: Promise<ContractTransactionResponse>) => {
   const receipt = (await (await tx).wait())!;
   return { receipt, id: String(receipt.logs.map((l) => batches.interface.parseLog(l)).find((e) => e?.name === "Shipped")!.args.shipmentId) };
@@ -164,6 +190,104 @@ results.push(
 await measure("batches.dispense of a dispensed unit (suspect)", batches.connect(hospital).dispense(unit(0)), "report recorded");
 await measure("batches.undoDispense", batches.connect(pharmacy).undoDispense(unit(1)));
 
+// ==== observations, rules, states, recall (issue 4) ====
+const logger = signers[13];
+const gateway = signers[14];
+await registry.connect(wholesaler).addMember(3n, logger.address, Role.Device);
+await measure(
+  "quality.setRules (by the holder, once)",
+  quality.connect(maker).setRules(GTIN, rulesFromJson({ storage: { temperature: { min: 2, max: 25 }, humidity: { max: 65 } }, transport: { temperature: { min: 2, max: 25 } }, inspection: { criticalStops: true } })),
+);
+const storage = (celsius: number) => reading(batchId, Point.Storage, { temperature: Math.round(celsius * 100), humidity: 4500 });
+await quality.connect(logger).observe(storage(5));
+await measure("quality.observe (storage reading, a holder's logger)", quality.connect(logger).observe(storage(5.5)), "target ≤ 45,000; peer: 104,803");
+/** Gas per reading of a transaction that records `count`, with the whole transaction in the note. */
+const perReading = async (operation: string, tx: Promise<ContractTransactionResponse>, count: number, note: string) => {
+  const gas = Number((await (await tx).wait())!.gasUsed);
+  results.push({ operation, gas: Math.round(gas / count), note: `${note}; ${gas.toLocaleString("en-US")} for the transaction` });
+};
+const series = Array.from({ length: 100 }, (_, i) => storage(4 + (i % 30) / 10));
+await perReading("quality.observeMany (100 observations, per observation)", quality.connect(logger).observeMany(series), 100, "full records");
+await perReading(
+  "quality.observeReadings (100 readings of a batch, per reading)",
+  quality.connect(logger).observeReadings(batchId, series.map(({ point, result, temperature, humidity }) => ({ point, result, temperature, humidity }))),
+  100,
+  "target ≤ 8,000",
+);
+const { chainId } = await ethers.provider.getNetwork();
+const domain = observationDomain(chainId, await batches.getAddress());
+const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 3600n;
+let nonce = await quality.nonces(logger.address);
+const signedReadings = [];
+for (const { point, result, temperature, humidity } of series) {
+  const reading = { point, result, temperature, humidity };
+  const signature = ethers.Signature.from(
+    await logger.signTypedData(domain, READING_TYPES, { subject: batchId, ...reading, nonce: nonce++, deadline }),
+  );
+  signedReadings.push({ reading, deadline, r: signature.r, vs: signature.yParityAndS });
+}
+await perReading(
+  "quality.observeSignedReadings (100 device-signed, per reading)",
+  quality.connect(gateway).observeSignedReadings(batchId, logger.address, signedReadings),
+  100,
+  "target ≤ 15,000; one EIP-712 signature per reading, submitted by a gateway",
+);
+const signed = [];
+for (const o of series) {
+  const signature = await logger.signTypedData(domain, OBSERVATION_TYPES, { ...o, nonce: nonce++, deadline });
+  signed.push({ observation: o, device: logger.address, deadline, signature });
+}
+await perReading(
+  "quality.observeSigned (100 device-signed full records, per observation)",
+  quality.connect(gateway).observeSigned(signed),
+  100,
+  "with corrections/evidence fields",
+);
+for (const [label, subject] of [["2 observations", small], ["403 observations", batchId]] as const) {
+  results.push({
+    operation: `collaboration.subjectRecord (eth_estimateGas, ${label})`,
+    gas: Number(await collaboration.subjectRecord.estimateGas(subject)),
+    note: "a state read: independent of history length",
+  });
+}
+
+// 100 holders of the 1,000-unit batch: pharmacies admitted by the governor (impersonated:
+// the bench measures the recall, not 100 admissions), each receiving one box.
+const gov = await ethers.getImpersonatedSigner(await governor.getAddress());
+await ethers.provider.send("hardhat_setBalance", [await gov.getAddress(), "0x3635C9ADC5DEA00000"]);
+const holders = [];
+for (let i = 0; i < 99; i++) {
+  const admin = ethers.Wallet.createRandom().connect(ethers.provider);
+  await ethers.provider.send("hardhat_setBalance", [admin.address, "0x3635C9ADC5DEA00000"]);
+  await registry.connect(gov).admitParty({
+    name: `Pharmacy ${i + 1}`,
+    domain: Domain.Pharmacy,
+    admin: admin.address,
+    voter: false,
+    licences: [{ ...licence, kind: LicenceKind.Distribution }],
+  });
+  holders.push({ admin, partyId: await registry.partyCount() });
+}
+for (const h of holders) {
+  const sent = await shipped(batches.connect(maker).ship(thousand, h.partyId, 1n));
+  await (await batches.connect(h.admin).receiveShipment(thousand, sent.id)).wait();
+}
+await measure("collaboration.transition (EmergencyStop, by the regulator)", collaboration.connect(regulator).transition(thousand, 1, "excursion"));
+await collaboration.connect(regulator).transition(small, 1, "excursion");
+await measure("collaboration.openRecall (1 holder)", collaboration.connect(regulator).openRecall(small, 1, "storage excursion"), "target ≤ 80,000");
+await measure(
+  "collaboration.openRecall (100 holders)",
+  collaboration.connect(regulator).openRecall(thousand, 1, "storage excursion"),
+  "target ≤ 80,000; reads no holding",
+);
+await measure("collaboration.returnStock", collaboration.connect(holders[0].admin).returnStock(thousand, 1n), "holding → quarantine");
+await collaboration.connect(maker).returnStock(thousand, 10n);
+await measure("collaboration.proposeDestruction", collaboration.connect(maker).proposeDestruction(thousand, 11n));
+const proposal = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "string", "uint32"], [thousand, "destruction", 1n]));
+await measure("collaboration.witnessDestruction (regulator)", collaboration.connect(regulator).witnessDestruction(thousand, proposal), "enters Destroyed");
+await collaboration.connect(regulator).transition(ethers.toBeHex(GTIN, 32), 1, "product stop");
+await measure("collaboration.transition (product: Deregistered)", collaboration.connect(maker).transition(ethers.toBeHex(GTIN, 32), 4, "withdrawn"));
+
 const width = Math.max(...results.map((r) => r.operation.length));
 console.log(`${"operation".padEnd(width)}  ${"gas".padStart(9)}  note`);
 console.log(`${"-".repeat(width)}  ${"-".repeat(9)}  ----`);
@@ -173,6 +297,6 @@ const file = path.join(hre.config.paths.root, "bench", "results.json");
 await mkdir(path.dirname(file), { recursive: true });
 await writeFile(
   file,
-  `${JSON.stringify({ network: "embedded (edr-simulated)", scenario: "consortium of 7 (n = 4 voters); a product, batches of 10, 1,000 and 1,000,000 units, manufacturer → wholesaler → pharmacy", operations: results }, null, 2)}\n`,
+  `${JSON.stringify({ network: "embedded (edr-simulated)", scenario: "consortium of 7 (n = 4 voters); a product, batches of 10, 1,000 and 1,000,000 units, manufacturer → wholesaler → pharmacy; a wholesaler's logger and gateway; 100 holders of one batch", operations: results }, null, 2)}\n`,
 );
 console.log(`\nwritten ${path.relative(process.cwd(), file)}`);

@@ -3,8 +3,10 @@
  * forms, a new wholesaler is admitted by a BFT supermajority, its members (a person
  * and a device) are enrolled, and the regulator suspends it, after which its next
  * action is refused; then a product, a batch of serialised units, its journey to a
- * pharmacy, a dispense, and a cloned code caught and reported. It drives the same
- * task code operators run from the CLI.
+ * pharmacy, a dispense, and a cloned code caught and reported; then a vaccine with a
+ * 2–8 °C rule, whose batch stops by itself when a logger reads 9.5 °C, is recalled at
+ * level I, returned and destroyed under a notary's witness. It drives the same task
+ * code operators run from the CLI.
  */
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -30,6 +32,13 @@ import { run as registerProduct } from "../tasks/product/register.js";
 import { run as dispenseUnit } from "../tasks/unit/dispense.js";
 import { run as listReports } from "../tasks/unit/reports.js";
 import { run as verifyUnit } from "../tasks/unit/verify.js";
+import { run as observe } from "../tasks/observe/observe.js";
+import { run as destroy } from "../tasks/state/destroy.js";
+import { run as overdue } from "../tasks/state/overdue.js";
+import { run as recall } from "../tasks/state/recall.js";
+import { run as returnStock } from "../tasks/state/return.js";
+import { run as showState } from "../tasks/state/show.js";
+import { run as witness } from "../tasks/state/witness.js";
 
 const { ethers } = await hre.network.getOrCreate();
 const accounts = (await ethers.getSigners()).map((s) => s.address);
@@ -120,6 +129,8 @@ const created = await createBatch(
 );
 const batchId = String((created.json as { batchId: string }).batchId);
 say(indent(created.human));
+say(indent("A release needs a normal inspection; the QA records one, then releases:"));
+say(indent((await observe({ batch: batchId, point: "inspection", result: "normal", from: "12", json: false }, hre)).human));
 say(indent((await releaseBatch({ batch: batchId, from: "12", json: false }, hre)).human));
 
 step(7, "Manufacturer → wholesaler → pharmacy");
@@ -149,4 +160,62 @@ say(indent(`  dispense → ${clone.human}`));
 say(indent(`  the chain records it for the regulator and the holders: ${clone.alarm ?? ""}`));
 say(indent("The regulator lists the reports (`unit reports`):"));
 say(indent((await listReports({ from: "0", json: false }, hre)).human));
+
+step(9, "A vaccine with a 2–8 °C rule goes out");
+const vaccine = "06901234567885";
+const rulesFile = path.join(path.dirname(unitsFile), "vaccine-rules.json");
+await writeFile(
+  rulesFile,
+  JSON.stringify({ storage: { temperature: { min: 2, max: 8 }, humidity: { max: 65 } }, transport: { temperature: { min: 2, max: 8 } }, inspection: { criticalStops: true } }),
+);
+say(indent((await registerProduct({ gtin: vaccine, name: "Influenza Vaccine (Split Virion)", approvalNo: "国药准字S20260001", rules: rulesFile, from: "1", json: false }, hre)).human));
+const vaxUnits = path.join(path.dirname(unitsFile), "vaccine-units.txt");
+const vax = (i: number) => `(01)${vaccine}(21)V${String(i).padStart(6, "0")}(10)VAX26A(17)271130`;
+await writeFile(vaxUnits, `${Array.from({ length: 200 }, (_, i) => vax(i)).join("\n")}\n`);
+const vaxBatch = String(
+  ((await createBatch({ gtin: vaccine, lot: "VAX26A", manufactured: "2026-11-01", expiry: "2027-11-30", quantity: "200", units: vaxUnits, from: "1", json: true }, hre)).json as { batchId: string }).batchId,
+);
+await observe({ batch: vaxBatch, point: "inspection", result: "normal", from: "12", json: false }, hre);
+await releaseBatch({ batch: vaxBatch, from: "12", json: false }, hre);
+for (const [to, quantity, from, receiver] of [["3", "120", "1", "2"], ["6", "40", "2", "5"]] as const) {
+  const shipment = await shipBatch({ batch: vaxBatch, to, quantity, from, json: true }, hre);
+  await receiveShipment({ shipment: String((shipment.json as { shipmentId: string }).shipmentId), from: receiver, json: false }, hre);
+}
+say(indent(`Batch ${vaxBatch}: inspected, released; maker 80, Xihu Pharma Distribution 120 → 80 after 40 went on to Kangjian Pharmacy.`));
+const logger = accounts[14];
+say(indent((await addMember({ party: "3", account: logger, role: "device", from: "2", json: false }, hre)).human));
+
+step(10, "The wholesaler's cold-chain logger reads 5.1 °C, then 9.5 °C");
+say(indent((await observe({ batch: vaxBatch, point: "storage", measure: "temperature=5.1,humidity=42", from: "14", json: false }, hre)).human));
+say(indent((await observe({ batch: vaxBatch, point: "storage", measure: "temperature=9.5,humidity=44", from: "14", json: false }, hre)).human));
+say(indent("No one had to act: the product's rule made the reading critical and stopped the batch."));
+say(indent((await showState({ batch: vaxBatch, json: false }, hre)).human));
+
+step(11, "Every party sees the stop at once");
+try {
+  await shipBatch({ batch: vaxBatch, to: "6", quantity: "10", from: "2", json: false }, hre);
+  throw new Error("a stopped batch was shipped");
+} catch (error) {
+  say(indent(`The wholesaler tries to ship 10 more boxes → refused:\n  ${describeError(error)}`));
+}
+say(indent(`A pharmacist checks a box: ${(await verifyUnit({ code: vax(3), json: false }, hre)).human}`));
+
+step(12, "The regulator recalls the batch at level I; holders send their stock back");
+const opened = await recall({ batch: vaxBatch, level: "1", reason: "storage excursion 9.5 °C at Xihu Pharma Distribution", from: "0", json: false }, hre);
+say(indent(opened.human));
+const recallId = String((opened.json as { recallId: string }).recallId);
+for (const [quantity, from] of [["80", "2"], ["40", "5"], ["80", "1"]] as const) {
+  say(indent((await returnStock({ recall: recallId, quantity, from, json: false }, hre)).human));
+}
+say(indent(`Overdue recalls: ${(await overdue({ json: false }, hre)).human}`));
+
+step(13, "A notary witnesses the destruction");
+const notary = await propose({ name: "Hangzhou Notary Office", domain: "notary", admin: accounts[15], voter: false, from: "1", json: false }, hre);
+for (const from of ["1", "2", "4", "0"]) await vote({ proposal: String((notary.json as { proposalId: string }).proposalId), from, json: false }, hre);
+say(indent("Hangzhou Notary Office joins the consortium (proposal voted through)."));
+const proposed = await destroy({ batch: vaxBatch, quantity: "200", from: "1", json: false }, hre);
+say(indent(proposed.human));
+say(indent((await witness({ destruction: String((proposed.json as { destructionId: string }).destructionId), from: "15", json: false }, hre)).human));
+say(indent((await showState({ batch: vaxBatch, json: false }, hre)).human));
+say(indent(`The pharmacist checks the box again: ${(await verifyUnit({ code: vax(3), json: false }, hre)).human}`));
 say();

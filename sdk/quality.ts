@@ -264,3 +264,16 @@ export const OBSERVATION_TYPES: Record<string, TypedDataField[]> = {
     { name: "deadline", type: "uint48" },
   ],
 };
+
+/** The EIP-712 type of a device-signed reading (`QualityEngine.READING_TYPEHASH`). */
+export const READING_TYPES: Record<string, TypedDataField[]> = {
+  Reading: [
+    { name: "subject", type: "bytes32" },
+    { name: "point", type: "uint8" },
+    { name: "result", type: "uint8" },
+    { name: "temperature", type: "int16" },
+    { name: "humidity", type: "uint16" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint48" },
+  ],
+};

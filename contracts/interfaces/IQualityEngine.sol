@@ -77,6 +77,26 @@ interface IQualityEngine {
         bytes signature;
     }
 
+    /// @notice A plain reading (no correction, no evidence): the compact form a logger
+    /// sends in series. Recorded exactly as the {Observation} with the same fields.
+    struct Reading {
+        Point point;
+        Result result;
+        int16 temperature;
+        uint16 humidity;
+    }
+
+    /// @notice A reading signed by a device: EIP-712 type {READING_TYPEHASH} over the
+    /// subject, the reading, the device's next nonce ({nonces}) and the deadline, with an
+    /// EIP-2098 compact signature (`r`, `vs`). The subject and the device are given once
+    /// per series ({observeSignedReadings}).
+    struct SignedReading {
+        Reading reading;
+        uint48 deadline;
+        bytes32 r;
+        bytes32 vs;
+    }
+
     /// @notice A temperature and humidity range: temperatures in 0.01 °C, humidity in
     /// whole percent. `NO_MIN`, `NO_MAX` and `NO_MAX_HUMIDITY` leave a side open.
     struct Range {
@@ -179,6 +199,20 @@ interface IQualityEngine {
      * recorded as the observer.
      */
     function observeSigned(SignedObservation[] calldata observations) external;
+
+    /**
+     * @notice Records a series of plain readings of one subject by the caller, all or none:
+     * each exactly as {observe} would record it (same checks, numbers and events), for a
+     * fraction of the calldata.
+     */
+    function observeReadings(bytes32 subject, Reading[] calldata readings) external;
+
+    /**
+     * @notice Records a device's series of readings of one subject, each reading signed by
+     * the device (EIP-712, EIP-2098 signatures), all or none; anyone may submit (a
+     * gateway uploads each device's buffer). As {observeSigned}, for the compact form.
+     */
+    function observeSignedReadings(bytes32 subject, address device, SignedReading[] calldata readings) external;
 
     // ==== RULES AND GOVERNANCE ====
 

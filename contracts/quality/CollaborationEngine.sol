@@ -49,7 +49,7 @@ contract CollaborationEngine is ICollaborationEngine, QualityStates {
     ) external delegated returns (bytes32 recallId) {
         (uint64 party, IConsortiumRegistry.Domain domain) = _requireMember(_msgSender(), _ACTORS, _ALL_DOMAINS);
         if (level == 0 || level > 3) revert CollaborationInvalidLevel(level);
-        Ref memory ref = _resolveBatch(batchId);
+        Ref memory ref = _resolve(batchId);
         uint8 state = _stateOfKind(StateKind.Recall);
         StateDef memory def = _state(state);
         _checkEnter(ref, state, def);
@@ -83,7 +83,7 @@ contract CollaborationEngine is ICollaborationEngine, QualityStates {
     /// @inheritdoc ICollaborationEngine
     function proposeDestruction(bytes32 batchId, uint48 quantity) external delegated returns (bytes32 destructionId) {
         (uint64 party, ) = _requireMember(_msgSender(), _ACTORS, _MANUFACTURER);
-        Ref memory ref = _resolveBatch(batchId);
+        Ref memory ref = _resolve(batchId);
         if (party != ref.holder) revert IBatchRegistry.BatchRegistryNotProductHolder(ref.gtin, party);
         uint8 state = _stateOfKind(StateKind.Disposal);
         if (_ownState(ref) != state) _checkEnter(ref, state, _state(state));

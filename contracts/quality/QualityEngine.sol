@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/NoncesUpgradeable.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
 
 import {IBatchRegistry} from "../interfaces/IBatchRegistry.sol";
 import {ICollaborationEngine} from "../interfaces/ICollaborationEngine.sol";
@@ -25,6 +26,30 @@ import {QualityStates} from "./QualityStates.sol";
 contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeable {
     using QualityLimits for uint104;
 
+    // ==== TYPES ====
+
+    /// Who records: checked once per account, not once per observation.
+    struct Observer {
+        address account;
+        uint64 party;
+        IConsortiumRegistry.Domain domain;
+        /// None until an inspection needs it.
+        IConsortiumRegistry.Role role;
+    }
+
+    /// What consecutive observations of one subject by one party share, read once; the
+    /// observation count is written back once, by {_flush}.
+    struct Run {
+        bytes32 subject;
+        uint64 party;
+        bool isProduct;
+        uint64 holder;
+        uint104 limits;
+        uint32 seq;
+        uint32 stored;
+        uint8 stock;
+    }
+
     // ==== CONSTANTS ====
 
     /// @notice The EIP-712 type a device signs ({SignedObservation}).
@@ -33,10 +58,22 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
         "uint32 corrects,bytes32 evidenceHash,string evidenceUri,uint256 nonce,uint48 deadline)"
     );
 
+    /// @notice The EIP-712 type a device signs for a {SignedReading}.
+    bytes32 public constant READING_TYPEHASH = keccak256(
+        "Reading(bytes32 subject,uint8 point,uint8 result,int16 temperature,uint16 humidity,"
+        "uint256 nonce,uint48 deadline)"
+    );
+
     uint256 private constant _MAX_ADVERSE_COUNT = 8;
     uint32 private constant _MAX_RULE_GAS = 1_000_000;
     /// Gas kept back around a rule-contract call (its setup and what follows it).
     uint256 private constant _RULE_CALL_RESERVE = 10_000;
+
+    // Run.stock: the observing party's stock of the batch.
+    uint8 private constant _STOCK_UNREAD = 0;
+    uint8 private constant _STOCK_NONE = 1;
+    uint8 private constant _STOCK_DISPENSED = 2;
+    uint8 private constant _STOCK_HELD = 3;
 
     // ==== STATE ====
 
@@ -64,6 +101,8 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
     /// on the same storage.
     // solhint-disable-next-line no-complex-fallback
     fallback() external {
+        // At its own address the engine has no data: neither has the code it forwards to.
+        if (address(this) == _self) revert ICollaborationEngine.CollaborationDirectCall();
         address collaboration_ = _collaboration;
         assembly ("memory-safe") {
             calldatacopy(0, 0, calldatasize())
@@ -79,25 +118,62 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
     // ==== OBSERVATIONS ====
 
     /// @inheritdoc IQualityEngine
-    function observe(Observation calldata observation) external delegated returns (uint32) {
-        return _observe(observation, _msgSender(), _OBSERVERS);
+    function observe(Observation calldata observation) external delegated returns (uint32 seq) {
+        Observer memory observer = _observer(_msgSender(), _OBSERVERS);
+        Run memory run;
+        seq = _observe(observation, observer, run);
+        _flush(run);
     }
 
     /// @inheritdoc IQualityEngine
     function observeMany(Observation[] calldata observations) external delegated {
-        address observer = _msgSender();
+        Observer memory observer = _observer(_msgSender(), _OBSERVERS);
+        Run memory run;
         for (uint256 i = 0; i < observations.length; ++i) {
-            _observe(observations[i], observer, _OBSERVERS);
+            _observe(observations[i], observer, run);
         }
+        _flush(run);
     }
 
     /// @inheritdoc IQualityEngine
     function observeSigned(SignedObservation[] calldata observations) external delegated {
+        bytes32 domainSeparator = _domainSeparatorV4();
+        Observer memory observer;
+        Run memory run;
         for (uint256 i = 0; i < observations.length; ++i) {
             SignedObservation calldata signed = observations[i];
-            _checkSignature(signed);
-            _observe(signed.observation, signed.device, _DEVICE);
+            _checkSignature(signed, domainSeparator);
+            if (signed.device != observer.account) observer = _observer(signed.device, _DEVICE);
+            _observe(signed.observation, observer, run);
         }
+        _flush(run);
+    }
+
+    /// @inheritdoc IQualityEngine
+    function observeReadings(bytes32 subject, Reading[] calldata readings) external delegated {
+        Observer memory observer = _observer(_msgSender(), _OBSERVERS);
+        Run memory run;
+        for (uint256 i = 0; i < readings.length; ++i) {
+            _observeReading(subject, readings[i], observer, run);
+        }
+        _flush(run);
+    }
+
+    /// @inheritdoc IQualityEngine
+    function observeSignedReadings(
+        bytes32 subject,
+        address device,
+        SignedReading[] calldata readings
+    ) external delegated {
+        bytes32 domainSeparator = _domainSeparatorV4();
+        Observer memory observer = _observer(device, _DEVICE);
+        Run memory run;
+        for (uint256 i = 0; i < readings.length; ++i) {
+            SignedReading calldata signed = readings[i];
+            _checkReadingSignature(subject, device, signed, domainSeparator);
+            _observeReading(subject, signed.reading, observer, run);
+        }
+        _flush(run);
     }
 
     // ==== RULES ====
@@ -159,124 +235,254 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
 
     // ==== INTERNAL ====
 
+    /// The observer, checked once per account (not once per observation).
+    function _observer(address account, uint256 roles) internal view returns (Observer memory observer) {
+        (observer.party, observer.domain) = _requireMember(account, roles, _ALL_DOMAINS);
+        observer.account = account;
+    }
+
     /// Checks, numbers, classifies and records one observation, then runs the rules.
-    function _observe(Observation calldata o, address observer, uint256 roles) internal returns (uint32 seq) {
-        (uint64 party, IConsortiumRegistry.Domain domain) = _requireMember(observer, roles, _ALL_DOMAINS);
-        uint104 limits;
-        (seq, limits) = _admit(o, observer, party, domain);
-        _record(o, observer, party, seq, limits);
-    }
-
-    /// Checks that the party may record the observation on its subject; numbers it.
-    function _admit(
-        Observation calldata o,
-        address observer,
-        uint64 party,
-        IConsortiumRegistry.Domain domain
-    ) internal returns (uint32 seq, uint104 limits) {
-        SupplyStorage.Layout storage $ = SupplyStorage.layout();
+    function _observe(Observation calldata o, Observer memory observer, Run memory run) internal returns (uint32 seq) {
         bytes32 subject = o.subject;
-        if (_isProduct(subject)) {
-            IBatchRegistry.Product storage product = $.products[uint64(uint256(subject))];
-            uint64 holder = product.holder;
-            if (holder == 0) revert ICollaborationEngine.CollaborationUnknownSubject(subject);
-            limits = product.limits;
-            _authorizeOnProduct(o, observer, party, domain, holder);
-            // 2^32 observations of one product cannot happen.
-            unchecked {
-                seq = ++_engine().subjects[subject].productObservations;
-            }
-        } else {
-            IBatchRegistry.Batch storage batch = $.batches[subject];
-            if (batch.status == IBatchRegistry.BatchStatus.None)
-                revert ICollaborationEngine.CollaborationUnknownSubject(subject);
-            IBatchRegistry.Product storage product = $.products[batch.gtin];
-            limits = product.limits;
-            _authorizeOnBatch(o, observer, party, domain, product.holder);
-            // 2^32 observations of one batch cannot happen.
-            unchecked {
-                seq = batch.observations + 1;
-            }
-            batch.observations = seq;
-            if (o.point == Point.Inspection) {
-                batch.flags =
-                    o.result == Result.Normal
-                        ? batch.flags | SupplyStorage.INSPECTED
-                        : batch.flags & ~SupplyStorage.INSPECTED;
-            }
-        }
-    }
-
-    /// Classifies the observation against the limits, emits it, runs the rules.
-    function _record(Observation calldata o, address observer, uint64 party, uint32 seq, uint104 limits) internal {
-        bytes32 subject = o.subject;
+        seq = _admit(subject, o.point, o.result, observer, run);
         if (o.corrects >= seq) revert QualityEngineInvalidCorrection(subject, o.corrects, seq - 1);
-        uint16 humidity = o.humidity;
-        if (humidity > 10_000 && humidity != QualityLimits.NO_HUMIDITY) revert QualityEngineInvalidHumidity(humidity);
-        Result result = o.result;
-        if (o.point == Point.Storage || o.point == Point.Transport) {
-            if (limits.outside(o.point == Point.Storage ? 0 : 40, o.temperature, humidity)) result = Result.Critical;
-        }
-        emit Observed(subject, party, seq, observer, o.point, result, o.temperature, humidity);
+        Result result = _emitObserved(subject, o.point, o.result, o.temperature, o.humidity, observer, seq, run);
         if (o.corrects != 0 || o.evidenceHash != bytes32(0) || bytes(o.evidenceUri).length != 0) {
             emit ObservationAnnotated(subject, seq, o.corrects, o.evidenceHash, o.evidenceUri);
         }
-        if (result == Result.Critical && limits.stopsOnCritical(o.point)) {
-            _ruleStop(subject, seq, RuleKind.CriticalObservation, address(0), party);
+        // Copying the observation to memory costs: only when a rule may act on it.
+        if (result == Result.Critical || run.limits & QualityLimits.EXTENDED != 0) {
+            _applyRules(o, seq, observer.party, result, run);
         }
-        if (limits & QualityLimits.EXTENDED != 0) _extendedRules(o, seq, party, result);
     }
 
-    function _authorizeOnProduct(
-        Observation calldata o,
-        address observer,
-        uint64 party,
-        IConsortiumRegistry.Domain domain,
-        uint64 holder
-    ) internal view {
-        Point point = o.point;
-        bool allowed;
-        if (point <= Point.Production) {
-            allowed = party == holder;
-        } else if (point == Point.Inspection) {
-            allowed = _isInspector(domain) || (party == holder && _isQaOrDevice(observer));
-        } else if (point >= Point.Efficacy) {
-            allowed = _isUser(domain);
+    /// {_observe} for a plain reading.
+    function _observeReading(
+        bytes32 subject,
+        Reading calldata reading,
+        Observer memory observer,
+        Run memory run
+    ) internal {
+        uint32 seq = _admit(subject, reading.point, reading.result, observer, run);
+        Result result = _emitObserved(
+            subject,
+            reading.point,
+            reading.result,
+            reading.temperature,
+            reading.humidity,
+            observer,
+            seq,
+            run
+        );
+        if (result == Result.Critical || run.limits & QualityLimits.EXTENDED != 0) {
+            Observation memory o = Observation(
+                subject,
+                reading.point,
+                reading.result,
+                reading.temperature,
+                reading.humidity,
+                0,
+                bytes32(0),
+                ""
+            );
+            _applyRules(o, seq, observer.party, result, run);
         }
-        if (!allowed) revert QualityEnginePointNotAllowed(o.subject, point, party);
     }
 
-    function _authorizeOnBatch(
-        Observation calldata o,
-        address observer,
-        uint64 party,
-        IConsortiumRegistry.Domain domain,
-        uint64 holder
-    ) internal view {
-        Point point = o.point;
+    /// Loads the subject if the run changes, checks who may record the point, numbers the
+    /// observation, and keeps the batch's inspected flag.
+    function _admit(
+        bytes32 subject,
+        Point point,
+        Result declared,
+        Observer memory observer,
+        Run memory run
+    ) internal returns (uint32 seq) {
+        if (run.holder == 0 || subject != run.subject || observer.party != run.party) {
+            _flush(run);
+            _load(run, subject, observer.party);
+        }
+        _authorize(subject, point, observer, run);
+        // 2^32 observations of one subject cannot happen.
+        unchecked {
+            seq = ++run.seq;
+        }
+        if (point == Point.Inspection && !run.isProduct) {
+            IBatchRegistry.Batch storage batch = SupplyStorage.layout().batches[subject];
+            batch.flags =
+                declared == Result.Normal
+                    ? batch.flags | SupplyStorage.INSPECTED
+                    : batch.flags & ~SupplyStorage.INSPECTED;
+        }
+    }
+
+    /// Checks the measures, classifies the result against the product's limits, emits {Observed}.
+    function _emitObserved(
+        bytes32 subject,
+        Point point,
+        Result result,
+        int16 temperature,
+        uint16 humidity,
+        Observer memory observer,
+        uint32 seq,
+        Run memory run
+    ) internal returns (Result) {
+        if (humidity > 10_000 && humidity != QualityLimits.NO_HUMIDITY) revert QualityEngineInvalidHumidity(humidity);
+        if (point == Point.Storage || point == Point.Transport) {
+            if (run.limits.outside(point == Point.Storage ? 0 : 40, temperature, humidity)) result = Result.Critical;
+        }
+        emit Observed(subject, observer.party, seq, observer.account, point, result, temperature, humidity);
+        return result;
+    }
+
+    /// The rules: a critical observation at a stopping point, then the extended rules.
+    function _applyRules(Observation memory o, uint32 seq, uint64 party, Result result, Run memory run) internal {
+        if (result == Result.Critical && run.limits.stopsOnCritical(o.point)) {
+            _ruleStop(o.subject, seq, RuleKind.CriticalObservation, address(0), party);
+        }
+        if (run.limits & QualityLimits.EXTENDED != 0) {
+            // A rule contract may call back: let it see this observation counted.
+            _flush(run);
+            _extendedRules(o, seq, party, result);
+        }
+    }
+
+    /// Reads what observations of `subject` by `party` share: its product's holder and
+    /// limits, and its observation count. (The party's stock is read when a check needs it.)
+    function _load(Run memory run, bytes32 subject, uint64 party) internal view {
+        SupplyStorage.Layout storage $ = SupplyStorage.layout();
+        run.subject = subject;
+        run.party = party;
+        run.stock = _STOCK_UNREAD;
+        IBatchRegistry.Product storage product;
+        if (_isProduct(subject)) {
+            run.isProduct = true;
+            product = $.products[uint64(uint256(subject))];
+            run.seq = _engine().subjects[subject].productObservations;
+        } else {
+            IBatchRegistry.Batch storage batch = $.batches[subject];
+            if (batch.status == IBatchRegistry.BatchStatus.None) {
+                revert ICollaborationEngine.CollaborationUnknownSubject(subject);
+            }
+            run.isProduct = false;
+            product = $.products[batch.gtin];
+            run.seq = batch.observations;
+        }
+        run.holder = product.holder;
+        if (run.holder == 0) revert ICollaborationEngine.CollaborationUnknownSubject(subject);
+        run.limits = product.limits;
+        run.stored = run.seq;
+    }
+
+    /// Writes the run's observation count back, if it moved.
+    function _flush(Run memory run) internal {
+        if (run.seq == run.stored) return;
+        if (run.isProduct) _engine().subjects[run.subject].productObservations = run.seq;
+        else SupplyStorage.layout().batches[run.subject].observations = run.seq;
+        run.stored = run.seq;
+    }
+
+    /// Who may record which control point on which subject (see {IQualityEngine-observe}).
+    function _authorize(bytes32 subject, Point point, Observer memory observer, Run memory run) internal view {
         bool allowed;
         if (point <= Point.Production) {
-            allowed = party == holder;
+            allowed = observer.party == run.holder;
         } else if (point <= Point.Storage) {
-            allowed = domain == IConsortiumRegistry.Domain.Logistics || _holds(o.subject, party);
+            allowed =
+                !run.isProduct &&
+                (observer.domain == IConsortiumRegistry.Domain.Logistics || _stock(run) == _STOCK_HELD);
         } else if (point == Point.Inspection) {
             allowed =
-                _isInspector(domain) || ((party == holder || _holds(o.subject, party)) && _isQaOrDevice(observer));
+                _isInspector(observer.domain) ||
+                ((observer.party == run.holder || (!run.isProduct && _stock(run) == _STOCK_HELD)) &&
+                    _isQaOrDevice(observer));
         } else {
-            if (!_isUser(domain)) revert QualityEnginePointNotAllowed(o.subject, point, party);
-            SupplyStorage.Holding storage stock = SupplyStorage.layout().holdings[o.subject][party];
+            allowed = _isUser(observer.domain);
             // The DAG: a use observation needs the batch to have reached this user.
-            if (stock.held == 0 && stock.dispensed == 0) revert QualityEngineNotDelivered(o.subject, party);
-            allowed = true;
+            if (allowed && !run.isProduct && _stock(run) == _STOCK_NONE) {
+                revert QualityEngineNotDelivered(subject, observer.party);
+            }
         }
-        if (!allowed) revert QualityEnginePointNotAllowed(o.subject, point, party);
+        if (!allowed) revert QualityEnginePointNotAllowed(subject, point, observer.party);
     }
 
-    function _checkSignature(SignedObservation calldata signed) internal {
+    /// The run's party's stock of the batch, read once.
+    function _stock(Run memory run) internal view returns (uint8) {
+        if (run.stock == _STOCK_UNREAD) {
+            SupplyStorage.Holding storage stock = SupplyStorage.layout().holdings[run.subject][run.party];
+            run.stock =
+                stock.held != 0
+                    ? _STOCK_HELD
+                    : stock.dispensed != 0
+                        ? _STOCK_DISPENSED
+                        : _STOCK_NONE;
+        }
+        return run.stock;
+    }
+
+    /// Checks a device's signature over an observation, its deadline, and uses its nonce.
+    function _checkSignature(SignedObservation calldata signed, bytes32 domainSeparator) internal {
         address device = signed.device;
-        if (block.timestamp > signed.deadline) revert QualityEngineSignatureExpired(device, signed.deadline);
-        Observation calldata o = signed.observation;
-        bytes32 digest = _hashTypedDataV4(
+        uint48 deadline = signed.deadline;
+        if (block.timestamp > deadline) revert QualityEngineSignatureExpired(device, deadline);
+        bytes32 structHash = _observationHash(signed.observation, _useNonce(device), deadline);
+        bytes32 digest = MessageHashUtils.toTypedDataHash(domainSeparator, structHash);
+        (address signer, ECDSA.RecoverError error, ) = ECDSA.tryRecoverCalldata(digest, signed.signature);
+        if (error != ECDSA.RecoverError.NoError || signer != device) {
+            revert QualityEngineInvalidSignature(device, signer);
+        }
+    }
+
+    /// Checks a device's compact signature over a reading of `subject`, its deadline, and uses its nonce.
+    function _checkReadingSignature(
+        bytes32 subject,
+        address device,
+        SignedReading calldata signed,
+        bytes32 domainSeparator
+    ) internal {
+        uint48 deadline = signed.deadline;
+        if (block.timestamp > deadline) revert QualityEngineSignatureExpired(device, deadline);
+        bytes32 structHash = _readingHash(subject, signed.reading, _useNonce(device), deadline);
+        bytes32 digest = MessageHashUtils.toTypedDataHash(domainSeparator, structHash);
+        (address signer, ECDSA.RecoverError error, ) = ECDSA.tryRecover(digest, signed.r, signed.vs);
+        if (error != ECDSA.RecoverError.NoError || signer != device) {
+            revert QualityEngineInvalidSignature(device, signer);
+        }
+    }
+
+    /**
+     * The EIP-712 struct hash of a signed reading ({READING_TYPEHASH}), hashed in scratch
+     * memory: a series of 100 would otherwise grow memory by 100 encodings.
+     */
+    function _readingHash(
+        bytes32 subject,
+        Reading calldata reading,
+        uint256 nonce,
+        uint48 deadline
+    ) internal pure returns (bytes32 hash) {
+        bytes32 typehash = READING_TYPEHASH;
+        // The small types arrive validated by the ABI decoder; each is written as its ABI word.
+        uint8 point = uint8(reading.point);
+        uint8 result = uint8(reading.result);
+        int16 temperature = reading.temperature;
+        uint16 humidity = reading.humidity;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, typehash)
+            mstore(add(m, 0x20), subject)
+            mstore(add(m, 0x40), point)
+            mstore(add(m, 0x60), result)
+            mstore(add(m, 0x80), signextend(1, temperature))
+            mstore(add(m, 0xa0), humidity)
+            mstore(add(m, 0xc0), nonce)
+            mstore(add(m, 0xe0), deadline)
+            hash := keccak256(m, 0x100)
+        }
+    }
+
+    /// The EIP-712 struct hash of an observation ({OBSERVATION_TYPEHASH}).
+    function _observationHash(Observation calldata o, uint256 nonce, uint48 deadline) internal pure returns (bytes32) {
+        return
             keccak256(
                 abi.encode(
                     OBSERVATION_TYPEHASH,
@@ -288,18 +494,14 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
                     o.corrects,
                     o.evidenceHash,
                     keccak256(bytes(o.evidenceUri)),
-                    _useNonce(device),
-                    signed.deadline
+                    nonce,
+                    deadline
                 )
-            )
-        );
-        (address signer, ECDSA.RecoverError error, ) = ECDSA.tryRecoverCalldata(digest, signed.signature);
-        if (error != ECDSA.RecoverError.NoError || signer != device)
-            revert QualityEngineInvalidSignature(device, signer);
+            );
     }
 
     /// The adverse-count rule and the rule contract, for products whose limits say they have them.
-    function _extendedRules(Observation calldata o, uint32 seq, uint64 party, Result result) internal {
+    function _extendedRules(Observation memory o, uint32 seq, uint64 party, Result result) internal {
         bytes32 subject = o.subject;
         uint64 gtin = _isProduct(subject) ? uint64(uint256(subject)) : _batch(subject).gtin;
         Extension memory extension = _engine().extensions[gtin];
@@ -333,7 +535,7 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
     function _consult(
         address rule,
         uint32 ruleGas,
-        Observation calldata o,
+        Observation memory o,
         uint32 seq,
         uint64 party,
         Result result
@@ -392,13 +594,9 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
         }
     }
 
-    function _holds(bytes32 batchId, uint64 party) private view returns (bool) {
-        return SupplyStorage.layout().holdings[batchId][party].held != 0;
-    }
-
-    function _isQaOrDevice(address observer) private view returns (bool) {
-        IConsortiumRegistry.Role role = _memberRole(observer);
-        return role == IConsortiumRegistry.Role.QA || role == IConsortiumRegistry.Role.Device;
+    function _isQaOrDevice(Observer memory observer) private view returns (bool) {
+        if (observer.role == IConsortiumRegistry.Role.None) observer.role = _memberRole(observer.account);
+        return observer.role == IConsortiumRegistry.Role.QA || observer.role == IConsortiumRegistry.Role.Device;
     }
 
     function _isInspector(IConsortiumRegistry.Domain domain) private pure returns (bool) {

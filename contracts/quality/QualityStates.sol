@@ -107,7 +107,7 @@ abstract contract QualityStates is MembershipGate, ContextUpgradeable {
     // ==== STATE ====
 
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
-    address private immutable _self;
+    address internal immutable _self;
 
     // ==== MODIFIERS ====
 

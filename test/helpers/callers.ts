@@ -19,7 +19,7 @@ import {
 /** What caller tables need of a test context: the registry, the governor and a few signers. */
 export interface CallerContext {
   registry: ConsortiumRegistry;
-  gov: Signer;
+  gov: HardhatEthersSigner;
   regulator: HardhatEthersSigner;
   stranger: HardhatEthersSigner;
   deployer: HardhatEthersSigner;
@@ -101,7 +101,12 @@ export const LICENCE_OF: Record<string, number> = {
  * revoked, its licence expired, its licence revoked. (Not for the regulator, which holds
  * no licence and cannot be suspended while it is the only active voter of its kind.)
  */
-export function standingCases<C extends CallerContext>(party: bigint, name: string, pick: (c: C) => Signer): CallerCase<C>[] {
+export function standingCases<C extends CallerContext>(
+  party: bigint,
+  name: string,
+  pick: (c: C) => Signer,
+  licence: number = LICENCE_OF[party.toString()],
+): CallerCase<C>[] {
   return [
     {
       title: `the ${name} while its party is suspended`,
@@ -133,7 +138,7 @@ export function standingCases<C extends CallerContext>(party: bigint, name: stri
     {
       title: `the ${name} after its party's licence was revoked`,
       caller: async (c) => {
-        await c.registry.connect(c.regulator).revokeLicence(party, LICENCE_OF[party.toString()]);
+        await c.registry.connect(c.regulator).revokeLicence(party, licence);
         return pick(c);
       },
       error: "RegistryLicenceRevoked",

@@ -1,7 +1,8 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import type { Signer } from "ethers";
 
-import { Role } from "../../sdk/enums.js";
+import { Point, Result, Role } from "../../sdk/enums.js";
+import { READING_TYPES } from "../../sdk/quality.js";
 import type { IQualityEngine } from "../../types/ethers-contracts/index.js";
 import {
   type Consortium,
@@ -17,23 +18,9 @@ import {
 } from "./fixtures.js";
 import { NO_HUMIDITY, NO_TEMPERATURE, UnitTree, batchIdOf, inspect, shipmentIdOf } from "./supply.js";
 
-// ==== ENUM MIRRORS (IQualityEngine, ICollaborationEngine) ====
+// ==== ENUM MIRRORS (IQualityEngine, ICollaborationEngine), checked against the AST in test/sdk/enums.test.ts ====
 
-export const Point = {
-  Process: 0,
-  Production: 1,
-  Order: 2,
-  Transport: 3,
-  Storage: 4,
-  Inspection: 5,
-  Efficacy: 6,
-  Adverse: 7,
-} as const;
-export const Result = { Normal: 0, Deviation: 1, Critical: 2 } as const;
-export const RuleKind = { CriticalObservation: 0, AdverseCount: 1, Contract: 2 } as const;
-export const StateKind = { Plain: 0, Recall: 1, Disposal: 2 } as const;
-export const Actor = { Regulator: 0, Holder: 1, Rule: 2, Witness: 3 } as const;
-export const DestructionStatus = { None: 0, Proposed: 1, Witnessed: 2 } as const;
+export { Actor, DestructionStatus, Point, Result, RuleKind, StateKind } from "../../sdk/enums.js";
 /** The pharmaceutical graph's state ids. */
 export const State = { Marketed: 0, EmergencyStop: 1, Recall: 2, Destroyed: 3, Deregistered: 4 } as const;
 
@@ -126,10 +113,44 @@ export async function signObservation(
   return { observation: o, device: await device.getAddress(), deadline, signature };
 }
 
+/** A plain reading (IQualityEngine.Reading). */
+export function reading(
+  point: number,
+  temperature: bigint = NO_TEMPERATURE,
+  humidity: bigint = NO_HUMIDITY,
+  result: number = Result.Normal,
+): IQualityEngine.ReadingStruct {
+  return { point, result, temperature, humidity };
+}
+
+/**
+ * A reading of `subject` signed by `device` (EIP-712 type Reading, EIP-2098 compact
+ * signature) with nonce `nonce` and `deadline`, for the engine at `verifyingContract`.
+ */
+export async function signReading(
+  device: Signer,
+  verifyingContract: string,
+  subject: string,
+  r: IQualityEngine.ReadingStruct,
+  nonce: bigint,
+  deadline: bigint,
+): Promise<IQualityEngine.SignedReadingStruct> {
+  const { chainId } = await ethers.provider.getNetwork();
+  const signature = ethers.Signature.from(
+    await device.signTypedData({ name: "MedState", version: "1", chainId, verifyingContract }, READING_TYPES, {
+      subject,
+      ...r,
+      nonce,
+      deadline,
+    }),
+  );
+  return { reading: r, deadline, r: signature.r, vs: signature.yParityAndS };
+}
+
 // ==== FIXTURES ====
 
 export interface QualityCtx extends Consortium {
-  gov: Signer;
+  gov: HardhatEthersSigner;
   regulator: HardhatEthersSigner;
   maker: HardhatEthersSigner;
   wholesaler: HardhatEthersSigner;
@@ -155,7 +176,7 @@ export interface BatchQualityCtx extends QualityCtx {
   tree: UnitTree;
 }
 
-async function impersonate(address: string): Promise<Signer> {
+async function impersonate(address: string): Promise<HardhatEthersSigner> {
   await networkHelpers.impersonateAccount(address);
   await networkHelpers.setBalance(address, 10n ** 21n);
   return ethers.getSigner(address);

@@ -5,6 +5,14 @@ import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
 import { Domain, LicenceKind, MemberStatus, PartyStatus, Role } from "../../sdk/enums.js";
 import type { BatchRegistry, IBatchRegistry } from "../../types/ethers-contracts/index.js";
 import {
+  type CallerCase,
+  itRejectsCallers as itRejects,
+  nonMemberCases,
+  standingCases as sharedStandingCases,
+  wrongDomain,
+  wrongRole,
+} from "../helpers/callers.js";
+import {
   DOC,
   HOSPITAL,
   LABORATORY,
@@ -518,109 +526,21 @@ async function registryGateOf(c: Ctx, partyId: bigint): Promise<PartyGateView> {
   return { domain: Number(p.domain), status: Number(p.status), revokedLicences: p.revokedLicences, licencesValidUntil: p.licencesValidUntil };
 }
 
-// ==== CALLER TABLES ====
+// ==== CALLER TABLES (shared cases in test/helpers/callers.ts) ====
 
-/**
- * One way of being the wrong caller: `caller` prepares the state and returns the signer;
- * `error`/`args` are what must come back (Registry* errors bubble up from the registry).
- */
-interface CallerCase<C extends Ctx> {
-  title: string;
-  caller: (c: C) => Promise<Signer>;
-  error: string;
-  args: (c: C, caller: Signer) => unknown[];
-}
-
+/** Non-registry errors come from the batch registry. */
 function itRejectsCallers<C extends Ctx>(
   fixture: () => Promise<C>,
   cases: CallerCase<C>[],
   call: (c: C, caller: Signer) => Promise<ContractTransactionResponse>,
 ): void {
-  for (const { title, caller, error, args } of cases) {
-    it(`reverts when called by ${title}`, async function () {
-      const c = await loadFixture(fixture);
-      const signer = await caller(c);
-      const errorSource = error.startsWith("Registry") ? c.registry : c.batchRegistry;
-      await expect(call(c, signer))
-        .to.be.revertedWithCustomError(errorSource, error)
-        .withArgs(...args(c, signer));
-    });
-  }
+  // The tables' callers are this file's signers (HardhatEthersSigner).
+  itRejects(fixture, cases, (c, caller) => call(c, caller as Signer), (c) => c.batchRegistry);
 }
 
-const notMember = <C extends Ctx>(title: string, pick: (c: C) => Signer): CallerCase<C> => ({
-  title,
-  caller: async (c) => pick(c),
-  error: "RegistryNotMember",
-  args: (_c, s) => [s.address],
-});
-
-const wrongDomain = <C extends Ctx>(title: string, pick: (c: C) => Signer, party: bigint, domain: number): CallerCase<C> => ({
-  title,
-  caller: async (c) => pick(c),
-  error: "RegistryDomainNotAllowed",
-  args: () => [party, domain],
-});
-
-const wrongRole = <C extends Ctx>(title: string, pick: (c: C) => Signer, role: number): CallerCase<C> => ({
-  title,
-  caller: async (c) => pick(c),
-  error: "RegistryRoleNotAllowed",
-  args: (_c, s) => [s.address, role],
-});
-
-/**
- * The right party's member, after its party lost the standing to act: suspended,
- * revoked, its licence expired, its licence revoked.
- */
+/** {standingCases} with this file's licences (party 9 is a second manufacturer). */
 function standingCases<C extends Ctx>(party: bigint, name: string, pick: (c: C) => Signer): CallerCase<C>[] {
-  return [
-    {
-      title: `the ${name} while its party is suspended`,
-      caller: async (c) => {
-        await c.registry.connect(c.gov).setPartyStatus(party, PartyStatus.Suspended);
-        return pick(c);
-      },
-      error: "RegistryPartyNotActive",
-      args: () => [party, PartyStatus.Suspended],
-    },
-    {
-      title: `the ${name} after its party was revoked`,
-      caller: async (c) => {
-        await c.registry.connect(c.gov).setPartyStatus(party, PartyStatus.Revoked);
-        return pick(c);
-      },
-      error: "RegistryPartyNotActive",
-      args: () => [party, PartyStatus.Revoked],
-    },
-    {
-      title: `the ${name} after its party's licence expired`,
-      caller: async (c) => {
-        await time.increaseTo(LICENCE_EXPIRY);
-        return pick(c);
-      },
-      error: "RegistryLicenceExpired",
-      args: () => [party, LICENCE_EXPIRY],
-    },
-    {
-      title: `the ${name} after its party's licence was revoked`,
-      caller: async (c) => {
-        await c.registry.connect(c.regulator).revokeLicence(party, LICENCE_OF[party.toString()]);
-        return pick(c);
-      },
-      error: "RegistryLicenceRevoked",
-      args: () => [party, 1],
-    },
-  ];
-}
-
-/** Callers that are no member at all. */
-function nonMemberCases<C extends Ctx>(): CallerCase<C>[] {
-  return [
-    notMember("a non-member", (c) => c.stranger),
-    notMember("the deployer", (c) => c.deployer),
-    notMember("the governor", (c) => c.gov),
-  ];
+  return sharedStandingCases<C>(party, name, pick, LICENCE_OF[party.toString()]);
 }
 
 /** Callers of the manufacturer actor functions (registerProduct, createBatch). */
@@ -670,7 +590,7 @@ function notGovernorCases<C extends Ctx>(): CallerCase<C>[] {
     title,
     caller,
     error: "BatchRegistryOnlyGovernor",
-    args: (_c, s) => [s.address],
+    args: async (_c, s) => [await s.getAddress()],
   });
   return [
     notGovernor("a non-member", async (c) => c.stranger),
