@@ -2,7 +2,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import type { Signer } from "ethers";
 
 import { Point, Result, Role } from "../../sdk/enums.js";
-import { READING_TYPES } from "../../sdk/quality.js";
+import { OBSERVATION_TYPES, READING_TYPES } from "../../sdk/quality.js";
 import type { IQualityEngine } from "../../types/ethers-contracts/index.js";
 import {
   type Consortium,
@@ -94,20 +94,7 @@ export async function signObservation(
   const { chainId } = await ethers.provider.getNetwork();
   const signature = await device.signTypedData(
     { name: "MedState", version: "1", chainId, verifyingContract },
-    {
-      Observation: [
-        { name: "subject", type: "bytes32" },
-        { name: "point", type: "uint8" },
-        { name: "result", type: "uint8" },
-        { name: "temperature", type: "int16" },
-        { name: "humidity", type: "uint16" },
-        { name: "corrects", type: "uint32" },
-        { name: "evidenceHash", type: "bytes32" },
-        { name: "evidenceUri", type: "string" },
-        { name: "nonce", type: "uint256" },
-        { name: "deadline", type: "uint48" },
-      ],
-    },
+    OBSERVATION_TYPES,
     { ...o, nonce, deadline },
   );
   return { observation: o, device: await device.getAddress(), deadline, signature };
