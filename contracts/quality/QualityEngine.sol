@@ -12,6 +12,7 @@ import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
 import {IQualityEngine} from "../interfaces/IQualityEngine.sol";
 import {IQualityRule} from "../interfaces/IQualityRule.sol";
 import {QualityLimits} from "../libraries/QualityLimits.sol";
+import {Delegation} from "../libraries/Delegation.sol";
 import {SupplyStorage} from "../libraries/SupplyStorage.sol";
 import {QualityStates} from "./QualityStates.sol";
 
@@ -103,16 +104,7 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
     fallback() external {
         // At its own address the engine has no data: neither has the code it forwards to.
         if (address(this) == _self) revert ICollaborationEngine.CollaborationDirectCall();
-        address collaboration_ = _collaboration;
-        assembly ("memory-safe") {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), collaboration_, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) {
-                revert(0, returndatasize())
-            }
-            return(0, returndatasize())
-        }
+        Delegation.forward(_collaboration);
     }
 
     // ==== OBSERVATIONS ====

@@ -13,6 +13,7 @@ import {IQualityEngine} from "../interfaces/IQualityEngine.sol";
 import {MembershipMirror} from "../identity/MembershipMirror.sol";
 import {Gtin} from "../libraries/Gtin.sol";
 import {Membership} from "../libraries/Membership.sol";
+import {Delegation} from "../libraries/Delegation.sol";
 import {SupplyStorage} from "../libraries/SupplyStorage.sol";
 
 /**
@@ -75,18 +76,8 @@ contract BatchRegistry is IBatchRegistry, MembershipMirror, Initializable, Conte
 
     /// @notice Runs any function this contract does not declare in the quality engine,
     /// on this contract's storage (the engine's functions are called at this address).
-    // solhint-disable-next-line no-complex-fallback
     fallback() external {
-        address engine_ = _engine;
-        assembly ("memory-safe") {
-            calldatacopy(0, 0, calldatasize())
-            let ok := delegatecall(gas(), engine_, 0, calldatasize(), 0, 0)
-            returndatacopy(0, 0, returndatasize())
-            if iszero(ok) {
-                revert(0, returndatasize())
-            }
-            return(0, returndatasize())
-        }
+        Delegation.forward(_engine);
     }
 
     /// @notice Initialises the proxy.
