@@ -3,7 +3,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { isoDate } from "../../sdk/licences.js";
 import { BATCH_STATUSES, enumName } from "../../sdk/enums.js";
 import { subjectFromId } from "../../sdk/quality.js";
-import { loadGraph, stateName, subjectState } from "../lib/quality.js";
+import { loadGraph, productStateOf, subjectState } from "../lib/quality.js";
 import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
 import { batchHistory, parseBytes32 } from "../lib/supply.js";
 
@@ -24,7 +24,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const b = await batches.getBatch(batchId);
   const graph = await loadGraph(deployed);
   const { state, effectiveState } = await subjectState(deployed, graph, subjectFromId(batchId));
-  const productState = stateName(graph, (await deployed.collaboration.subjectRecord(deployed.ethers.toBeHex(b.gtin, 32))).state);
+  const productState = await productStateOf(deployed, graph, b.gtin);
   const holders = [];
   const dispensers = [];
   let dispensed = 0n;

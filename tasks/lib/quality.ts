@@ -3,7 +3,7 @@
  * subject's record, the rules that fired in a receipt, and one state change sent and
  * reported the same way by every `state` verb.
  */
-import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
+import { type ContractTransactionResponse, type TransactionReceipt, toBeHex } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { ACTORS, RULE_KINDS, enumName } from "../../sdk/enums.js";
@@ -57,23 +57,26 @@ export interface StateArgs {
   json: boolean;
 }
 
+/** The state of a batch's product, by name. */
+export async function productStateOf(deployed: Deployed, graph: StateDefView[], gtin: bigint): Promise<string> {
+  return stateName(graph, (await deployed.collaboration.subjectRecord(toBeHex(gtin, 32))).state);
+}
+
 /**
- * Moves the subject named by `--batch`/`--gtin` to the state called `target` (through
- * {ICollaborationEngine-transition}) and reports `subject` and `state`.
+ * Moves the subject named by `--batch`/`--gtin` to the state `target` picks from the
+ * graph (through {ICollaborationEngine-transition}) and reports `subject` and `state`.
  */
 export async function changeState(
   hre: HardhatRuntimeEnvironment,
   args: StateArgs,
-  target: string,
-  allowed: { batch: boolean; product: boolean } = { batch: true, product: true },
+  target: (graph: StateDefView[]) => string,
 ): Promise<{ json: Record<string, string>; human: string }> {
   const subject = subjectOf(args.batch, args.gtin);
-  if (!allowed[subject.kind]) throw new UserError(`${target} applies to ${allowed.batch ? "--batch" : "--gtin"} only`);
   const reason = required("--reason", args.reason);
   const deployed = await openDeployment(hre);
   const graph = await loadGraph(deployed);
   const signer = await resolveSigner(deployed.ethers, args.from);
-  await send(deployed.collaboration.connect(signer).transition(subject.id, stateIdOf(graph, target), reason));
+  await send(deployed.collaboration.connect(signer).transition(subject.id, stateIdOf(graph, target(graph)), reason));
   const { state, effectiveState } = await subjectState(deployed, graph, subject);
   return {
     json: { subject: subject.id, kind: subject.kind, state, effectiveState },

@@ -3,7 +3,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { ACTORS, enumName } from "../../sdk/enums.js";
 import { isoDate } from "../../sdk/licences.js";
 import { subjectOf } from "../../sdk/quality.js";
-import { loadGraph, stateName, subjectState } from "../lib/quality.js";
+import { loadGraph, productStateOf, stateName, subjectState } from "../lib/quality.js";
 import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
 
 interface Args {
@@ -59,7 +59,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   };
   if (subject.kind === "batch") {
     const batch = await deployed.batches.getBatch(subject.id);
-    json.productState = stateName(graph, (await deployed.collaboration.subjectRecord(ethers.toBeHex(batch.gtin, 32))).state);
+    json.productState = await productStateOf(deployed, graph, batch.gtin);
     json.quarantined = batch.quarantined.toString();
     json.destroyed = batch.destroyed.toString();
   }
