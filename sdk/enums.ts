@@ -76,6 +76,8 @@ export const RULE_KINDS = ["critical-observation", "adverse-count", "contract"] 
 export const STATE_KINDS = ["plain", "recall", "disposal"] as const;
 export const ACTORS = ["regulator", "holder", "rule", "witness"] as const;
 export const DESTRUCTION_STATUSES = ["none", "proposed", "witnessed"] as const;
+export const CASE_STATUSES = ["none", "quarantined", "investigating", "cleared", "illegitimate", "closed"] as const;
+export type CaseStatusName = (typeof CASE_STATUSES)[number];
 
 /** Numeric values, for calls and tests: `Domain.Regulator === 7`. */
 export const Domain = {
@@ -144,6 +146,7 @@ export const RuleKind = { CriticalObservation: 0, AdverseCount: 1, Contract: 2 }
 export const StateKind = { Plain: 0, Recall: 1, Disposal: 2 } as const;
 export const Actor = { Regulator: 0, Holder: 1, Rule: 2, Witness: 3 } as const;
 export const DestructionStatus = { None: 0, Proposed: 1, Witnessed: 2 } as const;
+export const CaseStatus = { None: 0, Quarantined: 1, Investigating: 2, Cleared: 3, Illegitimate: 4, Closed: 5 } as const;
 
 /** The bitmap of a set of enum values, as the contracts take allowed sets. */
 export function mask(...values: number[]): bigint {

@@ -111,11 +111,12 @@ interface ICollaborationEngine {
         string reason
     );
 
-    /// @notice A recall of `batchId` at `level` was opened; stock is due back by `deadline`.
+    /// @notice A recall of `batchId` at `level` was opened at `openedAt`; stock is due back by `deadline`.
     event RecallOpened(
         bytes32 indexed recallId,
         bytes32 indexed batchId,
         uint8 level,
+        uint48 openedAt,
         uint48 deadline,
         uint64 party,
         address actor
@@ -131,12 +132,13 @@ interface ICollaborationEngine {
         address actor
     );
 
-    /// @notice The holder proposed to destroy `quantity` of the batch's quarantined stock.
+    /// @notice The holder proposed, at `proposedAt`, to destroy `quantity` of the batch's quarantined stock.
     event DestructionProposed(
         bytes32 indexed destructionId,
         bytes32 indexed batchId,
         uint64 indexed party,
         uint48 quantity,
+        uint48 proposedAt,
         address actor
     );
 

@@ -155,6 +155,11 @@ interface IQualityEngine {
     /// @notice A product's rules were set.
     event RulesSet(uint64 indexed gtin, Rules rules, address actor);
 
+    /// @notice `relayer` submitted `count` observations signed by `device`, with its nonces
+    /// `firstNonce` to `firstNonce + count − 1`: they are the device's {Observed} events
+    /// that precede this one in the transaction. One per device run of a submission.
+    event SignedObservationsRelayed(address indexed device, address indexed relayer, uint256 firstNonce, uint256 count);
+
     // ==== ERRORS ====
 
     /// @notice `party` may not record `point` on `subject` (wrong domain, not the holder, or not the maker).

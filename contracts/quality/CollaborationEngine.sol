@@ -6,15 +6,16 @@ import {ICollaborationEngine} from "../interfaces/ICollaborationEngine.sol";
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
 import {SupplyStorage} from "../libraries/SupplyStorage.sol";
 import {QualityStates} from "./QualityStates.sol";
+import {SuspectCases} from "./SuspectCases.sol";
 
 /**
  * @title CollaborationEngine
- * @notice Stop, resume, recall, return, witnessed destruction and deregistration, and the
- * governance of the state graph. Reached from the BatchRegistry proxy through the
+ * @notice Stop, resume, recall, return, witnessed destruction and deregistration, the
+ * governance of the state graph, and suspect-product cases ({SuspectCases}). Reached from the BatchRegistry proxy through the
  * quality engine (two delegatecalls), on the registry's storage: a recall moves stock
  * into quarantine in the same ledger that `ship` reads.
  */
-contract CollaborationEngine is ICollaborationEngine, QualityStates {
+contract CollaborationEngine is ICollaborationEngine, SuspectCases {
     // ==== CONSTANTS ====
 
     uint256 private constant _MAX_STATES = 16;
@@ -58,7 +59,7 @@ contract CollaborationEngine is ICollaborationEngine, QualityStates {
         _setState(ref, state, def, by, party, reason);
         uint48 deadline;
         (recallId, deadline) = _recordRecall(batchId, level);
-        emit RecallOpened(recallId, batchId, level, deadline, party, _msgSender());
+        emit RecallOpened(recallId, batchId, level, uint48(block.timestamp), deadline, party, _msgSender());
     }
 
     /// @inheritdoc ICollaborationEngine
@@ -102,7 +103,7 @@ contract CollaborationEngine is ICollaborationEngine, QualityStates {
             proposedAt: uint48(block.timestamp),
             status: DestructionStatus.Proposed
         });
-        emit DestructionProposed(destructionId, batchId, party, quantity, _msgSender());
+        emit DestructionProposed(destructionId, batchId, party, quantity, uint48(block.timestamp), _msgSender());
     }
 
     /// @inheritdoc ICollaborationEngine

@@ -132,13 +132,26 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
         bytes32 domainSeparator = _domainSeparatorV4();
         Observer memory observer;
         Run memory run;
+        uint256 first;
+        uint256 count;
         for (uint256 i = 0; i < observations.length; ++i) {
             SignedObservation calldata signed = observations[i];
+            bool newDevice = signed.device != observer.account;
+            if (newDevice) {
+                if (count != 0) emit SignedObservationsRelayed(observer.account, _msgSender(), first, count);
+                first = nonces(signed.device);
+                count = 0;
+            }
             _checkSignature(signed, domainSeparator);
-            if (signed.device != observer.account) observer = _observer(signed.device, _DEVICE);
+            if (newDevice) observer = _observer(signed.device, _DEVICE);
             _observe(signed.observation, observer, run);
+            // At most the list's length.
+            unchecked {
+                ++count;
+            }
         }
         _flush(run);
+        if (count != 0) emit SignedObservationsRelayed(observer.account, _msgSender(), first, count);
     }
 
     /// @inheritdoc IQualityEngine
@@ -160,12 +173,14 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
         bytes32 domainSeparator = _domainSeparatorV4();
         Observer memory observer = _observer(device, _DEVICE);
         Run memory run;
+        uint256 first = nonces(device);
         for (uint256 i = 0; i < readings.length; ++i) {
             SignedReading calldata signed = readings[i];
             _checkReadingSignature(subject, device, signed, domainSeparator);
             _observeReading(subject, signed.reading, observer, run);
         }
         _flush(run);
+        if (readings.length != 0) emit SignedObservationsRelayed(device, _msgSender(), first, readings.length);
     }
 
     // ==== RULES ====

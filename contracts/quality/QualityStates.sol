@@ -6,6 +6,7 @@ import {ContextUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/Cont
 import {IBatchRegistry} from "../interfaces/IBatchRegistry.sol";
 import {ICollaborationEngine} from "../interfaces/ICollaborationEngine.sol";
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
+import {ISuspectProduct} from "../interfaces/ISuspectProduct.sol";
 import {MembershipGate} from "../identity/MembershipGate.sol";
 import {SupplyStorage} from "../libraries/SupplyStorage.sol";
 
@@ -39,6 +40,12 @@ abstract contract QualityStates is MembershipGate, ContextUpgradeable {
         uint32 adverseWindow;
     }
 
+    /// A batch's suspect cases: how many were opened, and the stock open cases hold. Fits in one slot.
+    struct Tally {
+        uint32 cases;
+        uint48 suspended;
+    }
+
     /// @custom:storage-location erc7201:medstate.storage.QualityEngine
     struct EngineStorage {
         // slot 0: the graph's shape (0 states: the pharmaceutical default) and the recall periods
@@ -56,6 +63,9 @@ abstract contract QualityStates is MembershipGate, ContextUpgradeable {
         // The last 7 adverse-reaction times of a batch, 36 bits each, newest lowest.
         mapping(bytes32 batchId => uint256) adverse;
         mapping(bytes32 destructionId => ICollaborationEngine.Destruction) destructions;
+        // slots 6..7: suspect-product cases
+        mapping(bytes32 caseId => ISuspectProduct.SuspectCase) cases;
+        mapping(bytes32 batchId => Tally) suspects;
     }
 
     /// A subject resolved: its id, whether it is a product, its product and the product's holder.

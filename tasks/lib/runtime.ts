@@ -23,6 +23,7 @@ import type {
   ConsortiumRegistry,
   ICollaborationEngine,
   IQualityEngine,
+  ISuspectProduct,
 } from "../../types/ethers-contracts/index.js";
 
 export type Connection = NetworkConnection<"l1">;
@@ -43,6 +44,8 @@ export interface Deployed {
   quality: IQualityEngine;
   /** The collaboration engine's functions, at the BatchRegistry's address. */
   collaboration: ICollaborationEngine;
+  /** The collaboration engine's suspect-product cases, at the BatchRegistry's address. */
+  suspects: ISuspectProduct;
 }
 
 export async function connect(hre: HardhatRuntimeEnvironment): Promise<Connection> {
@@ -97,7 +100,8 @@ export async function openDeployment(hre: HardhatRuntimeEnvironment): Promise<De
     "ICollaborationEngine",
     record.contracts.BatchRegistry,
   )) as unknown as ICollaborationEngine;
-  return { connection, ethers, chainId, record, registry, governor, batches, quality, collaboration };
+  const suspects = (await ethers.getContractAt("ISuspectProduct", record.contracts.BatchRegistry)) as unknown as ISuspectProduct;
+  return { connection, ethers, chainId, record, registry, governor, batches, quality, collaboration, suspects };
 }
 
 /** The signer named by `--from`: an index into the network's accounts, or one of their addresses. */

@@ -8,6 +8,8 @@ import {
   Actor,
   BATCH_STATUSES,
   BatchStatus,
+  CASE_STATUSES,
+  CaseStatus,
   DESTRUCTION_STATUSES,
   DOMAINS,
   DestructionStatus,
@@ -86,6 +88,7 @@ describe("sdk/enums", function () {
     ["StateKind", StateKind, STATE_KINDS],
     ["Actor", Actor, ACTORS],
     ["DestructionStatus", DestructionStatus, DESTRUCTION_STATUSES],
+    ["CaseStatus", CaseStatus, CASE_STATUSES],
   ];
 
   for (const [name, values, cliNames] of mirrors) {

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity 0.8.28;
+
+import {IBatchRegistry} from "../interfaces/IBatchRegistry.sol";
+import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
+import {ISuspectProduct} from "../interfaces/ISuspectProduct.sol";
+import {SupplyStorage} from "../libraries/SupplyStorage.sol";
+import {QualityStates} from "./QualityStates.sol";
+
+/**
+ * @title SuspectCases
+ * @notice Suspect-product cases ({ISuspectProduct}), part of the collaboration engine:
+ * on the BatchRegistry's storage, so that quarantining a case's stock takes it out of
+ * the same custody ledger that `ship` and `dispense` read. Every status change goes
+ * through {_advance}.
+ */
+abstract contract SuspectCases is ISuspectProduct, QualityStates {
+    // ==== CONSTANTS ====
+
+    /// @inheritdoc ISuspectProduct
+    uint256 public constant WHOLE_BATCH = type(uint48).max;
+
+    /// @inheritdoc ISuspectProduct
+    uint256 public constant NOTIFICATION_PERIOD = 24 hours;
+
+    uint256 private constant _REGULATOR = 1 << uint8(IConsortiumRegistry.Domain.Regulator);
+
+    // ==== CASES ====
+
+    /// @inheritdoc ISuspectProduct
+    function reportSuspect(
+        bytes32 batchId,
+        uint256 unit,
+        uint48 quantity,
+        bytes32 evidenceHash,
+        string calldata reason
+    ) external delegated returns (bytes32 caseId) {
+        (uint64 party, ) = _requireMember(_msgSender(), _ACTORS, _ALL_DOMAINS);
+        IBatchRegistry.Batch storage batch = _batch(batchId);
+        if (unit != WHOLE_BATCH && unit >= batch.unitCount) revert SuspectInvalidUnit(batchId, unit, batch.unitCount);
+        Tally storage tally = _engine().suspects[batchId];
+        if (quantity != 0) {
+            SupplyStorage.Holding storage stock = SupplyStorage.layout().holdings[batchId][party];
+            uint256 held = stock.held;
+            if (held < quantity) revert IBatchRegistry.BatchRegistryInsufficientStock(batchId, party, held, quantity);
+            // held ≥ quantity (checked); suspended + quantity ≤ the batch's quantity < 2^48.
+            unchecked {
+                stock.held = uint128(held - quantity);
+                tally.suspended += quantity;
+            }
+        }
+        // 2^32 cases of one batch cannot happen.
+        uint32 no;
+        unchecked {
+            no = tally.cases + 1;
+        }
+        tally.cases = no;
+        caseId = _caseId(batchId, no);
+        _engine().cases[caseId] = SuspectCase({
+            batchId: batchId,
+            reporter: party,
+            quantity: quantity,
+            openedAt: uint48(block.timestamp),
+            notifyBy: 0,
+            status: CaseStatus.Quarantined,
+            no: no,
+            unit: uint48(unit),
+            notifiedAt: 0
+        });
+        emit SuspectCaseOpened(caseId, batchId, party, uint48(unit), quantity, evidenceHash, reason, _msgSender());
+    }
+
+    /// @inheritdoc ISuspectProduct
+    function investigateSuspect(bytes32 caseId) external delegated {
+        (uint64 party, IConsortiumRegistry.Domain domain) = _requireMember(_msgSender(), _ACTORS, _ALL_DOMAINS);
+        SuspectCase storage c = _case(caseId, CaseStatus.Quarantined);
+        if (party != c.reporter && !_holderOrRegulator(c, party, domain)) revert SuspectNotAllowed(caseId, party);
+        _advance(caseId, c, CaseStatus.Investigating, party, bytes32(0));
+    }
+
+    /// @inheritdoc ISuspectProduct
+    function concludeSuspect(bytes32 caseId, bool illegitimate, bytes32 evidenceHash) external delegated {
+        (uint64 party, IConsortiumRegistry.Domain domain) = _requireMember(_msgSender(), _ACTORS, _ALL_DOMAINS);
+        SuspectCase storage c = _case(caseId, CaseStatus.Investigating);
+        if (!_holderOrRegulator(c, party, domain)) revert SuspectNotAllowed(caseId, party);
+        if (illegitimate) {
+            c.notifyBy = uint48(block.timestamp + NOTIFICATION_PERIOD);
+            _advance(caseId, c, CaseStatus.Illegitimate, party, evidenceHash);
+            return;
+        }
+        _release(c, false);
+        _advance(caseId, c, CaseStatus.Cleared, party, evidenceHash);
+    }
+
+    /// @inheritdoc ISuspectProduct
+    function notifyIllegitimate(bytes32 caseId, bytes32 noticeHash) external delegated {
+        (uint64 party, ) = _requireMember(_msgSender(), _ACTORS, _ALL_DOMAINS);
+        SuspectCase storage c = _case(caseId, CaseStatus.Illegitimate);
+        if (party != c.reporter && party != _holderOf(c)) revert SuspectNotAllowed(caseId, party);
+        if (c.notifiedAt != 0) revert SuspectAlreadyNotified(caseId);
+        uint48 now_ = uint48(block.timestamp);
+        c.notifiedAt = now_;
+        emit SuspectNotified(caseId, c.batchId, party, now_, c.notifyBy, noticeHash, _msgSender());
+    }
+
+    /// @inheritdoc ISuspectProduct
+    function closeSuspect(bytes32 caseId) external delegated {
+        (uint64 party, ) = _requireMember(_msgSender(), _ACTORS, _REGULATOR);
+        SuspectCase storage c = _case(caseId, CaseStatus.Illegitimate);
+        _release(c, true);
+        _advance(caseId, c, CaseStatus.Closed, party, bytes32(0));
+    }
+
+    // ==== VIEWS ====
+
+    /// @inheritdoc ISuspectProduct
+    function suspectCase(bytes32 caseId) external view delegated returns (SuspectCase memory) {
+        return _engine().cases[caseId];
+    }
+
+    /// @inheritdoc ISuspectProduct
+    function suspectCount(bytes32 batchId) external view delegated returns (uint32 cases, uint48 suspended) {
+        Tally storage tally = _engine().suspects[batchId];
+        return (tally.cases, tally.suspended);
+    }
+
+    /// @inheritdoc ISuspectProduct
+    function notificationOverdue(bytes32 caseId) external view delegated returns (bool) {
+        SuspectCase storage c = _engine().cases[caseId];
+        return c.status == CaseStatus.Illegitimate && c.notifiedAt == 0 && block.timestamp > c.notifyBy;
+    }
+
+    // ==== INTERNAL ====
+
+    /// The case, which must be in `expected`.
+    function _case(bytes32 caseId, CaseStatus expected) internal view returns (SuspectCase storage c) {
+        c = _engine().cases[caseId];
+        if (c.status == CaseStatus.None) revert SuspectUnknownCase(caseId);
+        if (c.status != expected) revert SuspectWrongStatus(caseId, c.status, expected);
+    }
+
+    /// Every status change after opening: the write and its event.
+    function _advance(
+        bytes32 caseId,
+        SuspectCase storage c,
+        CaseStatus status,
+        uint64 party,
+        bytes32 evidenceHash
+    ) internal {
+        c.status = status;
+        emit SuspectCaseStatusChanged(caseId, c.batchId, party, status, c.notifyBy, evidenceHash, _msgSender());
+    }
+
+    /// Ends the case's quarantine: its stock goes back to the reporter, or is destroyed.
+    function _release(SuspectCase storage c, bool destroy) internal {
+        uint48 quantity = c.quantity;
+        if (quantity == 0) return;
+        bytes32 batchId = c.batchId;
+        // The case's quantity is part of `suspended`; destroyed and held stay within the batch's quantity.
+        unchecked {
+            _engine().suspects[batchId].suspended -= quantity;
+            if (destroy) SupplyStorage.layout().batches[batchId].destroyed += quantity;
+            else SupplyStorage.layout().holdings[batchId][c.reporter].held += quantity;
+        }
+    }
+
+    function _holderOrRegulator(
+        SuspectCase storage c,
+        uint64 party,
+        IConsortiumRegistry.Domain domain
+    ) internal view returns (bool) {
+        return domain == IConsortiumRegistry.Domain.Regulator || party == _holderOf(c);
+    }
+
+    function _holderOf(SuspectCase storage c) internal view returns (uint64) {
+        SupplyStorage.Layout storage $ = SupplyStorage.layout();
+        return $.products[$.batches[c.batchId].gtin].holder;
+    }
+
+    function _caseId(bytes32 batchId, uint32 no) internal pure returns (bytes32) {
+        return keccak256(abi.encode(batchId, "suspect", no));
+    }
+}
