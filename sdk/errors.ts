@@ -8,6 +8,7 @@ import type { ErrorDescription, Interface } from "ethers";
 import { enumParameters, medstateInterface } from "./contracts.js";
 import {
   BATCH_STATUSES,
+  CASE_STATUSES,
   DOMAINS,
   LICENCE_KINDS,
   PARTY_STATUSES,
@@ -31,6 +32,7 @@ const ENUM_NAMES: Record<string, readonly string[]> = {
   BatchStatus: BATCH_STATUSES,
   ShipmentStatus: SHIPMENT_STATUSES,
   UnitStatus: UNIT_STATUSES,
+  CaseStatus: CASE_STATUSES,
 };
 
 const PANIC_REASONS: Record<number, string> = {

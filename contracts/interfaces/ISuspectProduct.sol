@@ -59,21 +59,22 @@ interface ISuspectProduct {
     // ==== EVENTS ====
 
     /// @notice `reporter` opened case `caseId` on `batchId` (unit `unit`, or {WHOLE_BATCH})
-    /// and quarantined `quantity` of its own stock of it.
+    /// at `openedAt` and quarantined `quantity` of its own stock of it.
     event SuspectCaseOpened(
         bytes32 indexed caseId,
         bytes32 indexed batchId,
         uint64 indexed reporter,
         uint48 unit,
         uint48 quantity,
+        uint48 openedAt,
         bytes32 evidenceHash,
         string reason,
         address actor
     );
 
-    /// @notice Case `caseId` moved to `status` by `party`. `notifyBy` is the notification
-    /// deadline (set when `status` is Illegitimate, else 0); `evidenceHash` the finding's
-    /// report (0 if none).
+    /// @notice Case `caseId` moved to `status` by `party`. `notifyBy` is the case's notification
+    /// deadline (0 until the Illegitimate finding sets it; Closed carries it on, as the case
+    /// keeps it); `evidenceHash` the finding's report (0 if none).
     event SuspectCaseStatusChanged(
         bytes32 indexed caseId,
         bytes32 indexed batchId,

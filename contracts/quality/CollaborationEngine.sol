@@ -11,9 +11,10 @@ import {SuspectCases} from "./SuspectCases.sol";
 /**
  * @title CollaborationEngine
  * @notice Stop, resume, recall, return, witnessed destruction and deregistration, the
- * governance of the state graph, and suspect-product cases ({SuspectCases}). Reached from the BatchRegistry proxy through the
- * quality engine (two delegatecalls), on the registry's storage: a recall moves stock
- * into quarantine in the same ledger that `ship` reads.
+ * governance of the state graph, and suspect-product cases ({SuspectCases}). Reached
+ * from the BatchRegistry proxy through the quality engine (two delegatecalls), on the
+ * registry's storage: a recall moves stock into quarantine in the same ledger that
+ * `ship` reads.
  */
 contract CollaborationEngine is ICollaborationEngine, SuspectCases {
     // ==== CONSTANTS ====

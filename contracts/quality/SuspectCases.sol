@@ -67,7 +67,17 @@ abstract contract SuspectCases is ISuspectProduct, QualityStates {
             unit: uint48(unit),
             notifiedAt: 0
         });
-        emit SuspectCaseOpened(caseId, batchId, party, uint48(unit), quantity, evidenceHash, reason, _msgSender());
+        emit SuspectCaseOpened(
+            caseId,
+            batchId,
+            party,
+            uint48(unit),
+            quantity,
+            uint48(block.timestamp),
+            evidenceHash,
+            reason,
+            _msgSender()
+        );
     }
 
     /// @inheritdoc ISuspectProduct

@@ -1,14 +1,16 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { UNIT_STATUSES } from "../../sdk/enums.js";
-import { UserError } from "../../sdk/errors.js";
+import { UserError, describeError } from "../../sdk/errors.js";
+import { NO_EVIDENCE } from "../lib/evidence.js";
 import { type TaskResult, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
 import { locateUnit, type UnitArgs } from "../lib/supply.js";
 
 /**
  * Dispenses one box at a pharmacy or hospital. A code already dispensed (or destroyed,
- * or stolen) is a genuine code on a suspect box: the chain records the report, and
- * this command prints it and exits non-zero.
+ * or stolen) is a genuine code on a suspect box: the chain records the report, the
+ * same signer opens a suspect-product case on the unit (no stock quarantined: a clone
+ * is not stock), and this command prints both and exits non-zero.
  */
 export async function run(args: UnitArgs, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const code = required("--code", args.code);
@@ -25,12 +27,28 @@ export async function run(args: UnitArgs, hre: HardhatRuntimeEnvironment): Promi
   if (report !== undefined) {
     const previous = UNIT_STATUSES[Number(report.args.status)] ?? "inactive";
     const recorded = String(report.args.recordedParty);
+    const reportNo = String(report.args.reportNo);
+    // The report is recorded whatever happens next: a case that cannot be opened is said, not thrown.
+    let caseId: string | null = null;
+    let noCase = "";
+    try {
+      const opened = await send(
+        deployed.suspects
+          .connect(signer)
+          .reportSuspect(unit.batchId, unit.index, 0, NO_EVIDENCE, `clone detected at dispensing: reported as suspect #${reportNo}`),
+      );
+      caseId = String(eventsNamed(deployed.suspects, opened, "SuspectCaseOpened")[0].args.caseId);
+    } catch (error) {
+      noCase = `; no suspect case opened: ${describeError(error)}`;
+    }
     const alarm =
       `suspect unit ${unit.canonical}: already ${previous} by party ${recorded}; ` +
-      `reported as suspect #${String(report.args.reportNo)} of batch ${unit.batchId}`;
+      `reported as suspect #${reportNo} of batch ${unit.batchId}${noCase}`;
     return {
-      json: { status: "suspect", ...base, previous, recordedParty: recorded, reportNo: String(report.args.reportNo) },
-      human: `${unit.canonical}: SUSPECT — already ${previous} by party ${recorded}`,
+      json: { status: "suspect", ...base, previous, recordedParty: recorded, reportNo, caseId },
+      human:
+        `${unit.canonical}: SUSPECT — already ${previous} by party ${recorded}; ` +
+        (caseId === null ? "no suspect case opened" : `suspect case ${caseId} opened`),
       alarm,
     };
   }

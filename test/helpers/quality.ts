@@ -1,9 +1,10 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import { expect } from "chai";
 import type { Signer } from "ethers";
 
 import { Point, Result, Role } from "../../sdk/enums.js";
 import { OBSERVATION_TYPES, READING_TYPES } from "../../sdk/quality.js";
-import type { IQualityEngine } from "../../types/ethers-contracts/index.js";
+import type { IQualityEngine, ISuspectProduct } from "../../types/ethers-contracts/index.js";
 import {
   type Consortium,
   HOSPITAL,
@@ -16,11 +17,11 @@ import {
   networkHelpers,
   standardConsortium,
 } from "./fixtures.js";
-import { NO_HUMIDITY, NO_TEMPERATURE, UnitTree, batchIdOf, inspect, shipmentIdOf } from "./supply.js";
+import { type Ledger, NO_HUMIDITY, NO_TEMPERATURE, UnitTree, batchIdOf, inspect, ledgerOf, shipmentIdOf } from "./supply.js";
 
 // ==== ENUM MIRRORS (IQualityEngine, ICollaborationEngine), checked against the AST in test/sdk/enums.test.ts ====
 
-export { Actor, DestructionStatus, Point, Result, RuleKind, StateKind } from "../../sdk/enums.js";
+export { Actor, CaseStatus, DestructionStatus, Point, Result, RuleKind, StateKind } from "../../sdk/enums.js";
 /** The pharmaceutical graph's state ids. */
 export const State = { Marketed: 0, EmergencyStop: 1, Recall: 2, Destroyed: 3, Deregistered: 4 } as const;
 
@@ -47,6 +48,11 @@ export function recallIdOf(batchId: string, no: bigint): string {
 
 export function destructionIdOf(batchId: string, no: bigint): string {
   return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "string", "uint32"], [batchId, "destruction", no]));
+}
+
+/** A suspect case's id: keccak256(abi.encode(bytes32 batchId, "suspect", uint32 n)), n counting the batch's cases. */
+export function caseIdOf(batchId: string, no: bigint): string {
+  return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "string", "uint32"], [batchId, "suspect", no]));
 }
 
 /** An observation with no measures, no correction and no evidence, then `overrides`. */
@@ -253,4 +259,37 @@ export async function recalledBatch(): Promise<BatchQualityCtx> {
   const c = await stoppedBatch();
   await c.collaboration.connect(c.regulator).openRecall(c.batchId, 1, "cold chain broken");
   return c;
+}
+
+// ==== SUSPECT CASES ====
+
+/** The suspect-product cases' functions (ISuspectProduct), at the batch registry's address. */
+export async function suspectsAt(c: Consortium): Promise<ISuspectProduct> {
+  return (await ethers.getContractAt("ISuspectProduct", await c.batchRegistry.getAddress())) as unknown as ISuspectProduct;
+}
+
+/** {@link ledgerOf} plus the batch's recall quarantine and the stock its open suspect cases hold. */
+export interface Custody extends Ledger {
+  quarantined: bigint;
+  suspended: bigint;
+}
+
+export async function custodyOf(c: Consortium, batchId: string): Promise<Custody> {
+  const l = await ledgerOf(c, batchId);
+  const { quarantined } = await c.batchRegistry.getBatch(batchId);
+  const [, suspended] = await (await suspectsAt(c)).suspectCount(batchId);
+  return { ...l, quarantined, suspended };
+}
+
+/**
+ * Asserts Σ held + Σ open shipments + Σ dispensed + destroyed + lost + quarantined +
+ * suspended == quantity (ISuspectProduct's conservation), and returns the custody.
+ */
+export async function expectCustodyConserved(c: Consortium, batchId: string): Promise<Custody> {
+  const k = await custodyOf(c, batchId);
+  expect(
+    k.held + k.inTransit + k.dispensed + k.destroyed + k.lost + k.quarantined + k.suspended,
+    `custody ${JSON.stringify(k, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`,
+  ).to.equal(k.quantity);
+  return k;
 }

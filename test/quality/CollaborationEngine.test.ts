@@ -681,7 +681,7 @@ describe("CollaborationEngine", function () {
         const deadline = at + PERIODS[level - 1];
         await expectEvents(c.batchRegistry, tx, [
           ["StateChanged", [c.batchId, State.Recall, State.EmergencyStop, Actor.Regulator, REGULATOR, c.regulator.address, "cold chain"]],
-          ["RecallOpened", [recallId, c.batchId, level, deadline, REGULATOR, c.regulator.address]],
+          ["RecallOpened", [recallId, c.batchId, level, at, deadline, REGULATOR, c.regulator.address]],
         ]);
         expect(await c.collaboration.recallIdOf(c.batchId)).to.equal(recallId);
         expect(await recordOf(c, c.batchId)).to.deep.equal([2n, 2n, 7n, 1n, 1n, BigInt(level), at, deadline, 0n]);
@@ -698,7 +698,7 @@ describe("CollaborationEngine", function () {
         const [tx, at] = await minedAt(c.collaboration.connect(signer).openRecall(c.batchId, 3, "voluntary"));
         await expectEvents(c.batchRegistry, tx, [
           ["StateChanged", [c.batchId, State.Recall, State.EmergencyStop, Actor.Holder, MAKER, signer.address, "voluntary"]],
-          ["RecallOpened", [recallIdOf(c.batchId, 1n), c.batchId, 3n, at + 7n * DAY, MAKER, signer.address]],
+          ["RecallOpened", [recallIdOf(c.batchId, 1n), c.batchId, 3n, at, at + 7n * DAY, MAKER, signer.address]],
         ]);
       });
     }
@@ -713,7 +713,7 @@ describe("CollaborationEngine", function () {
         const [tx, at] = await minedAt(c.collaboration.connect(c.regulator).openRecall(id, i + 1, ""));
         await expectEvents(c.batchRegistry, tx, [
           ["StateChanged", [id, State.Recall, State.EmergencyStop, Actor.Regulator, REGULATOR, c.regulator.address, ""]],
-          ["RecallOpened", [recallIdOf(id, 1n), id, i + 1, at + periods[i], REGULATOR, c.regulator.address]],
+          ["RecallOpened", [recallIdOf(id, 1n), id, i + 1, at, at + periods[i], REGULATOR, c.regulator.address]],
         ]);
         expect((await c.collaboration.subjectRecord(id)).recallDeadline).to.equal(at + periods[i]);
       }
@@ -938,7 +938,7 @@ describe("CollaborationEngine", function () {
         const id = destructionIdOf(c.batchId, 1n);
         expect(await c.collaboration.connect(signer).proposeDestruction.staticCall(c.batchId, 50n)).to.equal(id);
         const [tx, at] = await minedAt(c.collaboration.connect(signer).proposeDestruction(c.batchId, 50n));
-        await expectEvents(c.batchRegistry, tx, [["DestructionProposed", [id, c.batchId, MAKER, 50n, signer.address]]]);
+        await expectEvents(c.batchRegistry, tx, [["DestructionProposed", [id, c.batchId, MAKER, 50n, at, signer.address]]]);
         expect(await c.collaboration.destruction(id)).to.deep.equal([50n, MAKER, 1n, at, BigInt(DestructionStatus.Proposed)]);
         expect((await c.collaboration.subjectRecord(c.batchId)).destructions).to.equal(1n);
         expect(await expectBalanced(c)).to.deep.include({ quarantined: 90n, destroyed: 0n });
@@ -949,9 +949,9 @@ describe("CollaborationEngine", function () {
     it("numbers successive proposals, each up to the whole quarantine", async function () {
       const c = await loadFixture(quarantinedBatch);
       await c.collaboration.connect(c.maker).proposeDestruction(c.batchId, 90n);
-      const tx = await c.collaboration.connect(c.maker).proposeDestruction(c.batchId, 90n);
+      const [tx, at] = await minedAt(c.collaboration.connect(c.maker).proposeDestruction(c.batchId, 90n));
       await expectEvents(c.batchRegistry, tx, [
-        ["DestructionProposed", [destructionIdOf(c.batchId, 2n), c.batchId, MAKER, 90n, c.maker.address]],
+        ["DestructionProposed", [destructionIdOf(c.batchId, 2n), c.batchId, MAKER, 90n, at, c.maker.address]],
       ]);
       expect((await c.collaboration.destruction(destructionIdOf(c.batchId, 2n))).no).to.equal(2n);
     });
@@ -1210,7 +1210,7 @@ describe("CollaborationEngine", function () {
         const [opened, at] = await minedAt(collaboration.connect(c.maker).openRecall(batchId, 2, "listeria"));
         await expectEvents(br, opened, [
           ["StateChanged", [batchId, Food.Withdrawal, Food.Hold, Actor.Holder, MAKER, c.maker.address, "listeria"]],
-          ["RecallOpened", [recallId, batchId, 2n, at + 3n * DAY, MAKER, c.maker.address]],
+          ["RecallOpened", [recallId, batchId, 2n, at, at + 3n * DAY, MAKER, c.maker.address]],
         ]);
         await expect(br.connect(c.wholesaler).ship(batchId, PHARMACY, 1n))
           .to.be.revertedWithCustomError(br, "BatchRegistryHalted")

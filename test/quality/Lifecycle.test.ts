@@ -45,6 +45,7 @@ describe("Quality lifecycle (vaccine, 2–8 °C)", function () {
       ["Observed", [batchId, WHOLESALER, 2n, c.wholesalerDevice.address, Point.Storage, Result.Critical, 950n, 4000n]],
       ["RuleFired", [batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, State.EmergencyStop]],
       ["StateChanged", [batchId, State.EmergencyStop, State.Marketed, Actor.Rule, WHOLESALER, c.stranger.address, ""]],
+      ["SignedObservationsRelayed", [c.wholesalerDevice.address, c.stranger.address, 0n, 1n]],
     ]);
 
     // Trade stops everywhere at once.
@@ -63,7 +64,7 @@ describe("Quality lifecycle (vaccine, 2–8 °C)", function () {
     expect(await collaboration.recallIdOf(batchId)).to.equal(recallId);
     await expectEvents(br, opened, [
       ["StateChanged", [batchId, State.Recall, State.EmergencyStop, Actor.Regulator, REGULATOR, c.regulator.address, "storage excursion 9.5 °C"]],
-      ["RecallOpened", [recallId, batchId, 1n, openedAt + 86400n, REGULATOR, c.regulator.address]],
+      ["RecallOpened", [recallId, batchId, 1n, openedAt, openedAt + 86400n, REGULATOR, c.regulator.address]],
     ]);
 
     // Destruction needs returned stock first; holders return.

@@ -277,6 +277,11 @@ function ruleFired(subject: string, seq: bigint, kind: number, rule = ethers.Zer
   return ["RuleFired", [subject, seq, kind, rule, state]];
 }
 
+/** The SignedObservationsRelayed of a run of `count` observations signed by `device` from nonce `firstNonce`, submitted by `relayer`. */
+function relayed(device: string, relayer: string, firstNonce: bigint, count: bigint): [string, unknown[]] {
+  return ["SignedObservationsRelayed", [device, relayer, firstNonce, count]];
+}
+
 /** The StateChanged a rule's stop emits: Marketed → EmergencyStop by Actor.Rule. */
 function ruleStopped(subject: string, party: bigint, actor: string): [string, unknown[]] {
   return ["StateChanged", [subject, State.EmergencyStop, State.Marketed, Actor.Rule, party, actor, ""]];
@@ -284,6 +289,27 @@ function ruleStopped(subject: string, party: bigint, actor: string): [string, un
 
 async function observationsOf(c: Ctx | BatchQualityCtx, subject: string): Promise<bigint> {
   return (await c.collaboration.subjectRecord(subject)).observations;
+}
+
+/**
+ * Sends a transaction that reverts when mined (an explicit gas limit skips estimation),
+ * without awaiting it: `sent` for the revert matcher, `receipt` for the status and the
+ * number of logs of the one transaction in the block it was mined in.
+ */
+async function minedFailure(
+  send: () => Promise<unknown>,
+): Promise<{ sent: Promise<unknown>; receipt: () => Promise<{ status: number | null; logs: number }> }> {
+  const before = await ethers.provider.getBlockNumber();
+  return {
+    sent: send(),
+    receipt: async () => {
+      const block = await ethers.provider.getBlock(before + 1);
+      if (block === null || block.transactions.length !== 1) throw new Error(`block ${before + 1}: not the one failed transaction`);
+      const receipt = await ethers.provider.getTransactionReceipt(block.transactions[0]);
+      if (receipt === null) throw new Error("no receipt");
+      return { status: receipt.status, logs: receipt.logs.length };
+    },
+  };
 }
 
 async function deadlineIn(seconds: bigint = 3600n): Promise<bigint> {
@@ -1665,6 +1691,7 @@ describe("QualityEngine", function () {
       await expectEvents(c.batchRegistry, tx, [
         observed(o, WHOLESALER, 2n, c.wholesalerDevice.address),
         ["ObservationAnnotated", [c.batchId, 2n, 0n, o.evidenceHash, ""]],
+        relayed(c.wholesalerDevice.address, c.stranger.address, 0n, 1n),
       ]);
       expect(await c.quality.nonces(c.wholesalerDevice.address)).to.equal(1n);
       expect(await c.quality.nonces(c.stranger.address)).to.equal(0n);
@@ -1684,11 +1711,46 @@ describe("QualityEngine", function () {
       const tx = await c.quality.connect(c.hospital).observeSigned(signed);
       await expectEvents(c.batchRegistry, tx, [
         observed(a, WHOLESALER, 2n, c.wholesalerDevice.address),
+        relayed(c.wholesalerDevice.address, c.hospital.address, 0n, 1n),
         observed(b, LOGISTICS, 3n, c.logisticsDevice.address),
+        relayed(c.logisticsDevice.address, c.hospital.address, 0n, 1n),
         observed(d, WHOLESALER, 4n, c.wholesalerDevice.address),
+        relayed(c.wholesalerDevice.address, c.hospital.address, 1n, 1n),
       ]);
       expect(await c.quality.nonces(c.wholesalerDevice.address)).to.equal(2n);
       expect(await c.quality.nonces(c.logisticsDevice.address)).to.equal(1n);
+    });
+
+    it("emits SignedObservationsRelayed once per run of one device (A, A, B, A), each after its run's events, from the run's first nonce", async function () {
+      const c = await loadFixture(engineParties);
+      const deadline = await deadlineIn();
+      const [A, B] = [c.wholesalerDevice, c.logisticsDevice];
+      // A has used nonce 0 already: its runs start at 1, then 3.
+      await c.quality.connect(c.stranger).observeSigned([await signObservation(A, c.engineAddress, goodReading(c), 0n, deadline)]);
+      const a1 = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 500n });
+      const a2 = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
+      const b = observation(c.batchId, Point.Transport, Result.Normal, { temperature: 600n });
+      const a3 = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 700n });
+      const signed = [
+        await signObservation(A, c.engineAddress, a1, 1n, deadline),
+        await signObservation(A, c.engineAddress, a2, 2n, deadline),
+        await signObservation(B, c.engineAddress, b, 0n, deadline),
+        await signObservation(A, c.engineAddress, a3, 3n, deadline),
+      ];
+      const tx = await c.quality.connect(c.hospital).observeSigned(signed);
+      await expectEvents(c.batchRegistry, tx, [
+        observed(a1, WHOLESALER, 3n, A.address),
+        observed(a2, WHOLESALER, 4n, A.address, Result.Critical),
+        ruleFired(c.batchId, 4n, RuleKind.CriticalObservation),
+        ruleStopped(c.batchId, WHOLESALER, c.hospital.address),
+        relayed(A.address, c.hospital.address, 1n, 2n),
+        observed(b, LOGISTICS, 5n, B.address),
+        relayed(B.address, c.hospital.address, 0n, 1n),
+        observed(a3, WHOLESALER, 6n, A.address),
+        relayed(A.address, c.hospital.address, 3n, 1n),
+      ]);
+      expect(await c.quality.nonces(A.address)).to.equal(4n);
+      expect(await c.quality.nonces(B.address)).to.equal(1n);
     });
 
     it("stops the batch on a signed excursion, the relayer being the actor", async function () {
@@ -1700,6 +1762,7 @@ describe("QualityEngine", function () {
         observed(o, PHARMACY, 2n, c.pharmacyDevice.address, Result.Critical),
         ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
         ruleStopped(c.batchId, PHARMACY, c.stranger.address),
+        relayed(c.pharmacyDevice.address, c.stranger.address, 0n, 1n),
       ]);
     });
 
@@ -1710,7 +1773,10 @@ describe("QualityEngine", function () {
       const signed = await signObservation(c.wholesalerDevice, c.engineAddress, o, 0n, deadline);
       await time.setNextBlockTimestamp(deadline);
       const tx = await c.quality.connect(c.stranger).observeSigned([signed]);
-      await expectEvents(c.batchRegistry, tx, [observed(o, WHOLESALER, 2n, c.wholesalerDevice.address)]);
+      await expectEvents(c.batchRegistry, tx, [
+        observed(o, WHOLESALER, 2n, c.wholesalerDevice.address),
+        relayed(c.wholesalerDevice.address, c.stranger.address, 0n, 1n),
+      ]);
     });
 
     it("reverts when the signature expired", async function () {
@@ -1852,6 +1918,29 @@ describe("QualityEngine", function () {
       const c = await loadFixture(engineParties);
       const tx = await c.quality.connect(c.stranger).observeSigned([]);
       await expectEvents(c.batchRegistry, tx, []);
+    });
+
+    it("emits nothing and uses no nonce when a mined submission reverts after a device's run", async function () {
+      const c = await loadFixture(engineParties);
+      const deadline = await deadlineIn();
+      const [A, B] = [c.wholesalerDevice, c.logisticsDevice];
+      const good = [
+        await signObservation(A, c.engineAddress, goodReading(c), 0n, deadline),
+        await signObservation(A, c.engineAddress, goodReading(c), 1n, deadline),
+      ];
+      const bad = await signObservation(B, c.engineAddress, observation(c.batchId, Point.Storage, Result.Normal, { humidity: 10001n }), 0n, deadline);
+      // A's run is over when B's observation fails: its event would come first. A gas limit mines the failure.
+      const failed = await minedFailure(() => c.quality.connect(c.stranger).observeSigned([...good, bad], { gasLimit: 1_000_000n }));
+      await expect(failed.sent).to.be.revertedWithCustomError(c.quality, "QualityEngineInvalidHumidity").withArgs(10001n);
+      expect(await failed.receipt()).to.deep.equal({ status: 0, logs: 0 });
+      expect([await c.quality.nonces(A.address), await c.quality.nonces(B.address)]).to.deep.equal([0n, 0n]);
+      // The same signatures still hold.
+      const tx = await c.quality.connect(c.stranger).observeSigned(good);
+      await expectEvents(c.batchRegistry, tx, [
+        observed(goodReading(c), WHOLESALER, 2n, A.address),
+        observed(goodReading(c), WHOLESALER, 3n, A.address),
+        relayed(A.address, c.stranger.address, 0n, 2n),
+      ]);
     });
 
     it("reverts when one signed observation is invalid, recording none and using no nonce", async function () {
@@ -2313,10 +2402,49 @@ describe("QualityEngine", function () {
         observedReading(c.batchId, series[0], WHOLESALER, 2n, device.address),
         observedReading(c.batchId, series[1], WHOLESALER, 3n, device.address),
         observedReading(c.batchId, series[2], WHOLESALER, 4n, device.address),
+        relayed(device.address, c.stranger.address, 0n, 3n),
       ]);
       expect(await c.quality.nonces(device.address)).to.equal(3n);
       expect(await c.quality.nonces(c.stranger.address)).to.equal(0n);
       expect(await observationsOf(c, c.batchId)).to.equal(4n);
+    });
+
+    it("emits one SignedObservationsRelayed after the series, with the device, the relayer, the first nonce and the count", async function () {
+      const c = await loadFixture(engineParties);
+      const device = c.wholesalerDevice;
+      const deadline = await deadlineIn();
+      await c.quality.connect(c.stranger).observeSignedReadings(c.batchId, device.address, await signSeries(device, c.engineAddress, c.batchId, [GOOD, GOOD], 0n, deadline));
+      const series = [reading(Point.Storage, 950n), GOOD, reading(Point.Order)];
+      const signed = await signSeries(device, c.engineAddress, c.batchId, series, 2n, deadline);
+      const tx = await c.quality.connect(c.hospital).observeSignedReadings(c.batchId, device.address, signed);
+      await expectEvents(c.batchRegistry, tx, [
+        observedReading(c.batchId, series[0], WHOLESALER, 4n, device.address, Result.Critical),
+        ruleFired(c.batchId, 4n, RuleKind.CriticalObservation),
+        ruleStopped(c.batchId, WHOLESALER, c.hospital.address),
+        observedReading(c.batchId, series[1], WHOLESALER, 5n, device.address),
+        observedReading(c.batchId, series[2], WHOLESALER, 6n, device.address),
+        relayed(device.address, c.hospital.address, 2n, 3n),
+      ]);
+      expect(await c.quality.nonces(device.address)).to.equal(5n);
+    });
+
+    it("emits nothing and uses no nonce when a mined series reverts", async function () {
+      const c = await loadFixture(engineParties);
+      const device = c.wholesalerDevice;
+      const deadline = await deadlineIn();
+      const signed = await signSeries(device, c.engineAddress, c.batchId, [GOOD, GOOD, reading(Point.Storage, 500n, 10001n)], 0n, deadline);
+      const failed = await minedFailure(() =>
+        c.quality.connect(c.stranger).observeSignedReadings(c.batchId, device.address, signed, { gasLimit: 1_000_000n }),
+      );
+      await expect(failed.sent).to.be.revertedWithCustomError(c.quality, "QualityEngineInvalidHumidity").withArgs(10001n);
+      expect(await failed.receipt()).to.deep.equal({ status: 0, logs: 0 });
+      expect(await c.quality.nonces(device.address)).to.equal(0n);
+      const tx = await c.quality.connect(c.stranger).observeSignedReadings(c.batchId, device.address, signed.slice(0, 2));
+      await expectEvents(c.batchRegistry, tx, [
+        observedReading(c.batchId, GOOD, WHOLESALER, 2n, device.address),
+        observedReading(c.batchId, GOOD, WHOLESALER, 3n, device.address),
+        relayed(device.address, c.stranger.address, 0n, 2n),
+      ]);
     });
 
     it("continues from the device's current nonce", async function () {
@@ -2328,7 +2456,10 @@ describe("QualityEngine", function () {
       const tx = await c.quality
         .connect(c.stranger)
         .observeSignedReadings(c.batchId, device.address, await signSeries(device, c.engineAddress, c.batchId, [r], 2n, deadline));
-      await expectEvents(c.batchRegistry, tx, [observedReading(c.batchId, r, LOGISTICS, 4n, device.address)]);
+      await expectEvents(c.batchRegistry, tx, [
+        observedReading(c.batchId, r, LOGISTICS, 4n, device.address),
+        relayed(device.address, c.stranger.address, 2n, 1n),
+      ]);
       expect(await c.quality.nonces(device.address)).to.equal(3n);
     });
 
@@ -2345,7 +2476,10 @@ describe("QualityEngine", function () {
         const c = await loadFixture(engineParties);
         const signed = await signSeries(c.wholesalerDevice, c.engineAddress, c.batchId, [GOOD], 0n, await deadlineIn());
         const tx = await c.quality.connect(pick(c)).observeSignedReadings(c.batchId, c.wholesalerDevice.address, signed);
-        await expectEvents(c.batchRegistry, tx, [observedReading(c.batchId, GOOD, WHOLESALER, 2n, c.wholesalerDevice.address)]);
+        await expectEvents(c.batchRegistry, tx, [
+          observedReading(c.batchId, GOOD, WHOLESALER, 2n, c.wholesalerDevice.address),
+          relayed(c.wholesalerDevice.address, await pick(c).getAddress(), 0n, 1n),
+        ]);
       });
     }
 
@@ -2358,6 +2492,7 @@ describe("QualityEngine", function () {
       await expectEvents(c.batchRegistry, tx, [
         observedReading(subject, series[0], MAKER, 1n, c.makerDevice.address),
         observedReading(subject, series[1], MAKER, 2n, c.makerDevice.address),
+        relayed(c.makerDevice.address, c.stranger.address, 0n, 2n),
       ]);
     });
 
@@ -2397,6 +2532,7 @@ describe("QualityEngine", function () {
         observedReading(c.batchId, excursion, PHARMACY, 3n, c.pharmacyDevice.address, Result.Critical),
         ruleFired(c.batchId, 3n, RuleKind.CriticalObservation),
         ruleStopped(c.batchId, PHARMACY, c.stranger.address),
+        relayed(c.pharmacyDevice.address, c.stranger.address, 0n, 2n),
       ]);
       expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.EmergencyStop);
     });
@@ -2417,6 +2553,7 @@ describe("QualityEngine", function () {
         observedReading(c.batchId, series[1], WHOLESALER, 3n, device, Result.Critical),
         observedReading(c.batchId, series[2], WHOLESALER, 4n, device),
         observedReading(c.batchId, series[3], WHOLESALER, 5n, device),
+        relayed(device, c.stranger.address, 0n, 4n),
       ]);
     });
 
@@ -2453,7 +2590,10 @@ describe("QualityEngine", function () {
         const o = goodReading(c);
         const signed = await signObservation(device, c.engineAddress, o, n + 2n, deadline);
         const tx = await c.quality.connect(c.stranger).observeSigned([signed]);
-        await expectEvents(c.batchRegistry, tx, [observed(o, WHOLESALER, 4n, device.address)]);
+        await expectEvents(c.batchRegistry, tx, [
+          observed(o, WHOLESALER, 4n, device.address),
+          relayed(device.address, c.stranger.address, n + 2n, 1n),
+        ]);
         expect(await c.quality.nonces(device.address)).to.equal(n + 3n);
       });
 
@@ -2468,6 +2608,7 @@ describe("QualityEngine", function () {
         await expectEvents(c.batchRegistry, tx, [
           observedReading(c.batchId, GOOD, WHOLESALER, 3n, device.address),
           observedReading(c.batchId, GOOD, WHOLESALER, 4n, device.address),
+          relayed(device.address, c.stranger.address, 1n, 2n),
         ]);
         expect(await c.quality.nonces(device.address)).to.equal(3n);
       });
@@ -2495,7 +2636,10 @@ describe("QualityEngine", function () {
         const signed = await signSeries(c.wholesalerDevice, c.engineAddress, c.batchId, [GOOD], 0n, deadline);
         await time.setNextBlockTimestamp(deadline);
         const tx = await c.quality.connect(c.stranger).observeSignedReadings(c.batchId, c.wholesalerDevice.address, signed);
-        await expectEvents(c.batchRegistry, tx, [observedReading(c.batchId, GOOD, WHOLESALER, 2n, c.wholesalerDevice.address)]);
+        await expectEvents(c.batchRegistry, tx, [
+          observedReading(c.batchId, GOOD, WHOLESALER, 2n, c.wholesalerDevice.address),
+          relayed(c.wholesalerDevice.address, c.stranger.address, 0n, 1n),
+        ]);
       });
 
       it("reverts when a signature in the series expired, recording none and using no nonce", async function () {
@@ -2834,6 +2978,7 @@ describe("QualityEngine", function () {
           observedReading(c.batchId, adverse, PHARMACY, 4n, device.address),
           ruleFired(c.batchId, 4n, RuleKind.AdverseCount),
           ruleStopped(c.batchId, PHARMACY, c.stranger.address),
+          relayed(device.address, c.stranger.address, 0n, 3n),
         ]);
       });
 
@@ -2853,6 +2998,7 @@ describe("QualityEngine", function () {
         await expectEvents(c.batchRegistry, tx, [
           observedReading(c.batchId, GOOD, WHOLESALER, 3n, device.address),
           ["RuleFailed", [c.batchId, 3n, c.ruleAddress]],
+          relayed(device.address, c.stranger.address, 1n, 1n),
         ]);
       });
     });

@@ -5,6 +5,7 @@ import {IBatchRegistry} from "../../contracts/interfaces/IBatchRegistry.sol";
 import {ICollaborationEngine} from "../../contracts/interfaces/ICollaborationEngine.sol";
 import {IConsortiumRegistry} from "../../contracts/interfaces/IConsortiumRegistry.sol";
 import {IQualityEngine} from "../../contracts/interfaces/IQualityEngine.sol";
+import {ISuspectProduct} from "../../contracts/interfaces/ISuspectProduct.sol";
 import {QualityLimits} from "../../contracts/libraries/QualityLimits.sol";
 import {BatchRegistry} from "../../contracts/supply/BatchRegistry.sol";
 import {
@@ -82,6 +83,60 @@ library PharmaGraph {
     }
 }
 
+/// The suspect-case graph written out from ISuspectProduct's NatSpec (not from the contract):
+/// Quarantined → Investigating → Cleared | Illegitimate → Closed, and who may take each step.
+library CaseGraph {
+    /// A status change a case may make (None → Quarantined is the report).
+    function isEdge(ISuspectProduct.CaseStatus from, ISuspectProduct.CaseStatus to) internal pure returns (bool) {
+        if (from == ISuspectProduct.CaseStatus.None) return to == ISuspectProduct.CaseStatus.Quarantined;
+        if (from == ISuspectProduct.CaseStatus.Quarantined) return to == ISuspectProduct.CaseStatus.Investigating;
+        if (from == ISuspectProduct.CaseStatus.Investigating)
+            return to == ISuspectProduct.CaseStatus.Cleared || to == ISuspectProduct.CaseStatus.Illegitimate;
+        if (from == ISuspectProduct.CaseStatus.Illegitimate) return to == ISuspectProduct.CaseStatus.Closed;
+        return false;
+    }
+
+    /// The status a case must have been in to be in `status` (None for Quarantined).
+    function predecessor(ISuspectProduct.CaseStatus status) internal pure returns (ISuspectProduct.CaseStatus) {
+        if (status == ISuspectProduct.CaseStatus.Investigating) return ISuspectProduct.CaseStatus.Quarantined;
+        if (status == ISuspectProduct.CaseStatus.Cleared || status == ISuspectProduct.CaseStatus.Illegitimate)
+            return ISuspectProduct.CaseStatus.Investigating;
+        if (status == ISuspectProduct.CaseStatus.Closed) return ISuspectProduct.CaseStatus.Illegitimate;
+        return ISuspectProduct.CaseStatus.None;
+    }
+
+    /// Whether `party` may move a case reported by `reporter` of the product held by `holder` to `to`
+    /// (Quarantined: any party, the reporter itself).
+    function mayMove(
+        ISuspectProduct.CaseStatus to,
+        uint64 party,
+        uint64 reporter,
+        uint64 holder,
+        uint64 regulator
+    ) internal pure returns (bool) {
+        if (to == ISuspectProduct.CaseStatus.Quarantined) return party == reporter;
+        if (to == ISuspectProduct.CaseStatus.Investigating)
+            return party == reporter || party == holder || party == regulator;
+        if (to == ISuspectProduct.CaseStatus.Cleared || to == ISuspectProduct.CaseStatus.Illegitimate)
+            return party == holder || party == regulator;
+        if (to == ISuspectProduct.CaseStatus.Closed) return party == regulator;
+        return false;
+    }
+
+    /// Whether `party` may record the notification of an illegitimate finding.
+    function mayNotify(uint64 party, uint64 reporter, uint64 holder) internal pure returns (bool) {
+        return party == reporter || party == holder;
+    }
+
+    /// A case holds its stock while it is open.
+    function holdsStock(ISuspectProduct.CaseStatus status) internal pure returns (bool) {
+        return
+            status == ISuspectProduct.CaseStatus.Quarantined ||
+            status == ISuspectProduct.CaseStatus.Investigating ||
+            status == ISuspectProduct.CaseStatus.Illegitimate;
+    }
+}
+
 /**
  * @title CollaborationFixture
  * @notice {SupplyFixture} (registry, engines, BatchRegistry proxy, released batch of 64
@@ -121,6 +176,10 @@ abstract contract CollaborationFixture is SupplyFixture {
 
     function collaboration() internal view returns (ICollaborationEngine) {
         return ICollaborationEngine(address(batches));
+    }
+
+    function suspects() internal view returns (ISuspectProduct) {
+        return ISuspectProduct(address(batches));
     }
 
     function vaccineRules() internal pure returns (IQualityEngine.Rules memory) {
@@ -376,12 +435,39 @@ contract CollaborationTest is CollaborationFixture {
         h.returnStock(1, 1, 2); // the maker's admin returns 1
         h.proposeDestruction(3, 1); // the maker proposes destroying 1
         h.witnessDestruction(11, 0); // the notary witnesses
+        // Unit seed 18: the whole batch. Case seed 1: the first case in the status the action needs.
+        h.reportSuspect(3, 18, 2); // case 1: the maker quarantines 2 of its stock
+        h.investigateSuspect(3, 1); // the maker (holder and reporter)
+        h.concludeSuspect(0, 1, true); // the regulator: illegitimate
         h.wait(1 hours);
+        h.notifyIllegitimate(3, 1); // the maker, in time
+        h.closeSuspect(0, 1); // the regulator: 2 destroyed
+        h.reportSuspect(7, 5, 1); // case 2: the wholesaler, unit 5, 1 of its stock
+        h.investigateSuspect(7, 1); // the wholesaler (reporter)
+        h.concludeSuspect(3, 1, false); // the maker: cleared, the 1 goes back
         for (uint8 a = 0; a < uint8(type(CollaborationHandler.Action).max) + 1; ++a) {
             _assertTrue(h.successes(CollaborationHandler.Action(a)) > 0, "action succeeded");
         }
         _assertEq(h.mispredictions(), 0, "mispredictions");
+        _assertEq(h.caseOffGraphChanges(), 0, "case changes off the graph");
+        _assertEq(h.caseWrongActorMoves(), 0, "case changes by a party not allowed");
         _assertEq(record(batchId).state, DESTROYED, "destroyed");
+        _assertEq(h.caseCount(), 2, "cases");
+        _assertEq(
+            uint8(suspects().suspectCase(h.caseAt(0).id).status),
+            uint8(ISuspectProduct.CaseStatus.Closed),
+            "case 1"
+        );
+        _assertEq(
+            uint8(suspects().suspectCase(h.caseAt(1).id).status),
+            uint8(ISuspectProduct.CaseStatus.Cleared),
+            "case 2"
+        );
+        (uint32 cases, uint48 suspended) = suspects().suspectCount(batchId);
+        _assertEq(cases, 2, "suspect count");
+        _assertEq(suspended, 0, "suspended");
+        // 1 destroyed by the witnessed destruction, 2 by closing case 1.
+        _assertEq(batches.getBatch(batchId).destroyed, 3, "destroyed stock");
     }
 
     // ==== PRIVATE ====
@@ -432,13 +518,15 @@ contract CollaborationTest is CollaborationFixture {
  * random holders, destruction proposals and witnesses, ships, receives, cancels,
  * rejects, dispenses, storage/transport readings at random temperatures and humidities
  * against the 2–8 °C rules (critical readings stop the batch by rule), inspections with
- * random results, and the passing of time. It catches every revert.
+ * random results, suspect-product cases (reports of the batch or a unit, investigations,
+ * findings, notifications, closures) by random actors, and the passing of time. It
+ * catches every revert.
  *
  * It keeps a model (holdings, open shipments, states, recall, quarantine, destructions,
- * units) updated only by calls that succeeded, predicts each call's outcome from the
- * reference graph ({PharmaGraph}) and counts the mispredictions; and ghost counters for
- * the invariants: state changes off the graph, stock moved while halted, successes by
- * unauthorised callers.
+ * units, suspect cases and the stock they hold) updated only by calls that succeeded,
+ * predicts each call's outcome from the reference graphs ({PharmaGraph}, {CaseGraph})
+ * and counts the mispredictions; and ghost counters for the invariants: state and case
+ * changes off their graphs, stock moved while halted, successes by unauthorised callers.
  */
 contract CollaborationHandler is TestBase {
     enum Action {
@@ -453,7 +541,12 @@ contract CollaborationHandler is TestBase {
         Reject,
         Dispense,
         Observe,
-        Wait
+        Wait,
+        ReportSuspect,
+        InvestigateSuspect,
+        ConcludeSuspect,
+        NotifySuspect,
+        CloseSuspect
     }
 
     struct Caller {
@@ -476,6 +569,19 @@ contract CollaborationHandler is TestBase {
         uint48 quantity;
         ICollaborationEngine.DestructionStatus status;
         uint256 proposedAt;
+    }
+
+    /// A suspect case as the model knows it; `reached` has bit s for every status it was in.
+    struct Case {
+        bytes32 id;
+        uint64 reporter;
+        uint48 quantity;
+        uint48 unit;
+        uint256 openedAt;
+        ISuspectProduct.CaseStatus status;
+        uint8 reached;
+        uint256 notifyBy;
+        uint256 notifiedAt;
     }
 
     BatchRegistry public immutable batches;
@@ -504,6 +610,9 @@ contract CollaborationHandler is TestBase {
     uint256 public modelDestroyed;
     Proposal[] private _proposals;
     mapping(uint256 index => bool) public unitDispensed;
+    Case[] private _cases;
+    /// The stock open suspect cases hold.
+    uint256 public modelSuspended;
 
     // ---- ghosts ----
     uint256 public mispredictions;
@@ -524,6 +633,11 @@ contract CollaborationHandler is TestBase {
     mapping(Action action => uint256) public successes;
     /// State changes seen, per edge `from * 8 + to` and subject (0 batch, 1 product).
     mapping(uint256 edge => uint256) public edgeCounts;
+    /// Suspect-case status changes seen (status before and after a call) that are not edges of {CaseGraph}.
+    uint256 public caseOffGraphChanges;
+    /// Suspect-case status changes (and notifications) that succeeded for a stranger, a device,
+    /// or a party {CaseGraph} does not allow.
+    uint256 public caseWrongActorMoves;
 
     // ---- per-call scratch ----
     uint256[LAST_PARTY + 1] private _heldBefore;
@@ -844,7 +958,165 @@ contract CollaborationHandler is TestBase {
         _after(Action.Wait, false, 0, 0);
     }
 
+    // ==== ACTIONS: SUSPECT CASES ====
+
+    /**
+     * A random caller reports the whole batch or a unit (unit seed % 20: 0–15 a unit, 16 the
+     * unit count, 17 just past WHOLE_BATCH, 18–19 WHOLE_BATCH: both refused) and quarantines
+     * up to one more than its party holds.
+     */
+    function reportSuspect(uint256 callerSeed, uint256 unitSeed, uint256 quantitySeed) external {
+        _before();
+        Caller memory c = _caller(callerSeed);
+        uint256 u = unitSeed % 20;
+        uint256 wholeBatch = type(uint48).max;
+        uint256 unit = u < 17 ? u : (u == 17 ? wholeBatch + 1 : wholeBatch);
+        uint256 q = _bound(quantitySeed, 0, modelHeld[c.party] + 1);
+        bool expected = c.actor && (unit < UnitTree16.SIZE || unit == wholeBatch) && q <= modelHeld[c.party];
+        ISuspectProduct.CaseStatus before = _caseStatus(_caseIdOf(_cases.length + 1));
+        vm.prank(c.account);
+        try _suspects().reportSuspect(batchId, unit, uint48(q), keccak256("evidence"), "handler") returns (bytes32 id) {
+            _record(Action.ReportSuspect, true, expected);
+            if (id != _caseIdOf(_cases.length + 1)) _mispredict(Action.ReportSuspect);
+            _caseMove(
+                before,
+                _caseStatus(id),
+                CaseGraph.mayMove(ISuspectProduct.CaseStatus.Quarantined, c.party, c.party, MAKER, REGULATOR),
+                c
+            );
+            _cases.push(
+                Case({
+                    id: id,
+                    reporter: c.party,
+                    quantity: uint48(q),
+                    unit: uint48(unit),
+                    openedAt: block.timestamp,
+                    status: ISuspectProduct.CaseStatus.Quarantined,
+                    reached: uint8(1 << uint8(ISuspectProduct.CaseStatus.Quarantined)),
+                    notifyBy: 0,
+                    notifiedAt: 0
+                })
+            );
+            modelHeld[c.party] = _dec(modelHeld[c.party], q);
+            modelSuspended += q;
+            _after(Action.ReportSuspect, true, c.party, q);
+        } catch {
+            _record(Action.ReportSuspect, false, expected);
+            _after(Action.ReportSuspect, false, 0, 0);
+        }
+    }
+
+    function investigateSuspect(uint256 callerSeed, uint256 caseSeed) external {
+        (bool found, uint256 i) = _pickCase(caseSeed, ISuspectProduct.CaseStatus.Quarantined);
+        if (!found) return;
+        _before();
+        Caller memory c = _caller(callerSeed);
+        Case storage k = _cases[i];
+        bool allowed = CaseGraph.mayMove(
+            ISuspectProduct.CaseStatus.Investigating,
+            c.party,
+            k.reporter,
+            MAKER,
+            REGULATOR
+        );
+        bool expected = c.actor && k.status == ISuspectProduct.CaseStatus.Quarantined && allowed;
+        ISuspectProduct.CaseStatus before = _caseStatus(k.id);
+        vm.prank(c.account);
+        try _suspects().investigateSuspect(k.id) {
+            _record(Action.InvestigateSuspect, true, expected);
+            _caseMove(before, _caseStatus(k.id), allowed, c);
+            _advance(k, ISuspectProduct.CaseStatus.Investigating);
+        } catch {
+            _record(Action.InvestigateSuspect, false, expected);
+        }
+        _after(Action.InvestigateSuspect, false, 0, 0);
+    }
+
+    /// The holder or the regulator (or anyone else, refused) clears a case or finds it illegitimate.
+    function concludeSuspect(uint256 callerSeed, uint256 caseSeed, bool illegitimate) external {
+        (bool found, uint256 i) = _pickCase(caseSeed, ISuspectProduct.CaseStatus.Investigating);
+        if (!found) return;
+        _before();
+        Caller memory c = _caller(callerSeed);
+        Case storage k = _cases[i];
+        ISuspectProduct.CaseStatus to =
+            illegitimate ? ISuspectProduct.CaseStatus.Illegitimate : ISuspectProduct.CaseStatus.Cleared;
+        bool allowed = CaseGraph.mayMove(to, c.party, k.reporter, MAKER, REGULATOR);
+        bool expected = c.actor && k.status == ISuspectProduct.CaseStatus.Investigating && allowed;
+        ISuspectProduct.CaseStatus before = _caseStatus(k.id);
+        vm.prank(c.account);
+        try _suspects().concludeSuspect(k.id, illegitimate, keccak256("finding")) {
+            _record(Action.ConcludeSuspect, true, expected);
+            _caseMove(before, _caseStatus(k.id), allowed, c);
+            _advance(k, to);
+            if (illegitimate) {
+                k.notifyBy = block.timestamp + 24 hours;
+                _after(Action.ConcludeSuspect, false, 0, 0);
+            } else {
+                modelHeld[k.reporter] += k.quantity;
+                modelSuspended = _dec(modelSuspended, k.quantity);
+                _after(Action.ConcludeSuspect, true, k.reporter, k.quantity);
+            }
+        } catch {
+            _record(Action.ConcludeSuspect, false, expected);
+            _after(Action.ConcludeSuspect, false, 0, 0);
+        }
+    }
+
+    function notifyIllegitimate(uint256 callerSeed, uint256 caseSeed) external {
+        (bool found, uint256 i) = _pickCase(caseSeed, ISuspectProduct.CaseStatus.Illegitimate);
+        if (!found) return;
+        _before();
+        Caller memory c = _caller(callerSeed);
+        Case storage k = _cases[i];
+        bool allowed = CaseGraph.mayNotify(c.party, k.reporter, MAKER);
+        bool expected = c.actor && k.status == ISuspectProduct.CaseStatus.Illegitimate && allowed && k.notifiedAt == 0;
+        ISuspectProduct.CaseStatus before = _caseStatus(k.id);
+        vm.prank(c.account);
+        try _suspects().notifyIllegitimate(k.id, keccak256("notice")) {
+            _record(Action.NotifySuspect, true, expected);
+            // A notification moves no status.
+            if (_caseStatus(k.id) != before) ++caseOffGraphChanges;
+            if (!c.actor || !allowed) ++caseWrongActorMoves;
+            k.notifiedAt = block.timestamp;
+        } catch {
+            _record(Action.NotifySuspect, false, expected);
+        }
+        _after(Action.NotifySuspect, false, 0, 0);
+    }
+
+    /// The regulator (or anyone else, refused) closes an illegitimate case: its stock is destroyed.
+    function closeSuspect(uint256 callerSeed, uint256 caseSeed) external {
+        (bool found, uint256 i) = _pickCase(caseSeed, ISuspectProduct.CaseStatus.Illegitimate);
+        if (!found) return;
+        _before();
+        Caller memory c = _caller(callerSeed);
+        Case storage k = _cases[i];
+        bool allowed = CaseGraph.mayMove(ISuspectProduct.CaseStatus.Closed, c.party, k.reporter, MAKER, REGULATOR);
+        bool expected = c.actor && k.status == ISuspectProduct.CaseStatus.Illegitimate && allowed;
+        ISuspectProduct.CaseStatus before = _caseStatus(k.id);
+        vm.prank(c.account);
+        try _suspects().closeSuspect(k.id) {
+            _record(Action.CloseSuspect, true, expected);
+            _caseMove(before, _caseStatus(k.id), allowed, c);
+            _advance(k, ISuspectProduct.CaseStatus.Closed);
+            modelSuspended = _dec(modelSuspended, k.quantity);
+            modelDestroyed += k.quantity;
+        } catch {
+            _record(Action.CloseSuspect, false, expected);
+        }
+        _after(Action.CloseSuspect, false, 0, 0);
+    }
+
     // ==== VIEWS ====
+
+    function caseCount() external view returns (uint256) {
+        return _cases.length;
+    }
+
+    function caseAt(uint256 i) external view returns (Case memory) {
+        return _cases[i];
+    }
 
     function shipmentCount() external view returns (uint256) {
         return _shipments.length;
@@ -878,7 +1150,8 @@ contract CollaborationHandler is TestBase {
     /**
      * After a call: every own-state change is an edge of the graph; reached masks only
      * grow and hold the state and its prerequisites; while halted, a holding fell only by
-     * a return (`party`, `q`) and rose only by a cancel or reject crediting the sender.
+     * a return or a suspect report (`party`, `q`) and rose only by a cancel or reject
+     * crediting the sender or a cleared case crediting its reporter.
      */
     function _after(Action action, bool moved, uint64 party, uint256 q) private {
         bytes32[2] memory subjects = [batchId, product];
@@ -896,10 +1169,15 @@ contract CollaborationHandler is TestBase {
             uint256 now_ = batches.holding(batchId, p);
             uint256 was = _heldBefore[p];
             if (now_ == was) continue;
-            bool returned = now_ < was && action == Action.ReturnStock && moved && p == party && was - now_ == q;
+            bool returned =
+                now_ < was &&
+                    (action == Action.ReturnStock || action == Action.ReportSuspect) &&
+                    moved &&
+                    p == party &&
+                    was - now_ == q;
             bool creditedBack =
                 now_ > was &&
-                    (action == Action.Cancel || action == Action.Reject) &&
+                    (action == Action.Cancel || action == Action.Reject || action == Action.ConcludeSuspect) &&
                     moved &&
                     p == party &&
                     now_ - was == q;
@@ -910,6 +1188,31 @@ contract CollaborationHandler is TestBase {
     function _enter(uint256 k, uint8 state) private {
         modelState[k] = state;
         modelReached[k] |= uint16(1 << state);
+    }
+
+    function _advance(Case storage k, ISuspectProduct.CaseStatus status) private {
+        k.status = status;
+        k.reached |= uint8(1 << uint8(status));
+    }
+
+    /// On a successful case action by `c`: the status seen before and after is an edge of
+    /// {CaseGraph} (or unchanged, for a notification), and `c` was allowed to act.
+    function _caseMove(
+        ISuspectProduct.CaseStatus from,
+        ISuspectProduct.CaseStatus to,
+        bool allowed,
+        Caller memory c
+    ) private {
+        if (from != to && !CaseGraph.isEdge(from, to)) ++caseOffGraphChanges;
+        if (from != to && (!c.actor || !allowed)) ++caseWrongActorMoves;
+    }
+
+    function _caseStatus(bytes32 id) private view returns (ISuspectProduct.CaseStatus) {
+        return _suspects().suspectCase(id).status;
+    }
+
+    function _caseIdOf(uint256 no) private view returns (bytes32) {
+        return keccak256(abi.encode(batchId, "suspect", uint32(no)));
     }
 
     function _record(Action action, bool success, bool expected) private {
@@ -1054,6 +1357,19 @@ contract CollaborationHandler is TestBase {
         }
     }
 
+    /// Mostly the first case (from a random one on) in `wanted`; one pick in four any case.
+    function _pickCase(uint256 seed, ISuspectProduct.CaseStatus wanted) private view returns (bool, uint256) {
+        uint256 n = _cases.length;
+        if (n == 0) return (false, 0);
+        uint256 any = (seed / 4) % n;
+        if (seed % 4 == 0) return (true, any);
+        for (uint256 j = 0; j < n; ++j) {
+            uint256 i = (any + j) % n;
+            if (_cases[i].status == wanted) return (true, i);
+        }
+        return (true, any);
+    }
+
     /// Mostly an undispensed unit; one pick in four any unit.
     function _pickUnit(uint256 seed) private view returns (uint256) {
         uint256 any = (seed / 4) % UnitTree16.SIZE;
@@ -1084,6 +1400,10 @@ contract CollaborationHandler is TestBase {
     function _collaboration() private view returns (ICollaborationEngine) {
         return ICollaborationEngine(address(batches));
     }
+
+    function _suspects() private view returns (ISuspectProduct) {
+        return ISuspectProduct(address(batches));
+    }
 }
 
 /**
@@ -1091,9 +1411,11 @@ contract CollaborationHandler is TestBase {
  * @notice Under any sequence of the handler's actions: (a) every state change follows the
  * pharmaceutical graph and each subject's state and its prerequisites are in its reached
  * mask; (b) no stock moves while the batch is halted (no ship, receive or dispense;
- * holdings fall only by returns); (c) Σ held + Σ open shipments + Σ dispensed + destroyed
- * + lost + quarantined == quantity; (d) strangers and devices never change a state, open
- * a recall or destroy; and the contract agrees with the handler's model.
+ * holdings fall only by returns and suspect reports); (c) Σ held + Σ open shipments +
+ * Σ dispensed + destroyed + lost + quarantined + suspended == quantity; (d) strangers and
+ * devices never change a state, open a recall or destroy; (e) suspect cases move only
+ * along Quarantined → Investigating → (Cleared | Illegitimate → Closed), each step by a
+ * party allowed to take it; and the contract agrees with the handler's model.
  */
 contract CollaborationInvariantTest is CollaborationFixture {
     CollaborationHandler internal handler;
@@ -1177,15 +1499,76 @@ contract CollaborationInvariantTest is CollaborationFixture {
             held += batches.holding(batchId, p);
             dispensed += batches.dispensedBy(batchId, p);
         }
+        (, uint48 suspended) = suspects().suspectCount(batchId);
         _assertEq(
-            held + inTransit + dispensed + b.destroyed + b.lost + b.quarantined,
+            held + inTransit + dispensed + b.destroyed + b.lost + b.quarantined + suspended,
             b.quantity,
-            "held + in transit + dispensed + destroyed + lost + quarantined"
+            "held + in transit + dispensed + destroyed + lost + quarantined + suspended"
         );
         _assertEq(b.quantity, QUANTITY, "quantity");
+        _assertEq(suspended, handler.modelSuspended(), "suspended vs model");
         _assertEq(b.quarantined, handler.modelQuarantined(), "quarantined vs model");
         _assertEq(b.destroyed, handler.modelDestroyed(), "destroyed vs model");
         _assertEq(inTransit, handler.openTotal(), "in transit vs model");
+    }
+
+    /**
+     * hardhat-config: invariant.runs = 64
+     * hardhat-config: invariant.depth = 60
+     */
+    function invariant_suspectCasesFollowTheGraph() public view {
+        _assertEq(handler.caseOffGraphChanges(), 0, "case status changes off the graph");
+        _assertEq(handler.caseWrongActorMoves(), 0, "case changes by a stranger, a device or a party not allowed");
+        uint256 n = handler.caseCount();
+        (uint32 cases, uint48 suspended) = suspects().suspectCount(batchId);
+        _assertEq(cases, n, "cases vs model");
+        uint256 held = 0;
+        for (uint256 i = 0; i < n; ++i) {
+            CollaborationHandler.Case memory m = handler.caseAt(i);
+            ISuspectProduct.SuspectCase memory k = suspects().suspectCase(m.id);
+            _assertTrue(m.id == keccak256(abi.encode(batchId, "suspect", uint32(i + 1))), "case id");
+            _assertEq(uint8(k.status), uint8(m.status), "case status vs model");
+            _assertTrue(k.batchId == batchId, "case batch");
+            _assertEq(k.reporter, m.reporter, "case reporter");
+            _assertEq(k.quantity, m.quantity, "case quantity");
+            _assertEq(k.unit, m.unit, "case unit");
+            _assertEq(k.no, i + 1, "case no");
+            _assertEq(k.openedAt, m.openedAt, "case opened at");
+            _assertEq(k.notifyBy, m.notifyBy, "case notify by");
+            _assertEq(k.notifiedAt, m.notifiedAt, "case notified at");
+            // The case's history is a path of the graph from Quarantined to its status.
+            _assertTrue(k.status != ISuspectProduct.CaseStatus.None, "a recorded case has a status");
+            _assertTrue((m.reached >> uint8(k.status)) & 1 == 1, "status reached");
+            for (
+                uint8 s = uint8(ISuspectProduct.CaseStatus.Quarantined);
+                s <= uint8(ISuspectProduct.CaseStatus.Closed);
+                ++s
+            ) {
+                if ((m.reached >> s) & 1 == 0) continue;
+                ISuspectProduct.CaseStatus p = CaseGraph.predecessor(ISuspectProduct.CaseStatus(s));
+                _assertTrue(
+                    p == ISuspectProduct.CaseStatus.None || (m.reached >> uint8(p)) & 1 == 1,
+                    "reached status has its predecessor"
+                );
+            }
+            uint8 bothEnds = uint8(
+                (1 << uint8(ISuspectProduct.CaseStatus.Cleared)) | (1 << uint8(ISuspectProduct.CaseStatus.Illegitimate))
+            );
+            _assertTrue(m.reached & bothEnds != bothEnds, "cleared and illegitimate both");
+            // A deadline exactly when found illegitimate; a notification only then.
+            bool found = (m.reached >> uint8(ISuspectProduct.CaseStatus.Illegitimate)) & 1 == 1;
+            _assertEq(k.notifyBy != 0, found, "deadline iff illegitimate finding");
+            _assertTrue(k.notifiedAt == 0 || (found && k.notifiedAt >= k.openedAt), "notified only after a finding");
+            _assertEq(
+                suspects().notificationOverdue(m.id),
+                k.status == ISuspectProduct.CaseStatus.Illegitimate &&
+                    k.notifiedAt == 0 &&
+                    block.timestamp > k.notifyBy,
+                "overdue"
+            );
+            if (CaseGraph.holdsStock(k.status)) held += k.quantity;
+        }
+        _assertEq(suspended, held, "suspended == what open cases hold");
     }
 
     /**
