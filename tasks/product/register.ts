@@ -1,10 +1,8 @@
-import { readFile } from "node:fs/promises";
-
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { normaliseGtin } from "../../sdk/codes.js";
 import { UserError } from "../../sdk/errors.js";
-import { type RulesStruct, rulesFromJson } from "../../sdk/quality.js";
+import { readRulesFile } from "../lib/rules.js";
 import { type TaskResult, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
 
 interface Args {
@@ -15,21 +13,6 @@ interface Args {
   rules?: string;
   from?: string;
   json: boolean;
-}
-
-async function readRules(file: string): Promise<RulesStruct> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch {
-    throw new UserError(`invalid --rules: cannot read ${file}`);
-  }
-  try {
-    return rulesFromJson(JSON.parse(text));
-  } catch (error) {
-    if (error instanceof UserError) throw new UserError(`invalid --rules ${file}: ${error.message}`);
-    throw new UserError(`invalid --rules ${file}: not JSON`);
-  }
 }
 
 /**
@@ -45,7 +28,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   if (national !== "" && !/^\d{7}$/.test(national)) {
     throw new UserError(`invalid --national-code "${national}": expected China's 7-digit product identification code`);
   }
-  const rules = args.rules === undefined ? undefined : await readRules(args.rules);
+  const rules = args.rules === undefined ? undefined : await readRulesFile(args.rules);
   const { ethers, batches, quality } = await openDeployment(hre);
   const signer = await resolveSigner(ethers, args.from);
   await send(batches.connect(signer).registerProduct(BigInt(gtin), name, approvalNo, national === "" ? 0 : Number(national)));
