@@ -4,10 +4,11 @@
  * with what the registry's views say. An empty mismatch list is the proof that the
  * state the contract reports is exactly what its events say.
  */
-import type { Log, Provider } from "ethers";
+import type { Log, LogDescription, Provider } from "ethers";
 
 import { ConsortiumRegistry__factory } from "../../types/ethers-contracts/index.js";
 import { MemberStatus, PartyStatus } from "../enums.js";
+import { streamLogs } from "./logs.js";
 
 const NO_EXPIRY = 2n ** 48n - 1n;
 
@@ -49,20 +50,38 @@ export interface Mismatch {
   view: string;
 }
 
-/** Fetches a contract's logs from `fromBlock` to the latest block, in fixed pages. */
+/**
+ * Fetches a contract's logs from `fromBlock` to the latest block, in pages of at most
+ * `page` blocks, all collected in memory. A replay that must not grow with the log
+ * streams them with {@link streamLogs} instead.
+ */
 export async function fetchLogs(provider: Provider, address: string, fromBlock: number, page = 5_000): Promise<Log[]> {
-  const latest = await provider.getBlockNumber();
   const logs: Log[] = [];
-  for (let start = fromBlock; start <= latest; start += page) {
-    logs.push(...(await provider.getLogs({ address, fromBlock: start, toBlock: Math.min(latest, start + page - 1) })));
+  for await (const chunk of streamLogs(provider, { addresses: [address], fromBlock, initialRange: page, maxRange: page })) {
+    for (const log of chunk.logs) logs.push(log);
   }
   return logs;
+}
+
+/** An identity state before any event. */
+export function emptyIdentity(): IdentityState {
+  return { governor: undefined, mirrors: [], parties: new Map(), members: new Map(), events: 0 };
 }
 
 /** Applies the registry's events, in log order, to an empty state. */
 export function replayIdentity(logs: readonly Log[]): IdentityState {
   const iface = ConsortiumRegistry__factory.createInterface();
-  const state: IdentityState = { governor: undefined, mirrors: [], parties: new Map(), members: new Map(), events: 0 };
+  const state = emptyIdentity();
+  for (const log of logs) {
+    const parsed = iface.parseLog(log);
+    if (parsed === null) continue; // proxy events (Upgraded, Initialized) carry no identity state
+    applyIdentityEvent(state, parsed);
+  }
+  return state;
+}
+
+/** Applies one decoded registry event; throws for one the registry could not have emitted. */
+export function applyIdentityEvent(state: IdentityState, parsed: LogDescription): void {
   const party = (id: bigint): ReplayedParty => {
     const p = state.parties.get(id);
     if (p === undefined) throw new Error(`replay: event for party ${id} before its admission`);
@@ -73,71 +92,66 @@ export function replayIdentity(logs: readonly Log[]): IdentityState {
     if (m === undefined) throw new Error(`replay: event for member ${account} before its enrolment`);
     return m;
   };
-  for (const log of logs) {
-    const parsed = iface.parseLog(log);
-    if (parsed === null) continue; // proxy events (Upgraded, Initialized) carry no identity state
-    state.events++;
-    const a = parsed.args;
-    switch (parsed.name) {
-      case "GovernorSet":
-        state.governor = a.governor as string;
-        break;
-      case "MirrorAttached":
-        state.mirrors.push(a.mirror as string);
-        break;
-      case "PartyAdmitted":
-        state.parties.set(a.partyId as bigint, {
-          name: a.name as string,
-          domain: Number(a.domain),
-          status: PartyStatus.Active,
-          voter: a.voter as boolean,
-          admin: a.admin as string,
-          licences: new Map(),
-        });
-        break;
-      case "PartyStatusChanged":
-        party(a.partyId as bigint).status = Number(a.status);
-        break;
-      case "VoterChanged":
-        party(a.partyId as bigint).voter = a.voter as boolean;
-        break;
-      case "LicenceGranted":
-        party(a.partyId as bigint).licences.set(Number(a.kind), {
-          documentHash: a.documentHash as string,
-          issuer: a.issuer as bigint,
-          expiresAt: a.expiresAt as bigint,
-          revoked: false,
-        });
-        break;
-      case "LicenceRevoked": {
-        const licence = party(a.partyId as bigint).licences.get(Number(a.kind));
-        if (licence === undefined) throw new Error(`replay: revocation of a licence never granted`);
-        licence.revoked = true;
-        break;
-      }
-      case "MemberAdded":
-        state.members.set((a.account as string).toLowerCase(), {
-          partyId: a.partyId as bigint,
-          role: Number(a.role),
-          status: MemberStatus.Active,
-        });
-        break;
-      case "MemberRemoved":
-        member(a.account as string).status = MemberStatus.Removed;
-        break;
-      case "MemberRotated": {
-        const previous = member(a.previous as string);
-        previous.status = MemberStatus.Rotated;
-        state.members.set((a.account as string).toLowerCase(), { ...previous, status: MemberStatus.Active });
-        const p = party(a.partyId as bigint);
-        if (p.admin.toLowerCase() === (a.previous as string).toLowerCase()) p.admin = a.account as string;
-        break;
-      }
-      default:
-        break;
+  state.events++;
+  const a = parsed.args;
+  switch (parsed.name) {
+    case "GovernorSet":
+      state.governor = a.governor as string;
+      break;
+    case "MirrorAttached":
+      state.mirrors.push(a.mirror as string);
+      break;
+    case "PartyAdmitted":
+      state.parties.set(a.partyId as bigint, {
+        name: a.name as string,
+        domain: Number(a.domain),
+        status: PartyStatus.Active,
+        voter: a.voter as boolean,
+        admin: a.admin as string,
+        licences: new Map(),
+      });
+      break;
+    case "PartyStatusChanged":
+      party(a.partyId as bigint).status = Number(a.status);
+      break;
+    case "VoterChanged":
+      party(a.partyId as bigint).voter = a.voter as boolean;
+      break;
+    case "LicenceGranted":
+      party(a.partyId as bigint).licences.set(Number(a.kind), {
+        documentHash: a.documentHash as string,
+        issuer: a.issuer as bigint,
+        expiresAt: a.expiresAt as bigint,
+        revoked: false,
+      });
+      break;
+    case "LicenceRevoked": {
+      const licence = party(a.partyId as bigint).licences.get(Number(a.kind));
+      if (licence === undefined) throw new Error(`replay: revocation of a licence never granted`);
+      licence.revoked = true;
+      break;
     }
+    case "MemberAdded":
+      state.members.set((a.account as string).toLowerCase(), {
+        partyId: a.partyId as bigint,
+        role: Number(a.role),
+        status: MemberStatus.Active,
+      });
+      break;
+    case "MemberRemoved":
+      member(a.account as string).status = MemberStatus.Removed;
+      break;
+    case "MemberRotated": {
+      const previous = member(a.previous as string);
+      previous.status = MemberStatus.Rotated;
+      state.members.set((a.account as string).toLowerCase(), { ...previous, status: MemberStatus.Active });
+      const p = party(a.partyId as bigint);
+      if (p.admin.toLowerCase() === (a.previous as string).toLowerCase()) p.admin = a.account as string;
+      break;
+    }
+    default:
+      break;
   }
-  return state;
 }
 
 /** The derived licence fields, computed the way the contract defines them. */

@@ -164,4 +164,16 @@ describe("a vaccine's cold chain through the CLI against a hardhat node @e2e", f
     expect(await node.json("batch", "show", "--batch", batchId)).to.deep.include({ state: "Destroyed", effectiveState: "Destroyed", holders: [] });
     expect(await node.json("unit", "verify", "--code", code(7))).to.include({ status: "destroyed" });
   });
+
+  it("an auditor's replay, from a separate process, rebuilds the same state from the events: 0 mismatches", async function () {
+    const replay = await node.json<Record<string, unknown>>("audit", "replay");
+    expect(replay).to.deep.include({ mismatches: [], anomalies: [], parties: "8", products: "1", batches: "1", shipments: "2" });
+    expect(replay.toBlock).to.equal(String(BigInt(await node.rpc<string>("eth_blockNumber"))));
+    expect(replay.digest).to.match(new RegExp(`^${HEX}$`));
+    expect(BigInt(replay.events as string)).to.be.greaterThan(50n);
+    const human = await node.run("audit", "replay");
+    expect(human.code, human.stderr).to.equal(0);
+    expect(human.stdout).to.match(/0 mismatches: the contracts' views equal the state the events rebuild/);
+    await refusedWithoutChange(node, ["audit", "replay", "--from-block", "later"], /^error: invalid --from-block "later": expected a block number$/);
+  });
 });

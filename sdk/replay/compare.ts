@@ -1,0 +1,311 @@
+/**
+ * Compares a replayed state ({@link ReplayState}) with what the contracts' views say,
+ * at one block, field by field. Every difference is reported with the entity, the
+ * field, the value the events give and the value the view gives: an empty list is the
+ * proof that the contracts report exactly what their events say.
+ */
+import type { Provider } from "ethers";
+
+import {
+  BatchRegistry__factory,
+  ConsortiumGovernor__factory,
+  ConsortiumRegistry__factory,
+  ICollaborationEngine__factory,
+  IQualityEngine__factory,
+  ISuspectProduct__factory,
+} from "../../types/ethers-contracts/index.js";
+import { type Mismatch, type RegistryViews, compareIdentity } from "./identity.js";
+import { CaseStatus, ShipmentStatus } from "../enums.js";
+import { type ReplayState, graphOf, productSubjectId, underRecall } from "./state.js";
+
+export type { Mismatch } from "./identity.js";
+
+/** Open ends of a range when no rules are set (IQualityEngine NO_MIN / NO_MAX / NO_MAX_HUMIDITY). */
+const OPEN_RANGE = [-(2n ** 15n), 2n ** 15n - 1n, 255n];
+const ZERO_ADDRESS = `0x${"0".repeat(40)}`;
+
+export interface CompareOptions {
+  /** The block whose state the views are read at (default: the replay's last block). */
+  blockTag?: number;
+  /**
+   * Also read the per-party views of every batch for every party the registry admitted
+   * (and party 0, and the next id), and the nonce of every member account, not only of
+   * the parties and devices the logs name: a view that moved without an event shows.
+   * Costs a batch × party product of calls (default false).
+   */
+  exhaustive?: boolean;
+  /** Views read at once (default 16). */
+  concurrency?: number;
+  /** Called after each entity checked. */
+  onProgress?(done: number, total: number): void;
+}
+
+/** Runs `tasks` with at most `limit` at a time, in order of start. */
+async function pool(tasks: (() => Promise<void>)[], limit: number, onDone?: (done: number) => void): Promise<void> {
+  let next = 0;
+  let done = 0;
+  const worker = async (): Promise<void> => {
+    while (next < tasks.length) {
+      const task = tasks[next++];
+      await task();
+      onDone?.(++done);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+}
+
+/** Every difference between the replayed state and the contracts' views at `blockTag`. */
+export async function compareState(provider: Provider, state: ReplayState, options: CompareOptions = {}): Promise<Mismatch[]> {
+  const blockTag = options.blockTag ?? Math.max(state.lastBlock, 0);
+  const at = { blockTag };
+  const { contracts } = state;
+  const registry = ConsortiumRegistry__factory.connect(contracts.registry, provider);
+  const governor = ConsortiumGovernor__factory.connect(contracts.governor, provider);
+  const batches = BatchRegistry__factory.connect(contracts.batchRegistry, provider);
+  const quality = IQualityEngine__factory.connect(contracts.batchRegistry, provider);
+  const collaboration = ICollaborationEngine__factory.connect(contracts.batchRegistry, provider);
+  const suspects = ISuspectProduct__factory.connect(contracts.batchRegistry, provider);
+  const block = await provider.getBlock(blockTag);
+  if (block === null) throw new Error(`no block ${blockTag} on this node`);
+  const now = BigInt(block.timestamp);
+
+  const out: Mismatch[] = [];
+  const check = (entity: string, field: string, replayed: unknown, view: unknown): void => {
+    const [r, v] = [String(replayed).toLowerCase(), String(view).toLowerCase()];
+    if (r !== v) out.push({ entity, field, replayed: String(replayed), view: String(view) });
+  };
+  const tasks: (() => Promise<void>)[] = [];
+
+  // ---- identity (the registry's own comparison, its views read at the block) ----
+  const registryViews: RegistryViews = {
+    governor: () => registry.governor(at),
+    mirrors: () => registry.mirrors(at),
+    partyCount: () => registry.partyCount(at),
+    activeVoterCount: () => registry.activeVoterCount(at),
+    suspendedVoterCount: () => registry.suspendedVoterCount(at),
+    getParty: (id) => registry.getParty(id, at),
+    getMember: (account) => registry.getMember(account, at),
+    getLicence: (id, kind) => registry.getLicence(id, kind, at),
+  };
+  tasks.push(async () => {
+    out.push(...(await compareIdentity(state.identity, registryViews)));
+  });
+
+  // ---- governance ----
+  tasks.push(async () => {
+    check("governor", "proposalCount", state.governance.proposals.size, await governor.proposalCount(at));
+    const p = state.governance.parameters;
+    if (p !== undefined) {
+      const view = await governor.parameters(at);
+      check("governor", "votingPeriod", p.votingPeriod, view.votingPeriod);
+      check("governor", "regulatorApprovalKinds", p.regulatorApprovalKinds, view.regulatorApprovalKinds);
+    }
+  });
+  for (const [id, p] of state.governance.proposals) {
+    tasks.push(async () => {
+      const view = await governor.getProposal(id, at);
+      const entity = `proposal ${id}`;
+      check(entity, "kind", p.kind, view.kind);
+      check(entity, "proposerParty", p.proposerParty, view.proposerParty);
+      check(entity, "expiresAt", p.expiresAt, view.expiresAt);
+      check(entity, "threshold", p.threshold, view.threshold);
+      check(entity, "approvals", p.approvals, view.approvals);
+      check(entity, "regulatorRequired", p.regulatorRequired, view.regulatorRequired);
+      check(entity, "regulatorApproved", p.regulatorApproved, view.regulatorApproved);
+      check(entity, "executed", p.executed, view.executed);
+      check(entity, "target", p.target, view.target);
+      check(entity, "data", p.data, view.data);
+    });
+  }
+
+  // ---- the BatchRegistry's membership mirror ----
+  for (const [account, m] of state.mirror.members) {
+    tasks.push(async () => {
+      const view = await batches.mirroredMember(account, at);
+      const entity = `mirrored member ${account}`;
+      check(entity, "partyId", m.partyId, view.partyId);
+      check(entity, "role", m.role, view.role);
+      check(entity, "status", m.status, view.status);
+    });
+  }
+  for (const [id, m] of state.mirror.parties) {
+    tasks.push(async () => {
+      const view = await batches.mirroredParty(id, at);
+      const entity = `mirrored party ${id}`;
+      check(entity, "domain", m.domain, view.domain);
+      check(entity, "status", m.status, view.status);
+      check(entity, "revokedLicences", m.revokedLicences, view.revokedLicences);
+      check(entity, "licencesValidUntil", m.licencesValidUntil, view.licencesValidUntil);
+    });
+  }
+
+  // ---- settings ----
+  tasks.push(async () => {
+    if (state.undoWindow !== undefined) check("batch registry", "dispenseUndoWindow", state.undoWindow, await batches.dispenseUndoWindow(at));
+    const periods = await collaboration.recallPeriods(at);
+    const replayed = state.recallPeriods ?? [86_400n, 259_200n, 604_800n];
+    check("collaboration", "recallPeriods", replayed.join(","), periods.join(","));
+    const graph = await collaboration.stateGraph(at);
+    check("collaboration", "graph states", graphOf(state).length, graph.length);
+    graphOf(state).forEach((s, i) => {
+      check(`graph state ${i}`, "kind", s.kind, graph[i]?.kind);
+      check(`graph state ${i}`, "halts", s.halts, graph[i]?.halts);
+    });
+  });
+
+  // ---- products and rules ----
+  for (const [gtin, p] of state.products) {
+    tasks.push(async () => {
+      const entity = `product ${gtin}`;
+      const view = await batches.getProduct(gtin, at);
+      check(entity, "holder", p.holder, view.holder);
+      check(entity, "nationalCode", p.nationalCode, view.nationalCode);
+      check(entity, "name", p.name, view.name);
+      check(entity, "approvalNo", p.approvalNo, view.approvalNo);
+      if (p.nationalCode !== 0n) check(entity, "productOfNationalCode", gtin, await batches.productOfNationalCode(p.nationalCode, at));
+      const [rules, set] = await quality.rulesOf(gtin, at);
+      const r = p.rules;
+      check(entity, "rules set", r !== undefined, set);
+      const range = (x: { minTemperature: bigint; maxTemperature: bigint; maxHumidity: bigint }) =>
+        [x.minTemperature, x.maxTemperature, x.maxHumidity].join(",");
+      check(entity, "storageRange", (r?.storage ?? OPEN_RANGE).join(","), range(rules.storageRange));
+      check(entity, "transportRange", (r?.transport ?? OPEN_RANGE).join(","), range(rules.transportRange));
+      check(entity, "stopOnCritical", r?.stopOnCritical ?? 0n, rules.stopOnCritical);
+      check(entity, "adverseCount", r?.adverseCount ?? 0n, rules.adverseCount);
+      check(entity, "adverseWindow", r?.adverseWindow ?? 0n, rules.adverseWindow);
+      check(entity, "ruleContract", r?.ruleContract ?? ZERO_ADDRESS, rules.ruleContract);
+      check(entity, "ruleGas", r?.ruleGas ?? 0n, rules.ruleGas);
+    });
+  }
+
+  // ---- collaborative subjects (products and batches) ----
+  for (const [id, sub] of state.subjects) {
+    tasks.push(async () => {
+      const entity = sub.isProduct ? `product ${sub.gtin}` : `batch ${id}`;
+      const rec = await collaboration.subjectRecord(id, at);
+      const productState = state.subjects.get(productSubjectId(sub.gtin))?.state ?? 0;
+      check(entity, "state", sub.state, rec.state);
+      check(entity, "effectiveState", sub.isProduct ? sub.state : Math.max(sub.state, productState), rec.effectiveState);
+      check(entity, "reached", sub.reached, rec.reached);
+      check(entity, "observations", sub.observations, rec.observations);
+      check(entity, "recalls", sub.recalls, rec.recalls);
+      check(entity, "recallLevel", sub.recallLevel, rec.recallLevel);
+      check(entity, "recallOpenedAt", sub.recallOpenedAt, rec.recallOpenedAt);
+      check(entity, "recallDeadline", sub.recallDeadline, rec.recallDeadline);
+      check(entity, "destructions", sub.destructions, rec.destructions);
+      if (!sub.isProduct) check(entity, "recallIdOf", sub.recallId, await collaboration.recallIdOf(id, at));
+    });
+  }
+
+  // ---- batches, custody, units ----
+  const inTransit = new Map<string, bigint>();
+  const recipients = new Map<string, Set<bigint>>();
+  for (const sh of state.shipments.values()) {
+    if (sh.status === ShipmentStatus.InTransit) inTransit.set(sh.batchId, (inTransit.get(sh.batchId) ?? 0n) + sh.quantity);
+    recipients.set(sh.batchId, (recipients.get(sh.batchId) ?? new Set()).add(sh.to));
+  }
+  const everyParty = options.exhaustive === true ? [0n, ...state.identity.parties.keys(), BigInt(state.identity.parties.size) + 1n] : [];
+  for (const [id, b] of state.batches) {
+    const entity = `batch ${id}`;
+    const sub = state.subjects.get(id);
+    tasks.push(async () => {
+      const view = await batches.getBatch(id, at);
+      check(entity, "gtin", b.gtin, view.gtin);
+      check(entity, "manufacturer", b.manufacturer, view.manufacturer);
+      check(entity, "manufacturedAt", b.manufacturedAt, view.manufacturedAt);
+      check(entity, "expiresAt", b.expiresAt, view.expiresAt);
+      check(entity, "quantity", b.quantity, view.quantity);
+      check(entity, "unitsRoot", b.unitsRoot, view.unitsRoot);
+      check(entity, "unitCount", b.unitCount, view.unitCount);
+      check(entity, "released", b.released, Number(view.status) === 2);
+      check(entity, "destroyed", b.destroyed, view.destroyed);
+      check(entity, "lost", b.lost, view.lost);
+      check(entity, "quarantined", b.quarantined, view.quarantined);
+      check(entity, "observations", sub?.observations ?? 0n, view.observations);
+      check(entity, "inspected", b.inspected, (Number(view.flags) & 1) === 1);
+      const state_ = sub?.state ?? 0;
+      const halts = graphOf(state)[state_]?.halts ?? true;
+      check(entity, "state byte", halts ? state_ | 0x80 : state_, view.state);
+      check(entity, "batchIdOf", id, await batches.batchIdOf(b.gtin, b.lot, at));
+      check(entity, "suspectReportCount", b.suspectReports, await batches.suspectReportCount(id, at));
+      const [cases, suspended] = await suspects.suspectCount(id, at);
+      check(entity, "cases", b.cases, cases);
+      check(entity, "suspended", b.suspended, suspended);
+      const sum = (m: Map<bigint, bigint>) => [...m.values()].reduce((x, y) => x + y, 0n);
+      const accounted =
+        sum(b.held) + (inTransit.get(id) ?? 0n) + sum(b.dispensed) + b.destroyed + b.lost + b.quarantined + b.suspended;
+      check(entity, "conservation (replayed sum vs quantity)", accounted, view.quantity);
+    });
+    const parties = new Set<bigint>([b.manufacturer, ...b.held.keys(), ...b.dispensed.keys(), ...(recipients.get(id) ?? []), ...everyParty]);
+    for (const p of parties) {
+      tasks.push(async () => {
+        const held = b.held.get(p) ?? 0n;
+        const pe = `${entity} party ${p}`;
+        check(pe, "holding", held, await batches.holding(id, p, at));
+        check(pe, "dispensedBy", b.dispensed.get(p) ?? 0n, await batches.dispensedBy(id, p, at));
+        const recalled = sub !== undefined && underRecall(state, sub);
+        const [owed, overdue] = await collaboration.outstanding(id, p, at);
+        check(pe, "outstanding", recalled ? held : 0n, owed);
+        check(pe, "overdue", recalled && held !== 0n && now > (sub?.recallDeadline ?? 0n), overdue);
+      });
+    }
+    for (const [index, u] of b.units) {
+      tasks.push(async () => {
+        const [status, party] = await batches.unitRecord(id, index, at);
+        check(`${entity} unit ${index}`, "status", u.status, status);
+        check(`${entity} unit ${index}`, "party", u.party, party);
+      });
+    }
+  }
+
+  for (const [id, sh] of state.shipments) {
+    tasks.push(async () => {
+      const view = await batches.getShipment(id, at);
+      const entity = `shipment ${id}`;
+      check(entity, "status", sh.status, view.status);
+      check(entity, "quantity", sh.quantity, view.quantity);
+      check(entity, "from", sh.from, view.from);
+      check(entity, "to", sh.to, view.to);
+      check(entity, "seq", sh.seq, view.seq);
+    });
+  }
+
+  for (const [id, d] of state.destructions) {
+    tasks.push(async () => {
+      const view = await collaboration.destruction(id, at);
+      const entity = `destruction ${id}`;
+      check(entity, "status", d.status, view.status);
+      check(entity, "quantity", d.quantity, view.quantity);
+      check(entity, "proposer", d.proposer, view.proposer);
+      check(entity, "no", d.no, view.no);
+      check(entity, "proposedAt", d.proposedAt, view.proposedAt);
+    });
+  }
+
+  for (const [id, c] of state.cases) {
+    tasks.push(async () => {
+      const view = await suspects.suspectCase(id, at);
+      const entity = `case ${id}`;
+      check(entity, "batchId", c.batchId, view.batchId);
+      check(entity, "reporter", c.reporter, view.reporter);
+      check(entity, "quantity", c.quantity, view.quantity);
+      check(entity, "openedAt", c.openedAt, view.openedAt);
+      check(entity, "notifyBy", c.notifyBy, view.notifyBy);
+      check(entity, "status", c.status, view.status);
+      check(entity, "no", c.no, view.no);
+      check(entity, "unit", c.unit, view.unit);
+      check(entity, "notifiedAt", c.notifiedAt, view.notifiedAt);
+      const overdue = c.status === CaseStatus.Illegitimate && c.notifiedAt === 0n && now > c.notifyBy;
+      check(entity, "notificationOverdue", overdue, await suspects.notificationOverdue(id, at));
+    });
+  }
+
+  const devices = new Set(state.nonces.keys());
+  if (options.exhaustive === true) for (const account of state.identity.members.keys()) devices.add(account.toLowerCase());
+  for (const device of devices) {
+    tasks.push(async () => check(`device ${device}`, "nonce", state.nonces.get(device) ?? 0n, await quality.nonces(device, at)));
+  }
+
+  await pool(tasks, options.concurrency ?? 16, (done) => options.onProgress?.(done, tasks.length));
+  return out.sort((x, y) => (x.entity < y.entity ? -1 : x.entity > y.entity ? 1 : x.field < y.field ? -1 : 1));
+}

@@ -1,0 +1,784 @@
+/**
+ * The whole MedState state rebuilt from the event log alone, one log at a time.
+ *
+ * {@link StateReplayer} applies the logs of the three contract addresses (the
+ * registry, the governor, the BatchRegistry — where the quality and collaboration
+ * engines emit too) in chain order. It keeps **aggregates, not records**: an
+ * observation moves a counter and a flag, never a stored row, so memory grows with the
+ * number of parties, batches, shipments, dispensed units and cases, never with the
+ * number of observations. The state is plain data (Maps, bigints) that
+ * {@link canonicalJson} saves for a checkpoint or a snapshot and loads back.
+ *
+ * A log sequence the contracts could never have produced (an observation numbered out
+ * of order, an id that is not its numbering's, a relayed run whose count is not the
+ * device's observations before it, a shipment closed twice, stock going negative, an
+ * event the replay does not know…) is not thrown: it is recorded in `anomalies` and
+ * the replay goes on, so that an auditor sees every problem at once. `compareState` (./compare.ts) then checks the result against the
+ * contracts' views.
+ */
+import { AbiCoder, type Log, type LogDescription, keccak256 } from "ethers";
+
+import { medstateInterface } from "../contracts.js";
+import { CaseStatus, DestructionStatus, Domain, Point, ShipmentStatus, StateKind, UnitStatus } from "../enums.js";
+import { type IdentityState, applyIdentityEvent, emptyIdentity } from "./identity.js";
+
+// ==== TYPES ====
+
+export interface ProposalRecord {
+  kind: number;
+  proposerParty: bigint;
+  expiresAt: bigint;
+  threshold: bigint;
+  approvals: bigint;
+  regulatorRequired: boolean;
+  regulatorApproved: boolean;
+  executed: boolean;
+  target: string;
+  data: string;
+  voters: Set<bigint>;
+}
+
+export interface MirrorState {
+  members: Map<string, { partyId: bigint; role: number; status: number }>;
+  parties: Map<bigint, { domain: number; status: number; revokedLicences: bigint; licencesValidUntil: bigint }>;
+}
+
+export interface ProductRecord {
+  holder: bigint;
+  nationalCode: bigint;
+  name: string;
+  approvalNo: string;
+  /** The last RulesSet's rules (decoded tuple, as plain values), if any. */
+  rules?: RulesRecord;
+}
+
+export interface RulesRecord {
+  storage: [bigint, bigint, bigint];
+  transport: [bigint, bigint, bigint];
+  stopOnCritical: bigint;
+  adverseCount: bigint;
+  adverseWindow: bigint;
+  ruleContract: string;
+  ruleGas: bigint;
+}
+
+export interface BatchRecord {
+  gtin: bigint;
+  manufacturer: bigint;
+  lot: string;
+  manufacturedAt: bigint;
+  expiresAt: bigint;
+  quantity: bigint;
+  unitsRoot: string;
+  unitCount: bigint;
+  released: boolean;
+  destroyed: bigint;
+  lost: bigint;
+  quarantined: bigint;
+  /** Held by open suspect cases. */
+  suspended: bigint;
+  /** The latest inspection was normal (the release condition). */
+  inspected: boolean;
+  held: Map<bigint, bigint>;
+  dispensed: Map<bigint, bigint>;
+  /** Shipments sent per party (the next shipment's seq). */
+  shipments: Map<bigint, bigint>;
+  /** Units whose status is not Active: index → status and the party that set it. */
+  units: Map<bigint, { status: number; party: bigint }>;
+  suspectReports: bigint;
+  cases: bigint;
+}
+
+export interface ShipmentRecord {
+  batchId: string;
+  from: bigint;
+  to: bigint;
+  quantity: bigint;
+  seq: bigint;
+  status: number;
+}
+
+export interface SubjectRecord {
+  isProduct: boolean;
+  gtin: bigint;
+  state: number;
+  reached: number;
+  observations: bigint;
+  /** Of them, relayed from a device's signature (claimed by a SignedObservationsRelayed). */
+  signedObservations: bigint;
+  /** Annotations that correct an earlier observation. */
+  corrections: bigint;
+  recalls: bigint;
+  recallId: string;
+  recallLevel: bigint;
+  recallOpenedAt: bigint;
+  recallDeadline: bigint;
+  destructions: bigint;
+}
+
+export interface DestructionRecord {
+  batchId: string;
+  quantity: bigint;
+  proposer: bigint;
+  no: bigint;
+  proposedAt: bigint;
+  status: number;
+}
+
+export interface CaseRecord {
+  batchId: string;
+  reporter: bigint;
+  quantity: bigint;
+  openedAt: bigint;
+  notifyBy: bigint;
+  status: number;
+  no: bigint;
+  unit: bigint;
+  notifiedAt: bigint;
+}
+
+/** A state definition as the graph needs it here. */
+export interface GraphState {
+  kind: number;
+  halts: boolean;
+}
+
+export interface Anomaly {
+  block: number;
+  logIndex: number;
+  event: string;
+  problem: string;
+}
+
+export interface ReplayState {
+  /** The addresses whose logs this state is built from (lower case). */
+  contracts: { registry: string; governor: string; batchRegistry: string };
+  /** The last block applied (-1: none yet). */
+  lastBlock: number;
+  events: bigint;
+  counts: Map<string, bigint>;
+  identity: IdentityState;
+  governance: {
+    proposals: Map<bigint, ProposalRecord>;
+    parameters?: { votingPeriod: bigint; regulatorApprovalKinds: bigint };
+  };
+  mirror: MirrorState;
+  products: Map<bigint, ProductRecord>;
+  nationalCodes: Map<bigint, bigint>;
+  batches: Map<string, BatchRecord>;
+  shipments: Map<string, ShipmentRecord>;
+  subjects: Map<string, SubjectRecord>;
+  destructions: Map<string, DestructionRecord>;
+  cases: Map<string, CaseRecord>;
+  nonces: Map<string, bigint>;
+  /** Undefined: the pharmaceutical default graph. */
+  graph?: GraphState[];
+  /** Undefined: the default recall periods. */
+  recallPeriods?: [bigint, bigint, bigint];
+  undoWindow?: bigint;
+  /** At most {@link MAX_ANOMALIES}; `anomalyCount` counts them all. */
+  anomalies: Anomaly[];
+  anomalyCount: bigint;
+}
+
+// ==== CONSTANTS ====
+
+export const MAX_ANOMALIES = 1_000;
+/** ISuspectProduct.WHOLE_BATCH: the `unit` of a case on a whole batch. */
+export const WHOLE_BATCH = 2n ** 48n - 1n;
+/**
+ * Events that carry no state: the proxies' at any of the three addresses, the others at
+ * the BatchRegistry only (where a rule's event is still checked against its
+ * observation). Any event neither applied nor listed here is an anomaly: the replay
+ * does not know what it changed.
+ */
+export const STATELESS_EVENTS = {
+  any: ["Initialized", "Upgraded"],
+  batchRegistry: ["EIP712DomainChanged", "RuleFired", "RuleFailed"],
+} as const;
+const PROXY_EVENTS = new Set<string>(STATELESS_EVENTS.any);
+/** The registry's events ({@link applyIdentityEvent} applies them). */
+const IDENTITY_EVENTS = new Set([
+  "GovernorSet",
+  "MirrorAttached",
+  "PartyAdmitted",
+  "PartyStatusChanged",
+  "VoterChanged",
+  "LicenceGranted",
+  "LicenceRevoked",
+  "MemberAdded",
+  "MemberRemoved",
+  "MemberRotated",
+]);
+export const DEFAULT_RECALL_PERIODS: [bigint, bigint, bigint] = [86_400n, 3n * 86_400n, 7n * 86_400n];
+/** The pharmaceutical graph: Marketed, EmergencyStop, Recall (kind 1), Destroyed (kind 2), Deregistered. */
+export const DEFAULT_GRAPH: GraphState[] = [
+  { kind: 0, halts: false },
+  { kind: 0, halts: true },
+  { kind: 1, halts: true },
+  { kind: 2, halts: true },
+  { kind: 0, halts: true },
+];
+const ZERO_HASH = `0x${"0".repeat(64)}`;
+
+const key = (id: string): string => id.toLowerCase();
+
+const abi = AbiCoder.defaultAbiCoder();
+
+/** keccak256(abi.encode(batchId, tag, no)): the id of a batch's recall, destruction or suspect case number `no`. */
+export function numberedId(batchId: string, tag: "recall" | "destruction" | "suspect", no: bigint): string {
+  return keccak256(abi.encode(["bytes32", "string", "uint32"], [batchId, tag, no]));
+}
+
+/** keccak256(abi.encode(gtin, lot)): a batch's id. */
+export function batchIdOf(gtin: bigint, lot: string): string {
+  return keccak256(abi.encode(["uint64", "string"], [gtin, lot]));
+}
+
+/** keccak256(abi.encode(batchId, from, seq)): the id of a party's shipment number `seq` of a batch. */
+export function shipmentIdOf(batchId: string, from: bigint, seq: bigint): string {
+  return keccak256(abi.encode(["bytes32", "uint64", "uint32"], [batchId, from, seq]));
+}
+
+/** The subject id of a product. */
+export function productSubjectId(gtin: bigint): string {
+  return `0x${gtin.toString(16).padStart(64, "0")}`;
+}
+
+export function emptyState(contracts: { registry: string; governor: string; batchRegistry: string }): ReplayState {
+  return {
+    contracts: { registry: key(contracts.registry), governor: key(contracts.governor), batchRegistry: key(contracts.batchRegistry) },
+    lastBlock: -1,
+    events: 0n,
+    counts: new Map(),
+    identity: emptyIdentity(),
+    governance: { proposals: new Map() },
+    mirror: { members: new Map(), parties: new Map() },
+    products: new Map(),
+    nationalCodes: new Map(),
+    batches: new Map(),
+    shipments: new Map(),
+    subjects: new Map(),
+    destructions: new Map(),
+    cases: new Map(),
+    nonces: new Map(),
+    anomalies: [],
+    anomalyCount: 0n,
+  };
+}
+
+/** The graph in force. */
+export function graphOf(state: ReplayState): GraphState[] {
+  return state.graph ?? DEFAULT_GRAPH;
+}
+
+/** The id of the graph's state of `kind` (1 recall, 2 disposal), or -1. */
+export function stateOfKind(state: ReplayState, kind: number): number {
+  return graphOf(state).findIndex((s) => s.kind === kind);
+}
+
+/** The recall period of a level (1–3). */
+export function recallPeriod(state: ReplayState, level: bigint): bigint {
+  return (state.recallPeriods ?? DEFAULT_RECALL_PERIODS)[Number(level) - 1];
+}
+
+/** Whether a batch is under recall (recalled at least once, in the recall or disposal state). */
+export function underRecall(state: ReplayState, subject: SubjectRecord): boolean {
+  return subject.recalls > 0n && (subject.state === stateOfKind(state, 1) || subject.state === stateOfKind(state, 2));
+}
+
+// ==== THE REPLAYER ====
+
+/** Applies MedState's logs, in chain order, to a state (a new one, or one loaded from a checkpoint). */
+export class StateReplayer {
+  readonly state: ReplayState;
+  private readonly iface = medstateInterface();
+  private current: { block: number; logIndex: number; event: string } = { block: 0, logIndex: 0, event: "" };
+  /**
+   * The Observed events by one observer right before this point of a transaction, not yet
+   * claimed by a SignedObservationsRelayed (by subject). Bounded by one transaction; not
+   * part of the state, since a page of logs never splits a block.
+   */
+  private run: { tx: string; observer: string; count: bigint; subjects: Map<string, bigint> } = {
+    tx: "",
+    observer: "",
+    count: 0n,
+    subjects: new Map(),
+  };
+
+  constructor(stateOrContracts: ReplayState | { registry: string; governor: string; batchRegistry: string }) {
+    this.state = "lastBlock" in stateOrContracts ? stateOrContracts : emptyState(stateOrContracts);
+  }
+
+  /** Applies every log of a page (already in chain order). */
+  applyAll(logs: readonly Log[]): void {
+    for (const log of logs) this.apply(log);
+  }
+
+  /**
+   * Applies one log. Logs of other addresses are left out; a log none of the contracts
+   * declares, or an event its address does not emit, is an anomaly.
+   */
+  apply(log: Log): void {
+    const address = key(log.address);
+    const { contracts } = this.state;
+    if (address !== contracts.registry && address !== contracts.governor && address !== contracts.batchRegistry) return;
+    if (log.blockNumber > this.state.lastBlock) this.state.lastBlock = log.blockNumber;
+    let parsed: LogDescription | null;
+    try {
+      parsed = this.iface.parseLog(log);
+    } catch {
+      parsed = null;
+    }
+    if (parsed === null) {
+      this.current = { block: log.blockNumber, logIndex: log.index, event: log.topics[0] ?? "" };
+      this.anomaly(`log with topic ${log.topics[0] ?? "(none)"} not known to this replay`);
+      return;
+    }
+    this.current = { block: log.blockNumber, logIndex: log.index, event: parsed.name };
+    this.state.events++;
+    this.state.counts.set(parsed.name, (this.state.counts.get(parsed.name) ?? 0n) + 1n);
+    if (PROXY_EVENTS.has(parsed.name)) return;
+    try {
+      if (address === contracts.registry) this.identity(parsed);
+      else if (address === contracts.governor) this.governance(parsed);
+      else this.batchRegistry(parsed, log);
+    } catch (error) {
+      this.anomaly(error instanceof Error ? error.message : String(error));
+    }
+  }
+
+  // ==== per contract ====
+
+  private identity(parsed: LogDescription): void {
+    if (!IDENTITY_EVENTS.has(parsed.name)) throw new Error(`event ${parsed.name} not known to this replay at the registry`);
+    applyIdentityEvent(this.state.identity, parsed);
+  }
+
+  private governance(parsed: LogDescription): void {
+    const a = parsed.args;
+    const { proposals } = this.state.governance;
+    switch (parsed.name) {
+      case "ProposalCreated": {
+        const id = a.proposalId as bigint;
+        if (id !== BigInt(proposals.size) + 1n) this.anomaly(`proposal ${id} created after ${proposals.size}`);
+        proposals.set(id, {
+          kind: Number(a.kind),
+          proposerParty: a.proposerParty as bigint,
+          expiresAt: a.expiresAt as bigint,
+          threshold: a.threshold as bigint,
+          approvals: 0n,
+          regulatorRequired: a.regulatorRequired as boolean,
+          regulatorApproved: false,
+          executed: false,
+          target: a.target as string,
+          data: a.data as string,
+          voters: new Set(),
+        });
+        break;
+      }
+      case "VoteCast": {
+        const p = this.need(proposals.get(a.proposalId as bigint), `vote on unknown proposal ${a.proposalId}`);
+        const party = a.partyId as bigint;
+        if (p.voters.has(party)) this.anomaly(`party ${party} voted twice on proposal ${a.proposalId}`);
+        p.voters.add(party);
+        p.approvals = BigInt(p.voters.size);
+        if (p.approvals !== (a.approvals as bigint)) this.anomaly(`proposal ${a.proposalId}: ${a.approvals} approvals, replayed ${p.approvals}`);
+        if (this.state.identity.parties.get(party)?.domain === Domain.Regulator) p.regulatorApproved = true;
+        break;
+      }
+      case "ProposalExecuted": {
+        const p = this.need(proposals.get(a.proposalId as bigint), `execution of unknown proposal ${a.proposalId}`);
+        if (p.executed) this.anomaly(`proposal ${a.proposalId} executed twice`);
+        p.executed = true;
+        break;
+      }
+      case "ParametersChanged":
+        this.state.governance.parameters = {
+          votingPeriod: a.votingPeriod as bigint,
+          regulatorApprovalKinds: a.regulatorApprovalKinds as bigint,
+        };
+        break;
+      default:
+        throw new Error(`event ${parsed.name} not known to this replay at the governor`);
+    }
+  }
+
+  private batchRegistry(parsed: LogDescription, log: Log): void {
+    const a = parsed.args;
+    const s = this.state;
+    if (this.run.tx !== log.transactionHash) this.run = { tx: log.transactionHash, observer: "", count: 0n, subjects: new Map() };
+    switch (parsed.name) {
+      // ---- the membership mirror ----
+      case "MemberMirrored":
+        s.mirror.members.set(key(a.account as string), {
+          partyId: a.partyId as bigint,
+          role: Number(a.role),
+          status: Number(a.status),
+        });
+        break;
+      case "PartyMirrored":
+        s.mirror.parties.set(a.partyId as bigint, {
+          domain: Number(a.domain),
+          status: Number(a.status),
+          revokedLicences: a.revokedLicences as bigint,
+          licencesValidUntil: a.licencesValidUntil as bigint,
+        });
+        break;
+
+      // ---- products, batches, custody, units ----
+      case "ProductRegistered": {
+        const gtin = a.gtin as bigint;
+        if (s.products.has(gtin)) this.anomaly(`product ${gtin} registered twice`);
+        s.products.set(gtin, { holder: a.holder, nationalCode: a.nationalCode, name: a.name, approvalNo: a.approvalNo });
+        if ((a.nationalCode as bigint) !== 0n) s.nationalCodes.set(a.nationalCode as bigint, gtin);
+        s.subjects.set(key(productSubjectId(gtin)), newSubject(true, gtin));
+        break;
+      }
+      case "BatchCreated": {
+        const id = key(a.batchId as string);
+        if (s.batches.has(id)) this.anomaly(`batch ${id} created twice`);
+        if (id !== batchIdOf(a.gtin as bigint, a.lot as string)) this.anomaly(`batch ${id} is not the id of product ${a.gtin} lot ${a.lot}`);
+        if (!s.products.has(a.gtin as bigint)) this.anomaly(`batch ${id} of unregistered product ${a.gtin}`);
+        const batch: BatchRecord = {
+          gtin: a.gtin,
+          manufacturer: a.manufacturer,
+          lot: a.lot,
+          manufacturedAt: a.manufacturedAt,
+          expiresAt: a.expiresAt,
+          quantity: a.quantity,
+          unitsRoot: a.unitsRoot,
+          unitCount: a.unitCount,
+          released: false,
+          destroyed: 0n,
+          lost: 0n,
+          quarantined: 0n,
+          suspended: 0n,
+          inspected: false,
+          held: new Map(),
+          dispensed: new Map(),
+          shipments: new Map(),
+          units: new Map(),
+          suspectReports: 0n,
+          cases: 0n,
+        };
+        this.add(batch.held, a.manufacturer, a.quantity);
+        s.batches.set(id, batch);
+        s.subjects.set(id, newSubject(false, a.gtin));
+        break;
+      }
+      case "BatchReleased":
+        this.batch(a.batchId).released = true;
+        break;
+      case "Shipped": {
+        const batch = this.batch(a.batchId);
+        this.add(batch.held, a.from, -(a.quantity as bigint));
+        // A party's shipments of a batch are numbered from 0.
+        const seq = batch.shipments.get(a.from as bigint) ?? 0n;
+        batch.shipments.set(a.from as bigint, seq + 1n);
+        if (key(a.shipmentId as string) !== shipmentIdOf(a.batchId as string, a.from as bigint, seq)) {
+          this.anomaly(`shipment ${a.shipmentId} is not shipment ${seq} of party ${a.from}`);
+        }
+        s.shipments.set(key(a.shipmentId as string), {
+          batchId: key(a.batchId as string),
+          from: a.from,
+          to: a.to,
+          quantity: a.quantity,
+          seq,
+          status: ShipmentStatus.InTransit,
+        });
+        break;
+      }
+      case "ShipmentClosed": {
+        const sh = this.need(s.shipments.get(key(a.shipmentId as string)), `close of unknown shipment ${a.shipmentId}`);
+        if (sh.status !== ShipmentStatus.InTransit) this.anomaly(`shipment ${a.shipmentId} closed twice`);
+        if (sh.quantity !== (a.quantity as bigint)) this.anomaly(`shipment ${a.shipmentId} closed with ${a.quantity}, shipped ${sh.quantity}`);
+        if (sh.batchId !== key(a.batchId as string)) this.anomaly(`shipment ${a.shipmentId} closed on ${a.batchId}, shipped on ${sh.batchId}`);
+        const status = Number(a.status);
+        // Received credits the receiver; cancelled and rejected stock goes back to the sender.
+        const credited =
+          status === ShipmentStatus.Received
+            ? sh.to
+            : status === ShipmentStatus.Cancelled || status === ShipmentStatus.Rejected
+              ? sh.from
+              : undefined;
+        if (credited === undefined) this.anomaly(`shipment ${a.shipmentId} closed with status ${status}`);
+        else if (credited !== (a.creditedParty as bigint)) this.anomaly(`shipment ${a.shipmentId} closed (${status}) crediting ${a.creditedParty}, not ${credited}`);
+        sh.status = status;
+        this.add(this.batch(a.batchId).held, a.creditedParty, a.quantity);
+        break;
+      }
+      case "UnitStatusChanged": {
+        const batch = this.batch(a.batchId);
+        const [from, to] = [Number(a.previous), Number(a.status)];
+        const index = a.index as bigint;
+        const recorded = batch.units.get(index)?.status ?? UnitStatus.Active;
+        if (recorded !== from) this.anomaly(`unit ${index} of ${a.batchId} left ${from}, replayed ${recorded}`);
+        const takesStock = (st: number) => st === UnitStatus.Dispensed || st === UnitStatus.Destroyed || st === UnitStatus.Stolen;
+        if (from === UnitStatus.Active && takesStock(to)) this.add(batch.held, a.party, -1n);
+        if (to === UnitStatus.Active && from === UnitStatus.Dispensed) this.add(batch.held, a.party, 1n);
+        if (to === UnitStatus.Dispensed) this.add(batch.dispensed, a.party, 1n);
+        if (from === UnitStatus.Dispensed) this.add(batch.dispensed, a.party, -1n);
+        if (to === UnitStatus.Destroyed) batch.destroyed += 1n;
+        if (to === UnitStatus.Stolen) batch.lost += 1n;
+        if (to === UnitStatus.Active) batch.units.delete(index);
+        else batch.units.set(index, { status: to, party: a.party });
+        break;
+      }
+      case "SuspectUnitReported": {
+        const batch = this.batch(a.batchId);
+        batch.suspectReports += 1n;
+        if (batch.suspectReports !== (a.reportNo as bigint)) this.anomaly(`suspect report ${a.reportNo} of ${a.batchId}, replayed ${batch.suspectReports}`);
+        break;
+      }
+      case "DispenseUndoWindowSet":
+        s.undoWindow = a.window as bigint;
+        break;
+
+      // ---- observations and rules ----
+      case "Observed": {
+        const sub = this.subject(a.subject);
+        sub.observations += 1n;
+        if ((a.seq as bigint) !== sub.observations) {
+          this.anomaly(`observation ${a.seq} of ${a.subject} out of order (expected ${sub.observations})`);
+          sub.observations = a.seq; // go on from the log's numbering: one gap, one anomaly
+        }
+        // An inspection's result decides whether the batch may be released.
+        if (!sub.isProduct && Number(a.point) === Point.Inspection) this.batch(a.subject).inspected = Number(a.result) === 0;
+        const observer = key(a.observer as string);
+        if (this.run.observer !== observer) this.run = { tx: this.run.tx, observer, count: 0n, subjects: new Map() };
+        this.run.count += 1n;
+        const subjectKey = key(a.subject as string);
+        this.run.subjects.set(subjectKey, (this.run.subjects.get(subjectKey) ?? 0n) + 1n);
+        break;
+      }
+      case "ObservationAnnotated": {
+        const sub = this.subject(a.subject);
+        if ((a.seq as bigint) !== sub.observations) this.anomaly(`annotation of ${a.seq} not right after its observation`);
+        if ((a.corrects as bigint) >= (a.seq as bigint)) this.anomaly(`observation ${a.seq} corrects a later one (${a.corrects})`);
+        if ((a.corrects as bigint) !== 0n) sub.corrections += 1n;
+        break;
+      }
+      case "RuleFired":
+      case "RuleFailed": {
+        // No state of their own (StateChanged carries the stop): only their observation is checked.
+        const sub = this.subject(a.subject);
+        if ((a.seq as bigint) === 0n || (a.seq as bigint) > sub.observations) {
+          this.anomaly(`${parsed.name} on observation ${a.seq} of ${a.subject}, replayed ${sub.observations}`);
+        }
+        break;
+      }
+      case "EIP712DomainChanged":
+        break;
+      case "RulesSet": {
+        const product = this.need(s.products.get(a.gtin as bigint), `rules of unknown product ${a.gtin}`);
+        const r = a.rules;
+        product.rules = {
+          storage: [r.storageRange.minTemperature, r.storageRange.maxTemperature, r.storageRange.maxHumidity],
+          transport: [r.transportRange.minTemperature, r.transportRange.maxTemperature, r.transportRange.maxHumidity],
+          stopOnCritical: r.stopOnCritical,
+          adverseCount: r.adverseCount,
+          adverseWindow: r.adverseWindow,
+          ruleContract: r.ruleContract,
+          ruleGas: r.ruleGas,
+        };
+        break;
+      }
+      case "SignedObservationsRelayed": {
+        const device = key(a.device as string);
+        const next = s.nonces.get(device) ?? 0n;
+        if ((a.firstNonce as bigint) !== next) this.anomaly(`device ${a.device} relayed from nonce ${a.firstNonce}, replayed ${next}`);
+        s.nonces.set(device, (a.firstNonce as bigint) + (a.count as bigint));
+        // The relayed observations are the Observed events by the device right before this one.
+        const run = this.run.observer === device ? this.run : { count: 0n, subjects: new Map<string, bigint>() };
+        if ((a.count as bigint) === 0n || run.count !== (a.count as bigint)) {
+          this.anomaly(`device ${a.device} relayed ${a.count} observations, ${run.count} by it precede in the transaction`);
+        } else {
+          for (const [subject, n] of run.subjects) this.subject(subject).signedObservations += n;
+        }
+        this.run = { tx: this.run.tx, observer: "", count: 0n, subjects: new Map() };
+        break;
+      }
+
+      // ---- collaborative states, recall, destruction ----
+      case "StateChanged": {
+        const sub = this.subject(a.subject);
+        if (Number(a.from) !== sub.state) this.anomaly(`${a.subject} left state ${a.from}, replayed ${sub.state}`);
+        sub.state = Number(a.to);
+        sub.reached |= 1 << sub.state;
+        break;
+      }
+      case "StateGraphConfigured":
+        s.graph = (a.states as { kind: bigint; halts: boolean }[]).map((d) => ({ kind: Number(d.kind), halts: d.halts }));
+        break;
+      case "RecallPeriodsSet":
+        s.recallPeriods = [...(a.periods as bigint[])] as [bigint, bigint, bigint];
+        break;
+      case "RecallOpened": {
+        const sub = this.subject(a.batchId);
+        sub.recalls += 1n;
+        if (key(a.recallId as string) !== numberedId(a.batchId as string, "recall", sub.recalls)) {
+          this.anomaly(`recall ${a.recallId} is not recall ${sub.recalls} of ${a.batchId}`);
+        }
+        if (sub.state !== stateOfKind(s, StateKind.Recall)) this.anomaly(`recall ${a.recallId} opened in state ${sub.state}`);
+        sub.recallId = key(a.recallId as string);
+        sub.recallLevel = a.level;
+        sub.recallOpenedAt = a.openedAt;
+        sub.recallDeadline = a.deadline;
+        if ((a.deadline as bigint) !== (a.openedAt as bigint) + recallPeriod(s, a.level)) {
+          this.anomaly(`recall ${a.recallId}: deadline ${a.deadline} is not opening + the level-${a.level} period`);
+        }
+        break;
+      }
+      case "StockReturned": {
+        const batch = this.batch(a.batchId);
+        if (!underRecall(s, this.subject(a.batchId))) this.anomaly(`return of ${a.batchId} with no open recall`);
+        this.add(batch.held, a.party, -(a.quantity as bigint));
+        batch.quarantined += a.quantity;
+        if ((batch.held.get(a.party) ?? 0n) !== (a.outstanding as bigint)) this.anomaly(`${a.party} returned, outstanding ${a.outstanding}`);
+        if (key(a.recallId as string) !== this.subject(a.batchId).recallId) this.anomaly(`return under recall ${a.recallId}, not the latest`);
+        break;
+      }
+      case "DestructionProposed": {
+        const sub = this.subject(a.batchId);
+        sub.destructions += 1n;
+        if (key(a.destructionId as string) !== numberedId(a.batchId as string, "destruction", sub.destructions)) {
+          this.anomaly(`destruction ${a.destructionId} is not destruction ${sub.destructions} of ${a.batchId}`);
+        }
+        const quarantined = this.batch(a.batchId).quarantined;
+        if (quarantined < (a.quantity as bigint)) this.anomaly(`destruction ${a.destructionId} of ${a.quantity}, quarantined ${quarantined}`);
+        s.destructions.set(key(a.destructionId as string), {
+          batchId: key(a.batchId as string),
+          quantity: a.quantity,
+          proposer: a.party,
+          no: sub.destructions,
+          proposedAt: a.proposedAt,
+          status: DestructionStatus.Proposed,
+        });
+        break;
+      }
+      case "DestructionWitnessed": {
+        const d = this.need(s.destructions.get(key(a.destructionId as string)), `witness of unknown destruction ${a.destructionId}`);
+        if (d.status !== DestructionStatus.Proposed) this.anomaly(`destruction ${a.destructionId} witnessed twice`);
+        if (d.quantity !== (a.quantity as bigint)) this.anomaly(`destruction ${a.destructionId} witnessed for ${a.quantity}, proposed ${d.quantity}`);
+        if (d.batchId !== key(a.batchId as string)) this.anomaly(`destruction ${a.destructionId} witnessed on ${a.batchId}, proposed on ${d.batchId}`);
+        d.status = DestructionStatus.Witnessed;
+        const batch = this.batch(a.batchId);
+        batch.quarantined -= a.quantity;
+        if (batch.quarantined < 0n) this.anomaly(`quarantine of ${a.batchId} below 0`);
+        batch.destroyed += a.quantity;
+        break;
+      }
+
+      // ---- suspect-product cases ----
+      case "SuspectCaseOpened": {
+        const batch = this.batch(a.batchId);
+        batch.cases += 1n;
+        if (key(a.caseId as string) !== numberedId(a.batchId as string, "suspect", batch.cases)) {
+          this.anomaly(`suspect case ${a.caseId} is not case ${batch.cases} of ${a.batchId}`);
+        }
+        const unit = a.unit as bigint;
+        if (unit !== WHOLE_BATCH && unit >= batch.unitCount) this.anomaly(`suspect case ${a.caseId} on unit ${unit} of ${batch.unitCount}`);
+        if ((a.quantity as bigint) !== 0n) this.add(batch.held, a.reporter, -(a.quantity as bigint));
+        batch.suspended += a.quantity;
+        s.cases.set(key(a.caseId as string), {
+          batchId: key(a.batchId as string),
+          reporter: a.reporter,
+          quantity: a.quantity,
+          openedAt: a.openedAt,
+          notifyBy: 0n,
+          status: CaseStatus.Quarantined,
+          no: batch.cases,
+          unit: a.unit,
+          notifiedAt: 0n,
+        });
+        break;
+      }
+      case "SuspectCaseStatusChanged": {
+        const c = this.need(s.cases.get(key(a.caseId as string)), `change of unknown case ${a.caseId}`);
+        if (c.batchId !== key(a.batchId as string)) this.anomaly(`case ${a.caseId} moved on ${a.batchId}, opened on ${c.batchId}`);
+        const to = Number(a.status);
+        const allowed: Record<number, number> = {
+          [CaseStatus.Investigating]: CaseStatus.Quarantined,
+          [CaseStatus.Cleared]: CaseStatus.Investigating,
+          [CaseStatus.Illegitimate]: CaseStatus.Investigating,
+          [CaseStatus.Closed]: CaseStatus.Illegitimate,
+        };
+        if (allowed[to] !== c.status) this.anomaly(`case ${a.caseId} moved from ${c.status} to ${to}`);
+        // The illegitimate finding sets the notification deadline; every other change repeats it (0 before).
+        if (to === CaseStatus.Illegitimate) {
+          if ((a.notifyBy as bigint) === 0n) this.anomaly(`case ${a.caseId} found illegitimate without a notification deadline`);
+        } else if ((a.notifyBy as bigint) !== c.notifyBy) {
+          this.anomaly(`case ${a.caseId} notifyBy ${a.notifyBy}, replayed ${c.notifyBy}`);
+        }
+        c.status = to;
+        c.notifyBy = a.notifyBy;
+        const batch = this.batch(c.batchId);
+        if (to === CaseStatus.Cleared || to === CaseStatus.Closed) {
+          batch.suspended -= c.quantity;
+          if (batch.suspended < 0n) this.anomaly(`suspended stock of ${c.batchId} below 0`);
+          if (to === CaseStatus.Cleared) this.add(batch.held, c.reporter, c.quantity);
+          else batch.destroyed += c.quantity;
+        }
+        break;
+      }
+      case "SuspectNotified": {
+        const c = this.need(s.cases.get(key(a.caseId as string)), `notice of unknown case ${a.caseId}`);
+        if (c.status !== CaseStatus.Illegitimate) this.anomaly(`case ${a.caseId} notified in status ${c.status}`);
+        if (c.notifiedAt !== 0n) this.anomaly(`case ${a.caseId} notified twice`);
+        if ((a.notifyBy as bigint) !== c.notifyBy) this.anomaly(`case ${a.caseId} notified against ${a.notifyBy}, replayed ${c.notifyBy}`);
+        c.notifiedAt = a.notifiedAt;
+        break;
+      }
+      default:
+        throw new Error(`event ${parsed.name} not known to this replay at the BatchRegistry`);
+    }
+  }
+
+  // ==== helpers ====
+
+  private anomaly(problem: string): void {
+    this.state.anomalyCount++;
+    if (this.state.anomalies.length < MAX_ANOMALIES) {
+      this.state.anomalies.push({ ...this.current, problem });
+    }
+  }
+
+  private need<T>(value: T | undefined, problem: string): T {
+    if (value === undefined) throw new Error(problem);
+    return value;
+  }
+
+  private batch(id: unknown): BatchRecord {
+    return this.need(this.state.batches.get(key(String(id))), `event for unknown batch ${String(id)}`);
+  }
+
+  private subject(id: unknown): SubjectRecord {
+    return this.need(this.state.subjects.get(key(String(id))), `event for unknown subject ${String(id)}`);
+  }
+
+  private add(m: Map<bigint, bigint>, party: unknown, by: unknown): void {
+    const p = party as bigint;
+    const next = (m.get(p) ?? 0n) + (by as bigint);
+    if (next < 0n) this.anomaly(`party ${p} would hold ${next}`);
+    m.set(p, next);
+  }
+}
+
+function newSubject(isProduct: boolean, gtin: bigint): SubjectRecord {
+  return {
+    isProduct,
+    gtin,
+    state: 0,
+    reached: 1,
+    observations: 0n,
+    signedObservations: 0n,
+    corrections: 0n,
+    recalls: 0n,
+    recallId: ZERO_HASH,
+    recallLevel: 0n,
+    recallOpenedAt: 0n,
+    recallDeadline: 0n,
+    destructions: 0n,
+  };
+}

@@ -1,0 +1,33 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { loadBatchHistory, timeline } from "../lib/history.js";
+import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
+import { parseBytes32 } from "../lib/supply.js";
+
+interface Args {
+  batch?: string;
+  json: boolean;
+}
+
+/**
+ * A batch's timeline from the log: when, who (party name), what, where, result and
+ * state changes — its own events and its product's observations and states.
+ */
+export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+  const batchId = parseBytes32("--batch", args.batch);
+  const deployed = await openDeployment(hre);
+  const history = await loadBatchHistory(hre, deployed, batchId);
+  const events = timeline(history);
+  const human = [
+    `batch ${batchId}: GTIN ${history.gtin}${history.productName === undefined ? "" : ` (${history.productName})`} lot ${history.lot}, ${events.length} events`,
+    ...events.map((e) => {
+      const who = e.partyName === null ? "" : `${e.partyName} (party ${e.party})`;
+      const at = e.where !== null && e.where !== e.partyName ? ` at ${e.where}` : "";
+      const result = e.result === null || e.stateChange !== null ? "" : ` [${e.result}]`;
+      return `  ${e.at.replace(".000Z", "Z")}  ${who}${who === "" ? "" : ": "}${e.subject === "product" && e.event !== "ProductRegistered" ? "product: " : ""}${e.what}${at}${result}`;
+    }),
+  ].join("\n");
+  return { json: { batchId, gtin: history.gtin, lot: history.lot, events }, human };
+}
+
+export default taskAction(run);
