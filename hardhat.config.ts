@@ -2,7 +2,7 @@ import { createRequire } from "node:module";
 
 import hardhatToolboxMochaEthers from "@nomicfoundation/hardhat-toolbox-mocha-ethers";
 import hardhatViem from "@nomicfoundation/hardhat-viem";
-import { defineConfig } from "hardhat/config";
+import { configVariable, defineConfig } from "hardhat/config";
 
 import { medstateTasks } from "./tasks/index.js";
 
@@ -43,6 +43,16 @@ export default defineConfig({
       type: "http",
       chainType: "l1",
       url: process.env.MEDSTATE_RPC_URL ?? "http://127.0.0.1:8545",
+    },
+    // A Hyperledger Besu QBFT network (`npx hardhat network genesis`): free gas. The URL
+    // and the deployer key are read only when a task uses this network, from the
+    // keystore (`npx hardhat keystore set MEDSTATE_BESU_PRIVATE_KEY`) or the environment.
+    besu: {
+      type: "http",
+      chainType: "l1",
+      url: configVariable("MEDSTATE_BESU_URL"),
+      accounts: [configVariable("MEDSTATE_BESU_PRIVATE_KEY")],
+      gasPrice: 0,
     },
   },
 });
