@@ -15,7 +15,7 @@
  * `<root>.tree` beside it (positions, unit hashes, nodes) makes `findUnit` answer in
  * milliseconds; every proof read from it is checked against the root before use.
  */
-import { open, readFile, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { open, readFile, readdir } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import path from "node:path";
@@ -37,6 +37,7 @@ import {
   parseUnitFields,
 } from "./codes.js";
 import { UserError } from "./errors.js";
+import { writeAtomically } from "./files.js";
 
 export const UNIT_LEAF_ENCODING = ["uint256", "bytes32"];
 /** An OpenZeppelin tree value: `[index, unitHash]`. */
@@ -602,26 +603,6 @@ function checkRoot(root: string): string {
 
 const dumpPath = (dir: string, root: string) => path.join(dir, `${root}.json`);
 const cachePath = (dir: string, root: string) => path.join(dir, `${root}.tree`);
-
-async function writeAtomically(file: string, data: string | Uint8Array | Iterable<Uint8Array>): Promise<void> {
-  const temp = `${file}.${process.pid}.tmp`;
-  try {
-    if (typeof data === "string" || data instanceof Uint8Array) {
-      await writeFile(temp, data);
-    } else {
-      const handle = await open(temp, "w");
-      try {
-        for (const chunk of data) await handle.write(chunk);
-      } finally {
-        await handle.close();
-      }
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
-}
 
 /**
  * Writes `<dir>/<root>.json` (header line, then one canonical code per line) and,

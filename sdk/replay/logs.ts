@@ -9,13 +9,12 @@
  *
  * Memory stays flat: nothing is kept between pages.
  */
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
-import path from "node:path";
+import { readFile } from "node:fs/promises";
 
 import type { Log, Provider } from "ethers";
 
 import { UserError } from "../errors.js";
+import { writeAtomically } from "../files.js";
 
 /** The two provider calls the reader needs (an ethers v6 `Provider` has both). */
 export type LogProvider = Pick<Provider, "getLogs" | "getBlockNumber">;
@@ -337,21 +336,7 @@ export interface Checkpoint<State = unknown> {
 export async function saveCheckpoint(file: string, checkpoint: Checkpoint): Promise<void> {
   checkCheckpoint(checkpoint, file);
   const text = `${JSON.stringify(checkpoint, null, 2)}\n`; // throws before any write if `state` is not JSON
-  await mkdir(path.dirname(file), { recursive: true });
-  const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  try {
-    const handle = await open(temp, "wx");
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeAtomically(file, text);
 }
 
 /** Reads a checkpoint file; `undefined` when there is none. A malformed one is a {@link UserError} naming the file. */

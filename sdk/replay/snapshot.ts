@@ -10,16 +10,16 @@
  * views at that block, and the unit dumps and evidence files still hash and rebuild to
  * what the chain says.
  */
-import { randomBytes } from "node:crypto";
-import { access, mkdir, open, readFile, readdir, rename, rm } from "node:fs/promises";
+import { access, readFile, readdir } from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import { type Log, type Provider, keccak256 } from "ethers";
 
-import { medstateInterface } from "../contracts.js";
+import { medstateInterface, parseMedstateLog } from "../contracts.js";
 import { type DeploymentRecord, deploymentId } from "../deployment.js";
 import { UserError } from "../errors.js";
+import { writeAtomically } from "../files.js";
 import { loadUnitDump } from "../units.js";
 import { type ReplayChainOptions, replayChain } from "./chain.js";
 import { canonicalJson, parseCanonical, stateDigest } from "./codec.js";
@@ -186,7 +186,7 @@ export async function evidenceReferences(
   for await (const page of streamLogs(filtered, { addresses: [batchRegistry], fromBlock, toBlock })) {
     for (const log of page.logs as Log[]) {
       if (log.topics[0] !== topic) continue;
-      const parsed = iface.parseLog(log);
+      const parsed = parseMedstateLog(log);
       if (parsed === null) continue;
       const evidenceHash = String(parsed.args.evidenceHash).toLowerCase();
       const evidenceUri = String(parsed.args.evidenceUri);
@@ -206,22 +206,7 @@ export function snapshotText(snapshot: Snapshot): string {
 
 /** Writes the snapshot atomically (a temporary file in the same directory, synced, then renamed). */
 export async function writeSnapshot(file: string, snapshot: Snapshot): Promise<void> {
-  const text = snapshotText(snapshot);
-  await mkdir(path.dirname(path.resolve(file)), { recursive: true });
-  const temp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
-  try {
-    const handle = await open(temp, "wx");
-    try {
-      await handle.writeFile(text);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, file);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw error;
-  }
+  await writeAtomically(file, snapshotText(snapshot));
 }
 
 /** Reads and checks the shape of a snapshot file; a malformed one is a {@link UserError} naming the file. */

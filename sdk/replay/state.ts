@@ -18,7 +18,7 @@
  */
 import { AbiCoder, type Log, type LogDescription, keccak256 } from "ethers";
 
-import { medstateInterface } from "../contracts.js";
+import { parseMedstateLog } from "../contracts.js";
 import { CaseStatus, DestructionStatus, Domain, Point, ShipmentStatus, StateKind, UnitStatus } from "../enums.js";
 import { type IdentityState, applyIdentityEvent, emptyIdentity } from "./identity.js";
 
@@ -292,7 +292,6 @@ export function underRecall(state: ReplayState, subject: SubjectRecord): boolean
 /** Applies MedState's logs, in chain order, to a state (a new one, or one loaded from a checkpoint). */
 export class StateReplayer {
   readonly state: ReplayState;
-  private readonly iface = medstateInterface();
   private current: { block: number; logIndex: number; event: string } = { block: 0, logIndex: 0, event: "" };
   /**
    * The Observed events by one observer right before this point of a transaction, not yet
@@ -324,12 +323,7 @@ export class StateReplayer {
     const { contracts } = this.state;
     if (address !== contracts.registry && address !== contracts.governor && address !== contracts.batchRegistry) return;
     if (log.blockNumber > this.state.lastBlock) this.state.lastBlock = log.blockNumber;
-    let parsed: LogDescription | null;
-    try {
-      parsed = this.iface.parseLog(log);
-    } catch {
-      parsed = null;
-    }
+    const parsed = parseMedstateLog(log);
     if (parsed === null) {
       this.current = { block: log.blockNumber, logIndex: log.index, event: log.topics[0] ?? "" };
       this.anomaly(`log with topic ${log.topics[0] ?? "(none)"} not known to this replay`);

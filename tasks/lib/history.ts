@@ -8,7 +8,7 @@
 import { type Log, toBeHex } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { medstateInterface } from "../../sdk/contracts.js";
+import { medstateInterface, parseMedstateLog } from "../../sdk/contracts.js";
 import {
   ACTORS,
   CASE_STATUSES,
@@ -112,7 +112,7 @@ async function logsFor(deployed: Deployed, names: string[], topics: (string | nu
 }
 
 function decode(log: Log): Omit<ChainEvent, "timestamp"> | undefined {
-  const parsed = medstateInterface().parseLog(log);
+  const parsed = parseMedstateLog(log);
   if (parsed === null) return undefined;
   const args: Record<string, unknown> = {};
   parsed.fragment.inputs.forEach((input, i) => {

@@ -5,7 +5,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { Log } from "ethers";
 
-import { medstateInterface } from "../../sdk/contracts.js";
+import { medstateInterface, parseMedstateLog } from "../../sdk/contracts.js";
 import type { DeploymentRecord } from "../../sdk/deployment.js";
 import { canonicalJson, parseCanonical, stateDigest } from "../../sdk/replay/codec.js";
 import { replayChain } from "../../sdk/replay/chain.js";
@@ -116,6 +116,28 @@ function nth(logs: readonly Log[], name: string, n = 0, changes: Record<string, 
   const { data, topics } = iface.encodeEventLog(parsed.fragment, values);
   return new Log({ ...log, data, topics }, ethers.provider);
 }
+
+describe("parseMedstateLog (sdk/contracts)", function () {
+  it("decodes every MedState log exactly as the combined Interface's parseLog does, and nothing else", async function () {
+    const c = await loadFixture(auditedChain);
+    const record = await recordOf(c);
+    const iface = medstateInterface();
+    let count = 0;
+    for await (const page of streamLogs(ethers.provider, { addresses: Object.values(record.contracts), fromBlock: 0 })) {
+      for (const log of page.logs) {
+        const fast = parseMedstateLog(log);
+        const slow = iface.parseLog(log);
+        expect(fast?.name).to.equal(slow?.name);
+        expect(fast?.signature).to.equal(slow?.signature);
+        expect(fast?.args.toArray()).to.deep.equal(slow?.args.toArray());
+        count++;
+      }
+    }
+    expect(count).to.be.greaterThan(100);
+    expect(parseMedstateLog({ topics: [ethers.id("Nothing(uint256)")], data: "0x" })).to.equal(null);
+    expect(parseMedstateLog({ topics: [], data: "0x" })).to.equal(null);
+  });
+});
 
 describe("replayChain (sdk/replay)", function () {
   it("rebuilds every contract's state from the logs alone and finds no mismatch", async function () {
