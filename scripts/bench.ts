@@ -31,7 +31,7 @@ async function measure(operation: string, tx: Promise<ContractTransactionRespons
 }
 
 await deploy({ reset: false, json: false }, hre);
-const { ethers, registry, governor, batches, quality, collaboration } = await openDeployment(hre);
+const { ethers, registry, governor, batches, quality, collaboration, suspects } = await openDeployment(hre);
 const signers = await ethers.getSigners();
 const [regulator, maker, wholesaler, , hospital, pharmacy] = signers;
 const [newAdmin, person, device, rotated] = signers.slice(7, 11);
@@ -250,6 +250,36 @@ for (const [label, subject] of [["2 observations", small], ["403 observations", 
     note: "a state read: independent of history length",
   });
 }
+
+// ==== suspect-product cases (DSCSA) ====
+/** The case id a report returns, from its event. */
+const opened = async (tx: Promise<ContractTransactionResponse>, operation: string, note: string) => {
+  const receipt = (await (await tx).wait())!;
+  results.push({ operation, gas: Number(receipt.gasUsed), note });
+  return String(receipt.logs.map((l) => suspects.interface.parseLog(l)).find((e) => e?.name === "SuspectCaseOpened")!.args.caseId);
+};
+const WHOLE_BATCH = await suspects.WHOLE_BATCH();
+const cleared = await opened(
+  suspects.connect(wholesaler).reportSuspect(batchId, WHOLE_BATCH, 50n, ethers.id("seal"), "broken seals"),
+  "suspects.reportSuspect (whole batch, quarantines 50)",
+  "held → case",
+);
+await opened(
+  suspects.connect(pharmacy).reportSuspect(batchId, 0n, 0n, ethers.ZeroHash, "clone detected at dispensing"),
+  "suspects.reportSuspect (one unit, a clone)",
+  "no stock moves",
+);
+await measure("suspects.investigateSuspect", suspects.connect(wholesaler).investigateSuspect(cleared));
+await measure("suspects.concludeSuspect (cleared)", suspects.connect(maker).concludeSuspect(cleared, false, ethers.id("lab")), "case → held");
+const fake = await opened(
+  suspects.connect(wholesaler).reportSuspect(batchId, WHOLE_BATCH, 20n, ethers.id("price"), "offered below cost"),
+  "suspects.reportSuspect (whole batch, quarantines 20)",
+  "second case of the batch",
+);
+await suspects.connect(maker).investigateSuspect(fake);
+await measure("suspects.concludeSuspect (illegitimate)", suspects.connect(regulator).concludeSuspect(fake, true, ethers.id("lab")), "24-hour notice starts");
+await measure("suspects.notifyIllegitimate", suspects.connect(wholesaler).notifyIllegitimate(fake, ethers.id("notice")));
+await measure("suspects.closeSuspect (regulator)", suspects.connect(regulator).closeSuspect(fake), "case → destroyed");
 
 // 100 holders of the 1,000-unit batch: pharmacies admitted by the governor (impersonated:
 // the bench measures the recall, not 100 admissions), each receiving one box.

@@ -5,8 +5,9 @@
  * action is refused; then a product, a batch of serialised units, its journey to a
  * pharmacy, a dispense, and a cloned code caught and reported; then a vaccine with a
  * 2–8 °C rule, whose batch stops by itself when a logger reads 9.5 °C, is recalled at
- * level I, returned and destroyed under a notary's witness. It drives the same task
- * code operators run from the CLI.
+ * level I, returned and destroyed under a notary's witness; the clone's suspect case
+ * runs to its close; an auditor replays the whole chain (0 mismatches) and exports the
+ * recalled batch as EPCIS 2.0. It drives the same task code operators run from the CLI.
  */
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -39,6 +40,13 @@ import { run as recall } from "../tasks/state/recall.js";
 import { run as returnStock } from "../tasks/state/return.js";
 import { run as showState } from "../tasks/state/show.js";
 import { run as witness } from "../tasks/state/witness.js";
+import { run as investigateCase } from "../tasks/suspect/investigate.js";
+import { run as concludeCase } from "../tasks/suspect/conclude.js";
+import { run as notifyCase } from "../tasks/suspect/notify.js";
+import { run as closeCase } from "../tasks/suspect/close.js";
+import { run as showCase } from "../tasks/suspect/show.js";
+import { run as replay } from "../tasks/audit/replay.js";
+import { run as exportBatch } from "../tasks/audit/export.js";
 
 const { ethers } = await hre.network.getOrCreate();
 const accounts = (await ethers.getSigners()).map((s) => s.address);
@@ -160,6 +168,13 @@ say(indent(`  dispense → ${clone.human}`));
 say(indent(`  the chain records it for the regulator and the holders: ${clone.alarm ?? ""}`));
 say(indent("The regulator lists the reports (`unit reports`):"));
 say(indent((await listReports({ from: "0", json: false }, hre)).human));
+const caseId = String((clone.json as { caseId: string }).caseId);
+say(indent(`The dispense opened suspect case ${caseId} by itself (DSCSA): the maker investigates, the regulator concludes.`));
+say(indent((await investigateCase({ case: caseId, from: "1", json: false }, hre)).human));
+say(indent((await concludeCase({ case: caseId, finding: "illegitimate", from: "0", json: false }, hre)).human));
+say(indent((await notifyCase({ case: caseId, from: "13", json: false }, hre)).human));
+say(indent((await closeCase({ case: caseId, from: "0", json: false }, hre)).human));
+say(indent((await showCase({ case: caseId, json: false }, hre)).human));
 
 step(9, "A vaccine with a 2–8 °C rule goes out");
 const vaccine = "06901234567885";
@@ -218,4 +233,10 @@ say(indent(proposed.human));
 say(indent((await witness({ destruction: String((proposed.json as { destructionId: string }).destructionId), from: "15", json: false }, hre)).human));
 say(indent((await showState({ batch: vaxBatch, json: false }, hre)).human));
 say(indent(`The pharmacist checks the box again: ${(await verifyUnit({ code: vax(3), json: false }, hre)).human}`));
+
+step(14, "An auditor replays the chain and exports the recalled batch");
+say(indent("From the event log alone, the whole state is rebuilt and compared with every view:"));
+say(indent((await replay({ json: false }, hre)).human));
+const epcis = path.join(path.dirname(unitsFile), "vaccine-batch.epcis.json");
+say(indent((await exportBatch({ batch: vaxBatch, format: "epcis", out: epcis, json: false }, hre)).human));
 say();

@@ -36,6 +36,7 @@ function medstateTask(
 
 const PARTY = { party: "Party id" };
 const BATCH = { batch: "Batch id (0x…, 32 bytes)" };
+const CASE = { case: "Suspect case id (0x…, 32 bytes)" };
 const SUBJECT = { batch: "Batch id (0x…, 32 bytes)", gtin: "Product GTIN (for a product-level state)" };
 const CODE = {
   code: "Unit code: a GS1 element string ((01)GTIN(21)SERIAL(10)LOT(17)YYMMDD) or China's 20-digit code",
@@ -113,7 +114,7 @@ export const medstateTasks: TaskDefinition[] = [
     () => import("./member/rotate.js"),
   ),
 
-  emptyTask("product", "Products: register (by the marketing-authorisation holder)").build(),
+  emptyTask("product", "Products: register (by the marketing-authorisation holder), change their quality rules").build(),
   medstateTask(
     ["product", "register"],
     "Register a product under its GTIN (by a manufacturer's admin or operator)",
@@ -128,6 +129,18 @@ export const medstateTasks: TaskDefinition[] = [
       signs: true,
     },
     () => import("./product/register.js"),
+  ),
+  medstateTask(
+    ["product", "rules"],
+    "Set a product's quality rules: once by its holder, else (and for a rule contract) by a governance proposal",
+    {
+      options: {
+        gtin: "The product's GTIN",
+        rules: "Rules file (as for product register; ruleContract and ruleGas only through governance)",
+      },
+      signs: true,
+    },
+    () => import("./product/rules.js"),
   ),
 
   emptyTask("batch", "Batches: create, release, ship, receive, show").build(),
@@ -167,6 +180,12 @@ export const medstateTasks: TaskDefinition[] = [
   ),
   medstateTask(["batch", "show"], "Show a batch and who holds how much of it", { options: BATCH }, () =>
     import("./batch/show.js"),
+  ),
+  medstateTask(
+    ["batch", "trace"],
+    "Show a batch's timeline from the log: when, who, what, where, result, state changes",
+    { options: BATCH },
+    () => import("./batch/trace.js"),
   ),
 
   medstateTask(
@@ -272,5 +291,125 @@ export const medstateTasks: TaskDefinition[] = [
     "List suspect-unit reports: every batch's for the regulator, else the batches the party holds or has held",
     { options: { batch: "Only this batch (0x…, 32 bytes)", from: "Who asks: account index or address (default 0)" } },
     () => import("./unit/reports.js"),
+  ),
+
+  emptyTask("suspect", "Suspect-product cases (DSCSA): report, investigate, conclude, notify, close, show, list").build(),
+  medstateTask(
+    ["suspect", "report"],
+    "Open a suspect case on a batch or one of its units, quarantining your party's stock of it",
+    {
+      options: {
+        ...BATCH,
+        unit: "The unit's index in the batch (default: the whole batch)",
+        code: "The unit's code instead of --unit (GS1 element string or China's 20-digit code)",
+        quantity: "Quantity of your party's stock to quarantine (default 0)",
+        evidence: "Evidence: a file (its keccak-256 hash is recorded) or a 0x 32-byte hash",
+        reason: "Why",
+      },
+      signs: true,
+    },
+    () => import("./suspect/report.js"),
+  ),
+  medstateTask(
+    ["suspect", "investigate"],
+    "Start investigating a quarantined case (its reporter, the product's holder or the regulator)",
+    { options: CASE, signs: true },
+    () => import("./suspect/investigate.js"),
+  ),
+  medstateTask(
+    ["suspect", "conclude"],
+    "Conclude an investigation (the product's holder or the regulator): legitimate returns the stock",
+    {
+      options: {
+        ...CASE,
+        finding: "legitimate|illegitimate (illegitimate: notify within 24 hours)",
+        evidence: "The finding's report: a file (its keccak-256 hash is recorded) or a 0x 32-byte hash",
+      },
+      signs: true,
+    },
+    () => import("./suspect/conclude.js"),
+  ),
+  medstateTask(
+    ["suspect", "notify"],
+    "Record the notification of an illegitimate finding (its reporter or the product's holder)",
+    { options: { ...CASE, notice: "The notice sent: a file (its keccak-256 hash is recorded) or a 0x 32-byte hash" }, signs: true },
+    () => import("./suspect/notify.js"),
+  ),
+  medstateTask(
+    ["suspect", "close"],
+    "Close an illegitimate case (the regulator): its quarantined stock is destroyed",
+    { options: CASE, signs: true },
+    () => import("./suspect/close.js"),
+  ),
+  medstateTask(["suspect", "show"], "Show a suspect case, its deadline and its history", { options: CASE }, () =>
+    import("./suspect/show.js"),
+  ),
+  medstateTask(
+    ["suspect", "list"],
+    "List every suspect case with its current status and whether its notification is overdue",
+    { options: { batch: "Only this batch (0x…, 32 bytes)" } },
+    () => import("./suspect/list.js"),
+  ),
+
+  emptyTask("audit", "Auditors: replay the chain and compare it with the views, export a batch's history").build(),
+  medstateTask(
+    ["audit", "replay"],
+    "Rebuild the whole state from the event log alone and compare it, field by field, with the contracts' views",
+    {
+      options: {
+        fromBlock: "First block to read (default: the deployment block)",
+        checkpoint: "Checkpoint file: save progress to it, resume from it",
+      },
+    },
+    () => import("./audit/replay.js"),
+  ),
+  medstateTask(
+    ["audit", "snapshot"],
+    "Replay to the head, check the views, and write a snapshot (block hash, state digest, unit dumps, evidence references)",
+    { options: { out: "Snapshot file to write" } },
+    () => import("./audit/snapshot.js"),
+  ),
+  medstateTask(
+    ["audit", "verify-snapshot"],
+    "Check a snapshot against this node: block hash, replayed digest, views, unit dumps and evidence files",
+    {
+      options: {
+        file: "Snapshot file (from audit snapshot)",
+        evidenceDir: "Directory with local copies of evidence files, by their URI's file name",
+        unitsDir: "Directory with the unit dumps (default: the deployment's units directory)",
+      },
+    },
+    () => import("./audit/verify-snapshot.js"),
+  ),
+  medstateTask(
+    ["audit", "export"],
+    "Export a batch's history as a GS1 EPCIS 2.0 JSON-LD document",
+    {
+      options: {
+        ...BATCH,
+        format: "Export format: epcis (EPCIS 2.0 JSON-LD EPCISDocument)",
+        out: "File to write",
+        companyPrefixLength: "GS1 company prefix length of the GTIN, 6…12 (default 7; a GTIN does not tell it)",
+      },
+    },
+    () => import("./audit/export.js"),
+  ),
+  emptyTask("network", "Stand up a private permissioned chain: Hyperledger Besu with QBFT").build(),
+  medstateTask(
+    ["network", "genesis"],
+    "Generate a Besu QBFT network: validator node keys, genesis, per-node config, static nodes (no private key is printed)",
+    {
+      options: {
+        validators: "Number of validators N (QBFT tolerates f = ⌊(N−1)/3⌋ faulty ones; use at least 4)",
+        chainId: "Chain id of the new network (positive integer)",
+        out: "Directory to write (must be empty unless --force)",
+        host: "IPv4 address in the enode URLs (default 127.0.0.1), or one per validator, comma-separated",
+        baseP2pPort: "P2P port of node 1; node i uses base + i − 1 (default 30303)",
+        baseRpcPort: "JSON-RPC port of node 1, on 127.0.0.1; node i uses base + i − 1 (default 8545)",
+        blockPeriod: "Seconds between blocks (default 2)",
+      },
+      flags: { force: "Write into a non-empty directory, overwriting the generated files" },
+    },
+    () => import("./network/genesis.js"),
   ),
 ];
