@@ -27,6 +27,8 @@ pragma solidity ^0.8.24;
  *   destroyed + lost + quarantined + suspended = quantity ({suspectCount}).
  * - A case does not change the batch's collaborative state: the regulator stops or
  *   recalls it through the state graph if the finding warrants it.
+ * - Any active party may open a case on any batch (a clone usually turns up at a
+ *   party that never held the batch); every case names its reporter and actor.
  */
 interface ISuspectProduct {
     // ==== TYPES ====
@@ -162,6 +164,8 @@ interface ISuspectProduct {
     /// @notice How many cases a batch has had, and how much of it open cases hold.
     function suspectCount(bytes32 batchId) external view returns (uint32 cases, uint48 suspended);
 
-    /// @notice Whether an illegitimate finding's notification is late (none by `notifyBy`).
+    /// @notice Whether an open illegitimate finding's notification is late: none recorded
+    /// and `notifyBy` passed. False once the regulator closed the case (whether a notice
+    /// came late, or never, stays in the case's events and its `notifiedAt`).
     function notificationOverdue(bytes32 caseId) external view returns (bool);
 }
