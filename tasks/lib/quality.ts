@@ -3,7 +3,7 @@
  * subject's record, the rules that fired in a receipt, and one state change sent and
  * reported the same way by every `state` verb.
  */
-import { type ContractTransactionResponse, type TransactionReceipt, toBeHex } from "ethers";
+import { type TransactionReceipt, toBeHex } from "ethers";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { ACTORS, RULE_KINDS, enumName } from "../../sdk/enums.js";
@@ -97,15 +97,5 @@ export async function batchOfEvent(
   const [found] = await collaboration.queryFilter(filter, Number(record.block));
   if (found === undefined) throw new UserError(`unknown ${what} ${id}`);
   return String(found.args.batchId);
-}
-
-/** Sends a transaction through a signer picked by `--from`. */
-export async function sendAs(
-  deployed: Deployed,
-  from: string | undefined,
-  call: (c: Deployed["collaboration"]) => Promise<ContractTransactionResponse>,
-): Promise<TransactionReceipt> {
-  const signer = await resolveSigner(deployed.ethers, from);
-  return send(call(deployed.collaboration.connect(signer)));
 }
 

@@ -158,6 +158,20 @@ export async function send(tx: Promise<ContractTransactionResponse>): Promise<Tr
   return receipt;
 }
 
+/** The contracts of a deployment a write task sends through. */
+export type Writable = "registry" | "governor" | "batches" | "quality" | "collaboration" | "suspects";
+
+/** Sends `call` on `deployed[contract]`, signed by the account `--from` names, and waits for its receipt. */
+export async function sendAs<K extends Writable>(
+  deployed: Deployed,
+  contract: K,
+  from: string | undefined,
+  call: (c: Deployed[K]) => Promise<ContractTransactionResponse>,
+): Promise<TransactionReceipt> {
+  const signer = await resolveSigner(deployed.ethers, from);
+  return send(call(deployed[contract].connect(signer) as Deployed[K]));
+}
+
 /** The decoded logs of `contract` in a receipt, by event name. */
 export function eventsNamed(
   contract: { target: unknown; interface: Interface },

@@ -3,13 +3,13 @@
  * reading a case (a refusal for an unknown id), and one way of printing a case and a
  * status change, with status names and ISO dates.
  */
-import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
+import type { ContractTransactionResponse } from "ethers";
 
 import { CASE_STATUSES, CaseStatus, enumName } from "../../sdk/enums.js";
 import { UserError } from "../../sdk/errors.js";
 import { isoDate } from "../../sdk/licences.js";
 import type { ISuspectProduct } from "../../types/ethers-contracts/index.js";
-import { type Deployed, eventsNamed, resolveSigner, send } from "./runtime.js";
+import { type Deployed, eventsNamed, sendAs } from "./runtime.js";
 
 /** {ISuspectProduct-WHOLE_BATCH}: the `unit` of a case on a whole batch (`type(uint48).max`). */
 export const WHOLE_BATCH = 2n ** 48n - 1n;
@@ -26,16 +26,6 @@ export interface CaseArgs {
 /** `"batch"` for a whole-batch case, else the unit's index. */
 export function unitLabel(unit: bigint): string {
   return unit === WHOLE_BATCH ? "batch" : unit.toString();
-}
-
-/** Sends a suspect-case transaction through the signer picked by `--from`. */
-export async function sendSuspect(
-  deployed: Deployed,
-  from: string | undefined,
-  call: (s: Deployed["suspects"]) => Promise<ContractTransactionResponse>,
-): Promise<TransactionReceipt> {
-  const signer = await resolveSigner(deployed.ethers, from);
-  return send(call(deployed.suspects.connect(signer)));
 }
 
 /** A case, as the contract holds it; refuses an id no case has. */
@@ -89,7 +79,7 @@ export async function advanceCase(
   from: string | undefined,
   call: (s: Deployed["suspects"]) => Promise<ContractTransactionResponse>,
 ): Promise<{ json: Record<string, string>; human: string }> {
-  const receipt = await sendSuspect(deployed, from, call);
+  const receipt = await sendAs(deployed, "suspects", from, call);
   const [changed] = eventsNamed(deployed.suspects, receipt, "SuspectCaseStatusChanged");
   const c = await deployed.suspects.suspectCase(caseId);
   const status = enumName(CASE_STATUSES, changed.args.status);

@@ -1,7 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { sendAs } from "../lib/quality.js";
-import { eventsNamed, openDeployment, taskAction, type TaskResult } from "../lib/runtime.js";
+import { eventsNamed, openDeployment, sendAs, taskAction, type TaskResult } from "../lib/runtime.js";
 import { parseBytes32, parseQuantity } from "../lib/supply.js";
 
 interface Args {
@@ -16,7 +15,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const batchId = parseBytes32("--batch", args.batch);
   const quantity = parseQuantity("--quantity", args.quantity);
   const deployed = await openDeployment(hre);
-  const receipt = await sendAs(deployed, args.from, (c) => c.proposeDestruction(batchId, quantity));
+  const receipt = await sendAs(deployed, "collaboration", args.from, (c) => c.proposeDestruction(batchId, quantity));
   const [proposed] = eventsNamed(deployed.collaboration, receipt, "DestructionProposed");
   const destructionId = String(proposed.args.destructionId);
   return {

@@ -2,8 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { UserError } from "../../sdk/errors.js";
 import { isoDate } from "../../sdk/licences.js";
-import { eventsNamed, openDeployment, required, taskAction, type TaskResult } from "../lib/runtime.js";
-import { sendAs } from "../lib/quality.js";
+import { eventsNamed, openDeployment, required, sendAs, taskAction, type TaskResult } from "../lib/runtime.js";
 import { parseBytes32 } from "../lib/supply.js";
 
 interface Args {
@@ -21,7 +20,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   if (!/^[123]$/.test(level)) throw new UserError(`invalid --level "${level}": expected 1, 2 or 3`);
   const reason = required("--reason", args.reason);
   const deployed = await openDeployment(hre);
-  const receipt = await sendAs(deployed, args.from, (c) => c.openRecall(batchId, Number(level), reason));
+  const receipt = await sendAs(deployed, "collaboration", args.from, (c) => c.openRecall(batchId, Number(level), reason));
   const [opened] = eventsNamed(deployed.collaboration, receipt, "RecallOpened");
   const recallId = String(opened.args.recallId);
   const deadline = isoDate(opened.args.deadline);

@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { batchOfEvent, sendAs } from "../lib/quality.js";
-import { eventsNamed, openDeployment, taskAction, type TaskResult } from "../lib/runtime.js";
+import { batchOfEvent } from "../lib/quality.js";
+import { eventsNamed, openDeployment, sendAs, taskAction, type TaskResult } from "../lib/runtime.js";
 import { parseBytes32, parseQuantity } from "../lib/supply.js";
 
 interface Args {
@@ -17,7 +17,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const quantity = parseQuantity("--quantity", args.quantity);
   const deployed = await openDeployment(hre);
   const batchId = await batchOfEvent(deployed, "RecallOpened", recallId, "recall");
-  const receipt = await sendAs(deployed, args.from, (c) => c.returnStock(batchId, quantity));
+  const receipt = await sendAs(deployed, "collaboration", args.from, (c) => c.returnStock(batchId, quantity));
   const [returned] = eventsNamed(deployed.collaboration, receipt, "StockReturned");
   const outstanding = String(returned.args.outstanding);
   const party = String(returned.args.party);

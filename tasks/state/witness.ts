@@ -1,8 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { subjectFromId } from "../../sdk/quality.js";
-import { batchOfEvent, loadGraph, sendAs, subjectState } from "../lib/quality.js";
-import { eventsNamed, openDeployment, taskAction, type TaskResult } from "../lib/runtime.js";
+import { batchOfEvent, loadGraph, subjectState } from "../lib/quality.js";
+import { eventsNamed, openDeployment, sendAs, taskAction, type TaskResult } from "../lib/runtime.js";
 import { parseBytes32 } from "../lib/supply.js";
 
 interface Args {
@@ -16,7 +16,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const destructionId = parseBytes32("--destruction", args.destruction);
   const deployed = await openDeployment(hre);
   const batchId = await batchOfEvent(deployed, "DestructionProposed", destructionId, "destruction");
-  const receipt = await sendAs(deployed, args.from, (c) => c.witnessDestruction(batchId, destructionId));
+  const receipt = await sendAs(deployed, "collaboration", args.from, (c) => c.witnessDestruction(batchId, destructionId));
   const [witnessed] = eventsNamed(deployed.collaboration, receipt, "DestructionWitnessed");
   const { state } = await subjectState(deployed, await loadGraph(deployed), subjectFromId(batchId));
   const quantity = String(witnessed.args.quantity);

@@ -3,8 +3,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { CASE_STATUSES, enumName } from "../../sdk/enums.js";
 import { isoDate } from "../../sdk/licences.js";
 import { evidenceHashOf } from "../lib/evidence.js";
-import { eventsNamed, openDeployment, taskAction, type TaskResult } from "../lib/runtime.js";
-import { type CaseArgs, sendSuspect } from "../lib/suspect.js";
+import { eventsNamed, openDeployment, sendAs, taskAction, type TaskResult } from "../lib/runtime.js";
+import { type CaseArgs } from "../lib/suspect.js";
 import { parseBytes32 } from "../lib/supply.js";
 
 interface Args extends CaseArgs {
@@ -20,7 +20,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const caseId = parseBytes32("--case", args.case);
   const noticeHash = await evidenceHashOf("--notice", args.notice);
   const deployed = await openDeployment(hre);
-  const receipt = await sendSuspect(deployed, args.from, (s) => s.notifyIllegitimate(caseId, noticeHash));
+  const receipt = await sendAs(deployed, "suspects", args.from, (s) => s.notifyIllegitimate(caseId, noticeHash));
   const [notified] = eventsNamed(deployed.suspects, receipt, "SuspectNotified");
   const status = enumName(CASE_STATUSES, (await deployed.suspects.suspectCase(caseId)).status);
   const late = notified.args.notifiedAt > notified.args.notifyBy;

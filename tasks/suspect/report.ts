@@ -3,8 +3,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { CASE_STATUSES, enumName } from "../../sdk/enums.js";
 import { UserError } from "../../sdk/errors.js";
 import { evidenceHashOf } from "../lib/evidence.js";
-import { type TaskResult, eventsNamed, openDeployment, taskAction } from "../lib/runtime.js";
-import { WHOLE_BATCH, sendSuspect, unitLabel } from "../lib/suspect.js";
+import { type TaskResult, eventsNamed, openDeployment, sendAs, taskAction } from "../lib/runtime.js";
+import { WHOLE_BATCH, unitLabel } from "../lib/suspect.js";
 import { locateUnit, parseBytes32 } from "../lib/supply.js";
 
 interface Args {
@@ -60,7 +60,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     unit = BigInt(located.index);
     code = located.canonical;
   }
-  const receipt = await sendSuspect(deployed, args.from, (s) => s.reportSuspect(batchId, unit, quantity, evidenceHash, reason));
+  const receipt = await sendAs(deployed, "suspects", args.from, (s) => s.reportSuspect(batchId, unit, quantity, evidenceHash, reason));
   const [opened] = eventsNamed(deployed.suspects, receipt, "SuspectCaseOpened");
   const caseId = String(opened.args.caseId);
   const status = enumName(CASE_STATUSES, (await deployed.suspects.suspectCase(caseId)).status);
