@@ -1,0 +1,30 @@
+/**
+ * The MedState SDK, as integrators import it (`import { … } from "medstate"`): enums,
+ * errors, unit codes and proofs, observations and device signing (EIP-712), the
+ * deployment record, the contracts' combined interface, replay and audit, EPCIS 2.0,
+ * and the Besu QBFT network kit. The typechain ethers bindings are `medstate/ethers`,
+ * the viem `as const` ABIs `medstate/abi`.
+ */
+export * from "./enums.js";
+export * from "./errors.js";
+export * from "./codes.js";
+export * from "./units.js";
+export * from "./quality.js";
+export * from "./licences.js";
+export * from "./deployment.js";
+export * from "./contracts.js";
+export * from "./epcis.js";
+export * from "./bft.js";
+export * from "./network/qbft.js";
+
+export * from "./replay/codec.js";
+export * from "./replay/logs.js";
+export * from "./replay/identity.js";
+export * from "./replay/state.js";
+export * from "./replay/compare.js";
+export * from "./replay/chain.js";
+export * from "./replay/snapshot.js";
+
+// Both codes.ts and replay/state.ts compute keccak256(abi.encode(uint64 gtin, string lot));
+// the public one is codes.ts's, which checks the GTIN and the lot first.
+export { batchIdOf } from "./codes.js";
