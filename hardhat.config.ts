@@ -39,10 +39,17 @@ export default defineConfig({
     tests: { mocha: "test", solidity: "test/solidity" },
   },
   networks: {
+    // The chain `hardhat node` serves, free gas like the permissioned chain: base fee 0.
+    node: {
+      type: "edr-simulated",
+      initialBaseFeePerGas: 0,
+    },
+    // A local node (`npm run node`, or anvil): tasks send zero-price transactions.
     localhost: {
       type: "http",
       chainType: "l1",
       url: process.env.MEDSTATE_RPC_URL ?? "http://127.0.0.1:8545",
+      gasPrice: 0,
     },
     // A Hyperledger Besu QBFT network (`npx hardhat network genesis`): free gas. The URL
     // and the deployer key are read only when a task uses this network, from the

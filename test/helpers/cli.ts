@@ -1,9 +1,11 @@
 /**
- * End-to-end helpers: a real `hardhat node` on 127.0.0.1 (free port) and MedState
- * tasks run as child processes against it, exactly as an operator runs them.
+ * End-to-end helpers: a real local node on 127.0.0.1 (free port) — `hardhat node` by
+ * default, or anvil (Foundry's independent EVM engine) — and MedState tasks run as
+ * child processes against it, exactly as an operator runs them.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -20,7 +22,16 @@ export interface CliResult {
   stderr: string;
 }
 
+/** The EVM engines the end-to-end suites run against. */
+export type Engine = "hardhat" | "anvil";
+
+export interface LocalNodeOptions {
+  /** `hardhat` (default): `hardhat node`; `anvil`: the anvil binary from npm `@foundry-rs/anvil`. */
+  engine?: Engine;
+}
+
 export interface LocalNode {
+  engine: Engine;
   url: string;
   /** Runs `npx hardhat <args> --network localhost` against this node. */
   run(...args: string[]): Promise<CliResult>;
@@ -54,8 +65,59 @@ function runProcess(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> 
   });
 }
 
-/** Starts `hardhat node` (the process itself, not an npx wrapper) and waits until it answers. */
-export async function startLocalNode(): Promise<LocalNode> {
+/**
+ * The block gas limit of `hardhat node` (EDR's default). With a base fee of 0, a
+ * block using more than half of it would raise the base fee to 1 wei for good
+ * (EIP-1559's minimum increase), so both engines get the same generous limit.
+ */
+const BLOCK_GAS_LIMIT = 60_000_000;
+
+/**
+ * The anvil binary of this platform, from the platform package that npm installed
+ * beside `@foundry-rs/anvil` (its `bin.mjs` wrapper would be the PID we could not stop).
+ */
+export function anvilBinary(): string {
+  const arch = ({ x64: "amd64", arm64: "arm64" } as Record<string, string>)[process.arch];
+  if (arch === undefined) throw new Error(`anvil has no npm build for ${process.platform}-${process.arch}`);
+  const executable = process.platform === "win32" ? "anvil.exe" : "anvil";
+  const require = createRequire(path.join(ROOT, "package.json"));
+  return require.resolve(`@foundry-rs/anvil-${process.platform}-${arch}/bin/${executable}`);
+}
+
+/**
+ * Anvil configured like the permissioned chain: the chain id and the 20 well-known
+ * accounts (mnemonic "test … junk", 10,000 ether each) of `hardhat node`, Cancun
+ * (the compiler's `evmVersion`), free gas (base fee 0, gas price 0), automine.
+ */
+export function anvilArguments(port: number): string[] {
+  return [
+    "--host", "127.0.0.1",
+    "--port", String(port),
+    "--accounts", "20",
+    "--chain-id", "31337",
+    "--hardfork", "cancun",
+    "--base-fee", "0",
+    "--gas-price", "0",
+    // eth_gasPrice then answers 0 too, instead of a suggested 1 gwei tip.
+    "--disable-min-priority-fee",
+    "--gas-limit", String(BLOCK_GAS_LIMIT),
+  ];
+}
+
+function spawnNode(engine: Engine, port: number, env: NodeJS.ProcessEnv): ChildProcess {
+  if (engine === "anvil") {
+    return spawn(anvilBinary(), anvilArguments(port), { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] });
+  }
+  return spawn(
+    process.execPath,
+    [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)],
+    { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] },
+  );
+}
+
+/** Starts the engine's node (the process itself, not an npx wrapper) and waits until it answers. */
+export async function startLocalNode(options: LocalNodeOptions = {}): Promise<LocalNode> {
+  const engine = options.engine ?? "hardhat";
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const ignitionDir = await mkdtemp(path.join(tmpdir(), "medstate-e2e-"));
@@ -66,11 +128,7 @@ export async function startLocalNode(): Promise<LocalNode> {
     NO_COLOR: "1",
     FORCE_COLOR: "0",
   };
-  const node: ChildProcess = spawn(
-    process.execPath,
-    [HARDHAT_CLI, "node", "--hostname", "127.0.0.1", "--port", String(port)],
-    { cwd: ROOT, env, stdio: ["ignore", "ignore", "pipe"] },
-  );
+  const node = spawnNode(engine, port, env);
   let nodeErr = "";
   node.stderr?.on("data", (d: Buffer) => (nodeErr += d.toString()));
 
@@ -94,7 +152,7 @@ export async function startLocalNode(): Promise<LocalNode> {
     } catch {
       if (node.exitCode !== null || Date.now() > deadline) {
         node.kill();
-        throw new Error(`hardhat node did not start on ${url}: ${nodeErr}`);
+        throw new Error(`${engine === "anvil" ? "anvil" : "hardhat node"} did not start on ${url}: ${nodeErr}`);
       }
       await new Promise((r) => setTimeout(r, 250));
     }
@@ -102,6 +160,7 @@ export async function startLocalNode(): Promise<LocalNode> {
 
   const run = (...args: string[]) => runProcess([...args, "--network", "localhost"], env);
   return {
+    engine,
     url,
     run,
     rpc,
