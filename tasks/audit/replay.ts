@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { UserError } from "../../sdk/errors.js";
 import { replayChain } from "../../sdk/replay/chain.js";
-import { progress } from "../lib/progress.js";
+import { phasedProgress } from "../lib/progress.js";
 import { openDeployment, taskAction, type TaskResult } from "../lib/runtime.js";
 
 interface Args {
@@ -24,20 +24,13 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   }
   const started = performance.now();
   const deployed = await openDeployment(hre);
-  const bar = progress("replay", args.json);
-  let phase = "";
+  const bar = phasedProgress("replay", args.json);
   const result = await replayChain({
     provider: deployed.ethers.provider,
     record: deployed.record,
     fromBlock,
     checkpointFile: args.checkpoint,
-    onProgress: (p) => {
-      if (p.phase !== phase) {
-        bar.stop();
-        phase = p.phase;
-      }
-      bar.update(p.done, p.total);
-    },
+    onProgress: (p) => bar.update(p),
   });
   bar.stop();
   const { state } = result;

@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { missingUnitDumps, takeSnapshot, writeSnapshot } from "../../sdk/replay/snapshot.js";
-import { progress } from "../lib/progress.js";
+import { phasedProgress } from "../lib/progress.js";
 import { openDeployment, required, taskAction, type TaskResult } from "../lib/runtime.js";
 
 interface Args {
@@ -18,19 +18,12 @@ interface Args {
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const out = required("--out", args.out);
   const deployed = await openDeployment(hre);
-  const bar = progress("replay", args.json);
-  let phase = "";
+  const bar = phasedProgress("replay", args.json);
   const snapshot = await takeSnapshot({
     provider: deployed.ethers.provider,
     record: deployed.record,
     ignitionDir: hre.config.paths.ignition,
-    onProgress: (p) => {
-      if (p.phase !== phase) {
-        bar.stop();
-        phase = p.phase;
-      }
-      bar.update(p.done, p.total);
-    },
+    onProgress: (p) => bar.update(p),
   });
   bar.stop();
   await writeSnapshot(out, snapshot);

@@ -3,7 +3,7 @@ import path from "node:path";
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { readSnapshot, verifySnapshot } from "../../sdk/replay/snapshot.js";
-import { progress } from "../lib/progress.js";
+import { phasedProgress } from "../lib/progress.js";
 import { connect, required, taskAction, type TaskResult } from "../lib/runtime.js";
 
 interface Args {
@@ -24,21 +24,14 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const file = required("--file", args.file);
   const snapshot = await readSnapshot(file);
   const connection = await connect(hre);
-  const bar = progress("replay", args.json);
-  let phase = "";
+  const bar = phasedProgress("replay", args.json);
   const result = await verifySnapshot({
     provider: connection.ethers.provider,
     snapshot,
     ignitionDir: hre.config.paths.ignition,
     unitsDir: args.unitsDir === undefined ? undefined : path.resolve(args.unitsDir),
     evidenceDir: args.evidenceDir === undefined ? undefined : path.resolve(args.evidenceDir),
-    onProgress: (p) => {
-      if (p.phase !== phase) {
-        bar.stop();
-        phase = p.phase;
-      }
-      bar.update(p.done, p.total);
-    },
+    onProgress: (p) => bar.update(p),
   });
   bar.stop();
   const json = {

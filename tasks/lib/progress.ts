@@ -29,3 +29,26 @@ export function progress(label: string, json: boolean): Progress {
     },
   };
 }
+
+/**
+ * A progress bar for work in phases (a replay reads logs, then views): a new bar for
+ * each phase, labelled with it. `update` fits the replay's `onProgress`.
+ */
+export function phasedProgress(
+  label: string,
+  json: boolean,
+): { update(p: { phase: string; done: number; total: number }): void; stop(): void } {
+  let phase = "";
+  let bar: Progress = { update: () => undefined, stop: () => undefined };
+  return {
+    update(p) {
+      if (p.phase !== phase) {
+        bar.stop();
+        phase = p.phase;
+        bar = progress(`${label} ${phase}`, json);
+      }
+      bar.update(p.done, p.total);
+    },
+    stop: () => bar.stop(),
+  };
+}
