@@ -7,6 +7,7 @@ import { expect } from "chai";
 
 import type { EpcisDocument } from "../../sdk/epcis.js";
 import { type LocalNode, expectRefusal, startLocalNode } from "../helpers/cli.js";
+import { admitNotary } from "../helpers/lifecycle.js";
 
 /** epcis2.js (EVRYTHNG): its validator checks the GS1 EPCIS 2.0 JSON schema, field sets and extension prefixes. */
 interface Epcis2 {
@@ -15,13 +16,8 @@ interface Epcis2 {
 }
 const epcis2 = createRequire(import.meta.url)("epcis2.js") as Epcis2;
 
-// Well-known accounts of `hardhat node` and the localhost founders: 0 regulator (party 1),
-// 1 manufacturer admin (2), 2 wholesaler admin (3), 5 pharmacy admin (6). Below, 9 becomes
-// the manufacturer's QA, 10 a cold-chain logger of the wholesaler, and 12 the admin of a
-// notary admitted by the consortium (party 8).
-const QA = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720";
-const LOGGER = "0xBcd4042DE499D14e55001CcbB24a551F3b954096";
-const NOTARY_ADMIN = "0xFABB0ac9d68B0B445fB7357272Ff202C5651694a";
+// The accounts of test/helpers/lifecycle.ts (admitNotary enrols them): 9 the manufacturer's
+// QA, 10 the wholesaler's cold-chain logger, 12 the admin of the notary (party 8).
 const GTIN = "06901234567892";
 const LOT = "AUD26B";
 const code = (i: number) => `(01)${GTIN}(21)A${String(i).padStart(6, "0")}(10)${LOT}(17)280630`;
@@ -51,13 +47,7 @@ describe("audit: a batch's trace and EPCIS 2.0 export through the CLI against a 
     await writeFile(units, `${Array.from({ length: 100 }, (_, i) => code(i)).join("\n")}\n`);
     const rules = path.join(dir, "rules.json");
     await writeFile(rules, JSON.stringify({ storage: { temperature: { min: 2, max: 8 }, humidity: { max: 65 } } }));
-    await node.json("system", "deploy");
-    await node.json("member", "add", "--party", "2", "--account", QA, "--role", "qa", "--from", "1");
-    await node.json("member", "add", "--party", "3", "--account", LOGGER, "--role", "device", "--from", "2");
-    const { proposalId } = await node.json<{ proposalId: string }>(
-      "party", "propose", "--name", "Hangzhou Notary Office", "--domain", "notary", "--admin", NOTARY_ADMIN, "--from", "1",
-    );
-    for (const from of ["1", "2", "4", "0"]) await node.json("party", "vote", "--proposal", proposalId, "--from", from);
+    expect(await admitNotary(node)).to.equal("8");
     await node.json("product", "register", "--gtin", GTIN, "--name", "Influenza vaccine", "--approval-no", "国药准字S20260002", "--rules", rules, "--from", "1");
 
     // create → inspect → release → ship → receive → ship on → receive → storage reading → dispense → stop → recall → return → destroy

@@ -1,22 +1,10 @@
-import { writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import path from "node:path";
-
 import { expect } from "chai";
 
 import { type LocalNode, refusedWithoutChange, startLocalNode } from "../helpers/cli.js";
+import { HEX32 as HEX, admitNotary, produceAndDistribute, unitCode as code, writeLifecycleFiles } from "../helpers/lifecycle.js";
 
-// Well-known accounts of `hardhat node` and the localhost founders: 0 regulator (party 1),
-// 1 manufacturer admin (2), 2 wholesaler admin (3), 4 hospital admin (5), 5 pharmacy
-// admin (6). Below, 9 becomes the manufacturer's QA, 10 a cold-chain logger (device) of
-// the wholesaler, and 12 the admin of a notary admitted by the consortium (party 8).
-const QA = "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720";
-const LOGGER = "0xBcd4042DE499D14e55001CcbB24a551F3b954096";
-const NOTARY_ADMIN = "0xFABB0ac9d68B0B445fB7357272Ff202C5651694a";
-const GTIN = "06901234567892";
-const LOT = "VAX26A";
-const code = (i: number) => `(01)${GTIN}(21)V${String(i).padStart(6, "0")}(10)${LOT}(17)280630`;
-const HEX = "0x[0-9a-f]{64}";
+// The accounts of test/helpers/lifecycle.ts: 9 the manufacturer's QA, 10 the
+// wholesaler's cold-chain logger (device), 12 the admin of the notary (party 8).
 
 describe("a vaccine's cold chain through the CLI against a hardhat node @e2e", function () {
   this.timeout(300_000);
@@ -26,36 +14,9 @@ describe("a vaccine's cold chain through the CLI against a hardhat node @e2e", f
 
   before(async function () {
     node = await startLocalNode();
-    const dir = tmpdir();
-    const units = path.join(dir, `medstate-vax-units-${process.pid}.txt`);
-    await writeFile(units, `${Array.from({ length: 100 }, (_, i) => code(i)).join("\n")}\n`);
-    const rules = path.join(dir, `medstate-vax-rules-${process.pid}.json`);
-    await writeFile(
-      rules,
-      JSON.stringify({ storage: { temperature: { min: 2, max: 8 }, humidity: { max: 65 } }, transport: { temperature: { min: 2, max: 8 } }, inspection: { criticalStops: true } }),
-    );
-    await node.json("system", "deploy");
-    await node.json("member", "add", "--party", "2", "--account", QA, "--role", "qa", "--from", "1");
-    await node.json("member", "add", "--party", "3", "--account", LOGGER, "--role", "device", "--from", "2");
-    const { proposalId } = await node.json<{ proposalId: string }>(
-      "party", "propose", "--name", "Hangzhou Notary Office", "--domain", "notary", "--admin", NOTARY_ADMIN, "--from", "1",
-    );
-    for (const from of ["1", "2", "4", "0"]) await node.json("party", "vote", "--proposal", proposalId, "--from", from);
-
-    expect(
-      await node.json("product", "register", "--gtin", GTIN, "--name", "Influenza vaccine", "--approval-no", "国药准字S20260001",
-        "--rules", rules, "--from", "1"),
-    ).to.include({ gtin: GTIN, holder: "2" });
-    ({ batchId } = await node.json<{ batchId: string }>(
-      "batch", "create", "--gtin", GTIN, "--lot", LOT, "--manufactured", "2026-11-01", "--expiry", "2028-06-30",
-      "--quantity", "100", "--units", units, "--from", "1",
-    ));
-    await node.json("observe", "--batch", batchId, "--point", "inspection", "--result", "normal", "--from", "9");
-    await node.json("batch", "release", "--batch", batchId, "--from", "9");
-    const toWholesaler = await node.json<{ shipmentId: string }>("batch", "ship", "--batch", batchId, "--to", "3", "--quantity", "60", "--from", "1");
-    await node.json("batch", "receive", "--shipment", toWholesaler.shipmentId, "--from", "2");
-    const toPharmacy = await node.json<{ shipmentId: string }>("batch", "ship", "--batch", batchId, "--to", "6", "--quantity", "20", "--from", "2");
-    await node.json("batch", "receive", "--shipment", toPharmacy.shipmentId, "--from", "5");
+    const files = await writeLifecycleFiles("vax");
+    expect(await admitNotary(node)).to.equal("8");
+    batchId = await produceAndDistribute(node, files);
   });
 
   after(async function () {
