@@ -24,7 +24,3 @@ export * from "./replay/state.js";
 export * from "./replay/compare.js";
 export * from "./replay/chain.js";
 export * from "./replay/snapshot.js";
-
-// Both codes.ts and replay/state.ts compute keccak256(abi.encode(uint64 gtin, string lot));
-// the public one is codes.ts's, which checks the GTIN and the lot first.
-export { batchIdOf } from "./codes.js";

@@ -18,6 +18,7 @@
  */
 import { AbiCoder, type Log, type LogDescription, keccak256 } from "ethers";
 
+import { batchIdOf } from "../codes.js";
 import { parseMedstateLog } from "../contracts.js";
 import { CaseStatus, DestructionStatus, Domain, Point, ShipmentStatus, StateKind, UnitStatus } from "../enums.js";
 import { type IdentityState, applyIdentityEvent, emptyIdentity } from "./identity.js";
@@ -228,11 +229,6 @@ const abi = AbiCoder.defaultAbiCoder();
 /** keccak256(abi.encode(batchId, tag, no)): the id of a batch's recall, destruction or suspect case number `no`. */
 export function numberedId(batchId: string, tag: "recall" | "destruction" | "suspect", no: bigint): string {
   return keccak256(abi.encode(["bytes32", "string", "uint32"], [batchId, tag, no]));
-}
-
-/** keccak256(abi.encode(gtin, lot)): a batch's id. */
-export function batchIdOf(gtin: bigint, lot: string): string {
-  return keccak256(abi.encode(["uint64", "string"], [gtin, lot]));
 }
 
 /** keccak256(abi.encode(batchId, from, seq)): the id of a party's shipment number `seq` of a batch. */
