@@ -48,7 +48,7 @@
  * `medstate:`-prefixed extension fields; the document's `@context` binds that prefix
  * to {@link MEDSTATE_NAMESPACE}.
  */
-import { NO_HUMIDITY, NO_TEMPERATURE } from "./quality.js";
+import { NO_HUMIDITY, NO_TEMPERATURE, PHARMACEUTICAL_GRAPH, type StateDefView } from "./quality.js";
 
 export const EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
 /** The IRI the `medstate:` prefix of extension fields expands to. */
@@ -79,22 +79,8 @@ export interface PartyInfo {
   gln?: string;
 }
 
-/** A state of the collaborative state graph, as `StateDefView` (sdk/quality) gives it. */
-export interface StateInfo {
-  id: number;
-  name: string;
-  kind: "plain" | "recall" | "disposal";
-  halts: boolean;
-}
-
-/** The pharmaceutical graph the contracts configure by default. */
-export const DEFAULT_STATES: readonly StateInfo[] = [
-  { id: 0, name: "Marketed", kind: "plain", halts: false },
-  { id: 1, name: "EmergencyStop", kind: "plain", halts: true },
-  { id: 2, name: "Recall", kind: "recall", halts: true },
-  { id: 3, name: "Destroyed", kind: "disposal", halts: true },
-  { id: 4, name: "Deregistered", kind: "plain", halts: true },
-];
+/** A state of the collaborative state graph (sdk/quality's `StateDefView`). */
+export type StateInfo = StateDefView;
 
 export interface BatchFacts {
   batchId: string;
@@ -106,7 +92,7 @@ export interface BatchFacts {
   productName?: string;
   /** Parties by decimal id. */
   parties: Readonly<Record<string, PartyInfo>>;
-  /** The state graph; {@link DEFAULT_STATES} when absent. */
+  /** The state graph; the pharmaceutical one ({@link PHARMACEUTICAL_GRAPH}) when absent. */
   states?: readonly StateInfo[];
   /** Canonical unit codes by unit index (the batch's unit dump), when known. */
   unitCodes?: readonly string[];
@@ -271,7 +257,7 @@ export function buildEpcisDocument(events: readonly ChainEvent[], batch: BatchFa
   const prefixLength = options.companyPrefixLength ?? DEFAULT_COMPANY_PREFIX_LENGTH;
   checkPrefixLength(prefixLength);
   const lgtin = lgtinUri(batch.gtin, batch.lot, prefixLength);
-  const states = batch.states ?? DEFAULT_STATES;
+  const states = batch.states ?? PHARMACEUTICAL_GRAPH;
   const sorted = [...events].sort((a, b) => a.blockNumber - b.blockNumber || a.logIndex - b.logIndex);
   const named = new Set<string>();
   const where = (partyId: unknown) => {

@@ -214,6 +214,15 @@ export interface StateDefView {
   halts: boolean;
 }
 
+/** The pharmaceutical graph, the one the contracts apply until governance configures another. */
+export const PHARMACEUTICAL_GRAPH: readonly StateDefView[] = [
+  { id: 0, name: "Marketed", kind: "plain", halts: false },
+  { id: 1, name: "EmergencyStop", kind: "plain", halts: true },
+  { id: 2, name: "Recall", kind: "recall", halts: true },
+  { id: 3, name: "Destroyed", kind: "disposal", halts: true },
+  { id: 4, name: "Deregistered", kind: "plain", halts: true },
+];
+
 /** The state graph as the contract returns it, with names decoded. */
 export function graphFrom(
   defs: readonly { name: string; kind: bigint | number; halts: boolean }[],

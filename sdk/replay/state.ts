@@ -20,7 +20,8 @@ import { AbiCoder, type Log, type LogDescription, keccak256 } from "ethers";
 
 import { batchIdOf } from "../codes.js";
 import { parseMedstateLog } from "../contracts.js";
-import { CaseStatus, DestructionStatus, Domain, Point, ShipmentStatus, StateKind, UnitStatus } from "../enums.js";
+import { PHARMACEUTICAL_GRAPH } from "../quality.js";
+import { CaseStatus, DestructionStatus, Domain, Point, STATE_KINDS, ShipmentStatus, StateKind, UnitStatus } from "../enums.js";
 import { type IdentityState, applyIdentityEvent, emptyIdentity } from "./identity.js";
 
 // ==== TYPES ====
@@ -212,14 +213,8 @@ const IDENTITY_EVENTS = new Set([
   "MemberRotated",
 ]);
 export const DEFAULT_RECALL_PERIODS: [bigint, bigint, bigint] = [86_400n, 3n * 86_400n, 7n * 86_400n];
-/** The pharmaceutical graph: Marketed, EmergencyStop, Recall (kind 1), Destroyed (kind 2), Deregistered. */
-export const DEFAULT_GRAPH: GraphState[] = [
-  { kind: 0, halts: false },
-  { kind: 0, halts: true },
-  { kind: 1, halts: true },
-  { kind: 2, halts: true },
-  { kind: 0, halts: true },
-];
+/** The pharmaceutical graph (kind 1 recall, 2 disposal), until a StateGraphConfigured replaces it. */
+export const DEFAULT_GRAPH: GraphState[] = PHARMACEUTICAL_GRAPH.map((s) => ({ kind: STATE_KINDS.indexOf(s.kind), halts: s.halts }));
 const ZERO_HASH = `0x${"0".repeat(64)}`;
 
 const key = (id: string): string => id.toLowerCase();

@@ -7,6 +7,7 @@ import { Log } from "ethers";
 
 import { medstateInterface, parseMedstateLog } from "../../sdk/contracts.js";
 import type { DeploymentRecord } from "../../sdk/deployment.js";
+import { PHARMACEUTICAL_GRAPH, graphFrom } from "../../sdk/quality.js";
 import { canonicalJson, parseCanonical, stateDigest } from "../../sdk/replay/codec.js";
 import { replayChain } from "../../sdk/replay/chain.js";
 import { compareState } from "../../sdk/replay/compare.js";
@@ -136,6 +137,13 @@ describe("parseMedstateLog (sdk/contracts)", function () {
     expect(count).to.be.greaterThan(100);
     expect(parseMedstateLog({ topics: [ethers.id("Nothing(uint256)")], data: "0x" })).to.equal(null);
     expect(parseMedstateLog({ topics: [], data: "0x" })).to.equal(null);
+  });
+});
+
+describe("PHARMACEUTICAL_GRAPH (sdk/quality)", function () {
+  it("is the graph the contracts apply until governance configures one", async function () {
+    const c = await loadFixture(distributedBatch);
+    expect(graphFrom(await c.collaboration.stateGraph())).to.deep.equal(PHARMACEUTICAL_GRAPH);
   });
 });
 
