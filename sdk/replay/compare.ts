@@ -74,6 +74,15 @@ export async function compareState(provider: Provider, state: ReplayState, optio
     const [r, v] = [String(replayed).toLowerCase(), String(view).toLowerCase()];
     if (r !== v) out.push({ entity, field, replayed: String(replayed), view: String(view) });
   };
+  /** {@link check} for fields a replayed record and its view share by name. */
+  const checkFields = <R extends object, V extends object>(
+    entity: string,
+    replayed: R,
+    view: V,
+    fields: readonly (keyof R & keyof V & string)[],
+  ): void => {
+    for (const field of fields) check(entity, field, replayed[field], view[field]);
+  };
   const tasks: (() => Promise<void>)[] = [];
 
   // ---- identity (the registry's own comparison, its views read at the block) ----
@@ -96,46 +105,40 @@ export async function compareState(provider: Provider, state: ReplayState, optio
     check("governor", "proposalCount", state.governance.proposals.size, await governor.proposalCount(at));
     const p = state.governance.parameters;
     if (p !== undefined) {
-      const view = await governor.parameters(at);
-      check("governor", "votingPeriod", p.votingPeriod, view.votingPeriod);
-      check("governor", "regulatorApprovalKinds", p.regulatorApprovalKinds, view.regulatorApprovalKinds);
+      checkFields("governor", p, await governor.parameters(at), ["votingPeriod", "regulatorApprovalKinds"]);
     }
   });
   for (const [id, p] of state.governance.proposals) {
     tasks.push(async () => {
-      const view = await governor.getProposal(id, at);
-      const entity = `proposal ${id}`;
-      check(entity, "kind", p.kind, view.kind);
-      check(entity, "proposerParty", p.proposerParty, view.proposerParty);
-      check(entity, "expiresAt", p.expiresAt, view.expiresAt);
-      check(entity, "threshold", p.threshold, view.threshold);
-      check(entity, "approvals", p.approvals, view.approvals);
-      check(entity, "regulatorRequired", p.regulatorRequired, view.regulatorRequired);
-      check(entity, "regulatorApproved", p.regulatorApproved, view.regulatorApproved);
-      check(entity, "executed", p.executed, view.executed);
-      check(entity, "target", p.target, view.target);
-      check(entity, "data", p.data, view.data);
+      checkFields(`proposal ${id}`, p, await governor.getProposal(id, at), [
+        "kind",
+        "proposerParty",
+        "expiresAt",
+        "threshold",
+        "approvals",
+        "regulatorRequired",
+        "regulatorApproved",
+        "executed",
+        "target",
+        "data",
+      ]);
     });
   }
 
   // ---- the BatchRegistry's membership mirror ----
   for (const [account, m] of state.mirror.members) {
     tasks.push(async () => {
-      const view = await batches.mirroredMember(account, at);
-      const entity = `mirrored member ${account}`;
-      check(entity, "partyId", m.partyId, view.partyId);
-      check(entity, "role", m.role, view.role);
-      check(entity, "status", m.status, view.status);
+      checkFields(`mirrored member ${account}`, m, await batches.mirroredMember(account, at), ["partyId", "role", "status"]);
     });
   }
   for (const [id, m] of state.mirror.parties) {
     tasks.push(async () => {
-      const view = await batches.mirroredParty(id, at);
-      const entity = `mirrored party ${id}`;
-      check(entity, "domain", m.domain, view.domain);
-      check(entity, "status", m.status, view.status);
-      check(entity, "revokedLicences", m.revokedLicences, view.revokedLicences);
-      check(entity, "licencesValidUntil", m.licencesValidUntil, view.licencesValidUntil);
+      checkFields(`mirrored party ${id}`, m, await batches.mirroredParty(id, at), [
+        "domain",
+        "status",
+        "revokedLicences",
+        "licencesValidUntil",
+      ]);
     });
   }
 
@@ -210,17 +213,19 @@ export async function compareState(provider: Provider, state: ReplayState, optio
     const sub = state.subjects.get(id);
     tasks.push(async () => {
       const view = await batches.getBatch(id, at);
-      check(entity, "gtin", b.gtin, view.gtin);
-      check(entity, "manufacturer", b.manufacturer, view.manufacturer);
-      check(entity, "manufacturedAt", b.manufacturedAt, view.manufacturedAt);
-      check(entity, "expiresAt", b.expiresAt, view.expiresAt);
-      check(entity, "quantity", b.quantity, view.quantity);
-      check(entity, "unitsRoot", b.unitsRoot, view.unitsRoot);
-      check(entity, "unitCount", b.unitCount, view.unitCount);
+      checkFields(entity, b, view, [
+        "gtin",
+        "manufacturer",
+        "manufacturedAt",
+        "expiresAt",
+        "quantity",
+        "unitsRoot",
+        "unitCount",
+        "destroyed",
+        "lost",
+        "quarantined",
+      ]);
       check(entity, "released", b.released, Number(view.status) === 2);
-      check(entity, "destroyed", b.destroyed, view.destroyed);
-      check(entity, "lost", b.lost, view.lost);
-      check(entity, "quarantined", b.quarantined, view.quarantined);
       check(entity, "observations", sub?.observations ?? 0n, view.observations);
       check(entity, "inspected", b.inspected, (Number(view.flags) & 1) === 1);
       const state_ = sub?.state ?? 0;
@@ -260,41 +265,30 @@ export async function compareState(provider: Provider, state: ReplayState, optio
 
   for (const [id, sh] of state.shipments) {
     tasks.push(async () => {
-      const view = await batches.getShipment(id, at);
-      const entity = `shipment ${id}`;
-      check(entity, "status", sh.status, view.status);
-      check(entity, "quantity", sh.quantity, view.quantity);
-      check(entity, "from", sh.from, view.from);
-      check(entity, "to", sh.to, view.to);
-      check(entity, "seq", sh.seq, view.seq);
+      checkFields(`shipment ${id}`, sh, await batches.getShipment(id, at), ["status", "quantity", "from", "to", "seq"]);
     });
   }
 
   for (const [id, d] of state.destructions) {
     tasks.push(async () => {
-      const view = await collaboration.destruction(id, at);
-      const entity = `destruction ${id}`;
-      check(entity, "status", d.status, view.status);
-      check(entity, "quantity", d.quantity, view.quantity);
-      check(entity, "proposer", d.proposer, view.proposer);
-      check(entity, "no", d.no, view.no);
-      check(entity, "proposedAt", d.proposedAt, view.proposedAt);
+      checkFields(`destruction ${id}`, d, await collaboration.destruction(id, at), ["status", "quantity", "proposer", "no", "proposedAt"]);
     });
   }
 
   for (const [id, c] of state.cases) {
     tasks.push(async () => {
-      const view = await suspects.suspectCase(id, at);
       const entity = `case ${id}`;
-      check(entity, "batchId", c.batchId, view.batchId);
-      check(entity, "reporter", c.reporter, view.reporter);
-      check(entity, "quantity", c.quantity, view.quantity);
-      check(entity, "openedAt", c.openedAt, view.openedAt);
-      check(entity, "notifyBy", c.notifyBy, view.notifyBy);
-      check(entity, "status", c.status, view.status);
-      check(entity, "no", c.no, view.no);
-      check(entity, "unit", c.unit, view.unit);
-      check(entity, "notifiedAt", c.notifiedAt, view.notifiedAt);
+      checkFields(entity, c, await suspects.suspectCase(id, at), [
+        "batchId",
+        "reporter",
+        "quantity",
+        "openedAt",
+        "notifyBy",
+        "status",
+        "no",
+        "unit",
+        "notifiedAt",
+      ]);
       const overdue = c.status === CaseStatus.Illegitimate && c.notifiedAt === 0n && now > c.notifyBy;
       check(entity, "notificationOverdue", overdue, await suspects.notificationOverdue(id, at));
     });
