@@ -8,11 +8,9 @@ import type { ContractTransactionResponse } from "ethers";
 import { CASE_STATUSES, CaseStatus, enumName } from "../../sdk/enums.js";
 import { UserError } from "../../sdk/errors.js";
 import { isoDate } from "../../sdk/licences.js";
+import { WHOLE_BATCH } from "../../sdk/replay/state.js";
 import type { ISuspectProduct } from "../../types/ethers-contracts/index.js";
 import { type Deployed, eventsNamed, sendAs } from "./runtime.js";
-
-/** {ISuspectProduct-WHOLE_BATCH}: the `unit` of a case on a whole batch (`type(uint48).max`). */
-export const WHOLE_BATCH = 2n ** 48n - 1n;
 
 export type SuspectCaseView = ISuspectProduct.SuspectCaseStructOutput;
 

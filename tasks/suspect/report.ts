@@ -4,7 +4,8 @@ import { CASE_STATUSES, enumName } from "../../sdk/enums.js";
 import { UserError } from "../../sdk/errors.js";
 import { evidenceHashOf } from "../lib/evidence.js";
 import { type TaskResult, eventsNamed, openDeployment, sendAs, taskAction } from "../lib/runtime.js";
-import { WHOLE_BATCH, unitLabel } from "../lib/suspect.js";
+import { WHOLE_BATCH } from "../../sdk/replay/state.js";
+import { unitLabel } from "../lib/suspect.js";
 import { locateUnit, parseBytes32 } from "../lib/supply.js";
 
 interface Args {
