@@ -76,13 +76,17 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
         (uint64 proposer, ) = _requireVoter();
         IConsortiumRegistry registry_ = _storage().registry;
         registry_.checkAdmission(admission);
-        return
-            _propose(
-                proposer,
-                ProposalKind.AdmitParty,
-                address(registry_),
-                abi.encodeCall(IConsortiumRegistry.admitParty, (admission))
-            );
+        uint256 proposalId = _propose(
+            proposer,
+            ProposalKind.AdmitParty,
+            address(registry_),
+            abi.encodeCall(IConsortiumRegistry.admitParty, (admission)),
+            false
+        );
+        // No party's admin may enrol the new party's admin first: that would make the
+        // admission impossible for good.
+        registry_.reserveAccount(admission.admin, _storage().proposals[proposalId].expiresAt);
+        return proposalId;
     }
 
     /// @inheritdoc IConsortiumGovernor
@@ -100,7 +104,8 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
                 proposer,
                 kind,
                 address(registry_),
-                abi.encodeCall(IConsortiumRegistry.setPartyStatus, (partyId, status))
+                abi.encodeCall(IConsortiumRegistry.setPartyStatus, (partyId, status)),
+                kind != ProposalKind.ReinstateParty && _isRegulator(registry_, partyId)
             );
     }
 
@@ -114,7 +119,8 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
                 proposer,
                 ProposalKind.SetVoter,
                 address(registry_),
-                abi.encodeCall(IConsortiumRegistry.setVoter, (partyId, voter))
+                abi.encodeCall(IConsortiumRegistry.setVoter, (partyId, voter)),
+                !voter && _isRegulator(registry_, partyId)
             );
     }
 
@@ -127,7 +133,8 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
                 proposer,
                 ProposalKind.SetParameters,
                 address(this),
-                abi.encodeCall(IConsortiumGovernor.setParameters, (parameters_))
+                abi.encodeCall(IConsortiumGovernor.setParameters, (parameters_)),
+                false
             );
     }
 
@@ -141,7 +148,8 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
                 proposer,
                 ProposalKind.Upgrade,
                 proxy,
-                abi.encodeWithSelector(UUPSUpgradeable.upgradeToAndCall.selector, implementation, "")
+                abi.encodeWithSelector(UUPSUpgradeable.upgradeToAndCall.selector, implementation, ""),
+                false
             );
     }
 
@@ -150,7 +158,32 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
         (uint64 proposer, ) = _requireVoter();
         if (target.code.length == 0) revert GovernorNotAContract(target);
         if (data.length >= 4 && _isTyped(bytes4(data[:4]))) revert GovernorUseTypedProposal(bytes4(data[:4]));
-        return _propose(proposer, ProposalKind.Call, target, data);
+        // Run the call now, as the governor, and undo it: one that would fail is refused
+        // before anyone votes on it.
+        // solhint-disable-next-line no-empty-blocks
+        try this.simulateCall(target, data) {
+            // simulateCall always reverts: there is no success to handle.
+        } catch (bytes memory reason) {
+            // Success is this exact answer, naming this call: a nested simulation's answer is a failure.
+            bytes32 call = keccak256(abi.encode(target, data));
+            if (keccak256(reason) != keccak256(abi.encodeWithSelector(GovernorCallSimulated.selector, call))) {
+                revert GovernorCallWouldFail(target, reason);
+            }
+        }
+        return _propose(proposer, ProposalKind.Call, target, data, _callTargetsRegulator(target, data));
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function simulateCall(address target, bytes calldata data) external onlySelf {
+        // The call a proposal would make, made now to be undone: its outcome is all we want.
+        // solhint-disable-next-line avoid-low-level-calls
+        (bool ok, bytes memory result) = target.call(data);
+        if (!ok) {
+            assembly ("memory-safe") {
+                revert(add(result, 0x20), mload(result))
+            }
+        }
+        revert GovernorCallSimulated(keccak256(abi.encode(target, data)));
     }
 
     // ==== VOTING ====
@@ -171,11 +204,23 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
         if (domain == IConsortiumRegistry.Domain.Regulator) proposal.regulatorApproved = true;
         emit VoteCast(proposalId, partyId, _msgSender(), approvals);
 
-        if (approvals >= proposal.threshold && (!proposal.regulatorRequired || proposal.regulatorApproved)) {
+        if (_approved(proposal)) {
             _execute(proposalId, proposal);
             return true;
         }
         return false;
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function execute(uint256 proposalId) external {
+        Proposal storage proposal = _proposal(proposalId);
+        if (proposal.executed) revert GovernorProposalExecuted(proposalId);
+        if (block.timestamp >= proposal.expiresAt) revert GovernorProposalExpired(proposalId, proposal.expiresAt);
+        _requireVoter();
+        if (!_approved(proposal)) {
+            revert GovernorNotApproved(proposalId, proposal.approvals, _currentThreshold(), proposal.regulatorApproved);
+        }
+        _execute(proposalId, proposal);
     }
 
     // ==== SELF ====
@@ -222,6 +267,11 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
     }
 
     /// @inheritdoc IConsortiumGovernor
+    function currentThreshold() external view returns (uint256) {
+        return _currentThreshold();
+    }
+
+    /// @inheritdoc IConsortiumGovernor
     function thresholdFor(uint256 voters) public pure returns (uint256) {
         if (voters == 0) return 0;
         // f = ⌊(n−1)/3⌋ ≤ n−1, so n − f ≥ 1 and cannot underflow.
@@ -236,18 +286,21 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
         _checkSelf();
     }
 
+    /// Creates a proposal. The regulator must approve it if its kind says so, or if it would
+    /// suspend, revoke or unseat a regulator (`regulatorTarget`): no parameter removes that.
     function _propose(
         uint64 partyId,
         ProposalKind kind,
         address target,
-        bytes memory data
+        bytes memory data,
+        bool regulatorTarget
     ) internal returns (uint256 proposalId) {
         GovernorStorage storage $ = _storage();
-        uint256 voters = $.registry.activeVoterCount();
+        uint256 voters = $.registry.thresholdVoterCount();
         // The proposer is an active voter, so voters ≥ 1 and the threshold ≥ 1;
         // voters fit in uint16 because parties are far fewer than 2^16.
         uint16 threshold = uint16(thresholdFor(voters));
-        bool regulatorRequired = $.parameters.regulatorApprovalKinds.has(uint8(kind));
+        bool regulatorRequired = regulatorTarget || $.parameters.regulatorApprovalKinds.has(uint8(kind));
         uint48 expiresAt = uint48(block.timestamp) + $.parameters.votingPeriod;
 
         proposalId = ++$.proposalCount;
@@ -281,6 +334,36 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
         emit ProposalExecuted(proposalId, result);
     }
 
+    /// Approved by the threshold of the voter set in force now (not at creation) and, where
+    /// required, by a regulator.
+    function _approved(Proposal storage proposal) internal view returns (bool) {
+        return proposal.approvals >= _currentThreshold() && (!proposal.regulatorRequired || proposal.regulatorApproved);
+    }
+
+    function _currentThreshold() internal view returns (uint256) {
+        return thresholdFor(_storage().registry.thresholdVoterCount());
+    }
+
+    /// Whether a generic call would change a regulator party's licences or keys: as much a
+    /// suspension (a licence let lapse, a key taken) as a suspension, so it needs a regulator's
+    /// approval whatever the parameters. Each of these registry functions takes the party first.
+    function _callTargetsRegulator(address target, bytes calldata data) internal view returns (bool) {
+        IConsortiumRegistry registry_ = _storage().registry;
+        if (target != address(registry_) || data.length < 36) return false;
+        bytes4 selector = bytes4(data[:4]);
+        if (
+            selector != IConsortiumRegistry.grantLicence.selector &&
+            selector != IConsortiumRegistry.revokeLicence.selector &&
+            selector != IConsortiumRegistry.rotateMember.selector
+        ) return false;
+        // The call was just run (simulated), so the party exists and the argument is a uint64.
+        return _isRegulator(registry_, uint64(uint256(bytes32(data[4:36]))));
+    }
+
+    function _isRegulator(IConsortiumRegistry registry_, uint64 partyId) internal view returns (bool) {
+        return registry_.getParty(partyId).domain == IConsortiumRegistry.Domain.Regulator;
+    }
+
     function _setParameters(Parameters calldata parameters_) internal {
         _checkParameters(parameters_);
         _storage().parameters = parameters_;
@@ -311,6 +394,7 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
             selector == IConsortiumRegistry.setPartyStatus.selector ||
             selector == IConsortiumRegistry.suspendParty.selector ||
             selector == IConsortiumRegistry.setVoter.selector ||
+            selector == IConsortiumRegistry.reserveAccount.selector ||
             selector == IConsortiumGovernor.setParameters.selector ||
             selector == UUPSUpgradeable.upgradeToAndCall.selector;
     }

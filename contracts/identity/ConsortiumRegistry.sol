@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
 import {ContextUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/ContextUpgradeable.sol";
+import {Address} from "@openzeppelin/contracts/utils/Address.sol";
 
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
 import {IMembershipMirror} from "../interfaces/IMembershipMirror.sol";
@@ -36,6 +37,11 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         mapping(uint64 partyId => mapping(LicenceKind kind => Licence)) licences;
         // slot 6: at most _MAX_MIRRORS entries (attachMirror checks)
         address[] mirrors;
+        // slots 7..9: voters a regulator suspended on its own (still counted in the
+        // threshold's n), and accounts reserved for pending admissions
+        uint256 regulatorSuspendedVoterCount;
+        mapping(uint64 partyId => bool) regulatorSuspended;
+        mapping(address account => uint48 until) reservedUntil;
     }
 
     // ==== CONSTANTS ====
@@ -47,6 +53,10 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     uint8 private constant _LAST_LICENCE_KIND = uint8(type(LicenceKind).max);
     /// Every member or party change is pushed to each mirror: keep the fan-out small.
     uint256 private constant _MAX_MIRRORS = 8;
+    /// The gas each push may use (a mirror write and its event cost about 30,000), and what
+    /// is kept back around the call: a push that fails within it is the mirror's fault.
+    uint256 private constant _PUSH_GAS = 200_000;
+    uint256 private constant _PUSH_RESERVE = 10_000;
 
     /// The roles that act for a regulator when it suspends a party or grants a licence.
     uint256 private constant _REGULATOR_ROLES = (1 << uint8(Role.Admin)) | (1 << uint8(Role.Operator));
@@ -118,6 +128,29 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     }
 
     /// @inheritdoc IConsortiumRegistry
+    function detachMirror(address mirror) external onlyGovernor {
+        address[] storage list = _storage().mirrors;
+        uint256 n = list.length;
+        for (uint256 i = 0; i < n; ++i) {
+            if (list[i] != mirror) continue;
+            list[i] = list[n - 1];
+            list.pop();
+            emit MirrorDetached(mirror, _msgSender());
+            return;
+        }
+        revert RegistryUnknownMirror(mirror);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function reserveAccount(address account, uint48 until) external onlyGovernor {
+        // A later proposal never shortens an earlier one's reservation.
+        uint48 current = _storage().reservedUntil[account];
+        if (until < current) until = current;
+        _storage().reservedUntil[account] = until;
+        emit AccountReserved(account, until);
+    }
+
+    /// @inheritdoc IConsortiumRegistry
     function syncMirror(address mirror, uint64[] calldata partyIds, address[] calldata accounts) external {
         if (!_isMirror(mirror)) revert RegistryUnknownMirror(mirror);
         for (uint256 i = 0; i < partyIds.length; ++i) {
@@ -152,6 +185,7 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
             $.activeVoterCount = voter ? $.activeVoterCount + 1 : $.activeVoterCount - 1;
         } else if (party.status == PartyStatus.Suspended) {
             --$.suspendedVoterCount; // only `voter = false` gets here (checked above)
+            _clearRegulatorSuspension(partyId);
         }
         emit VoterChanged(partyId, voter, $.activeVoterCount);
     }
@@ -161,11 +195,18 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     /// @inheritdoc IConsortiumRegistry
     function suspendParty(uint64 partyId) external {
         uint64 actingParty = _checkRegulatorOrGovernor();
+        bool counted = false;
         if (actingParty != 0) {
             if (actingParty == partyId) revert RegistrySelfSuspension(partyId);
-            _checkRegulatorVoterSuspension(partyId);
+            counted = _checkRegulatorVoterSuspension(partyId);
         }
         _transition(partyId, PartyStatus.Suspended);
+        if (counted) {
+            // A voter the regulator alone suspends stays in the threshold's n.
+            RegistryStorage storage $ = _storage();
+            $.regulatorSuspended[partyId] = true;
+            ++$.regulatorSuspendedVoterCount;
+        }
     }
 
     /// @inheritdoc IConsortiumRegistry
@@ -195,6 +236,7 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     /// @inheritdoc IConsortiumRegistry
     function addMember(uint64 partyId, address account, Role role) external {
         _checkPartyAdmin(partyId);
+        _checkNotReserved(account);
         _enrol(partyId, account, role);
     }
 
@@ -210,14 +252,20 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
 
     /// @inheritdoc IConsortiumRegistry
     function rotateMember(uint64 partyId, address previous, address account) external {
-        _checkPartyAdmin(partyId);
         RegistryStorage storage $ = _storage();
+        bool byGovernor = _msgSender() == $.governor;
+        if (byGovernor) _party(partyId);
+        else _checkPartyAdmin(partyId);
         Member storage old = _activeMemberOf(partyId, previous);
+        Party storage party = $.parties[partyId];
+        bool primary = party.admin == previous;
+        if (primary && !byGovernor && _msgSender() != previous)
+            revert RegistryPrimaryAdminRotation(partyId, _msgSender());
         _checkFreshAccount(account);
+        _checkNotReserved(account);
         $.members[account] = Member({partyId: partyId, role: old.role, status: MemberStatus.Active});
         old.status = MemberStatus.Rotated;
-        Party storage party = $.parties[partyId];
-        if (party.admin == previous) party.admin = account;
+        if (primary) party.admin = account;
         emit MemberRotated(partyId, previous, account, _msgSender());
         _pushMember(previous);
         _pushMember(account);
@@ -304,6 +352,22 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     }
 
     /// @inheritdoc IConsortiumRegistry
+    function regulatorSuspendedVoterCount() external view returns (uint256) {
+        return _storage().regulatorSuspendedVoterCount;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function thresholdVoterCount() external view returns (uint256) {
+        RegistryStorage storage $ = _storage();
+        return $.activeVoterCount + $.regulatorSuspendedVoterCount;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
+    function reservedUntil(address account) external view returns (uint48) {
+        return _storage().reservedUntil[account];
+    }
+
+    /// @inheritdoc IConsortiumRegistry
     function isVoter(uint64 partyId) external view returns (bool) {
         return _storage().parties[partyId].voter;
     }
@@ -374,7 +438,10 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
             // Each status is left or entered once per transition and a voter was counted
             // in its status when it got there, so the counts never underflow.
             if (current == PartyStatus.Active) --$.activeVoterCount;
-            else if (current == PartyStatus.Suspended) --$.suspendedVoterCount;
+            else if (current == PartyStatus.Suspended) {
+                --$.suspendedVoterCount;
+                _clearRegulatorSuspension(partyId);
+            }
             if (status == PartyStatus.Active) ++$.activeVoterCount;
             else if (status == PartyStatus.Suspended) ++$.suspendedVoterCount;
         }
@@ -437,33 +504,51 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         if (!_allowedFrom(status).has(uint8(current))) {
             revert RegistryInvalidStatusTransition(partyId, current, status);
         }
-        if (party.voter && current == PartyStatus.Active) _checkNotLastActiveVoter(partyId);
+        if (party.voter && current == PartyStatus.Active) _checkActiveVoterLeaves(partyId);
     }
 
     function _checkVoterChange(uint64 partyId, bool voter) internal view returns (Party storage party) {
         party = _party(partyId);
         if (party.voter == voter) revert RegistryVoterUnchanged(partyId, voter);
         if (voter && party.status != PartyStatus.Active) revert RegistryPartyNotActive(partyId, party.status);
-        if (!voter && party.status == PartyStatus.Active) _checkNotLastActiveVoter(partyId);
+        if (!voter && party.status == PartyStatus.Active) _checkActiveVoterLeaves(partyId);
     }
 
-    /// Governance needs at least one active voter to ever act again.
-    function _checkNotLastActiveVoter(uint64 partyId) internal view {
-        if (_storage().activeVoterCount == 1) revert RegistryLastActiveVoter(partyId);
+    /// An active voter leaving the active set (suspended, revoked, unseated) must leave
+    /// governance able to act again: at least one active voter, and as many as the
+    /// threshold of the voters that remain — which counts the regulator's own suspensions.
+    function _checkActiveVoterLeaves(uint64 partyId) internal view {
+        RegistryStorage storage $ = _storage();
+        uint256 active = $.activeVoterCount;
+        if (active == 1) revert RegistryLastActiveVoter(partyId);
+        // active ≥ 2, so n ≥ 1 and the threshold n − ⌊(n−1)/3⌋ cannot underflow.
+        uint256 n = active - 1 + $.regulatorSuspendedVoterCount;
+        uint256 threshold = n - (n - 1) / 3;
+        if (active - 1 < threshold) revert RegistryThresholdUnreachable(partyId, active - 1, threshold);
     }
 
-    /// A regulator alone may keep at most f = ⌊(V−1)/3⌋ of the V (non-revoked) voters
-    /// suspended: what a BFT supermajority tolerates. Beyond that it must propose the
-    /// suspension, so that it can never shrink the voting set to capture governance.
-    function _checkRegulatorVoterSuspension(uint64 partyId) internal view {
+    /// A regulator alone may keep at most f = ⌊(n−1)/3⌋ voters suspended, n counting the
+    /// active voters and those it suspended: what a BFT supermajority tolerates, so that the
+    /// voters left can always reach the threshold (which its suspensions never lower).
+    /// Beyond that it must propose the suspension. Returns whether the party is an active
+    /// voter (a suspension to count).
+    function _checkRegulatorVoterSuspension(uint64 partyId) internal view returns (bool) {
         RegistryStorage storage $ = _storage();
         Party storage party = _party(partyId);
-        if (!party.voter || party.status != PartyStatus.Active) return;
-        uint256 suspended = $.suspendedVoterCount;
-        uint256 voters = $.activeVoterCount + suspended;
-        // voters ≥ 1: this party is an active voter.
-        uint256 limit = (voters - 1) / 3;
+        if (!party.voter || party.status != PartyStatus.Active) return false;
+        uint256 suspended = $.regulatorSuspendedVoterCount;
+        // n ≥ 1: this party is an active voter.
+        uint256 limit = ($.activeVoterCount + suspended - 1) / 3;
         if (suspended + 1 > limit) revert RegistryVoterSuspensionLimit(partyId, suspended, limit);
+        return true;
+    }
+
+    /// A voter leaving a suspension the regulator imposed alone leaves its count.
+    function _clearRegulatorSuspension(uint64 partyId) internal {
+        RegistryStorage storage $ = _storage();
+        if (!$.regulatorSuspended[partyId]) return;
+        $.regulatorSuspended[partyId] = false;
+        --$.regulatorSuspendedVoterCount;
     }
 
     function _requireMember(
@@ -510,34 +595,66 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     /// Pushes `account`'s member record to every attached mirror.
     function _pushMember(address account) internal {
         address[] storage list = _storage().mirrors;
+        if (list.length == 0) return;
+        bytes memory push = _memberPush(account);
         for (uint256 i = 0; i < list.length; ++i) {
-            _pushMember(list[i], account);
+            _push(list[i], push, bytes32(uint256(uint160(account))));
         }
     }
 
     /// Pushes what the checks read of `partyId` to every attached mirror.
     function _pushParty(uint64 partyId) internal {
         address[] storage list = _storage().mirrors;
+        if (list.length == 0) return;
+        bytes memory push = _partyPush(partyId);
         for (uint256 i = 0; i < list.length; ++i) {
-            _pushParty(list[i], partyId);
+            _push(list[i], push, bytes32(uint256(partyId)));
         }
     }
 
-    function _pushMember(address mirror, address account) internal {
-        IMembershipMirror(mirror).mirrorMember(account, _storage().members[account]);
+    /// One push to an attached mirror, with a fixed gas allowance that the caller must leave
+    /// room for (so that nobody can make a healthy mirror fail by sending too little gas). A
+    /// push that fails anyway is the mirror's fault: recorded, and the change stands. No
+    /// return data is copied.
+    function _push(address mirror, bytes memory push, bytes32 subject) internal {
+        uint256 needed = (_PUSH_GAS * 64) / 63 + _PUSH_RESERVE;
+        if (gasleft() < needed) revert RegistryInsufficientGas(needed);
+        bool ok;
+        assembly ("memory-safe") {
+            ok := call(_PUSH_GAS, mirror, 0, add(push, 0x20), mload(push), 0, 0)
+        }
+        if (!ok) emit MirrorPushFailed(mirror, bytes4(push), subject);
     }
 
+    /// A push while attaching or syncing a mirror: it must take it.
+    function _pushMember(address mirror, address account) internal {
+        Address.functionCall(mirror, _memberPush(account));
+    }
+
+    /// A push while attaching or syncing a mirror: it must take it.
     function _pushParty(address mirror, uint64 partyId) internal {
+        Address.functionCall(mirror, _partyPush(partyId));
+    }
+
+    function _memberPush(address account) internal view returns (bytes memory) {
+        return abi.encodeCall(IMembershipMirror.mirrorMember, (account, _storage().members[account]));
+    }
+
+    function _partyPush(uint64 partyId) internal view returns (bytes memory) {
         Party storage party = _storage().parties[partyId];
-        IMembershipMirror(mirror).mirrorParty(
-            partyId,
-            IMembershipMirror.PartyGate({
-                domain: party.domain,
-                status: party.status,
-                revokedLicences: party.revokedLicences,
-                licencesValidUntil: party.licencesValidUntil
-            })
-        );
+        return
+            abi.encodeCall(
+                IMembershipMirror.mirrorParty,
+                (
+                    partyId,
+                    IMembershipMirror.PartyGate({
+                        domain: party.domain,
+                        status: party.status,
+                        revokedLicences: party.revokedLicences,
+                        licencesValidUntil: party.licencesValidUntil
+                    })
+                )
+            );
     }
 
     /// A mirror built for another registry (or no mirror at all) would refuse, or
@@ -558,6 +675,12 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
         if (kind == LicenceKind.None) revert RegistryInvalidLicenceKind(uint8(kind));
         if (expiresAt <= block.timestamp) revert RegistryLicenceExpiryInPast(expiresAt, uint48(block.timestamp));
         if (issuer > _storage().partyCount) revert RegistryUnknownParty(issuer);
+    }
+
+    /// An account named as a pending admission's admin is not for any party's admin to enrol.
+    function _checkNotReserved(address account) internal view {
+        uint48 until = _storage().reservedUntil[account];
+        if (until > block.timestamp) revert RegistryAccountReserved(account, until);
     }
 
     function _checkFreshAccount(address account) internal view {

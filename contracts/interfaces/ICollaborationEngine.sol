@@ -7,9 +7,9 @@ pragma solidity ^0.8.24;
  * witnessed destruction, deregistration, driven by a state graph that is data.
  *
  * Like the {IQualityEngine}, it runs on the BatchRegistry's address and storage (the
- * BatchRegistry delegates unknown calls to the quality engine, which delegates the calls
- * it does not know here): call these functions at the BatchRegistry proxy. Called at its
- * own address, every function reverts with {CollaborationDirectCall}.
+ * BatchRegistry's routing table sends it these selectors): call these functions at the
+ * BatchRegistry proxy. Called at its own address, every function reverts with
+ * {CollaborationDirectCall}.
  *
  * - A **subject** is a batch (its `bytes32` id) or a product: `bytes32(uint256(gtin))`.
  *   Batch ids are keccak hashes, so a subject below 2^64 is a product.
@@ -17,9 +17,10 @@ pragma solidity ^0.8.24;
  *   entered from (`from`), the states that must have been reached before
  *   (`prerequisites`), who may enter it (`actors`), whether it applies to batches and/or
  *   products (`scope`) and whether it halts trade. State 0 is where every subject starts
- *   and is never halting; a higher id is more severe, and a batch's effective state is
- *   the more severe of its own and its product's. Until governance configures a graph the
- *   pharmaceutical one applies:
+ *   and is never halting; a higher id is more severe (a graph in which a state that does
+ *   not halt follows one that does is refused), and a batch's effective state is the more
+ *   severe of its own and its product's. A halt at either level halts the batch. Until
+ *   governance configures a graph the pharmaceutical one applies:
  *
  *   | id | state         | entered from             | needs reached | by                          | scope   |
  *   | -- | ------------- | ------------------------ | ------------- | --------------------------- | ------- |
@@ -31,9 +32,14 @@ pragma solidity ^0.8.24;
  *
  *   Every state but Marketed halts trade.
  * - A recall's deadline follows its level (1, 3 and 7 days until governance sets others).
- *   Holders return stock to the product holder's quarantine; what a party still holds is
- *   its outstanding quantity. Destruction of quarantined stock is proposed by the holder
- *   and executed by a witness (the regulator or a notary): two signatures.
+ *   Holders return stock to the product holder's quarantine; a party's outstanding quantity
+ *   is what it still holds, what it shipped that is still in transit (it comes back to it
+ *   unless received, and receiving is halted) and what its open suspect cases hold. The
+ *   regulator seizes the stock of a party that cannot return it (a revoked one) into
+ *   quarantine. Destruction of quarantined stock is proposed by the holder and executed by
+ *   a witness (the regulator or a notary): two signatures. The batch enters the graph's
+ *   `Disposal` state (Destroyed) only with the witnessed destruction that accounts for every
+ *   unit of it: nothing left held, in transit, in quarantine or in a suspect case.
  */
 interface ICollaborationEngine {
     // ==== TYPES ====
@@ -132,6 +138,18 @@ interface ICollaborationEngine {
         address actor
     );
 
+    /// @notice The regulator (`regulator`) moved `quantity` of `party`'s stock of a recalled
+    /// batch to quarantine, without `party`: a forced return. `party` still has `outstanding`.
+    event StockSeized(
+        bytes32 indexed recallId,
+        bytes32 indexed batchId,
+        uint64 indexed party,
+        uint48 quantity,
+        uint256 outstanding,
+        uint64 regulator,
+        address actor
+    );
+
     /// @notice The holder proposed, at `proposedAt`, to destroy `quantity` of the batch's quarantined stock.
     event DestructionProposed(
         bytes32 indexed destructionId,
@@ -164,8 +182,6 @@ interface ICollaborationEngine {
     error CollaborationDirectCall();
     /// @notice `caller` is not the consortium governor.
     error CollaborationOnlyGovernor(address caller);
-    /// @notice `engine` was built for another registry than `registry`.
-    error CollaborationRegistryMismatch(address engine, address registry);
     /// @notice No batch or product is this subject.
     error CollaborationUnknownSubject(bytes32 subject);
     /// @notice The state graph has no state `state`.
@@ -221,6 +237,15 @@ interface ICollaborationEngine {
     function returnStock(bytes32 batchId, uint48 quantity) external returns (uint256 outstanding);
 
     /**
+     * @notice Moves `quantity` of `party`'s available stock of a batch under recall to the
+     * holder's quarantine: the forced return of stock its holder cannot or will not return
+     * (a revoked party's, a party that ignores the recall). Caller: an admin or operator of
+     * a regulator. A locked unit must be restored first ({IProductRegistry-restoreUnit}).
+     * @return outstanding What `party` still has outstanding.
+     */
+    function seizeStock(bytes32 batchId, uint64 party, uint48 quantity) external returns (uint256 outstanding);
+
+    /**
      * @notice Proposes to destroy `quantity` of a recalled batch's quarantined stock.
      * Caller: an admin, operator or qa member of the product's marketing-authorisation holder.
      * @return destructionId `keccak256(abi.encode(batchId, "destruction", n))`.
@@ -229,14 +254,17 @@ interface ICollaborationEngine {
 
     /**
      * @notice Witnesses a proposed destruction, which executes it: the quantity leaves
-     * quarantine and the ledger, and the batch enters the graph's `Disposal` state. Caller:
-     * an admin, operator or qa member of the regulator or a notary.
+     * quarantine and the ledger. The batch enters the graph's `Disposal` state when this
+     * destruction accounts for every unit (dispensed + destroyed + lost = quantity); until
+     * then it stays under recall. Caller: an admin, operator or qa member of the regulator or
+     * a notary (a witness the disposal state allows).
      */
     function witnessDestruction(bytes32 batchId, bytes32 destructionId) external;
 
     // ==== GOVERNANCE ====
 
-    /// @notice Replaces the state graph (1 to 16 states; state 0 plain and not halting). Only the governor.
+    /// @notice Replaces the state graph (1 to 16 states; state 0 plain and not halting; once a
+    /// state halts every later one does; recall and disposal states halt). Only the governor.
     function configureGraph(StateDef[] calldata states) external;
 
     /// @notice Sets the recall deadlines (seconds) for levels I, II, III. Only the governor.
@@ -253,7 +281,8 @@ interface ICollaborationEngine {
     /// @notice The id of the batch's latest recall (zero if none).
     function recallIdOf(bytes32 batchId) external view returns (bytes32);
 
-    /// @notice What `party` still holds of a batch under recall, and whether its deadline passed.
+    /// @notice What `party` still has of a batch under recall — held, in transit from it, in its
+    /// open suspect cases — and whether the recall's deadline passed with some of it out.
     function outstanding(bytes32 batchId, uint64 party) external view returns (uint256 quantity, bool overdue);
 
     /// @notice A destruction proposal (zeroes for an unknown id).

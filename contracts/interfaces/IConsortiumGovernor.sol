@@ -7,18 +7,24 @@ import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
  * @title IConsortiumGovernor
  * @notice The consortium decides together. Admins of active voting parties propose
  * and vote, one vote per party. A proposal passes when a Byzantine-fault-tolerant
- * supermajority approves: with `n` active voters, `f = ⌊(n−1)/3⌋` faulty ones are
- * tolerated and the threshold is `n − f` (more than two thirds). `n` is taken when
- * the proposal is created. Where the parameters say so for a proposal's kind, a
- * regulator must also be among the approvers. The vote that completes the approval
- * executes the proposal's action, exactly once; proposals expire after the voting
- * period.
+ * supermajority approves: with `n` voters, `f = ⌊(n−1)/3⌋` faulty ones are tolerated
+ * and the threshold is `n − f` (more than two thirds). `n` counts the active voters and
+ * the voters a regulator suspended on its own ({IConsortiumRegistry-thresholdVoterCount}),
+ * so no suspension by one party lowers it; it is taken when a proposal executes, so a
+ * proposal passes only with the threshold of the voter set in force then. Where the
+ * parameters say so for a proposal's kind, a regulator must also be among the approvers;
+ * and whatever the parameters, for suspending, revoking or unseating (as a voter) a
+ * regulator party, and for a generic call that grants or revokes a regulator party's
+ * licence or rotates one of its members' keys (a suspension by other means). The vote
+ * that completes the approval executes the proposal's action, exactly once (or {execute}
+ * does, once the threshold falls to the approvals already cast); proposals expire after
+ * the voting period.
  *
  * Every proposal is one call (`target`, `data`) made by this governor, so new kinds
  * only need a new label (the generic `Call` kind covers any other action, but never
  * a selector a typed kind owns). Each proposal is checked at creation as it will be
- * at execution. The governor is the only account that may upgrade MedState's
- * contracts, itself included.
+ * at execution (a generic call is run and undone: one that would fail is refused). The
+ * governor is the only account that may upgrade MedState's contracts, itself included.
  */
 interface IConsortiumGovernor {
     // ==== TYPES ====
@@ -70,7 +76,7 @@ interface IConsortiumGovernor {
     // ==== EVENTS ====
 
     /// @notice A proposal was created by `proposer` of `proposerParty`. `threshold` is
-    /// `n − ⌊(n−1)/3⌋` for the `voters` active at creation.
+    /// `n − ⌊(n−1)/3⌋` for the `voters` counted at creation (execution takes the count then).
     event ProposalCreated(
         uint256 indexed proposalId,
         ProposalKind indexed kind,
@@ -118,6 +124,14 @@ interface IConsortiumGovernor {
     /// @notice A generic call may not use `selector`: a typed proposal owns it (admit,
     /// status, voter, parameters, upgrade), and so decides whether a regulator must approve.
     error GovernorUseTypedProposal(bytes4 selector);
+    /// @notice The generic call, run now as the governor, fails with `reason`: nobody should vote on it.
+    error GovernorCallWouldFail(address target, bytes reason);
+    /// @notice {simulateCall}'s answer when the call succeeds (it always reverts, to undo it);
+    /// `call` is `keccak256(abi.encode(target, data))`, so that no other answer passes for it.
+    error GovernorCallSimulated(bytes32 call);
+    /// @notice The proposal has `approvals`, fewer than the current `threshold`, or lacks a
+    /// regulator's approval it needs.
+    error GovernorNotApproved(uint256 proposalId, uint16 approvals, uint256 threshold, bool regulatorApproved);
 
     // ==== PROPOSING (admins of active voting parties) ====
 
@@ -166,6 +180,13 @@ interface IConsortiumGovernor {
     // ==== VOTING ====
 
     /**
+     * @notice Executes a proposal whose approvals already meet the current threshold (and
+     * the regulator condition): for when the threshold fell after the last vote (voters left
+     * the set by governance). Caller: an admin of an active voting party.
+     */
+    function execute(uint256 proposalId) external;
+
+    /**
      * @notice Approves a proposal for the caller's party (caller: an admin of an active
      * voting party). The approval that meets the threshold (and the regulator
      * condition, where it applies) executes the action; if the action reverts, the
@@ -178,6 +199,10 @@ interface IConsortiumGovernor {
 
     /// @notice Sets the governance parameters. Only through an executed proposal.
     function setParameters(Parameters calldata parameters) external;
+
+    /// @notice Runs `data` on `target` as the governor and reverts, always: with the call's
+    /// own error, or {GovernorCallSimulated} naming the call. Only the governor itself ({proposeCall}).
+    function simulateCall(address target, bytes calldata data) external;
 
     // ==== VIEWS ====
 
@@ -199,6 +224,10 @@ interface IConsortiumGovernor {
     /// @notice Whether `partyId` approved `proposalId`.
     function hasVoted(uint256 proposalId, uint64 partyId) external view returns (bool);
 
-    /// @notice The BFT threshold for `voters` active voters: `n − ⌊(n−1)/3⌋` (0 for none).
+    /// @notice The threshold a proposal needs now: {thresholdFor} the registry's
+    /// {IConsortiumRegistry-thresholdVoterCount}.
+    function currentThreshold() external view returns (uint256);
+
+    /// @notice The BFT threshold for `voters` voters: `n − ⌊(n−1)/3⌋` (0 for none).
     function thresholdFor(uint256 voters) external pure returns (uint256);
 }

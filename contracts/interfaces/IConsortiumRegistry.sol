@@ -129,6 +129,18 @@ interface IConsortiumRegistry {
     /// change is pushed to it ({IMembershipMirror}).
     event MirrorAttached(address indexed mirror, address indexed actor);
 
+    /// @notice The governor detached a mirror: no change is pushed to it any more.
+    event MirrorDetached(address indexed mirror, address indexed actor);
+
+    /// @notice A push to `mirror` failed (it reverted or ran out of its gas allowance); the
+    /// change stands in the registry and `mirror` no longer reflects it. `subject` is the
+    /// account or the party id (as an address-sized number) whose record was pushed.
+    event MirrorPushFailed(address indexed mirror, bytes4 indexed push, bytes32 subject);
+
+    /// @notice `account`, named as the admin of a pending admission, is reserved until
+    /// `until`: no party's admin may enrol it before then.
+    event AccountReserved(address indexed account, uint48 until);
+
     /// @notice A party was admitted, with `admin` as its first (primary) admin member.
     event PartyAdmitted(uint64 indexed partyId, Domain domain, address indexed admin, bool voter, string name);
 
@@ -218,14 +230,26 @@ interface IConsortiumRegistry {
     error RegistryAccountTaken(address account, uint64 partyId);
     /// @notice A party's primary admin can be rotated but not removed.
     error RegistryPrimaryAdminRemoval(uint64 partyId, address account);
+    /// @notice A party's primary admin key is rotated only by that key itself or by the
+    /// governor (a lost key); `caller` is another admin.
+    error RegistryPrimaryAdminRotation(uint64 partyId, address caller);
+    /// @notice `account` is reserved for a pending admission until `until`.
+    error RegistryAccountReserved(address account, uint48 until);
+    /// @notice Too little gas is left to give every mirror its push allowance.
+    error RegistryInsufficientGas(uint256 needed);
     /// @notice The party already is (or already is not) a voter.
     error RegistryVoterUnchanged(uint64 partyId, bool voter);
     /// @notice A regulator cannot suspend its own party.
     error RegistrySelfSuspension(uint64 partyId);
     /// @notice The change would leave no active voter, and governance could never act again.
     error RegistryLastActiveVoter(uint64 partyId);
-    /// @notice A regulator alone may keep at most `limit` (f of the voters) voting parties
-    /// suspended; `suspended` already are. Propose the suspension through governance.
+    /// @notice Removing this active voter would leave `active` active voters, fewer than the
+    /// `threshold` of the voters that remain (the regulator's own suspensions count in it):
+    /// governance could never act again. Reinstate a suspended voter first.
+    error RegistryThresholdUnreachable(uint64 partyId, uint256 active, uint256 threshold);
+    /// @notice A regulator alone may keep at most `limit` (f of the voters the threshold
+    /// counts) voting parties suspended; `suspended` already are. Propose the suspension
+    /// through governance.
     error RegistryVoterSuspensionLimit(uint64 partyId, uint256 suspended, uint256 limit);
     /// @notice A party may carry at most one licence of each kind; too many were given.
     error RegistryDuplicateLicence(LicenceKind kind);
@@ -245,11 +269,24 @@ interface IConsortiumRegistry {
      * is pushed to it in the same transaction. Before the governor is bound the
      * bootstrapper attaches (and the registry pushes every party so far and its
      * primary admin: the founders); afterwards only the governor does, and records
-     * older than the attachment reach the mirror through {syncMirror}. A mirror stays
-     * attached for the life of the registry; at most 8.
+     * older than the attachment reach the mirror through {syncMirror}. At most 8. A push is
+     * given a fixed gas allowance; one that fails ({MirrorPushFailed}) does not undo the
+     * change, so that a broken mirror cannot stop the registry (the regulator's suspensions
+     * above all): the governor detaches it ({detachMirror}).
      * @param mirror The mirror (a proxy: it keeps its address through upgrades).
      */
     function attachMirror(address mirror) external;
+
+    /// @notice Detaches a mirror: nothing is pushed to it any more. Only the governor.
+    function detachMirror(address mirror) external;
+
+    /**
+     * @notice Reserves `account`, named as the admin of a pending admission, until `until`
+     * (or later, if an earlier proposal reserved it longer): no party's admin can enrol it
+     * first (which would make the admission impossible). Only the governor (when an
+     * admission is proposed).
+     */
+    function reserveAccount(address account, uint48 until) external;
 
     /**
      * @notice Pushes the current records of `partyIds` and `accounts` to an attached
@@ -290,10 +327,11 @@ interface IConsortiumRegistry {
     /**
      * @notice Suspends a party at once. Callable by an admin or operator of an active
      * regulator party (the law gives it that power) or by the governor. Reinstatement
-     * needs the governor. A regulator may not suspend its own party, nor keep more
-     * than f = ⌊(V−1)/3⌋ of the V non-revoked voting parties suspended on its own
-     * (so that it can never shrink the voting set to capture governance); beyond
-     * that, it proposes the suspension.
+     * needs the governor. A voter the regulator suspends on its own still counts in the
+     * `n` of the governance threshold ({thresholdVoterCount}), so no suspension by one
+     * party lowers it. A regulator may not suspend its own party, nor keep more than
+     * f = ⌊(n−1)/3⌋ voting parties suspended on its own (so that the remaining voters can
+     * always reach the threshold); beyond that, it proposes the suspension.
      * @param partyId The party to suspend.
      */
     function suspendParty(uint64 partyId) external;
@@ -321,7 +359,8 @@ interface IConsortiumRegistry {
     /**
      * @notice Enrols `account` in `partyId` with `role`. Caller: an active admin of that party.
      * @param partyId The caller's party.
-     * @param account An account with no member record anywhere.
+     * @param account An account with no member record anywhere, not reserved for a pending
+     * admission ({reserveAccount}).
      * @param role Admin, Operator, QA or Device.
      */
     function addMember(uint64 partyId, address account, Role role) external;
@@ -335,9 +374,11 @@ interface IConsortiumRegistry {
 
     /**
      * @notice Replaces `previous` by `account` (key rotation), keeping role and history.
-     * Caller: an active admin of that party. A party's admins are peers: any of them may
-     * rotate any member's key, the primary admin's included (that is how a party
-     * recovers when its primary admin's key is lost); the new key becomes primary.
+     * Caller: an active admin of that party, or the governor. Any admin may rotate any
+     * member's key except the primary admin's, which only that key itself rotates (a
+     * secondary admin cannot take the party over); a lost primary key is replaced by the
+     * governor, through a proposal. A rotated primary key stays primary. The new key must be
+     * fresh and not reserved for a pending admission.
      * @param partyId The caller's party.
      * @param previous The active member whose key is replaced.
      * @param account The new key, with no member record anywhere.
@@ -404,7 +445,7 @@ interface IConsortiumRegistry {
 
     // ==== VIEWS ====
 
-    /// @notice The attached membership mirrors, in the order they were attached.
+    /// @notice The attached membership mirrors (a detach moves the last one into the gap).
     function mirrors() external view returns (address[] memory);
 
     /// @notice The governor.
@@ -413,11 +454,22 @@ interface IConsortiumRegistry {
     /// @notice How many parties were ever admitted; ids run from 1 to this.
     function partyCount() external view returns (uint64);
 
-    /// @notice Voter parties whose status is Active (the `n` of the BFT threshold).
+    /// @notice Voter parties whose status is Active (the ones that can vote).
     function activeVoterCount() external view returns (uint256);
 
     /// @notice Voter parties whose status is Suspended.
     function suspendedVoterCount() external view returns (uint256);
+
+    /// @notice Voter parties a regulator suspended on its own (not by governance).
+    function regulatorSuspendedVoterCount() external view returns (uint256);
+
+    /// @notice The `n` of the governance threshold: active voters plus the voters a regulator
+    /// suspended on its own. Only governance's own decisions (suspending, revoking, removing
+    /// a voter) lower it.
+    function thresholdVoterCount() external view returns (uint256);
+
+    /// @notice Until when `account` is reserved for a pending admission (0: never).
+    function reservedUntil(address account) external view returns (uint48);
 
     /// @notice Whether the party is in the voting set (counted only while Active).
     function isVoter(uint64 partyId) external view returns (bool);

@@ -6,11 +6,10 @@ pragma solidity ^0.8.24;
  * @notice Observations at the eight HACCP control points, and the rules that turn them
  * into an automatic stop of the batch or product ({ICollaborationEngine}).
  *
- * The engine runs on the BatchRegistry's address (BatchRegistry delegates every call it
- * does not declare to it), on the same storage: call these functions at the
- * BatchRegistry proxy. Called at its own address, every function reverts with
- * {ICollaborationEngine-CollaborationDirectCall}; a call it does not declare itself goes
- * on to the {ICollaborationEngine}.
+ * The engine runs on the BatchRegistry's address (the BatchRegistry's routing table sends
+ * it these selectors), on the same storage: call these functions at the BatchRegistry
+ * proxy. Called at its own address, every function reverts with
+ * {ICollaborationEngine-CollaborationDirectCall}.
  *
  * - A **subject** is a batch (its `bytes32` id) or a product: `bytes32(uint256(gtin))`.
  *   Batch ids are keccak hashes, so a subject below 2^64 is a product.
@@ -21,8 +20,11 @@ pragma solidity ^0.8.24;
  * - **Rules**: per product, limits on storage and transport temperature and humidity (a
  *   measure outside them makes the observation critical), the control points at which a
  *   critical observation stops the subject, "N adverse reactions of one batch within a
- *   window", and one pluggable {IQualityRule} contract admitted by governance. A rule
- *   that fires stops the subject (the first state of the graph that rules may enter; a
+ *   window" (N distinct reporting parties), and one pluggable {IQualityRule} contract
+ *   admitted by governance. A critical observation stops the subject only when a measure
+ *   broke the product's limits or the observer is the product's holder, a laboratory or
+ *   the regulator: a result another party merely declares is recorded and stops nothing by
+ *   itself. A rule that fires stops the subject (the first state of the graph that rules may enter; a
  *   {ICollaborationEngine-StateChanged} by `Actor.Rule` follows its {RuleFired}); a rule
  *   contract that reverts or runs out of its gas allowance is skipped ({RuleFailed}).
  */
@@ -185,12 +187,15 @@ interface IQualityEngine {
 
     /**
      * @notice Records an observation. Caller: an admin, operator, qa or device member of a
-     * party allowed to record the point on the subject:
+     * party allowed to record the point on the subject. On a batch, only a party linked to
+     * it: one that holds some of it, has some in transit from it or in a suspect case, the
+     * product's holder, a laboratory or the regulator.
      * - process, production: the product's marketing-authorisation holder;
-     * - order, transport, storage (batches only): a party holding stock of it, or a logistics party;
-     * - inspection: a laboratory or the regulator; or a qa or device member of a party
-     *   holding stock (or of the holder);
-     * - efficacy, adverse: a hospital or pharmacy that received the batch (holds or dispensed some).
+     * - order, transport, storage (batches only): a linked party;
+     * - inspection: a laboratory or the regulator; or a qa or device member of a linked
+     *   party (or of the holder);
+     * - efficacy, adverse: on a batch, a hospital or pharmacy that received it (holds or
+     *   dispensed some); on a product, its holder or the regulator.
      * @return seq The observation's number within its subject.
      */
     function observe(Observation calldata observation) external returns (uint32 seq);
@@ -235,10 +240,6 @@ interface IQualityEngine {
     /// @notice The consortium registry the engine checks membership against (it must be
     /// the BatchRegistry's). Callable at the engine's own address too.
     function registry() external view returns (address);
-
-    /// @notice The collaboration engine this engine delegates unknown calls to. Callable at
-    /// the engine's own address too.
-    function collaboration() external view returns (address);
 
     /// @notice A device's next EIP-712 nonce.
     function nonces(address device) external view returns (uint256);

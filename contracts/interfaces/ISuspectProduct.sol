@@ -20,8 +20,10 @@ pragma solidity ^0.8.24;
  *
  * - Who: anyone acting for an active party reports (its own stock only); the reporter,
  *   the product's marketing-authorisation holder or the regulator investigates; the
- *   holder or the regulator concludes; the reporter or the holder notifies; the
- *   regulator closes.
+ *   regulator concludes either way, the holder only as illegitimate (clearing a
+ *   suspicion about its own product would be a conflict of interest); the reporter or the
+ *   holder notifies; the regulator closes.
+ * - A case's stock stays in its reporter's recall outstanding ({ICollaborationEngine-outstanding}).
  * - Quarantined stock is no party's `held` stock: it cannot be shipped, dispensed or
  *   returned. Conservation gains a term: Σ held + Σ open shipments + Σ dispensed +
  *   destroyed + lost + quarantined + suspended = quantity ({suspectCount}).
@@ -135,8 +137,8 @@ interface ISuspectProduct {
 
     /**
      * @notice Concludes an investigation: Cleared (the quarantined stock goes back to the
-     * reporter) or Illegitimate (the notification deadline is set, 24 hours on). Caller:
-     * the product's holder or the regulator (admin, operator or qa).
+     * reporter) or Illegitimate (the notification deadline is set, 24 hours on). Caller: the
+     * regulator (admin, operator or qa) either way; the product's holder only as Illegitimate.
      */
     function concludeSuspect(bytes32 caseId, bool illegitimate, bytes32 evidenceHash) external;
 

@@ -3,9 +3,10 @@ pragma solidity ^0.8.24;
 
 /**
  * @title Delegation
- * @notice The forwarding step of the BatchRegistry proxy's code chain (BatchRegistry →
- * QualityEngine → CollaborationEngine): runs the current call in another code object on
- * this contract's storage and ends the call with what it returned or reverted.
+ * @notice The forwarding step of the BatchRegistry's routing table (BatchRegistry → the
+ * product registry, the quality engine or the collaboration engine): runs the current call
+ * in another code object on this contract's storage and ends the call with what it
+ * returned or reverted.
  */
 library Delegation {
     /// Delegatecalls `target` with the whole calldata; never returns to the caller.

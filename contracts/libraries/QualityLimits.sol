@@ -6,7 +6,7 @@ import {IQualityEngine} from "../interfaces/IQualityEngine.sol";
 /**
  * @title QualityLimits
  * @notice A product's quality limits packed into the 104 bits its storage slot has left
- * (`IBatchRegistry.Product.limits`), so that an observation reads them with the product:
+ * (`ISupplyLedger.Product.limits`), so that an observation reads them with the product:
  *
  * | bits   | field                                   |
  * | ------ | --------------------------------------- |

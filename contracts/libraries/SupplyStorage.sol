@@ -1,38 +1,32 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {IBatchRegistry} from "../interfaces/IBatchRegistry.sol";
+import {ISupplyLedger} from "../interfaces/ISupplyLedger.sol";
 
 /**
  * @title SupplyStorage
  * @notice The supply ledger's storage (ERC-7201 namespace `medstate.storage.BatchRegistry`),
- * shared by the two code objects that run on the BatchRegistry proxy: `BatchRegistry`
- * (products, batches, custody, units) and `QualityEngine` (observations, collaborative
- * states, recalls), which the registry reaches by delegatecall. One layout, one place.
+ * shared by the code objects that run on the BatchRegistry proxy: `BatchRegistry`
+ * (custody, dispensing), `ProductRegistry` (products, batches, unit administration) and
+ * the quality and collaboration engines (observations, collaborative states, recalls,
+ * suspect cases), which the registry reaches by delegatecall. One layout, one place.
  */
 library SupplyStorage {
-    /// A party's stock of a batch: fits in one slot. `shipments` numbers its shipments
-    /// of the batch, so that shipment ids need no global counter; `dispensed` counts
-    /// its dispenses here, where a dispense writes anyway, rather than in the batch.
-    struct Holding {
-        uint128 held;
-        uint32 shipments;
-        uint64 dispensed;
-    }
-
     /// @custom:storage-location erc7201:medstate.storage.BatchRegistry
     struct Layout {
         // slot 0
         uint32 dispenseUndoWindow;
         // slots 1..7
-        mapping(uint64 gtin => IBatchRegistry.Product) products;
+        mapping(uint64 gtin => ISupplyLedger.Product) products;
         mapping(uint32 nationalCode => uint64 gtin) nationalCodes;
-        mapping(bytes32 batchId => IBatchRegistry.Batch) batches;
-        mapping(bytes32 batchId => mapping(uint64 partyId => Holding)) holdings;
-        mapping(bytes32 shipmentId => IBatchRegistry.Shipment) shipments;
+        mapping(bytes32 batchId => ISupplyLedger.Batch) batches;
+        mapping(bytes32 batchId => mapping(uint64 partyId => ISupplyLedger.Custody)) holdings;
+        mapping(bytes32 shipmentId => ISupplyLedger.Shipment) shipments;
         // Four 64-bit unit records per word: status (4 bits), party (24), time (36).
         mapping(bytes32 batchId => mapping(uint256 word => uint256)) units;
         mapping(bytes32 batchId => uint256) suspectReports;
+        // slot 8: applications awaiting the regulator's approval
+        mapping(uint64 gtin => mapping(uint64 applicant => ISupplyLedger.Product)) applications;
     }
 
     /// A collaborative-state byte (`Batch.state`, `Product.state`): the low 7 bits are the

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {IBatchRegistry} from "../interfaces/IBatchRegistry.sol";
 import {ICollaborationEngine} from "../interfaces/ICollaborationEngine.sol";
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
+import {ISupplyLedger} from "../interfaces/ISupplyLedger.sol";
 import {SupplyStorage} from "../libraries/SupplyStorage.sol";
 import {QualityStates} from "./QualityStates.sol";
 import {SuspectCases} from "./SuspectCases.sol";
@@ -66,30 +66,39 @@ contract CollaborationEngine is ICollaborationEngine, SuspectCases {
     /// @inheritdoc ICollaborationEngine
     function returnStock(bytes32 batchId, uint48 quantity) external delegated returns (uint256 remaining) {
         (uint64 party, ) = _requireMember(_msgSender(), _ACTORS, _CUSTODIANS);
-        IBatchRegistry.Batch storage batch = _batch(batchId);
+        ISupplyLedger.Batch storage batch = _batch(batchId);
         Subject storage subject = _engine().subjects[batchId];
         if (!_underRecall(batch, subject)) revert CollaborationNoOpenRecall(batchId);
-        if (quantity == 0) revert IBatchRegistry.BatchRegistryZeroQuantity();
-        SupplyStorage.Holding storage stock = SupplyStorage.layout().holdings[batchId][party];
-        uint256 held = stock.held;
-        if (held < quantity) revert IBatchRegistry.BatchRegistryInsufficientStock(batchId, party, held, quantity);
-        // held ≥ quantity (checked); quarantined + quantity ≤ the batch's quantity < 2^48.
-        unchecked {
-            remaining = held - quantity;
-            stock.held = uint128(remaining);
-            batch.quarantined += quantity;
-        }
+        remaining = _quarantine(batchId, batch, party, quantity);
         emit StockReturned(_recallId(batchId, subject.recalls), batchId, party, quantity, remaining, _msgSender());
+    }
+
+    /// @inheritdoc ICollaborationEngine
+    function seizeStock(bytes32 batchId, uint64 party, uint48 quantity) external delegated returns (uint256 remaining) {
+        (uint64 regulator, ) = _requireMember(_msgSender(), _ADMIN | _OPERATOR, _REGULATOR);
+        ISupplyLedger.Batch storage batch = _batch(batchId);
+        Subject storage subject = _engine().subjects[batchId];
+        if (!_underRecall(batch, subject)) revert CollaborationNoOpenRecall(batchId);
+        remaining = _quarantine(batchId, batch, party, quantity);
+        emit StockSeized(
+            _recallId(batchId, subject.recalls),
+            batchId,
+            party,
+            quantity,
+            remaining,
+            regulator,
+            _msgSender()
+        );
     }
 
     /// @inheritdoc ICollaborationEngine
     function proposeDestruction(bytes32 batchId, uint48 quantity) external delegated returns (bytes32 destructionId) {
         (uint64 party, ) = _requireMember(_msgSender(), _ACTORS, _MANUFACTURER);
         Ref memory ref = _resolve(batchId);
-        if (party != ref.holder) revert IBatchRegistry.BatchRegistryNotProductHolder(ref.gtin, party);
+        if (party != ref.holder) revert ISupplyLedger.BatchRegistryNotProductHolder(ref.gtin, party);
         uint8 state = _stateOfKind(StateKind.Disposal);
         if (_ownState(ref) != state) _checkEnter(ref, state, _state(state));
-        if (quantity == 0) revert IBatchRegistry.BatchRegistryZeroQuantity();
+        if (quantity == 0) revert ISupplyLedger.BatchRegistryZeroQuantity();
         uint48 quarantined = _batch(batchId).quarantined;
         if (quarantined < quantity) revert CollaborationInsufficientQuarantine(batchId, quarantined, quantity);
 
@@ -117,17 +126,20 @@ contract CollaborationEngine is ICollaborationEngine, SuspectCases {
         ) revert CollaborationUnknownDestruction(batchId, destructionId);
         if (proposal.status != DestructionStatus.Proposed) revert CollaborationDestructionClosed(destructionId);
         Ref memory ref = _resolveBatch(batchId);
-        IBatchRegistry.Batch storage batch = _batch(batchId);
+        ISupplyLedger.Batch storage batch = _batch(batchId);
         uint48 quantity = proposal.quantity;
         uint48 quarantined = batch.quarantined;
         if (quarantined < quantity) revert CollaborationInsufficientQuarantine(batchId, quarantined, quantity);
 
-        uint8 state = _stateOfKind(StateKind.Disposal);
-        if (_ownState(ref) != state) {
-            StateDef memory def = _state(state);
-            _checkEnter(ref, state, def);
-            Actor by = _actor(ref, state, def, party, domain);
-            _setState(ref, state, def, by, party, "destruction witnessed");
+        // The witness must be one the disposal state allows, and the batch able to reach it.
+        uint8 disposal = _stateOfKind(StateKind.Disposal);
+        bool entering = _ownState(ref) != disposal;
+        StateDef memory def;
+        Actor by;
+        if (entering) {
+            def = _state(disposal);
+            _checkEnter(ref, disposal, def);
+            by = _actor(ref, disposal, def, party, domain);
         }
         proposal.status = DestructionStatus.Witnessed;
         // quantity ≤ quarantined (checked); destroyed + quantity ≤ the batch's quantity < 2^48.
@@ -136,6 +148,11 @@ contract CollaborationEngine is ICollaborationEngine, SuspectCases {
             batch.destroyed += quantity;
         }
         emit DestructionWitnessed(destructionId, batchId, party, quantity, _msgSender());
+        // The batch is Destroyed once every unit of it is accounted for — dispensed, destroyed
+        // or lost — with nothing left held, in transit, in quarantine or in a suspect case.
+        if (entering && batch.dispensed + batch.destroyed + batch.lost == batch.quantity) {
+            _setState(ref, disposal, def, by, party, "destruction witnessed");
+        }
     }
 
     // ==== GOVERNANCE ====
@@ -158,6 +175,11 @@ contract CollaborationEngine is ICollaborationEngine, SuspectCases {
             if (def.from & ~valid != 0 || def.prerequisites & ~valid != 0) revert CollaborationInvalidGraph(i, "mask");
             if (def.actors == 0 || def.actors >> 4 != 0) revert CollaborationInvalidGraph(i, "actors");
             if (i == 0 && (def.kind != StateKind.Plain || def.halts)) revert CollaborationInvalidGraph(i, "initial");
+            // A higher id is more severe: once a state halts trade, every later one does (a
+            // batch's effective state is the higher of its own and its product's).
+            if (i > 0 && states[i - 1].halts && !def.halts) revert CollaborationInvalidGraph(i, "severity");
+            // Stock under recall or awaiting disposal must not trade.
+            if (def.kind != StateKind.Plain && !def.halts) revert CollaborationInvalidGraph(i, "halts");
             uint8 id = uint8(i);
             if (def.kind == StateKind.Recall) {
                 if (recall != _NONE || def.scope & _BATCH_SCOPE == 0) revert CollaborationInvalidGraph(i, "recall");
@@ -227,10 +249,11 @@ contract CollaborationEngine is ICollaborationEngine, SuspectCases {
         bytes32 batchId,
         uint64 party
     ) external view delegated returns (uint256 quantity, bool overdue) {
-        IBatchRegistry.Batch storage batch = _batch(batchId);
+        ISupplyLedger.Batch storage batch = _batch(batchId);
         Subject storage subject = _engine().subjects[batchId];
         if (!_underRecall(batch, subject)) return (0, false);
-        quantity = SupplyStorage.layout().holdings[batchId][party].held;
+        ISupplyLedger.Custody storage stock = SupplyStorage.layout().holdings[batchId][party];
+        quantity = uint256(stock.held) + stock.inTransit + stock.suspended;
         overdue = quantity != 0 && block.timestamp > subject.recallDeadline;
     }
 
@@ -250,6 +273,23 @@ contract CollaborationEngine is ICollaborationEngine, SuspectCases {
     }
 
     // ==== INTERNAL ====
+
+    /// Moves `quantity` of `party`'s available stock (held, less locked units) to the
+    /// batch's quarantine; returns what the party still has outstanding.
+    function _quarantine(
+        bytes32 batchId,
+        ISupplyLedger.Batch storage batch,
+        uint64 party,
+        uint48 quantity
+    ) internal returns (uint256 remaining) {
+        if (quantity == 0) revert ISupplyLedger.BatchRegistryZeroQuantity();
+        ISupplyLedger.Custody storage stock = _takeAvailable(batchId, party, quantity);
+        // quarantined + quantity ≤ the batch's quantity < 2^48.
+        unchecked {
+            batch.quarantined += quantity;
+        }
+        return uint256(stock.held) + stock.inTransit + stock.suspended;
+    }
 
     /// Numbers a new recall of the batch and records its level and deadline.
     function _recordRecall(bytes32 batchId, uint8 level) internal returns (bytes32 recallId, uint48 deadline) {

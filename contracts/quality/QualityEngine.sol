@@ -5,27 +5,28 @@ import {NoncesUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/Nonce
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
-import {IBatchRegistry} from "../interfaces/IBatchRegistry.sol";
 import {ICollaborationEngine} from "../interfaces/ICollaborationEngine.sol";
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
 import {IQualityEngine} from "../interfaces/IQualityEngine.sol";
 import {IQualityRule} from "../interfaces/IQualityRule.sol";
+import {ISupplyLedger} from "../interfaces/ISupplyLedger.sol";
 import {QualityLimits} from "../libraries/QualityLimits.sol";
-import {Delegation} from "../libraries/Delegation.sol";
 import {SupplyStorage} from "../libraries/SupplyStorage.sol";
 import {QualityStates} from "./QualityStates.sol";
 
 /**
  * @title QualityEngine
- * @notice Observations and the rules that judge them. Built for one BatchRegistry
- * implementation and run only by its delegatecall, on the registry's storage: it reads
- * batches, products and holdings where they are ({SupplyStorage}), so that recording a
- * reading costs a few storage reads and one event. Calls it does not declare go on, by
- * delegatecall, to its {CollaborationEngine}.
+ * @notice Observations and the rules that judge them. A code object with no storage of its
+ * own, run only by the BatchRegistry proxy's delegatecall (its routing table sends the
+ * engine's selectors here), on the registry's storage: it reads batches, products and
+ * custody where they are ({SupplyStorage}), so that recording a reading costs a few storage
+ * reads and one event.
  */
 contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeable {
     using QualityLimits for uint104;
+    using SafeCast for uint256;
 
     // ==== TYPES ====
 
@@ -70,42 +71,20 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
     /// Gas kept back around a rule-contract call (its setup and what follows it).
     uint256 private constant _RULE_CALL_RESERVE = 10_000;
 
-    // Run.stock: the observing party's stock of the batch.
+    // Run.stock: the observing party's custody of the batch (linked: it holds, ships or has
+    // stock of it in a suspect case).
     uint8 private constant _STOCK_UNREAD = 0;
     uint8 private constant _STOCK_NONE = 1;
     uint8 private constant _STOCK_DISPENSED = 2;
-    uint8 private constant _STOCK_HELD = 3;
-
-    // ==== STATE ====
-
-    /// @custom:oz-upgrades-unsafe-allow state-variable-immutable
-    address private immutable _collaboration;
+    uint8 private constant _STOCK_LINKED = 3;
 
     // ==== CONSTRUCTOR ====
 
     /**
      * @param registry_ The consortium registry; must be the BatchRegistry's.
-     * @param collaboration_ The collaboration engine, built for the same registry.
      * @custom:oz-upgrades-unsafe-allow constructor
      */
-    constructor(
-        IConsortiumRegistry registry_,
-        ICollaborationEngine collaboration_
-    ) QualityStates(registry_) EIP712("MedState", "1") {
-        if (collaboration_.registry() != address(registry_)) {
-            revert ICollaborationEngine.CollaborationRegistryMismatch(address(collaboration_), address(registry_));
-        }
-        _collaboration = address(collaboration_);
-    }
-
-    /// @notice Runs any function this engine does not declare in the collaboration engine,
-    /// on the same storage.
-    // solhint-disable-next-line no-complex-fallback
-    fallback() external {
-        // At its own address the engine has no data: neither has the code it forwards to.
-        if (address(this) == _self) revert ICollaborationEngine.CollaborationDirectCall();
-        Delegation.forward(_collaboration);
-    }
+    constructor(IConsortiumRegistry registry_) QualityStates(registry_) EIP712("MedState", "1") {}
 
     // ==== OBSERVATIONS ====
 
@@ -187,12 +166,12 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
 
     /// @inheritdoc IQualityEngine
     function setRules(uint64 gtin, Rules calldata rules) external delegated {
-        IBatchRegistry.Product storage product = SupplyStorage.layout().products[gtin];
+        ISupplyLedger.Product storage product = SupplyStorage.layout().products[gtin];
         uint64 holder = product.holder;
-        if (holder == 0) revert IBatchRegistry.BatchRegistryUnknownProduct(gtin);
+        if (holder == 0) revert ISupplyLedger.BatchRegistryUnknownProduct(gtin);
         if (_msgSender() != _consortium().governor()) {
             (uint64 party, ) = _requireMember(_msgSender(), _ADMIN | _OPERATOR, _MANUFACTURER);
-            if (party != holder) revert IBatchRegistry.BatchRegistryNotProductHolder(gtin, party);
+            if (party != holder) revert ISupplyLedger.BatchRegistryNotProductHolder(gtin, party);
             if (product.limits & QualityLimits.SET != 0) revert QualityEngineRulesLocked(gtin);
             if (rules.ruleContract != address(0)) revert ICollaborationEngine.CollaborationOnlyGovernor(_msgSender());
         }
@@ -209,8 +188,8 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
 
     /// @inheritdoc IQualityEngine
     function rulesOf(uint64 gtin) external view delegated returns (Rules memory rules, bool set) {
-        IBatchRegistry.Product storage product = SupplyStorage.layout().products[gtin];
-        if (product.holder == 0) revert IBatchRegistry.BatchRegistryUnknownProduct(gtin);
+        ISupplyLedger.Product storage product = SupplyStorage.layout().products[gtin];
+        if (product.holder == 0) revert ISupplyLedger.BatchRegistryUnknownProduct(gtin);
         uint104 limits = product.limits;
         set = limits & QualityLimits.SET != 0;
         rules.storageRange = limits.range(0);
@@ -226,11 +205,6 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
     /// @inheritdoc IQualityEngine
     function registry() external view returns (address) {
         return address(_consortium());
-    }
-
-    /// @inheritdoc IQualityEngine
-    function collaboration() external view returns (address) {
-        return _collaboration;
     }
 
     /// @inheritdoc IQualityEngine
@@ -259,7 +233,7 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
         }
         // Copying the observation to memory costs: only when a rule may act on it.
         if (result == Result.Critical || run.limits & QualityLimits.EXTENDED != 0) {
-            _applyRules(o, seq, observer.party, result, run);
+            _applyRules(o, seq, observer, result, run);
         }
     }
 
@@ -292,7 +266,7 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
                 bytes32(0),
                 ""
             );
-            _applyRules(o, seq, observer.party, result, run);
+            _applyRules(o, seq, observer, result, run);
         }
     }
 
@@ -315,7 +289,7 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
             seq = ++run.seq;
         }
         if (point == Point.Inspection && !run.isProduct) {
-            IBatchRegistry.Batch storage batch = SupplyStorage.layout().batches[subject];
+            ISupplyLedger.Batch storage batch = SupplyStorage.layout().batches[subject];
             batch.flags =
                 declared == Result.Normal
                     ? batch.flags | SupplyStorage.INSPECTED
@@ -343,15 +317,36 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
     }
 
     /// The rules: a critical observation at a stopping point, then the extended rules.
-    function _applyRules(Observation memory o, uint32 seq, uint64 party, Result result, Run memory run) internal {
-        if (result == Result.Critical && run.limits.stopsOnCritical(o.point)) {
-            _ruleStop(o.subject, seq, RuleKind.CriticalObservation, address(0), party);
+    function _applyRules(
+        Observation memory o,
+        uint32 seq,
+        Observer memory observer,
+        Result result,
+        Run memory run
+    ) internal {
+        if (result == Result.Critical && run.limits.stopsOnCritical(o.point) && _criticalStops(o, observer, run)) {
+            _ruleStop(o.subject, seq, RuleKind.CriticalObservation, address(0), observer.party);
         }
         if (run.limits & QualityLimits.EXTENDED != 0) {
             // A rule contract may call back: let it see this observation counted.
             _flush(run);
-            _extendedRules(o, seq, party, result);
+            _extendedRules(o, seq, observer.party, result);
         }
+    }
+
+    /// Whether a critical observation may stop its subject: a measure broke the product's
+    /// limits (the chain saw it), or the observer speaks for the product — its holder, a
+    /// laboratory or the regulator. A result another party merely declares is recorded,
+    /// and stops nothing by itself.
+    function _criticalStops(
+        Observation memory o,
+        Observer memory observer,
+        Run memory run
+    ) internal pure returns (bool) {
+        if (observer.party == run.holder || _isInspector(observer.domain)) return true;
+        return
+            (o.point == Point.Storage || o.point == Point.Transport) &&
+            run.limits.outside(o.point == Point.Storage ? 0 : 40, o.temperature, o.humidity);
     }
 
     /// Reads what observations of `subject` by `party` share: its product's holder and
@@ -361,14 +356,14 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
         run.subject = subject;
         run.party = party;
         run.stock = _STOCK_UNREAD;
-        IBatchRegistry.Product storage product;
+        ISupplyLedger.Product storage product;
         if (_isProduct(subject)) {
             run.isProduct = true;
             product = $.products[uint64(uint256(subject))];
             run.seq = _engine().subjects[subject].productObservations;
         } else {
-            IBatchRegistry.Batch storage batch = $.batches[subject];
-            if (batch.status == IBatchRegistry.BatchStatus.None) {
+            ISupplyLedger.Batch storage batch = $.batches[subject];
+            if (batch.status == ISupplyLedger.BatchStatus.None) {
                 revert ICollaborationEngine.CollaborationUnknownSubject(subject);
             }
             run.isProduct = false;
@@ -389,7 +384,9 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
         run.stored = run.seq;
     }
 
-    /// Who may record which control point on which subject (see {IQualityEngine-observe}).
+    /// Who may record which control point on which subject (see {IQualityEngine-observe}):
+    /// on a batch, only a party linked to it — one holding it, shipping it or holding it in
+    /// a suspect case, the product's holder, a laboratory or the regulator.
     function _authorize(bytes32 subject, Point point, Observer memory observer, Run memory run) internal view {
         bool allowed;
         if (point <= Point.Production) {
@@ -397,29 +394,30 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
         } else if (point <= Point.Storage) {
             allowed =
                 !run.isProduct &&
-                (observer.domain == IConsortiumRegistry.Domain.Logistics || _stock(run) == _STOCK_HELD);
+                (observer.party == run.holder || _isInspector(observer.domain) || _stock(run) == _STOCK_LINKED);
         } else if (point == Point.Inspection) {
             allowed =
                 _isInspector(observer.domain) ||
-                ((observer.party == run.holder || (!run.isProduct && _stock(run) == _STOCK_HELD)) &&
+                ((observer.party == run.holder || (!run.isProduct && _stock(run) == _STOCK_LINKED)) &&
                     _isQaOrDevice(observer));
+        } else if (run.isProduct) {
+            // Use reports name a batch; on a product, only its holder's pharmacovigilance or the regulator.
+            allowed = observer.party == run.holder || observer.domain == IConsortiumRegistry.Domain.Regulator;
         } else {
             allowed = _isUser(observer.domain);
             // The DAG: a use observation needs the batch to have reached this user.
-            if (allowed && !run.isProduct && _stock(run) == _STOCK_NONE) {
-                revert QualityEngineNotDelivered(subject, observer.party);
-            }
+            if (allowed && _stock(run) == _STOCK_NONE) revert QualityEngineNotDelivered(subject, observer.party);
         }
         if (!allowed) revert QualityEnginePointNotAllowed(subject, point, observer.party);
     }
 
-    /// The run's party's stock of the batch, read once.
+    /// The run's party's custody of the batch, read once.
     function _stock(Run memory run) internal view returns (uint8) {
         if (run.stock == _STOCK_UNREAD) {
-            SupplyStorage.Holding storage stock = SupplyStorage.layout().holdings[run.subject][run.party];
+            ISupplyLedger.Custody storage stock = SupplyStorage.layout().holdings[run.subject][run.party];
             run.stock =
-                stock.held != 0
-                    ? _STOCK_HELD
+                stock.held != 0 || stock.inTransit != 0 || stock.suspended != 0
+                    ? _STOCK_LINKED
                     : stock.dispensed != 0
                         ? _STOCK_DISPENSED
                         : _STOCK_NONE;
@@ -513,7 +511,7 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
         uint64 gtin = _isProduct(subject) ? uint64(uint256(subject)) : _batch(subject).gtin;
         Extension memory extension = _engine().extensions[gtin];
         if (extension.adverseCount != 0 && o.point == Point.Adverse && !_isProduct(subject)) {
-            if (_countAdverse(subject, extension.adverseCount, extension.adverseWindow)) {
+            if (_countAdverse(subject, party, extension.adverseCount, extension.adverseWindow)) {
                 _ruleStop(subject, seq, RuleKind.AdverseCount, address(0), party);
             }
         }
@@ -524,14 +522,33 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
         }
     }
 
-    /// Records an adverse reaction now; true if `count` of them fall within `window` seconds.
-    function _countAdverse(bytes32 batchId, uint8 count, uint32 window) internal returns (bool) {
+    /**
+     * Records `party`'s adverse-reaction report now; true if `count` distinct parties have
+     * reported within `window` seconds (one reporter counts once, however often it reports).
+     * The batch keeps its 8 most recent distinct reporters, newest first, as 64-bit lanes
+     * over two words: time (36 bits, until the year 4147) and party (24 bits, as in unit
+     * records). A reporter's new report replaces its earlier lane.
+     */
+    function _countAdverse(bytes32 batchId, uint64 party, uint8 count, uint32 window) internal returns (bool) {
+        uint256[2] storage ring = _engine().adverse[batchId];
         uint256 now_ = block.timestamp & 0xfffffffff;
-        uint256 ring = _engine().adverse[batchId];
-        _engine().adverse[batchId] = ((ring << 36) | now_) & ((1 << 252) - 1);
-        if (count == 1) return true;
-        // The (count − 1)th most recent earlier reaction (36 bits of time last until the year 4147).
-        uint256 earlier = (ring >> (36 * (count - 2))) & 0xfffffffff;
+        uint256 reporter = uint256(party).toUint24();
+        uint256[2] memory lanes = [ring[0], ring[1]];
+        uint256[2] memory next = [now_ | (reporter << 36), 0];
+        uint256 n = 1;
+        for (uint256 i = 0; i < 8 && n < 8; ++i) {
+            uint256 lane = (lanes[i >> 2] >> ((i & 3) << 6)) & type(uint64).max;
+            if (lane == 0) break;
+            if (lane >> 36 == reporter) continue;
+            next[n >> 2] |= lane << ((n & 3) << 6);
+            ++n;
+        }
+        ring[0] = next[0];
+        ring[1] = next[1];
+        // The (count − 1)th most recent other reporter (count ≤ 8, so the lane is 1..7).
+        uint256 k = count - 1;
+        if (k == 0) return true;
+        uint256 earlier = (next[k >> 2] >> ((k & 3) << 6)) & 0xfffffffff;
         return earlier != 0 && now_ - earlier <= window;
     }
 

@@ -3,11 +3,11 @@ pragma solidity 0.8.28;
 
 import {ContextUpgradeable} from "@openzeppelin/contracts-upgradeable/utils/ContextUpgradeable.sol";
 
-import {IBatchRegistry} from "../interfaces/IBatchRegistry.sol";
+import {MembershipGate} from "../identity/MembershipGate.sol";
 import {ICollaborationEngine} from "../interfaces/ICollaborationEngine.sol";
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
+import {ISupplyLedger} from "../interfaces/ISupplyLedger.sol";
 import {ISuspectProduct} from "../interfaces/ISuspectProduct.sol";
-import {MembershipGate} from "../identity/MembershipGate.sol";
 import {SupplyStorage} from "../libraries/SupplyStorage.sol";
 
 /**
@@ -60,8 +60,8 @@ abstract contract QualityStates is MembershipGate, ContextUpgradeable {
         mapping(uint8 state => ICollaborationEngine.StateDef) states;
         mapping(bytes32 subject => Subject) subjects;
         mapping(uint64 gtin => Extension) extensions;
-        // The last 7 adverse-reaction times of a batch, 36 bits each, newest lowest.
-        mapping(bytes32 batchId => uint256) adverse;
+        // A batch's 8 most recent distinct adverse-reaction reporters: (time, party) lanes.
+        mapping(bytes32 batchId => uint256[2]) adverse;
         mapping(bytes32 destructionId => ICollaborationEngine.Destruction) destructions;
         // slots 6..7: suspect-product cases
         mapping(bytes32 caseId => ISuspectProduct.SuspectCase) cases;
@@ -100,6 +100,7 @@ abstract contract QualityStates is MembershipGate, ContextUpgradeable {
             (1 << uint8(IConsortiumRegistry.Domain.Logistics)) |
             (1 << uint8(IConsortiumRegistry.Domain.Hospital)) |
             (1 << uint8(IConsortiumRegistry.Domain.Pharmacy));
+    uint256 internal constant _REGULATOR = 1 << uint8(IConsortiumRegistry.Domain.Regulator);
     uint256 internal constant _WITNESSES =
         (1 << uint8(IConsortiumRegistry.Domain.Regulator)) | (1 << uint8(IConsortiumRegistry.Domain.Notary));
 
@@ -151,9 +152,9 @@ abstract contract QualityStates is MembershipGate, ContextUpgradeable {
         return Ref(batchId, false, gtin, SupplyStorage.layout().products[gtin].holder);
     }
 
-    function _batch(bytes32 batchId) internal view returns (IBatchRegistry.Batch storage batch) {
+    function _batch(bytes32 batchId) internal view returns (ISupplyLedger.Batch storage batch) {
         batch = SupplyStorage.layout().batches[batchId];
-        if (batch.status == IBatchRegistry.BatchStatus.None)
+        if (batch.status == ISupplyLedger.BatchStatus.None)
             revert ICollaborationEngine.CollaborationUnknownSubject(batchId);
     }
 
@@ -231,6 +232,45 @@ abstract contract QualityStates is MembershipGate, ContextUpgradeable {
         emit ICollaborationEngine.StateChanged(ref.id, state, from, by, party, _msgSender(), reason);
     }
 
+    /// A batch whose last units left the ledger through the regulator's closing of a suspect
+    /// case: if every unit is now accounted for (dispensed + destroyed + lost = quantity) and
+    /// the graph lets the batch enter its disposal state from where it is, it does, the
+    /// regulator acting as the witness. (A witnessed destruction does the same for itself.)
+    function _disposeIfAccounted(bytes32 batchId, uint64 regulator) internal {
+        EngineStorage storage $ = _engine();
+        uint8 state = $.stateCount == 0 ? _DESTROYED : $.disposalState;
+        if (state == _NONE) return;
+        ISupplyLedger.Batch storage batch = SupplyStorage.layout().batches[batchId];
+        if (batch.dispensed + batch.destroyed + batch.lost != batch.quantity) return;
+        Ref memory ref = _resolveBatch(batchId);
+        ICollaborationEngine.StateDef memory def = _state(state);
+        uint8 regulatorOrWitness =
+            uint8(1 << uint8(ICollaborationEngine.Actor.Regulator)) |
+                uint8(1 << uint8(ICollaborationEngine.Actor.Witness));
+        if (_ownState(ref) == state || !_canEnter(ref, def) || def.actors & regulatorOrWitness == 0) return;
+        ICollaborationEngine.Actor by = _actor(ref, state, def, regulator, IConsortiumRegistry.Domain.Regulator);
+        _setState(ref, state, def, by, regulator, "suspect case closed");
+    }
+
+    /// Takes `quantity` of `party`'s available stock (held, less locked units) out of its
+    /// holding, for the caller to put in quarantine or in a suspect case.
+    function _takeAvailable(
+        bytes32 batchId,
+        uint64 party,
+        uint48 quantity
+    ) internal returns (ISupplyLedger.Custody storage stock) {
+        stock = SupplyStorage.layout().holdings[batchId][party];
+        // locked ≤ held: a lock sets aside a unit of available stock.
+        uint48 available = stock.held - stock.locked;
+        if (available < quantity) {
+            revert ISupplyLedger.BatchRegistryInsufficientStock(batchId, party, available, quantity);
+        }
+        // available ≥ quantity (checked) and ≤ held.
+        unchecked {
+            stock.held -= quantity;
+        }
+    }
+
     function _state(uint8 state) internal view returns (ICollaborationEngine.StateDef memory) {
         uint8 count = _engine().stateCount;
         if (count == 0) return _defaultState(state);
@@ -251,7 +291,7 @@ abstract contract QualityStates is MembershipGate, ContextUpgradeable {
         return $.stateCount == 0 ? _STOP : $.ruleState;
     }
 
-    function _underRecall(IBatchRegistry.Batch storage batch, Subject storage subject) internal view returns (bool) {
+    function _underRecall(ISupplyLedger.Batch storage batch, Subject storage subject) internal view returns (bool) {
         if (subject.recalls == 0) return false;
         uint8 own = batch.state & SupplyStorage.STATE_ID;
         EngineStorage storage $ = _engine();

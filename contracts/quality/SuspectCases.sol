@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity 0.8.28;
 
-import {IBatchRegistry} from "../interfaces/IBatchRegistry.sol";
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
+import {ISupplyLedger} from "../interfaces/ISupplyLedger.sol";
 import {ISuspectProduct} from "../interfaces/ISuspectProduct.sol";
 import {SupplyStorage} from "../libraries/SupplyStorage.sol";
 import {QualityStates} from "./QualityStates.sol";
@@ -23,8 +23,6 @@ abstract contract SuspectCases is ISuspectProduct, QualityStates {
     /// @inheritdoc ISuspectProduct
     uint256 public constant NOTIFICATION_PERIOD = 24 hours;
 
-    uint256 private constant _REGULATOR = 1 << uint8(IConsortiumRegistry.Domain.Regulator);
-
     // ==== CASES ====
 
     /// @inheritdoc ISuspectProduct
@@ -36,19 +34,10 @@ abstract contract SuspectCases is ISuspectProduct, QualityStates {
         string calldata reason
     ) external delegated returns (bytes32 caseId) {
         (uint64 party, ) = _requireMember(_msgSender(), _ACTORS, _ALL_DOMAINS);
-        IBatchRegistry.Batch storage batch = _batch(batchId);
+        ISupplyLedger.Batch storage batch = _batch(batchId);
         if (unit != WHOLE_BATCH && unit >= batch.unitCount) revert SuspectInvalidUnit(batchId, unit, batch.unitCount);
         Tally storage tally = _engine().suspects[batchId];
-        if (quantity != 0) {
-            SupplyStorage.Holding storage stock = SupplyStorage.layout().holdings[batchId][party];
-            uint256 held = stock.held;
-            if (held < quantity) revert IBatchRegistry.BatchRegistryInsufficientStock(batchId, party, held, quantity);
-            // held ≥ quantity (checked); suspended + quantity ≤ the batch's quantity < 2^48.
-            unchecked {
-                stock.held = uint128(held - quantity);
-                tally.suspended += quantity;
-            }
-        }
+        if (quantity != 0) _suspend(batchId, party, quantity, tally);
         // 2^32 cases of one batch cannot happen.
         uint32 no;
         unchecked {
@@ -92,7 +81,10 @@ abstract contract SuspectCases is ISuspectProduct, QualityStates {
     function concludeSuspect(bytes32 caseId, bool illegitimate, bytes32 evidenceHash) external delegated {
         (uint64 party, IConsortiumRegistry.Domain domain) = _requireMember(_msgSender(), _ACTORS, _ALL_DOMAINS);
         SuspectCase storage c = _case(caseId, CaseStatus.Investigating);
-        if (!_holderOrRegulator(c, party, domain)) revert SuspectNotAllowed(caseId, party);
+        bool regulator = domain == IConsortiumRegistry.Domain.Regulator;
+        // Clearing a suspicion about its own product is the holder's conflict of interest:
+        // only the regulator clears; the holder may find its product illegitimate.
+        if (!regulator && (!illegitimate || party != _holderOf(c))) revert SuspectNotAllowed(caseId, party);
         if (illegitimate) {
             c.notifyBy = uint48(block.timestamp + NOTIFICATION_PERIOD);
             _advance(caseId, c, CaseStatus.Illegitimate, party, evidenceHash);
@@ -119,6 +111,8 @@ abstract contract SuspectCases is ISuspectProduct, QualityStates {
         SuspectCase storage c = _case(caseId, CaseStatus.Illegitimate);
         _release(c, true);
         _advance(caseId, c, CaseStatus.Closed, party, bytes32(0));
+        // The case's stock may have been the last of a recalled batch not yet accounted for.
+        if (c.quantity != 0) _disposeIfAccounted(c.batchId, party);
     }
 
     // ==== VIEWS ====
@@ -161,16 +155,29 @@ abstract contract SuspectCases is ISuspectProduct, QualityStates {
         emit SuspectCaseStatusChanged(caseId, c.batchId, party, status, c.notifyBy, evidenceHash, _msgSender());
     }
 
+    /// Moves `quantity` of the reporter's available stock (held, less locked units) into its case.
+    function _suspend(bytes32 batchId, uint64 party, uint48 quantity, Tally storage tally) internal {
+        ISupplyLedger.Custody storage stock = _takeAvailable(batchId, party, quantity);
+        // suspended + quantity ≤ the batch's quantity < 2^48.
+        unchecked {
+            stock.suspended += quantity;
+            tally.suspended += quantity;
+        }
+    }
+
     /// Ends the case's quarantine: its stock goes back to the reporter, or is destroyed.
     function _release(SuspectCase storage c, bool destroy) internal {
         uint48 quantity = c.quantity;
         if (quantity == 0) return;
         bytes32 batchId = c.batchId;
-        // The case's quantity is part of `suspended`; destroyed and held stay within the batch's quantity.
+        ISupplyLedger.Custody storage stock = SupplyStorage.layout().holdings[batchId][c.reporter];
+        // The case's quantity is part of the batch's `suspended` and its reporter's; destroyed
+        // and held stay within the batch's quantity.
         unchecked {
             _engine().suspects[batchId].suspended -= quantity;
+            stock.suspended -= quantity;
             if (destroy) SupplyStorage.layout().batches[batchId].destroyed += quantity;
-            else SupplyStorage.layout().holdings[batchId][c.reporter].held += quantity;
+            else stock.held += quantity;
         }
     }
 

@@ -3,8 +3,9 @@ import { buildModule } from "@nomicfoundation/hardhat-ignition/modules";
 /**
  * Deploys MedState: each contract as an implementation behind an ERC-1967 (UUPS)
  * proxy, the registry initialised with the founding parties, the governor with the
- * governance parameters, the batch registry with its quality and collaboration
- * engines (attached to the consortium registry as a membership mirror), then binds
+ * governance parameters, the batch registry with the code objects its routing table
+ * names — product registry, quality engine, collaboration engine — (attached to the
+ * consortium registry as a membership mirror), then binds
  * the governor to the registry. From then on only
  * the governor (an executed proposal) can admit parties or upgrade anything.
  *
@@ -16,9 +17,10 @@ export default buildModule("MedState", (m) => {
   const founders = m.getParameter("founders");
   const governance = m.getParameter("governance", {
     votingPeriod: 7 * 24 * 3600,
-    // Admissions and parameter changes need the regulator among the approvers:
-    // (1 << ProposalKind.AdmitParty) | (1 << ProposalKind.SetParameters).
-    regulatorApprovalKinds: 66,
+    // Admissions, parameter changes, upgrades and generic calls need the regulator among
+    // the approvers: (1 << AdmitParty) | (1 << SetParameters) | (1 << Upgrade) | (1 << Call).
+    // (Suspending, revoking or unseating a regulator party needs it whatever this says.)
+    regulatorApprovalKinds: 450,
   });
 
   const registryImpl = m.contract("ConsortiumRegistry", [], { id: "ConsortiumRegistryImpl" });
@@ -37,11 +39,16 @@ export default buildModule("MedState", (m) => {
   );
   const governor = m.contractAt("ConsortiumGovernor", governorProxy, { id: "ConsortiumGovernor" });
 
-  // The batch registry's two engines run on its proxy by delegatecall (BatchRegistry →
-  // QualityEngine → CollaborationEngine); each is fixed per implementation.
+  // The code objects behind the batch registry's proxy, reached by its routing table (one
+  // delegatecall each); each is fixed per implementation.
+  const productRegistry = m.contract("ProductRegistry", [registry], { id: "ProductRegistry" });
   const collaborationEngine = m.contract("CollaborationEngine", [registry], { id: "CollaborationEngine" });
-  const qualityEngine = m.contract("QualityEngine", [registry, collaborationEngine], { id: "QualityEngine" });
-  const batchRegistryImpl = m.contract("BatchRegistry", [registry, qualityEngine], { id: "BatchRegistryImpl" });
+  const qualityEngine = m.contract("QualityEngine", [registry], { id: "QualityEngine" });
+  const batchRegistryImpl = m.contract(
+    "BatchRegistry",
+    [registry, productRegistry, qualityEngine, collaborationEngine],
+    { id: "BatchRegistryImpl" },
+  );
   const batchRegistryProxy = m.contract(
     "ERC1967Proxy",
     [batchRegistryImpl, m.encodeFunctionCall(batchRegistryImpl, "initialize", [])],
@@ -61,6 +68,7 @@ export default buildModule("MedState", (m) => {
     registryImpl,
     governorImpl,
     batchRegistryImpl,
+    productRegistry,
     qualityEngine,
     collaborationEngine,
   };

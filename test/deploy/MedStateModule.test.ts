@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { expect } from "chai";
 
 import MedStateModule from "../../deploy/modules/MedState.js";
-import { MemberStatus, PartyStatus, Role } from "../../sdk/enums.js";
+import { Domain, MemberStatus, PartyStatus, ProposalKind, Role, mask } from "../../sdk/enums.js";
 import { ROOT } from "../helpers/cli.js";
 import { connection, ethers, standardConsortium } from "../helpers/fixtures.js";
 
@@ -52,7 +52,39 @@ describe("deploy/modules/MedState (Ignition)", function () {
     }
   });
 
-  it("deploys the local parameters file: seven founders, four voters, admissions and parameter changes need the regulator", async function () {
+  it("deploys the batch registry with its three code objects, each built for the same registry", async function () {
+    const { registry, batchRegistry } = await connection.networkHelpers.loadFixture(standardConsortium);
+    const [products, quality, collaboration] = await batchRegistry.modules();
+    expect(new Set([products, quality, collaboration, await batchRegistry.getAddress()]).size).to.equal(4);
+    expect(await batchRegistry.engine()).to.equal(quality);
+    for (const [name, address] of [
+      ["ProductRegistry", products],
+      ["QualityEngine", quality],
+      ["CollaborationEngine", collaboration],
+    ] as const) {
+      expect(await ethers.provider.getCode(address), name).to.not.equal("0x");
+      const module = await ethers.getContractAt(name, address);
+      expect(await module.registry(), name).to.equal(await registry.getAddress());
+    }
+    // The implementation behind the proxy names the same modules.
+    const word = await ethers.provider.getStorage(await batchRegistry.getAddress(), IMPLEMENTATION_SLOT);
+    const implementation = await ethers.getContractAt("BatchRegistry", ethers.getAddress(`0x${word.slice(26)}`));
+    expect(await implementation.modules()).to.deep.equal([products, quality, collaboration]);
+  });
+
+  it("requires the regulator for admissions, parameter changes, upgrades and generic calls when no governance is given (450)", async function () {
+    const [, admin] = await ethers.getSigners();
+    const { governor } = await connection.ignition.deploy(MedStateModule, {
+      parameters: { MedState: { founders: [{ name: "Regulator", domain: Domain.Regulator, admin: admin.address, voter: true, licences: [] }] } },
+    });
+    const governorAt = await ethers.getContractAt("ConsortiumGovernor", await governor.getAddress());
+    const governance = await governorAt.parameters();
+    expect(governance.votingPeriod).to.equal(7n * 24n * 3600n);
+    expect(governance.regulatorApprovalKinds).to.equal(450n);
+    expect(governance.regulatorApprovalKinds).to.equal(mask(ProposalKind.AdmitParty, ProposalKind.SetParameters, ProposalKind.Upgrade, ProposalKind.Call));
+  });
+
+  it("deploys the local parameters file: seven founders, four voters, admissions, parameter changes, upgrades and calls need the regulator", async function () {
     const parameters = JSON.parse(await readFile(`${ROOT}/deploy/parameters/localhost.json`, "utf8")) as {
       MedState: { founders: { admin: string }[] };
     };
@@ -71,6 +103,6 @@ describe("deploy/modules/MedState (Ignition)", function () {
     expect((await registryAt.getParty(1n)).admin).to.equal(parameters.MedState.founders[0].admin);
     const governance = await governorAt.parameters();
     expect(governance.votingPeriod).to.equal(7n * 24n * 3600n);
-    expect(governance.regulatorApprovalKinds).to.equal((1n << 1n) | (1n << 6n));
+    expect(governance.regulatorApprovalKinds).to.equal(mask(ProposalKind.AdmitParty, ProposalKind.SetParameters, ProposalKind.Upgrade, ProposalKind.Call));
   });
 });

@@ -9,6 +9,7 @@ import {
   DOC,
   LICENCE_EXPIRY,
   VOTING_PERIOD,
+  deployConsortium,
   ethers,
   networkHelpers,
   standardConsortium,
@@ -26,8 +27,17 @@ const DEFAULT_KINDS = mask(ProposalKind.AdmitParty);
 /** The sizes every threshold edge case runs for, with their fixtures created once. */
 const SIZES = [1, 4, 7] as const;
 const votersFixtures = new Map(SIZES.map((n) => [n, votersConsortium(n)] as const));
+/** Five voters (threshold 4): one voter leaving lowers the threshold to 3. */
+const fiveVoters = votersConsortium(5);
+/** Ten voters (f = 3, threshold 7): issue 12's "five of ten voters pass anything". */
+const tenVoters = votersConsortium(10);
 
 // ==== HELPERS ====
+
+/** What {simulateCall} names a call by: keccak256(abi.encode(target, data)). */
+function callId(target: string, data: string): string {
+  return ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["address", "bytes"], [target, data]));
+}
 
 /** A deterministic account that no fixture uses. */
 function freshAccount(seed: number): string {
@@ -46,6 +56,13 @@ function admission(
     licences: [{ kind: LicenceKind.Distribution, documentHash: DOC, issuer: 1n, expiresAt: LICENCE_EXPIRY }],
     ...overrides,
   };
+}
+
+/** Sends transactions from `address` (the governor proxy, to reach its self-only functions). */
+async function impersonate(address: string): Promise<HardhatEthersSigner> {
+  await networkHelpers.impersonateAccount(address);
+  await networkHelpers.setBalance(address, 10n ** 21n);
+  return ethers.getSigner(address);
 }
 
 async function implementationOf(proxy: { getAddress(): Promise<string> }): Promise<string> {
@@ -102,6 +119,22 @@ async function freshProxyFixture() {
     return ethers.deployContract("ERC1967Proxy", [await implementation.getAddress(), data]);
   };
   return { ...consortium, implementation, deployProxy };
+}
+
+/**
+ * The regulator (party 1) and three voting manufacturers (2..4), deployed with
+ * `regulatorApprovalKinds = 0`: no kind asks for the regulator's approval.
+ */
+async function noRegulatorKinds() {
+  return deployConsortium(
+    [
+      { name: "Regulator", domain: Domain.Regulator, voter: true },
+      { name: "Maker 2", domain: Domain.Manufacturer, voter: true },
+      { name: "Maker 3", domain: Domain.Manufacturer, voter: true },
+      { name: "Maker 4", domain: Domain.Manufacturer, voter: true },
+    ],
+    { votingPeriod: VOTING_PERIOD, regulatorApprovalKinds: 0n },
+  );
 }
 
 /** Fresh implementations of both contracts, deployed next to the standard consortium. */
@@ -215,6 +248,81 @@ describe("ConsortiumGovernor", function () {
       expect(await governor.proposalState(1n)).to.equal(BigInt(ProposalState.Active));
     });
 
+    it("reserves the admin account until the proposal expires", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      const a = admission(freshAccount(1));
+      const tx = await governor.connect(admins[1]).proposeAdmission(a);
+      const expiresAt = BigInt(await time.latest()) + VOTING_PERIOD;
+      await expect(tx).to.emit(registry, "AccountReserved").withArgs(a.admin, expiresAt);
+      expect(await registry.reservedUntil(a.admin)).to.equal(expiresAt);
+      expect((await governor.getProposal(1n)).expiresAt).to.equal(expiresAt);
+      // No party's admin can enrol it meanwhile; the admission itself still executes.
+      await expect(registry.connect(admins[5]).addMember(6n, a.admin, Role.Operator))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountReserved")
+        .withArgs(a.admin, expiresAt);
+      await voteAll(governor, 1n, [admins[0], admins[1]]);
+      await expect(governor.connect(admins[2]).vote(1n))
+        .to.emit(registry, "PartyAdmitted")
+        .withArgs(9n, Domain.Pharmacy, a.admin, false, "New Pharmacy");
+    });
+
+    it("keeps an earlier admission's reservation when a later one, under a shorter voting period, names the same admin", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      const a = admission(freshAccount(1));
+      await governor.connect(admins[1]).proposeAdmission(a);
+      const rival = admission(freshAccount(1), { name: "Rival Pharmacy" });
+      const first = (await governor.getProposal(1n)).expiresAt;
+      await governor.connect(admins[1]).proposeParameters({ votingPeriod: HOUR, regulatorApprovalKinds: DEFAULT_KINDS });
+      await voteAll(governor, 2n, [admins[1], admins[2], admins[3]]);
+      const tx = await governor.connect(admins[2]).proposeAdmission(rival);
+      const second = (await governor.getProposal(3n)).expiresAt;
+      expect(second).to.equal(BigInt(await time.latest()) + HOUR);
+      expect(second < first).to.equal(true);
+      // AccountReserved carries the date in force: the first proposal's.
+      await expect(tx).to.emit(registry, "AccountReserved").withArgs(a.admin, first);
+      expect(await registry.reservedUntil(a.admin)).to.equal(first);
+      // Once the second proposal expired, the account is still reserved for the first.
+      await time.increaseTo(second);
+      expect(await governor.proposalState(3n)).to.equal(BigInt(ProposalState.Expired));
+      await expect(registry.connect(admins[5]).addMember(6n, a.admin, Role.Operator))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountReserved")
+        .withArgs(a.admin, first);
+      await voteAll(governor, 1n, [admins[0], admins[1]]);
+      await expect(governor.connect(admins[2]).vote(1n))
+        .to.emit(registry, "PartyAdmitted")
+        .withArgs(9n, Domain.Pharmacy, a.admin, false, "New Pharmacy");
+    });
+
+    it("extends the reservation when a later admission naming the same admin expires later", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      const a = admission(freshAccount(1));
+      await governor.connect(admins[1]).proposeAdmission(a);
+      const rival = admission(freshAccount(1), { name: "Rival Pharmacy" });
+      const first = (await governor.getProposal(1n)).expiresAt;
+      await time.increase(HOUR);
+      const tx = await governor.connect(admins[2]).proposeAdmission(rival);
+      const second = (await governor.getProposal(2n)).expiresAt;
+      expect(second > first).to.equal(true);
+      await expect(tx).to.emit(registry, "AccountReserved").withArgs(a.admin, second);
+      expect(await registry.reservedUntil(a.admin)).to.equal(second);
+      await time.increaseTo(first);
+      await expect(registry.connect(admins[5]).addMember(6n, a.admin, Role.Operator))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountReserved")
+        .withArgs(a.admin, second);
+      await time.setNextBlockTimestamp(second);
+      await expect(registry.connect(admins[5]).addMember(6n, a.admin, Role.Operator))
+        .to.emit(registry, "MemberAdded")
+        .withArgs(6n, a.admin, Role.Operator, admins[5].address);
+    });
+
+    it("reserves nothing when the admission is refused at creation", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      await expect(governor.connect(admins[1]).proposeAdmission(admission(freshAccount(1), { name: "" })))
+        .to.be.revertedWithCustomError(registry, "RegistryEmptyName")
+        .withArgs();
+      expect(await registry.reservedUntil(freshAccount(1))).to.equal(0n);
+    });
+
     it("returns sequential ids from 1", async function () {
       const { governor, admins } = await loadFixture(standardConsortium);
       expect(await governor.connect(admins[0]).proposeAdmission.staticCall(admission(freshAccount(1)))).to.equal(1n);
@@ -282,6 +390,36 @@ describe("ConsortiumGovernor", function () {
       });
     }
 
+    it("reverts when the active voters left could not reach the threshold (issue 12's deadlock, refused at creation)", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      // The regulator suspends party 3 on its own: A = 3 active, R = 1, n = 4, threshold 3.
+      await registry.connect(admins[0]).suspendParty(3);
+      // Suspending or revoking party 2 through governance used to leave 2 active voters facing
+      // threshold 3 for ever: nobody could reinstate party 3 again. Now it cannot be proposed.
+      for (const proposer of [admins[0], admins[1], admins[3]]) {
+        for (const status of [PartyStatus.Suspended, PartyStatus.Revoked]) {
+          await expect(governor.connect(proposer).proposePartyStatus(2, status))
+            .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+            .withArgs(2n, 2n, 3n);
+        }
+      }
+      expect(await governor.proposalCount()).to.equal(0n);
+      // Non-voters and the suspended voter itself may still be proposed.
+      await expect(governor.connect(admins[1]).proposePartyStatus(5, PartyStatus.Suspended)).to.emit(governor, "ProposalCreated");
+      await expect(governor.connect(admins[1]).proposePartyStatus(3, PartyStatus.Revoked)).to.emit(governor, "ProposalCreated");
+      // The three active voters keep governance alive: they reinstate party 3 (threshold 3 of n = 4)...
+      await governor.connect(admins[1]).proposePartyStatus(3, PartyStatus.Active);
+      await voteAll(governor, 3n, [admins[0], admins[1]]);
+      await expect(governor.connect(admins[3]).vote(3n))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(3n, PartyStatus.Suspended, PartyStatus.Active, await governor.getAddress());
+      // ...and then party 2's suspension may be proposed and passed: 3 active voters for n = 3.
+      await governor.connect(admins[0]).proposePartyStatus(2, PartyStatus.Suspended);
+      await voteAll(governor, 4n, [admins[0], admins[2]]);
+      await expect(governor.connect(admins[3]).vote(4n)).to.emit(registry, "PartyStatusChanged");
+      expect(await registry.activeVoterCount()).to.equal(await governor.currentThreshold());
+    });
+
     it("reverts when the status is None", async function () {
       const { governor, admins } = await loadFixture(standardConsortium);
       await expect(governor.connect(admins[0]).proposePartyStatus(5, PartyStatus.None))
@@ -324,6 +462,22 @@ describe("ConsortiumGovernor", function () {
       await expect(tx)
         .to.emit(governor, "ProposalCreated")
         .withArgs(1n, ProposalKind.SetVoter, 4n, admins[3].address, await registry.getAddress(), data, 4n, 3n, false, expiresAt);
+    });
+
+    it("reverts when unseating an active voter would leave the active voters short of the threshold", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      await registry.connect(admins[0]).suspendParty(3); // A = 3, R = 1
+      for (const party of [1n, 2n, 4n]) {
+        await expect(governor.connect(admins[1]).proposeVoter(party, false))
+          .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+          .withArgs(party, 2n, 3n);
+      }
+      expect(await governor.proposalCount()).to.equal(0n);
+      // Unseating the suspended voter is allowed (it is not active); it clears the regulator's count.
+      await governor.connect(admins[1]).proposeVoter(3n, false);
+      await voteAll(governor, 1n, [admins[0], admins[1]]);
+      await expect(governor.connect(admins[3]).vote(1n)).to.emit(registry, "VoterChanged").withArgs(3n, false, 3n);
+      expect(await registry.thresholdVoterCount()).to.equal(3n);
     });
 
     it("reverts when the party is unknown", async function () {
@@ -411,13 +565,421 @@ describe("ConsortiumGovernor", function () {
       await expect(registry.connect(admins[0]).suspendParty(4))
         .to.be.revertedWithCustomError(registry, "RegistryVoterSuspensionLimit")
         .withArgs(4n, 2n, 2n);
-      // Five active voters remain: threshold 4, so the regulator still needs three others.
+      // n stays 7 (the two voters it suspended alone still count): threshold 5, so the
+      // regulator needs four of the five voters still active.
+      expect(await registry.activeVoterCount()).to.equal(5n);
+      expect(await registry.thresholdVoterCount()).to.equal(7n);
+      expect(await governor.currentThreshold()).to.equal(5n);
       await governor.connect(admins[0]).proposeVoter(2, false);
-      expect((await governor.getProposal(1n)).threshold).to.equal(4n);
+      expect((await governor.getProposal(1n)).threshold).to.equal(5n);
       expect(await governor.connect(admins[0]).vote.staticCall(1n)).to.equal(false);
+      await voteAll(governor, 1n, [admins[0], admins[3], admins[4]]);
+      expect(await governor.connect(admins[5]).vote.staticCall(1n)).to.equal(false);
+      await governor.connect(admins[5]).vote(1n);
+      await expect(governor.connect(admins[6]).vote(1n)).to.emit(registry, "VoterChanged").withArgs(2n, false, 5n);
       // A third suspension goes through governance instead.
       await governor.connect(admins[0]).proposePartyStatus(4, PartyStatus.Suspended);
       expect((await governor.getProposal(2n)).kind).to.equal(BigInt(ProposalKind.SuspendParty));
+    });
+
+    it("never lets its own suspensions and governance's together leave the active voters short of the threshold", async function () {
+      const { governor, registry, admins } = await loadFixture(votersFixtures.get(7)!);
+      // The regulator suspends its f = 2 alone: 5 active voters, n = 7, threshold 5: all five are needed.
+      await registry.connect(admins[0]).suspendParty(6);
+      await registry.connect(admins[0]).suspendParty(7);
+      expect(await registry.activeVoterCount()).to.equal(await governor.currentThreshold());
+      // So governance may take none of the five out (4 active for n = 6, threshold 5)...
+      for (const party of [1n, 2n, 5n]) {
+        await expect(governor.connect(admins[1]).proposePartyStatus(party, PartyStatus.Suspended))
+          .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+          .withArgs(party, 4n, 5n);
+        await expect(governor.connect(admins[1]).proposeVoter(party, false))
+          .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+          .withArgs(party, 4n, 5n);
+      }
+      // ...while a governance decision about the regulator's suspensions stays open: revoking
+      // party 7 (n = 6, threshold 5 = the five active voters).
+      await governor.connect(admins[1]).proposePartyStatus(7, PartyStatus.Revoked);
+      await voteAll(governor, 1n, admins.slice(0, 4));
+      await expect(governor.connect(admins[4]).vote(1n))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(7n, PartyStatus.Suspended, PartyStatus.Revoked, await governor.getAddress());
+      expect(await registry.thresholdVoterCount()).to.equal(6n);
+      expect(await registry.activeVoterCount()).to.equal(await governor.currentThreshold());
+    });
+
+    it("keeps the threshold of 10 voters when the regulator suspends 3 alone: the regulator and 4 others pass nothing", async function () {
+      const { governor, registry, admins } = await loadFixture(tenVoters);
+      for (const party of [8n, 9n, 10n]) await registry.connect(admins[0]).suspendParty(party);
+      expect(await registry.activeVoterCount()).to.equal(7n);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(3n);
+      expect(await registry.thresholdVoterCount()).to.equal(10n);
+      expect(await governor.currentThreshold()).to.equal(7n);
+      const id = await proposeParams(governor, admins[0], HOUR);
+      expect((await governor.getProposal(id)).threshold).to.equal(7n);
+      await voteAll(governor, id, admins.slice(0, 5));
+      await expect(governor.connect(admins[0]).execute(id))
+        .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+        .withArgs(id, 5n, 7n, true);
+      expect((await governor.parameters()).votingPeriod).to.equal(VOTING_PERIOD);
+      // Every one of the 7 active voters is needed.
+      await voteAll(governor, id, [admins[5]]);
+      await expect(governor.connect(admins[6]).vote(id)).to.emit(governor, "ParametersChanged").withArgs(HOUR, DEFAULT_KINDS);
+    });
+
+    describe("regulatorRequired, whatever the parameters", function () {
+      it("is forced for suspending or revoking a regulator party and for unseating it as a voter", async function () {
+        const { governor, admins } = await loadFixture(noRegulatorKinds);
+        expect((await governor.parameters()).regulatorApprovalKinds).to.equal(0n);
+        const required: [string, () => Promise<unknown>][] = [
+          ["suspend", () => governor.connect(admins[1]).proposePartyStatus(1n, PartyStatus.Suspended)],
+          ["revoke", () => governor.connect(admins[1]).proposePartyStatus(1n, PartyStatus.Revoked)],
+          ["unseat", () => governor.connect(admins[1]).proposeVoter(1n, false)],
+        ];
+        for (const [name, propose] of required) {
+          await propose();
+          const p = await governor.getProposal(await governor.proposalCount());
+          expect(p.regulatorRequired, name).to.equal(true);
+        }
+      });
+
+      it("emits regulatorRequired in ProposalCreated", async function () {
+        const { governor, registry, admins } = await loadFixture(noRegulatorKinds);
+        const tx = await governor.connect(admins[2]).proposePartyStatus(1n, PartyStatus.Suspended);
+        await expect(tx)
+          .to.emit(governor, "ProposalCreated")
+          .withArgs(
+            1n,
+            ProposalKind.SuspendParty,
+            3n,
+            admins[2].address,
+            await registry.getAddress(),
+            registry.interface.encodeFunctionData("setPartyStatus", [1n, PartyStatus.Suspended]),
+            4n,
+            3n,
+            true,
+            BigInt(await time.latest()) + VOTING_PERIOD,
+          );
+      });
+
+      it("is not forced for the same proposals about a non-regulator party, nor for reinstating a regulator", async function () {
+        const { governor, registry, admins } = await loadFixture(noRegulatorKinds);
+        await governor.connect(admins[1]).proposePartyStatus(3n, PartyStatus.Suspended);
+        await governor.connect(admins[1]).proposePartyStatus(3n, PartyStatus.Revoked);
+        await governor.connect(admins[1]).proposeVoter(3n, false);
+        await governor.connect(admins[1]).proposePartyStatus(1n, PartyStatus.Suspended);
+        await voteAll(governor, 4n, [admins[0], admins[1], admins[2]]);
+        expect((await registry.getParty(1n)).status).to.equal(BigInt(PartyStatus.Suspended));
+        await governor.connect(admins[1]).proposePartyStatus(1n, PartyStatus.Active);
+        for (const id of [1n, 2n, 3n, 5n]) expect((await governor.getProposal(id)).regulatorRequired, `proposal ${id}`).to.equal(false);
+      });
+
+      it("keeps the majority from suspending the regulator without it: the three others pass nothing", async function () {
+        const { governor, registry, admins } = await loadFixture(noRegulatorKinds);
+        await governor.connect(admins[1]).proposePartyStatus(1n, PartyStatus.Suspended);
+        for (const voter of [admins[1], admins[2], admins[3]]) {
+          await expect(governor.connect(voter).vote(1n)).not.to.emit(governor, "ProposalExecuted");
+        }
+        await expect(governor.connect(admins[1]).execute(1n))
+          .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+          .withArgs(1n, 3n, 3n, false);
+        expect((await registry.getParty(1n)).status).to.equal(BigInt(PartyStatus.Active));
+        // The regulator's own approval executes it.
+        await expect(governor.connect(admins[0]).vote(1n))
+          .to.emit(registry, "PartyStatusChanged")
+          .withArgs(1n, PartyStatus.Active, PartyStatus.Suspended, await governor.getAddress());
+      });
+
+      it("keeps the majority from removing the regulator from the voters without it", async function () {
+        const { governor, registry, admins } = await loadFixture(noRegulatorKinds);
+        await governor.connect(admins[1]).proposeVoter(1n, false);
+        await voteAll(governor, 1n, [admins[1], admins[2], admins[3]]);
+        expect(await registry.isVoter(1n)).to.equal(true);
+        await expect(governor.connect(admins[3]).execute(1n))
+          .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+          .withArgs(1n, 3n, 3n, false);
+      });
+
+      it("cannot be lifted by a SetParameters proposal: proposals made afterwards still need the regulator", async function () {
+        const { governor, admins } = await loadFixture(standardConsortium);
+        await governor.connect(admins[1]).proposeParameters({ votingPeriod: VOTING_PERIOD, regulatorApprovalKinds: 0n });
+        await voteAll(governor, 1n, [admins[1], admins[2], admins[3]]);
+        expect((await governor.parameters()).regulatorApprovalKinds).to.equal(0n);
+        await governor.connect(admins[1]).proposePartyStatus(1n, PartyStatus.Revoked);
+        expect((await governor.getProposal(2n)).regulatorRequired).to.equal(true);
+      });
+    });
+  });
+
+  describe("currentThreshold", function () {
+    it("is thresholdFor(thresholdVoterCount()): the regulator's own suspensions count, governance's do not", async function () {
+      const { governor, registry, admins } = await loadFixture(votersFixtures.get(7)!);
+      const gov = await impersonate(await governor.getAddress());
+      const check = async (n: bigint, t: bigint) => {
+        expect(await registry.thresholdVoterCount()).to.equal(n);
+        expect(await governor.currentThreshold()).to.equal(t);
+        expect(await governor.currentThreshold()).to.equal(await governor.thresholdFor(await registry.thresholdVoterCount()));
+      };
+      await check(7n, 5n);
+      await registry.connect(admins[0]).suspendParty(7n); // the regulator alone: n stays 7
+      await check(7n, 5n);
+      await registry.connect(gov).setPartyStatus(6n, PartyStatus.Suspended); // governance: n = 6
+      await check(6n, 5n);
+      await registry.connect(gov).setPartyStatus(5n, PartyStatus.Revoked); // n = 5
+      await check(5n, 4n);
+      await registry.connect(gov).setPartyStatus(7n, PartyStatus.Active); // reinstated: counted as active
+      await check(5n, 4n);
+      await registry.connect(gov).setVoter(4n, false); // n = 4
+      await check(4n, 3n);
+    });
+  });
+
+  describe("execute", function () {
+    it("executes a proposal whose approvals meet the threshold after it fell", async function () {
+      const { governor, registry, admins } = await loadFixture(fiveVoters);
+      const id = await proposeParams(governor, admins[4], HOUR);
+      await voteAll(governor, id, [admins[4], admins[3], admins[2]]);
+      expect(await governor.currentThreshold()).to.equal(4n);
+      await expect(governor.connect(admins[0]).execute(id))
+        .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+        .withArgs(id, 3n, 4n, false);
+      // Governance takes party 5 out of the voters: n = 4, threshold 3.
+      await governor.connect(admins[0]).proposeVoter(5n, false);
+      const removal = await governor.proposalCount();
+      await voteAll(governor, removal, admins.slice(0, 4));
+      expect(await registry.isVoter(5n)).to.equal(false);
+      expect(await governor.currentThreshold()).to.equal(3n);
+      // Nobody votes again: execute() runs it on the approvals already cast.
+      const tx = governor.connect(admins[0]).execute(id);
+      await expect(tx).to.emit(governor, "ProposalExecuted").withArgs(id, "0x");
+      await expect(tx).to.emit(governor, "ParametersChanged").withArgs(HOUR, DEFAULT_KINDS);
+      await expect(tx).not.to.emit(governor, "VoteCast");
+      const p = await governor.getProposal(id);
+      expect(p.executed).to.equal(true);
+      expect(p.approvals).to.equal(3n);
+      expect(await governor.proposalState(id)).to.equal(BigInt(ProposalState.Executed));
+      await expect(governor.connect(admins[1]).execute(id))
+        .to.be.revertedWithCustomError(governor, "GovernorProposalExecuted")
+        .withArgs(id);
+    });
+
+    it("returns the action's result in ProposalExecuted and runs it as the governor", async function () {
+      const { governor, registry, admins } = await loadFixture(fiveVoters);
+      await governor.connect(admins[4]).proposeCall(registry, registry.interface.encodeFunctionData("partyCount"));
+      await voteAll(governor, 1n, [admins[4], admins[3], admins[2]]);
+      await governor.connect(admins[0]).proposeVoter(5n, false);
+      await voteAll(governor, 2n, admins.slice(0, 4));
+      await expect(governor.connect(admins[1]).execute(1n))
+        .to.emit(governor, "ProposalExecuted")
+        .withArgs(1n, ethers.AbiCoder.defaultAbiCoder().encode(["uint64"], [5n]));
+    });
+
+    it("reverts when the approvals are below the threshold in force", async function () {
+      const { governor, admins } = await loadFixture(standardConsortium);
+      const id = await proposeParams(governor, admins[0]);
+      await expect(governor.connect(admins[0]).execute(id))
+        .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+        .withArgs(id, 0n, 3n, false);
+      await voteAll(governor, id, [admins[0], admins[1]]);
+      await expect(governor.connect(admins[3]).execute(id))
+        .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+        .withArgs(id, 2n, 3n, true);
+      expect((await governor.getProposal(id)).executed).to.equal(false);
+    });
+
+    it("reverts when a regulator's approval is required and missing", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      await governor.connect(admins[1]).proposeAdmission(admission(freshAccount(1)));
+      await voteAll(governor, 1n, [admins[1], admins[2], admins[3]]);
+      await expect(governor.connect(admins[1]).execute(1n))
+        .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+        .withArgs(1n, 3n, 3n, false);
+      expect(await registry.partyCount()).to.equal(8n);
+    });
+
+    it("reverts when the proposal is unknown", async function () {
+      const { governor, admins } = await loadFixture(standardConsortium);
+      await expect(governor.connect(admins[0]).execute(1n))
+        .to.be.revertedWithCustomError(governor, "GovernorUnknownProposal")
+        .withArgs(1n);
+      await expect(governor.connect(admins[0]).execute(0n))
+        .to.be.revertedWithCustomError(governor, "GovernorUnknownProposal")
+        .withArgs(0n);
+    });
+
+    it("reverts when the proposal was executed", async function () {
+      const { governor, admins } = await loadFixture(standardConsortium);
+      const id = await proposeParams(governor, admins[0]);
+      await voteAll(governor, id, [admins[0], admins[1], admins[2]]);
+      await expect(governor.connect(admins[3]).execute(id))
+        .to.be.revertedWithCustomError(governor, "GovernorProposalExecuted")
+        .withArgs(id);
+    });
+
+    it("reverts from the proposal's expiry on, even when approved by then", async function () {
+      const { governor, registry, admins } = await loadFixture(fiveVoters);
+      const id = await proposeParams(governor, admins[4], HOUR);
+      await voteAll(governor, id, [admins[4], admins[3], admins[2]]);
+      await governor.connect(admins[0]).proposeVoter(5n, false);
+      await voteAll(governor, 2n, admins.slice(0, 4));
+      expect(await registry.isVoter(5n)).to.equal(false);
+      const { expiresAt } = await governor.getProposal(id);
+      await time.setNextBlockTimestamp(expiresAt);
+      await expect(governor.connect(admins[0]).execute(id))
+        .to.be.revertedWithCustomError(governor, "GovernorProposalExpired")
+        .withArgs(id, expiresAt);
+      expect((await governor.parameters()).votingPeriod).to.equal(VOTING_PERIOD);
+    });
+
+    it("reverts with the action's error and leaves the proposal as it was", async function () {
+      const { governor, registry, admins } = await loadFixture(fiveVoters);
+      // Two proposals to suspend party 4; the second gathers 3 approvals while n = 5 (threshold 4).
+      await governor.connect(admins[0]).proposePartyStatus(4n, PartyStatus.Suspended);
+      await governor.connect(admins[0]).proposePartyStatus(4n, PartyStatus.Suspended);
+      await voteAll(governor, 2n, [admins[0], admins[1], admins[2]]);
+      await voteAll(governor, 1n, admins.slice(0, 4)); // executes: party 4 suspended by governance, n = 4
+      expect(await governor.currentThreshold()).to.equal(3n);
+      await expect(governor.connect(admins[0]).execute(2n))
+        .to.be.revertedWithCustomError(registry, "RegistryInvalidStatusTransition")
+        .withArgs(4n, PartyStatus.Suspended, PartyStatus.Suspended);
+      const p = await governor.getProposal(2n);
+      expect(p.executed).to.equal(false);
+      expect(p.approvals).to.equal(3n);
+    });
+
+    it("reverts with RegistryThresholdUnreachable when the regulator suspended a voter after the proposal", async function () {
+      const { governor, registry, admins } = await loadFixture(fiveVoters);
+      // Proposal 1 suspends party 2 (fine at creation: A = 5, R = 0); 3 approvals of threshold 4.
+      await governor.connect(admins[0]).proposePartyStatus(2n, PartyStatus.Suspended);
+      await voteAll(governor, 1n, [admins[0], admins[2], admins[3]]);
+      // Governance unseats party 5 (n = 4, threshold 3); then the regulator suspends party 4 alone
+      // (A = 3, R = 1: n stays 4, threshold 3).
+      await governor.connect(admins[0]).proposeVoter(5n, false);
+      await voteAll(governor, 2n, admins.slice(0, 4));
+      await registry.connect(admins[0]).suspendParty(4n);
+      expect(await governor.currentThreshold()).to.equal(3n);
+      // Proposal 1 is approved, but its action would leave 2 active voters for n = 3.
+      await expect(governor.connect(admins[1]).execute(1n))
+        .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+        .withArgs(2n, 2n, 3n);
+      const p = await governor.getProposal(1n);
+      expect(p.executed).to.equal(false);
+      expect(p.approvals).to.equal(3n);
+      expect((await registry.getParty(2n)).status).to.equal(BigInt(PartyStatus.Active));
+      // Once governance reinstates party 4, the same proposal executes.
+      await governor.connect(admins[0]).proposePartyStatus(4n, PartyStatus.Active);
+      await voteAll(governor, 3n, admins.slice(0, 3));
+      await expect(governor.connect(admins[1]).execute(1n))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(2n, PartyStatus.Active, PartyStatus.Suspended, await governor.getAddress());
+    });
+
+    it("reverts when the caller is not a member", async function () {
+      const fx = await loadFixture(accessFixture);
+      await expect(fx.governor.connect(fx.stranger).execute(fx.proposalId))
+        .to.be.revertedWithCustomError(fx.registry, "RegistryNotMember")
+        .withArgs(fx.stranger.address);
+    });
+
+    it("checks the proposal before the caller", async function () {
+      const fx = await loadFixture(accessFixture);
+      await expect(fx.governor.connect(fx.stranger).execute(fx.proposalId + 1n))
+        .to.be.revertedWithCustomError(fx.governor, "GovernorUnknownProposal")
+        .withArgs(fx.proposalId + 1n);
+    });
+
+    it("reverts when the caller is a member but not an admin", async function () {
+      const fx = await loadFixture(accessFixture);
+      await expect(fx.governor.connect(fx.operator).execute(fx.proposalId))
+        .to.be.revertedWithCustomError(fx.registry, "RegistryRoleNotAllowed")
+        .withArgs(fx.operator.address, Role.Operator);
+    });
+
+    it("reverts when the caller is an admin of a party that does not vote", async function () {
+      const fx = await loadFixture(accessFixture);
+      await expect(fx.governor.connect(fx.admins[4]).execute(fx.proposalId))
+        .to.be.revertedWithCustomError(fx.governor, "GovernorNotVoter")
+        .withArgs(5n);
+    });
+
+    it("reverts when the caller is the admin of a suspended voting party", async function () {
+      const fx = await loadFixture(accessFixture);
+      await expect(fx.governor.connect(fx.suspendedAdmin).execute(fx.proposalId))
+        .to.be.revertedWithCustomError(fx.registry, "RegistryPartyNotActive")
+        .withArgs(3n, PartyStatus.Suspended);
+    });
+
+    it("reverts when the caller is the governor itself or the deployer", async function () {
+      const fx = await loadFixture(accessFixture);
+      const gov = await impersonate(await fx.governor.getAddress());
+      for (const caller of [gov, fx.deployer]) {
+        await expect(fx.governor.connect(caller).execute(fx.proposalId))
+          .to.be.revertedWithCustomError(fx.registry, "RegistryNotMember")
+          .withArgs(caller.address);
+      }
+    });
+  });
+
+  describe("simulateCall", function () {
+    it("reverts with GovernorCallSimulated when run by the governor on a call that succeeds, undoing it", async function () {
+      const { governor, registry } = await loadFixture(standardConsortium);
+      const gov = await impersonate(await governor.getAddress());
+      const data = registry.interface.encodeFunctionData("revokeLicence", [5n, LicenceKind.GoodSupplyPractice]);
+      await expect(governor.connect(gov).simulateCall(registry, data))
+        .to.be.revertedWithCustomError(governor, "GovernorCallSimulated")
+        .withArgs(callId(await registry.getAddress(), data));
+      expect((await registry.getLicence(5n, LicenceKind.GoodSupplyPractice)).revoked).to.equal(false);
+    });
+
+    it("names the call it ran: the answer differs with the target and with the data", async function () {
+      const { governor, registry, batchRegistry } = await loadFixture(standardConsortium);
+      const gov = await impersonate(await governor.getAddress());
+      const a = registry.interface.encodeFunctionData("partyCount");
+      const b = registry.interface.encodeFunctionData("activeVoterCount");
+      const registryAddress = await registry.getAddress();
+      await expect(governor.connect(gov).simulateCall(registry, a))
+        .to.be.revertedWithCustomError(governor, "GovernorCallSimulated")
+        .withArgs(callId(registryAddress, a));
+      await expect(governor.connect(gov).simulateCall(registry, b))
+        .to.be.revertedWithCustomError(governor, "GovernorCallSimulated")
+        .withArgs(callId(registryAddress, b));
+      // The same selector at another contract that answers it (the batch registry reads its registry).
+      const c = batchRegistry.interface.encodeFunctionData("registry");
+      await expect(governor.connect(gov).simulateCall(batchRegistry, c))
+        .to.be.revertedWithCustomError(governor, "GovernorCallSimulated")
+        .withArgs(callId(await batchRegistry.getAddress(), c));
+      expect(callId(registryAddress, a)).not.to.equal(callId(registryAddress, b));
+    });
+
+    it("passes on a nested simulation's answer as its own failure (the inner call's name, not this one's)", async function () {
+      const { governor, registry } = await loadFixture(standardConsortium);
+      const gov = await impersonate(await governor.getAddress());
+      const inner = registry.interface.encodeFunctionData("revokeLicence", [5n, LicenceKind.GoodSupplyPractice]);
+      const outer = governor.interface.encodeFunctionData("simulateCall", [await registry.getAddress(), inner]);
+      await expect(governor.connect(gov).simulateCall(governor, outer))
+        .to.be.revertedWithCustomError(governor, "GovernorCallSimulated")
+        .withArgs(callId(await registry.getAddress(), inner));
+      expect((await registry.getLicence(5n, LicenceKind.GoodSupplyPractice)).revoked).to.equal(false);
+    });
+
+    it("reverts with the target's own error when run by the governor on a call that fails", async function () {
+      const { governor, registry } = await loadFixture(standardConsortium);
+      const gov = await impersonate(await governor.getAddress());
+      const data = registry.interface.encodeFunctionData("revokeLicence", [5n, LicenceKind.Distribution]);
+      await expect(governor.connect(gov).simulateCall(registry, data))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownLicence")
+        .withArgs(5n, LicenceKind.Distribution);
+    });
+
+    it("reverts with GovernorOnlySelf for any other caller", async function () {
+      const { governor, registry, admins, deployer, others } = await loadFixture(standardConsortium);
+      const data = registry.interface.encodeFunctionData("revokeLicence", [5n, LicenceKind.GoodSupplyPractice]);
+      for (const caller of [admins[0], admins[1], admins[4], deployer, others[0]]) {
+        await expect(governor.connect(caller).simulateCall(registry, data))
+          .to.be.revertedWithCustomError(governor, "GovernorOnlySelf")
+          .withArgs(caller.address);
+      }
+      expect((await registry.getLicence(5n, LicenceKind.GoodSupplyPractice)).revoked).to.equal(false);
     });
   });
 
@@ -449,6 +1011,7 @@ describe("ConsortiumGovernor", function () {
           governor.interface.encodeFunctionData("setParameters", [{ votingPeriod: VOTING_PERIOD, regulatorApprovalKinds: 0n }]),
         ],
         ["upgradeToAndCall", registry.interface.encodeFunctionData("upgradeToAndCall", [await registry.getAddress(), "0x"])],
+        ["reserveAccount", registry.interface.encodeFunctionData("reserveAccount", [others[0].address, 2n ** 48n - 1n])],
       ];
       for (const [name, data] of calls) {
         const target = name === "setParameters" ? governor : registry;
@@ -459,9 +1022,108 @@ describe("ConsortiumGovernor", function () {
       expect(await governor.proposalCount()).to.equal(0n);
     });
 
-    it("accepts data shorter than a selector (a plain call)", async function () {
+    it("reverts when data shorter than a selector reaches a contract without a fallback (simulated, not mistaken for a typed selector)", async function () {
       const { governor, registry, admins } = await loadFixture(standardConsortium);
-      await expect(governor.connect(admins[1]).proposeCall(registry, "0x12")).to.emit(governor, "ProposalCreated");
+      await expect(governor.connect(admins[1]).proposeCall(registry, "0x12"))
+        .to.be.revertedWithCustomError(governor, "GovernorCallWouldFail")
+        .withArgs(await registry.getAddress(), "0x");
+      expect(await governor.proposalCount()).to.equal(0n);
+    });
+
+    it("runs the call as the governor and undoes it: a call that would succeed is proposed, and nothing changes before it executes", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      const data = registry.interface.encodeFunctionData("revokeLicence", [5n, LicenceKind.GoodSupplyPractice]);
+      const tx = governor.connect(admins[1]).proposeCall(registry, data);
+      await expect(tx).to.emit(governor, "ProposalCreated");
+      await expect(tx).not.to.emit(registry, "LicenceRevoked");
+      expect((await registry.getLicence(5n, LicenceKind.GoodSupplyPractice)).revoked).to.equal(false);
+      expect(await registry.isPartyActive(5n)).to.equal(true);
+      await voteAll(governor, 1n, [admins[1], admins[2]]);
+      await expect(governor.connect(admins[3]).vote(1n))
+        .to.emit(registry, "LicenceRevoked")
+        .withArgs(5n, LicenceKind.GoodSupplyPractice, 2n ** 48n - 1n, await governor.getAddress());
+    });
+
+    it("proposes a governor-only call (the simulation runs as the governor)", async function () {
+      const { governor, registry, batchRegistry, admins } = await loadFixture(standardConsortium);
+      const probe = await ethers.deployContract("MembershipMirrorProbe", [await registry.getAddress()]);
+      const data = registry.interface.encodeFunctionData("attachMirror", [await probe.getAddress()]);
+      await expect(governor.connect(admins[1]).proposeCall(registry, data)).to.emit(governor, "ProposalCreated");
+      expect(await registry.mirrors()).to.deep.equal([await batchRegistry.getAddress()]);
+    });
+
+    it("reverts with GovernorCallWouldFail carrying the target's revert data, creating no proposal", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      const target = await registry.getAddress();
+      const cases: [string, string][] = [
+        [
+          registry.interface.encodeFunctionData("revokeLicence", [5n, LicenceKind.Distribution]),
+          registry.interface.encodeErrorResult("RegistryUnknownLicence", [5n, LicenceKind.Distribution]),
+        ],
+        [
+          registry.interface.encodeFunctionData("detachMirror", [admins[7].address]),
+          registry.interface.encodeErrorResult("RegistryUnknownMirror", [admins[7].address]),
+        ],
+        [
+          registry.interface.encodeFunctionData("attachMirror", [admins[7].address]),
+          registry.interface.encodeErrorResult("RegistryInvalidMirror", [admins[7].address]),
+        ],
+        [
+          registry.interface.encodeFunctionData("setGovernor", [admins[7].address]),
+          registry.interface.encodeErrorResult("RegistryGovernorAlreadySet", [await governor.getAddress()]),
+        ],
+      ];
+      for (const [data, reason] of cases) {
+        await expect(governor.connect(admins[1]).proposeCall(target, data), data.slice(0, 10))
+          .to.be.revertedWithCustomError(governor, "GovernorCallWouldFail")
+          .withArgs(target, reason);
+      }
+      expect(await governor.proposalCount()).to.equal(0n);
+    });
+
+    it("reverts with GovernorCallWouldFail carrying the inner answer when the call is itself a simulation", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      const registryAddress = await registry.getAddress();
+      const governorAddress = await governor.getAddress();
+      // A nested simulation of a call that would succeed: its answer names the inner call, not this one.
+      const inner = registry.interface.encodeFunctionData("revokeLicence", [5n, LicenceKind.GoodSupplyPractice]);
+      const nested = governor.interface.encodeFunctionData("simulateCall", [registryAddress, inner]);
+      await expect(governor.connect(admins[1]).proposeCall(governor, nested))
+        .to.be.revertedWithCustomError(governor, "GovernorCallWouldFail")
+        .withArgs(governorAddress, governor.interface.encodeErrorResult("GovernorCallSimulated", [callId(registryAddress, inner)]));
+      // Nested twice: still the innermost answer.
+      const twice = governor.interface.encodeFunctionData("simulateCall", [governorAddress, nested]);
+      await expect(governor.connect(admins[1]).proposeCall(governor, twice))
+        .to.be.revertedWithCustomError(governor, "GovernorCallWouldFail")
+        .withArgs(governorAddress, governor.interface.encodeErrorResult("GovernorCallSimulated", [callId(registryAddress, inner)]));
+      // A nested simulation of a call that would fail: the inner call's own error.
+      const failing = registry.interface.encodeFunctionData("revokeLicence", [5n, LicenceKind.Distribution]);
+      await expect(
+        governor.connect(admins[1]).proposeCall(governor, governor.interface.encodeFunctionData("simulateCall", [registryAddress, failing])),
+      )
+        .to.be.revertedWithCustomError(governor, "GovernorCallWouldFail")
+        .withArgs(governorAddress, registry.interface.encodeErrorResult("RegistryUnknownLicence", [5n, LicenceKind.Distribution]));
+      expect(await governor.proposalCount()).to.equal(0n);
+      expect((await registry.getLicence(5n, LicenceKind.GoodSupplyPractice)).revoked).to.equal(false);
+    });
+
+    it("accepts a call to the governor itself that succeeds (its answer names that call)", async function () {
+      const { governor, admins } = await loadFixture(standardConsortium);
+      const data = governor.interface.encodeFunctionData("proposalCount");
+      await expect(governor.connect(admins[1]).proposeCall(governor, data)).to.emit(governor, "ProposalCreated");
+      await voteAll(governor, 1n, [admins[1], admins[2]]);
+      await expect(governor.connect(admins[3]).vote(1n))
+        .to.emit(governor, "ProposalExecuted")
+        .withArgs(1n, ethers.AbiCoder.defaultAbiCoder().encode(["uint256"], [1n]));
+    });
+
+    it("reverts with GovernorUseTypedProposal for reserveAccount, before simulating", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      const data = registry.interface.encodeFunctionData("reserveAccount", [freshAccount(1), 2n ** 40n]);
+      await expect(governor.connect(admins[1]).proposeCall(registry, data))
+        .to.be.revertedWithCustomError(governor, "GovernorUseTypedProposal")
+        .withArgs(registry.interface.getFunction("reserveAccount").selector);
+      expect(await registry.reservedUntil(freshAccount(1))).to.equal(0n);
     });
 
     it("reverts when the target has no code", async function () {
@@ -472,6 +1134,106 @@ describe("ConsortiumGovernor", function () {
       await expect(governor.connect(admins[0]).proposeCall(ethers.ZeroAddress, "0x"))
         .to.be.revertedWithCustomError(governor, "GovernorNotAContract")
         .withArgs(ethers.ZeroAddress);
+    });
+
+    describe("regulatorRequired for a regulator party's licences and keys, whatever the parameters", function () {
+      /** The regulator party's licence (it has none at deployment), granted by the regulator itself. */
+      async function licensedRegulator() {
+        const c = await noRegulatorKinds();
+        await c.registry.connect(c.admins[0]).grantLicence(1n, { kind: LicenceKind.Notarial, documentHash: DOC, issuer: 0n, expiresAt: LICENCE_EXPIRY });
+        return c;
+      }
+      type Fx = Awaited<ReturnType<typeof licensedRegulator>>;
+      const grantOf = (expiresAt: bigint) => ({ kind: LicenceKind.Notarial, documentHash: ethers.id("short"), issuer: 0n, expiresAt });
+      /** The three calls on party `partyId` (which holds a Notarial licence); `key` is one of its members. */
+      const calls = (fx: Fx, partyId: bigint, key: string): [string, string][] => [
+        ["grantLicence", fx.registry.interface.encodeFunctionData("grantLicence", [partyId, grantOf(LICENCE_EXPIRY - YEAR)])],
+        ["revokeLicence", fx.registry.interface.encodeFunctionData("revokeLicence", [partyId, LicenceKind.Notarial])],
+        ["rotateMember", fx.registry.interface.encodeFunctionData("rotateMember", [partyId, key, freshAccount(9)])],
+      ];
+
+      it("is forced for grantLicence, revokeLicence and rotateMember on a regulator party", async function () {
+        const fx = await loadFixture(licensedRegulator);
+        expect((await fx.governor.parameters()).regulatorApprovalKinds).to.equal(0n);
+        const target = await fx.registry.getAddress();
+        for (const [name, data] of calls(fx, 1n, fx.admins[0].address)) {
+          const tx = await fx.governor.connect(fx.admins[1]).proposeCall(fx.registry, data);
+          const id = await fx.governor.proposalCount();
+          await expect(tx, name)
+            .to.emit(fx.governor, "ProposalCreated")
+            .withArgs(id, ProposalKind.Call, 2n, fx.admins[1].address, target, data, 4n, 3n, true, BigInt(await time.latest()) + VOTING_PERIOD);
+          expect((await fx.governor.getProposal(id)).regulatorRequired, name).to.equal(true);
+        }
+      });
+
+      it("follows the parameters for the same calls on a non-regulator party", async function () {
+        const fx = await loadFixture(licensedRegulator);
+        await fx.registry.connect(fx.admins[0]).grantLicence(2n, { kind: LicenceKind.Notarial, documentHash: DOC, issuer: 0n, expiresAt: LICENCE_EXPIRY });
+        for (const [name, data] of calls(fx, 2n, fx.admins[1].address)) {
+          await fx.governor.connect(fx.admins[1]).proposeCall(fx.registry, data);
+          expect((await fx.governor.getProposal(await fx.governor.proposalCount())).regulatorRequired, `${name}, no kind set`).to.equal(false);
+        }
+        // With the Call bit set, every Call needs the regulator, these included.
+        await fx.governor.connect(fx.admins[1]).proposeParameters({ votingPeriod: VOTING_PERIOD, regulatorApprovalKinds: mask(ProposalKind.Call) });
+        const setKinds = await fx.governor.proposalCount();
+        await voteAll(fx.governor, setKinds, [fx.admins[1], fx.admins[2], fx.admins[3]]);
+        for (const [name, data] of calls(fx, 2n, fx.admins[1].address)) {
+          await fx.governor.connect(fx.admins[1]).proposeCall(fx.registry, data);
+          expect((await fx.governor.getProposal(await fx.governor.proposalCount())).regulatorRequired, `${name}, Call bit set`).to.equal(true);
+        }
+      });
+
+      it("is not forced for other registry calls that name the regulator party", async function () {
+        const fx = await loadFixture(licensedRegulator);
+        const data = fx.registry.interface.encodeFunctionData("syncMirror", [await fx.batchRegistry.getAddress(), [1n], [fx.admins[0].address]]);
+        await fx.governor.connect(fx.admins[1]).proposeCall(fx.registry, data);
+        expect((await fx.governor.getProposal(1n)).regulatorRequired).to.equal(false);
+      });
+
+      for (const [index, name] of ["grantLicence", "revokeLicence", "rotateMember"].entries()) {
+        it(`keeps the three others from executing ${name} on the regulator without it`, async function () {
+          const fx = await loadFixture(licensedRegulator);
+          const [, data] = calls(fx, 1n, fx.admins[0].address)[index];
+          await fx.governor.connect(fx.admins[1]).proposeCall(fx.registry, data);
+          for (const voter of fx.admins.slice(1, 4)) {
+            await expect(fx.governor.connect(voter).vote(1n)).not.to.emit(fx.governor, "ProposalExecuted");
+          }
+          await expect(fx.governor.connect(fx.admins[3]).execute(1n))
+            .to.be.revertedWithCustomError(fx.governor, "GovernorNotApproved")
+            .withArgs(1n, 3n, 3n, false);
+          const before = await fx.registry.getLicence(1n, LicenceKind.Notarial);
+          expect(before.expiresAt).to.equal(LICENCE_EXPIRY);
+          expect(before.revoked).to.equal(false);
+          expect((await fx.registry.getParty(1n)).admin).to.equal(fx.admins[0].address);
+          // The regulator's own approval executes it, as the governor.
+          const tx = fx.governor.connect(fx.admins[0]).vote(1n);
+          const governorAddress = await fx.governor.getAddress();
+          if (name === "grantLicence") {
+            await expect(tx)
+              .to.emit(fx.registry, "LicenceGranted")
+              .withArgs(1n, LicenceKind.Notarial, ethers.id("short"), 0n, LICENCE_EXPIRY - YEAR, LICENCE_EXPIRY - YEAR, governorAddress);
+          } else if (name === "revokeLicence") {
+            await expect(tx).to.emit(fx.registry, "LicenceRevoked").withArgs(1n, LicenceKind.Notarial, 2n ** 48n - 1n, governorAddress);
+            expect(await fx.registry.isPartyActive(1n)).to.equal(false);
+          } else {
+            await expect(tx).to.emit(fx.registry, "MemberRotated").withArgs(1n, fx.admins[0].address, freshAccount(9), governorAddress);
+            expect((await fx.registry.getParty(1n)).admin).to.equal(freshAccount(9));
+          }
+        });
+      }
+
+      it("is forced for any party in the Regulator domain, a non-voting one included", async function () {
+        const fx = await loadFixture(licensedRegulator);
+        // A second regulator party, admitted as a non-voter (AdmitParty needs no regulator here).
+        const admin = fx.others[0];
+        await fx.governor
+          .connect(fx.admins[1])
+          .proposeAdmission({ name: "Provincial MPA", domain: Domain.Regulator, admin: admin.address, voter: false, licences: [] });
+        await voteAll(fx.governor, 1n, fx.admins.slice(1, 4));
+        const data = fx.registry.interface.encodeFunctionData("rotateMember", [5n, admin.address, freshAccount(9)]);
+        await fx.governor.connect(fx.admins[1]).proposeCall(fx.registry, data);
+        expect((await fx.governor.getProposal(2n)).regulatorRequired).to.equal(true);
+      });
     });
   });
 
@@ -533,10 +1295,15 @@ describe("ConsortiumGovernor", function () {
 
         it("reverts when the caller's party is revoked", async function () {
           const fx = await loadFixture(accessFixture);
-          // Party 3 is suspended, so n = 3 and the threshold is 3: parties 1, 2 and 4 revoke party 2.
+          // Party 3 was suspended by the regulator alone, so it still counts (n = 4, threshold 3)
+          // and none of the three active voters may leave. Parties 1, 2 and 4 make party 5 a voter
+          // first; then 1, 2, 4 and 5 (threshold 4 of n = 5) revoke party 2, leaving 3 active
+          // voters for n = 4.
+          await fx.governor.connect(fx.admins[0]).proposeVoter(5, true);
+          await voteAll(fx.governor, await fx.governor.proposalCount(), [fx.admins[0], fx.admins[1], fx.admins[3]]);
           await fx.governor.connect(fx.admins[0]).proposePartyStatus(2, PartyStatus.Revoked);
           const id = await fx.governor.proposalCount();
-          await voteAll(fx.governor, id, [fx.admins[0], fx.admins[1], fx.admins[3]]);
+          await voteAll(fx.governor, id, [fx.admins[0], fx.admins[1], fx.admins[3], fx.admins[4]]);
           expect((await fx.registry.getParty(2)).status).to.equal(BigInt(PartyStatus.Revoked));
           await expect(run(fx, fx.admins[1]))
             .to.be.revertedWithCustomError(fx.registry, "RegistryPartyNotActive")
@@ -667,7 +1434,8 @@ describe("ConsortiumGovernor", function () {
 
     it("keeps an approval cast before the party was suspended (current behaviour)", async function () {
       // Approvals are tallied when cast and never recounted: the suspended party's
-      // earlier approval still counts towards the threshold taken at creation.
+      // earlier approval still counts. The regulator suspended it alone, so n stays 4
+      // and the threshold in force at execution is still 3.
       const { governor, registry, admins } = await loadFixture(standardConsortium);
       const id = await proposeParams(governor, admins[0], HOUR);
       await voteAll(governor, id, [admins[1], admins[2]]);
@@ -724,6 +1492,40 @@ describe("ConsortiumGovernor", function () {
         }
       });
     }
+
+    it("does not pass a proposal created with 4 voters on 3 approvals after 3 voters joined: the threshold is taken at execution", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      const id = await proposeParams(governor, admins[0], HOUR);
+      expect((await governor.getProposal(id)).threshold).to.equal(3n);
+      // Logistics, pharmacy and laboratory join the voters, each through governance.
+      const joins: [bigint, HardhatEthersSigner[]][] = [
+        [5n, admins.slice(0, 3)],
+        [6n, admins.slice(0, 4)],
+        [7n, admins.slice(0, 5)],
+      ];
+      for (const [party, voters] of joins) {
+        await governor.connect(admins[0]).proposeVoter(party, true);
+        const join = await governor.proposalCount();
+        await voteAll(governor, join, voters.slice(0, -1));
+        await expect(governor.connect(voters[voters.length - 1]).vote(join)).to.emit(registry, "VoterChanged");
+      }
+      expect(await registry.thresholdVoterCount()).to.equal(7n);
+      expect(await governor.currentThreshold()).to.equal(5n);
+      await voteAll(governor, id, [admins[1], admins[2]]);
+      expect(await governor.connect(admins[3]).vote.staticCall(id)).to.equal(false);
+      await expect(governor.connect(admins[3]).vote(id)).not.to.emit(governor, "ProposalExecuted");
+      await expect(governor.connect(admins[3]).execute(id))
+        .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+        .withArgs(id, 3n, 5n, false);
+      expect((await governor.getProposal(id)).threshold, "the creation snapshot is kept").to.equal(3n);
+      expect((await governor.parameters()).votingPeriod).to.equal(VOTING_PERIOD);
+      await governor.connect(admins[4]).vote(id);
+      await expect(governor.connect(admins[5]).vote(id))
+        .to.emit(governor, "ProposalExecuted")
+        .withArgs(id, "0x")
+        .and.to.emit(governor, "ParametersChanged")
+        .withArgs(HOUR, DEFAULT_KINDS);
+    });
 
     it("executes exactly once", async function () {
       const { governor, registry, admins } = await loadFixture(standardConsortium);
@@ -883,12 +1685,42 @@ describe("ConsortiumGovernor", function () {
         await governor.connect(admins[0]).proposeVoter(5, true);
         await voteAll(governor, 1n, [admins[0], admins[1], admins[2]]);
         expect(await registry.activeVoterCount()).to.equal(5n);
-        // n is 5 now, but proposal 2 keeps its threshold of 3: the third approval executes.
-        await voteAll(governor, 2n, [admins[0], admins[1]]);
-        await expect(governor.connect(admins[2]).vote(2n))
+        // n is 5 now and proposal 2 needs the threshold in force when it executes (4), not
+        // the 3 of its creation: the fourth approval executes it, and the action reverts.
+        await voteAll(governor, 2n, [admins[0], admins[1], admins[2]]);
+        expect((await governor.getProposal(2n)).executed).to.equal(false);
+        await expect(governor.connect(admins[3]).vote(2n))
           .to.be.revertedWithCustomError(registry, "RegistryVoterUnchanged")
           .withArgs(5n, true);
       });
+    });
+
+    describe("when the action would leave the active voters short of the threshold", function () {
+      const kinds: [string, (g: ConsortiumGovernor, proposer: HardhatEthersSigner) => Promise<unknown>, string][] = [
+        ["suspend", (g, p) => g.connect(p).proposePartyStatus(2n, PartyStatus.Suspended), "PartyStatusChanged"],
+        ["revoke", (g, p) => g.connect(p).proposePartyStatus(2n, PartyStatus.Revoked), "PartyStatusChanged"],
+        ["unseat", (g, p) => g.connect(p).proposeVoter(2n, false), "VoterChanged"],
+      ];
+      for (const [name, propose, event] of kinds) {
+        it(`reverts the executing vote of a ${name} proposal made before the regulator's own suspension`, async function () {
+          const { governor, registry, admins } = await loadFixture(standardConsortium);
+          await propose(governor, admins[1]); // allowed now: A = 4, R = 0
+          await registry.connect(admins[0]).suspendParty(4n); // A = 3, R = 1: threshold still 3
+          await voteAll(governor, 1n, [admins[0], admins[1]]);
+          await expect(governor.connect(admins[2]).vote(1n))
+            .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+            .withArgs(2n, 2n, 3n);
+          expect(await governor.hasVoted(1n, 3n)).to.equal(false);
+          expect((await governor.getProposal(1n)).approvals).to.equal(2n);
+          expect(await registry.activeVoterCount()).to.equal(3n);
+          // Reinstating party 4 (parties 1, 2, 3) lets the third approval execute it.
+          await governor.connect(admins[0]).proposePartyStatus(4n, PartyStatus.Active);
+          await voteAll(governor, 2n, admins.slice(0, 3));
+          await expect(governor.connect(admins[2]).vote(1n)).to.emit(registry, event);
+          expect(await registry.activeVoterCount()).to.equal(3n);
+          expect(await governor.currentThreshold()).to.equal(3n);
+        });
+      }
     });
 
     describe("executing party-status proposals", function () {
@@ -927,7 +1759,7 @@ describe("ConsortiumGovernor", function () {
             admins[0].address,
             await registry.getAddress(),
             registry.interface.encodeFunctionData("setPartyStatus", [2n, PartyStatus.Active]),
-            3n,
+            4n, // the voter the regulator suspended alone still counts in n
             3n,
             false,
             BigInt(await time.latest()) + VOTING_PERIOD,
@@ -971,7 +1803,7 @@ describe("ConsortiumGovernor", function () {
     });
 
     describe("executing SetVoter proposals", function () {
-      it("changes activeVoterCount and the threshold of later proposals only", async function () {
+      it("changes activeVoterCount, and the threshold of every proposal that executes afterwards", async function () {
         const { governor, registry, admins } = await loadFixture(standardConsortium);
         const earlier = await proposeParams(governor, admins[0], HOUR);
         await governor.connect(admins[0]).proposeVoter(5, true);
@@ -998,14 +1830,18 @@ describe("ConsortiumGovernor", function () {
             false,
             BigInt(await time.latest()) + VOTING_PERIOD,
           );
+        // ProposalCreated's threshold is the creation snapshot; execution takes the one in force.
         expect((await governor.getProposal(earlier)).threshold).to.equal(3n);
         expect((await governor.getProposal(later)).threshold).to.equal(4n);
+        expect(await governor.currentThreshold()).to.equal(4n);
 
-        // The earlier proposal still passes on 3 approvals (the new voter among them).
+        // The earlier proposal no longer passes on 3 approvals (the new voter among them): it needs 4.
         await voteAll(governor, earlier, [admins[4], admins[1]]);
-        await expect(governor.connect(admins[2]).vote(earlier)).to.emit(governor, "ParametersChanged").withArgs(HOUR, DEFAULT_KINDS);
+        expect(await governor.connect(admins[2]).vote.staticCall(earlier)).to.equal(false);
+        await expect(governor.connect(admins[2]).vote(earlier)).not.to.emit(governor, "ProposalExecuted");
+        await expect(governor.connect(admins[3]).vote(earlier)).to.emit(governor, "ParametersChanged").withArgs(HOUR, DEFAULT_KINDS);
 
-        // The later one needs 4.
+        // The later one needs 4 as well.
         await voteAll(governor, later, [admins[4], admins[1], admins[2]]);
         expect((await governor.parameters()).votingPeriod).to.equal(HOUR);
         await expect(governor.connect(admins[3]).vote(later))
@@ -1013,7 +1849,7 @@ describe("ConsortiumGovernor", function () {
           .withArgs(2n * HOUR, DEFAULT_KINDS);
       });
 
-      it("removes voters: the count drops and later thresholds follow", async function () {
+      it("removes voters: the count drops and every proposal executing afterwards needs the lower threshold", async function () {
         const { governor, registry, admins } = await loadFixture(votersFixtures.get(7)!);
         const earlier = await proposeParams(governor, admins[0], HOUR);
         expect((await governor.getProposal(earlier)).threshold).to.equal(5n);
@@ -1032,12 +1868,13 @@ describe("ConsortiumGovernor", function () {
         await expect(governor.connect(admins[3]).vote(later))
           .to.emit(governor, "ParametersChanged")
           .withArgs(2n * HOUR, DEFAULT_KINDS);
-        // The earlier proposal still needs 5 approvals, now from the 5 remaining voters.
-        await voteAll(governor, earlier, admins.slice(0, 4));
+        // The earlier proposal (created with threshold 5) now needs the 4 of the voter set in force.
+        await voteAll(governor, earlier, admins.slice(0, 3));
         expect((await governor.parameters()).votingPeriod).to.equal(2n * HOUR);
-        await expect(governor.connect(admins[4]).vote(earlier))
+        await expect(governor.connect(admins[3]).vote(earlier))
           .to.emit(governor, "ParametersChanged")
           .withArgs(HOUR, DEFAULT_KINDS);
+        expect((await governor.getProposal(earlier)).approvals).to.equal(4n);
       });
 
       it("refuses to propose a suspended party as voter (checked at creation)", async function () {

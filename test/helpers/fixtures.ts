@@ -4,7 +4,7 @@ import { network } from "hardhat";
 import MedStateModule from "../../deploy/modules/MedState.js";
 import { Domain, LicenceKind, ProposalKind, mask } from "../../sdk/enums.js";
 import type {
-  BatchRegistry,
+  IBatchRegistry,
   ConsortiumGovernor,
   ConsortiumRegistry,
   ICollaborationEngine,
@@ -29,7 +29,8 @@ export interface FounderSpec {
 export interface Consortium {
   registry: ConsortiumRegistry;
   governor: ConsortiumGovernor;
-  batchRegistry: BatchRegistry;
+  /** The supply ledger at the BatchRegistry proxy: its whole ABI (every code object's). */
+  batchRegistry: IBatchRegistry;
   /** The quality engine's functions, at the batch registry's address. */
   quality: IQualityEngine;
   /** The collaboration engine's functions, at the batch registry's address. */
@@ -72,7 +73,7 @@ export async function deployConsortium(
   return {
     registry: (await ethers.getContractAt("ConsortiumRegistry", await registry.getAddress())) as unknown as ConsortiumRegistry,
     governor: (await ethers.getContractAt("ConsortiumGovernor", await governor.getAddress())) as unknown as ConsortiumGovernor,
-    batchRegistry: (await ethers.getContractAt("BatchRegistry", await batchRegistry.getAddress())) as unknown as BatchRegistry,
+    batchRegistry: (await ethers.getContractAt("IBatchRegistry", await batchRegistry.getAddress())) as unknown as IBatchRegistry,
     quality: (await ethers.getContractAt("IQualityEngine", await batchRegistry.getAddress())) as unknown as IQualityEngine,
     collaboration: (await ethers.getContractAt(
       "ICollaborationEngine",

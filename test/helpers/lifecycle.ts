@@ -70,16 +70,51 @@ export async function admitNotary(node: LocalNode): Promise<string> {
   return String(vote.partyId);
 }
 
+export interface ProductSpec {
+  gtin: string;
+  name: string;
+  approvalNo: string;
+  nationalCode?: string;
+  /** A rules file: set by the holder once the product is registered. */
+  rules?: string;
+  /** The applicant's signer (default 1, the manufacturer's admin: party 2). */
+  from?: string;
+}
+
 /**
- * Registers the product with its rules, creates the batch with its units, releases it
- * after a normal inspection by QA, and ships 60 to the wholesaler, who ships 20 on to
- * the pharmacy; each shipment is received. Returns the batch id.
+ * Registers a product the way it is done since issue 12: the manufacturer applies
+ * (`product register`), the regulator (account 0) approves (`product approve`), and the
+ * holder sets its rules (`product rules`) if a file is given. Returns the holder's party id.
+ */
+export async function registerProduct(node: LocalNode, product: ProductSpec): Promise<string> {
+  const from = product.from ?? "1";
+  const applied = await node.json<{ applicant: string; status: string }>(
+    "product", "register", "--gtin", product.gtin, "--name", product.name, "--approval-no", product.approvalNo,
+    ...(product.nationalCode === undefined ? [] : ["--national-code", product.nationalCode]), "--from", from,
+  );
+  expect(applied).to.include({ status: "applied" });
+  const approved = await node.json<{ holder: string }>("product", "approve", "--gtin", product.gtin, "--applicant", applied.applicant, "--from", "0");
+  expect(approved).to.include({ gtin: product.gtin, holder: applied.applicant });
+  if (product.rules !== undefined) {
+    expect(await node.json("product", "rules", "--gtin", product.gtin, "--rules", product.rules, "--from", from)).to.include({
+      gtin: product.gtin,
+      set: true,
+      by: "holder",
+    });
+  }
+  return approved.holder;
+}
+
+/**
+ * Registers the product with its rules (applied for, approved by the regulator, rules set
+ * by the holder), creates the batch with its units, releases it after a normal inspection
+ * by QA, and ships 60 to the wholesaler, who ships 20 on to the pharmacy; each shipment is
+ * received. Returns the batch id.
  */
 export async function produceAndDistribute(node: LocalNode, files: LifecycleFiles): Promise<string> {
   expect(
-    await node.json("product", "register", "--gtin", GTIN, "--name", "Influenza vaccine", "--approval-no", "国药准字S20260001",
-      "--rules", files.rules, "--from", "1"),
-  ).to.include({ gtin: GTIN, holder: "2" });
+    await registerProduct(node, { gtin: GTIN, name: "Influenza vaccine", approvalNo: "国药准字S20260001", rules: files.rules }),
+  ).to.equal("2");
   const { batchId } = await node.json<{ batchId: string }>(
     "batch", "create", "--gtin", GTIN, "--lot", LOT, "--manufactured", "2026-11-01", "--expiry", "2028-06-30",
     "--quantity", String(UNIT_COUNT), "--units", files.units, "--from", "1",

@@ -2,22 +2,36 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { expect } from "chai";
 import type { Signer } from "ethers";
 
-import { Point, Result, Role } from "../../sdk/enums.js";
+import { Domain, LicenceKind, Point, ProposalKind, Result, Role, mask } from "../../sdk/enums.js";
 import { OBSERVATION_TYPES, READING_TYPES } from "../../sdk/quality.js";
 import type { IQualityEngine, ISuspectProduct } from "../../types/ethers-contracts/index.js";
 import {
   type Consortium,
+  DOC,
   HOSPITAL,
+  LICENCE_EXPIRY,
   LOGISTICS,
   MAKER,
   PHARMACY,
   REGULATOR,
+  VOTING_PERIOD,
   WHOLESALER,
+  deployConsortium,
   ethers,
   networkHelpers,
   standardConsortium,
 } from "./fixtures.js";
-import { type Ledger, NO_HUMIDITY, NO_TEMPERATURE, UnitTree, batchIdOf, inspect, ledgerOf, shipmentIdOf } from "./supply.js";
+import {
+  type Ledger,
+  NO_HUMIDITY,
+  NO_TEMPERATURE,
+  UnitTree,
+  batchIdOf,
+  inspect,
+  ledgerOf,
+  registerProduct,
+  shipmentIdOf,
+} from "./supply.js";
 
 // ==== ENUM MIRRORS (IQualityEngine, ICollaborationEngine), checked against the AST in test/sdk/enums.test.ts ====
 
@@ -175,9 +189,46 @@ async function impersonate(address: string): Promise<HardhatEthersSigner> {
   return ethers.getSigner(address);
 }
 
+/**
+ * The governance parameters a deployment gets when it names none (deploy/modules/MedState.ts,
+ * deploy/parameters/localhost.json): admissions, parameter changes, upgrades and generic
+ * calls need the regulator among the approvers. (The test fixtures' own default needs it for
+ * admissions only.)
+ */
+export const DEPLOYED_GOVERNANCE = {
+  votingPeriod: VOTING_PERIOD,
+  regulatorApprovalKinds: mask(ProposalKind.AdmitParty, ProposalKind.SetParameters, ProposalKind.Upgrade, ProposalKind.Call),
+};
+
+/** The standard consortium's founders (as {@link standardConsortium} admits them), under `governance`. */
+function standardConsortiumUnder(governance: typeof DEPLOYED_GOVERNANCE): Promise<Consortium> {
+  const lic = (kind: number) => [{ kind, documentHash: DOC, issuer: REGULATOR, expiresAt: LICENCE_EXPIRY }];
+  return deployConsortium(
+    [
+      { name: "Regulator", domain: Domain.Regulator, voter: true },
+      { name: "Maker", domain: Domain.Manufacturer, voter: true, licences: lic(LicenceKind.Manufacturing) },
+      { name: "Wholesaler", domain: Domain.Wholesaler, voter: true, licences: lic(LicenceKind.Distribution) },
+      { name: "Hospital", domain: Domain.Hospital, voter: true, licences: lic(LicenceKind.MedicalInstitution) },
+      { name: "Logistics", domain: Domain.Logistics, voter: false, licences: lic(LicenceKind.GoodSupplyPractice) },
+      { name: "Pharmacy", domain: Domain.Pharmacy, voter: false, licences: lic(LicenceKind.Distribution) },
+      { name: "Laboratory", domain: Domain.Laboratory, voter: false, licences: lic(LicenceKind.LaboratoryAccreditation) },
+      { name: "Notary", domain: Domain.Notary, voter: false, licences: lic(LicenceKind.Notarial) },
+    ],
+    governance,
+  );
+}
+
 /** The standard consortium, the governor as a signer, and qa and device members. */
 export async function qualityParties(): Promise<QualityCtx> {
-  const base = await standardConsortium();
+  return withQualityMembers(await standardConsortium());
+}
+
+/** {@link qualityParties} deployed with {@link DEPLOYED_GOVERNANCE}: a Call needs the regulator's approval. */
+export async function qualityPartiesUnderDeployedGovernance(): Promise<QualityCtx> {
+  return withQualityMembers(await standardConsortiumUnder(DEPLOYED_GOVERNANCE));
+}
+
+async function withQualityMembers(base: Consortium): Promise<QualityCtx> {
   const { registry, governor, admins, others } = base;
   const [makerQa, makerDevice, wholesalerQa, wholesalerDevice, logisticsDevice, pharmacyDevice, regulatorDevice, stranger] = others;
   await registry.connect(admins[1]).addMember(MAKER, makerQa.address, Role.QA);
@@ -212,8 +263,16 @@ export async function qualityParties(): Promise<QualityCtx> {
 
 /** + the vaccine product (2–8 °C rules, set by its holder) and batch LOT in production (100 boxes, 16 units). */
 export async function vaccineBatch(): Promise<BatchQualityCtx> {
-  const c = await qualityParties();
-  await c.batchRegistry.connect(c.maker).registerProduct(GTIN, "Vaccine", "S20260001", 0n);
+  return withVaccineBatch(await qualityParties());
+}
+
+/** {@link vaccineBatch} under {@link DEPLOYED_GOVERNANCE}. */
+export async function vaccineBatchUnderDeployedGovernance(): Promise<BatchQualityCtx> {
+  return withVaccineBatch(await qualityPartiesUnderDeployedGovernance());
+}
+
+async function withVaccineBatch(c: QualityCtx): Promise<BatchQualityCtx> {
+  await registerProduct(c.batchRegistry, c.maker, c.regulator, GTIN, "Vaccine", "S20260001", 0n);
   await c.quality.connect(c.maker).setRules(GTIN, vaccineRules());
   const tree = UnitTree.sequential(GTIN, UNITS);
   const now = BigInt(await networkHelpers.time.latest());
@@ -268,17 +327,11 @@ export async function suspectsAt(c: Consortium): Promise<ISuspectProduct> {
   return (await ethers.getContractAt("ISuspectProduct", await c.batchRegistry.getAddress())) as unknown as ISuspectProduct;
 }
 
-/** {@link ledgerOf} plus the batch's recall quarantine and the stock its open suspect cases hold. */
-export interface Custody extends Ledger {
-  quarantined: bigint;
-  suspended: bigint;
-}
+/** The batch's ledger ({@link ledgerOf}), its recall quarantine and what its open suspect cases hold included. */
+export type Custody = Ledger;
 
 export async function custodyOf(c: Consortium, batchId: string): Promise<Custody> {
-  const l = await ledgerOf(c, batchId);
-  const { quarantined } = await c.batchRegistry.getBatch(batchId);
-  const [, suspended] = await (await suspectsAt(c)).suspectCount(batchId);
-  return { ...l, quarantined, suspended };
+  return ledgerOf(c, batchId);
 }
 
 /**

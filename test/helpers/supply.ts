@@ -4,12 +4,17 @@ import type { ContractTransactionResponse, Interface, Log, Signer } from "ethers
 
 import { medstateInterface } from "../../sdk/contracts.js";
 import { ShipmentStatus } from "../../sdk/enums.js";
-import type { BatchRegistry, IBatchRegistry, IQualityEngine } from "../../types/ethers-contracts/index.js";
+import type { ISupplyLedger } from "../../types/ethers-contracts/contracts/interfaces/IBatchRegistry.js";
+import type { BatchRegistry, IBatchRegistry, IQualityEngine, ISuspectProduct } from "../../types/ethers-contracts/index.js";
 import { type Consortium, deployConsortium, ethers, standardConsortium } from "./fixtures.js";
 
 // ==== ENUM MIRRORS (IBatchRegistry), checked against the compiler's AST in test/sdk/enums.test.ts ====
 
 export { BatchStatus, ShipmentStatus, UnitStatus, UnitVerdict } from "../../sdk/enums.js";
+
+/** The supply ledger's calldata structs (declared in ISupplyLedger). */
+export type UnitProofStruct = ISupplyLedger.UnitProofStruct;
+export type BatchInputStruct = ISupplyLedger.BatchInputStruct;
 
 // ==== IDS AND CODES ====
 
@@ -82,7 +87,7 @@ export class UnitTree {
   }
 
   /** A UnitProof for the unit with this index; `overrides` forge a wrong one. */
-  unit(batchId: string, index: bigint, overrides: Partial<IBatchRegistry.UnitProofStruct> = {}): IBatchRegistry.UnitProofStruct {
+  unit(batchId: string, index: bigint, overrides: Partial<UnitProofStruct> = {}): UnitProofStruct {
     return { batchId, index, unitHash: this.hashOf(index), proof: this.proofOf(index), ...overrides };
   }
 }
@@ -100,13 +105,40 @@ export const deploySupplyConsortium = deployConsortium;
 export const standardSupplyConsortium = standardConsortium;
 
 /**
- * A BatchRegistry implementation over `registry` with its two engines (collaboration,
- * quality), each built for the same registry, as the Ignition module deploys them.
+ * A BatchRegistry implementation over `registry` with the code objects it routes to
+ * (product registry, quality engine, collaboration engine), each built for the same
+ * registry, as the Ignition module deploys them.
  */
 export async function deployBatchRegistryImplementation(registry: string): Promise<BatchRegistry> {
+  const products = await ethers.deployContract("ProductRegistry", [registry]);
   const collaboration = await ethers.deployContract("CollaborationEngine", [registry]);
-  const quality = await ethers.deployContract("QualityEngine", [registry, await collaboration.getAddress()]);
-  return (await ethers.deployContract("BatchRegistry", [registry, await quality.getAddress()])) as unknown as BatchRegistry;
+  const quality = await ethers.deployContract("QualityEngine", [registry]);
+  return (await ethers.deployContract("BatchRegistry", [
+    registry,
+    await products.getAddress(),
+    await quality.getAddress(),
+    await collaboration.getAddress(),
+  ])) as unknown as BatchRegistry;
+}
+
+/**
+ * Registers a product the way the chain now wants it: `applicant` (an admin or operator
+ * of a manufacturer) applies, `regulator` (an admin or operator of a regulator) approves.
+ * Returns the approval's transaction.
+ */
+export async function registerProduct(
+  batchRegistry: IBatchRegistry,
+  applicant: Signer,
+  regulator: Signer,
+  gtin: bigint,
+  name: string,
+  approvalNo: string,
+  nationalCode: bigint = 0n,
+): Promise<ContractTransactionResponse> {
+  const receipt = await (await batchRegistry.connect(applicant).registerProduct(gtin, name, approvalNo, nationalCode)).wait();
+  const applied = receipt!.logs.map((l) => batchRegistry.interface.parseLog(l)).find((e) => e?.name === "ProductApplied");
+  if (applied === undefined || applied === null) throw new Error("no ProductApplied event");
+  return batchRegistry.connect(regulator).approveProduct(gtin, applied.args.applicant as bigint);
 }
 
 /** No temperature / humidity in an observation (IQualityEngine: type(int16).min, type(uint16).max). */
@@ -118,7 +150,7 @@ export const NO_HUMIDITY = 65535n;
  * the regulator), recorded through the quality engine at `batchRegistry`'s address:
  * what a release needs.
  */
-export async function inspect(batchRegistry: BatchRegistry, signer: Signer, batchId: string): Promise<void> {
+export async function inspect(batchRegistry: IBatchRegistry, signer: Signer, batchId: string): Promise<void> {
   const quality = (await ethers.getContractAt("IQualityEngine", await batchRegistry.getAddress())) as unknown as IQualityEngine;
   await quality.connect(signer).observe({
     subject: batchId,
@@ -182,33 +214,65 @@ export interface Ledger {
   dispensed: bigint;
   destroyed: bigint;
   lost: bigint;
+  quarantined: bigint;
+  suspended: bigint;
 }
 
 /**
- * The batch's ledger from the views: Σ holdings over every party (ids 0..partyCount + 1),
- * Σ open shipments (found through the Shipped events), Σ dispensed (per party), destroyed and lost.
+ * The batch's ledger from the views: Σ holdings and Σ in transit over every party (ids
+ * 0..partyCount + 1), the batch's dispensed, destroyed, lost and quarantined, and what open
+ * suspect cases hold. Checks on the way that the per-party counters agree with what they
+ * summarise: Σ in transit with the open shipments (found through the Shipped events), Σ
+ * dispensed by party with the batch's dispensed, Σ suspended by party with the cases'.
  */
 export async function ledgerOf(c: SupplyConsortium, batchId: string): Promise<Ledger> {
   const { batchRegistry, registry } = c;
   const parties = await registry.partyCount();
   let held = 0n;
-  let dispensed = 0n;
-  for (let p = 0n; p <= parties + 1n; ++p) {
-    held += await batchRegistry.holding(batchId, p);
-    dispensed += await batchRegistry.dispensedBy(batchId, p);
-  }
   let inTransit = 0n;
+  let dispensedByParties = 0n;
+  let suspendedByParties = 0n;
+  for (let p = 0n; p <= parties + 1n; ++p) {
+    const custody = await batchRegistry.custody(batchId, p);
+    expect(custody.held).to.equal(await batchRegistry.holding(batchId, p));
+    expect(custody.locked <= custody.held, `party ${p} locks more than it holds`).to.equal(true);
+    held += custody.held;
+    inTransit += custody.inTransit;
+    dispensedByParties += custody.dispensed;
+    suspendedByParties += custody.suspended;
+  }
+  let openShipments = 0n;
   for (const e of await batchRegistry.queryFilter(batchRegistry.filters.Shipped(undefined, batchId))) {
     const s = await batchRegistry.getShipment(e.args.shipmentId);
-    if (Number(s.status) === ShipmentStatus.InTransit) inTransit += s.quantity;
+    if (Number(s.status) === ShipmentStatus.InTransit) openShipments += s.quantity;
   }
+  expect(inTransit, "Σ in transit against the open shipments").to.equal(openShipments);
   const b = await batchRegistry.getBatch(batchId);
-  return { quantity: b.quantity, held, inTransit, dispensed, destroyed: b.destroyed, lost: b.lost };
+  expect(dispensedByParties, "Σ dispensed by party against the batch's").to.equal(b.dispensed);
+  const suspects = (await ethers.getContractAt("ISuspectProduct", await batchRegistry.getAddress())) as unknown as ISuspectProduct;
+  const [, suspended] = await suspects.suspectCount(batchId);
+  expect(suspendedByParties, "Σ suspended by party against the cases'").to.equal(suspended);
+  return {
+    quantity: b.quantity,
+    held,
+    inTransit,
+    dispensed: b.dispensed,
+    destroyed: b.destroyed,
+    lost: b.lost,
+    quarantined: b.quarantined,
+    suspended,
+  };
 }
 
-/** Asserts Σ held + Σ open shipments + dispensed + destroyed + lost == quantity, and returns the ledger. */
+/**
+ * Asserts Σ held + Σ in transit + dispensed + destroyed + lost + quarantined + suspended
+ * == quantity, and returns the ledger.
+ */
 export async function expectConserved(c: SupplyConsortium, batchId: string): Promise<Ledger> {
   const l = await ledgerOf(c, batchId);
-  expect(l.held + l.inTransit + l.dispensed + l.destroyed + l.lost, `ledger ${JSON.stringify(l, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`).to.equal(l.quantity);
+  expect(
+    l.held + l.inTransit + l.dispensed + l.destroyed + l.lost + l.quarantined + l.suspended,
+    `ledger ${JSON.stringify(l, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`,
+  ).to.equal(l.quantity);
   return l;
 }

@@ -22,6 +22,9 @@ const PARTIES = BASE + 3n;
 const MEMBERS = BASE + 4n;
 const LICENCES = BASE + 5n;
 const MIRRORS = BASE + 6n; // address[]: the length here, the entries from keccak256(MIRRORS) on
+const REGULATOR_SUSPENDED_COUNT = BASE + 7n; // uint256
+const REGULATOR_SUSPENDED = BASE + 8n; // mapping(uint64 partyId => bool)
+const RESERVED_UNTIL = BASE + 9n; // mapping(address account => uint48 until)
 
 /** ERC-1967 implementation slot: bytes32(uint256(keccak256("eip1967.proxy.implementation")) - 1). */
 const IMPLEMENTATION_SLOT = BigInt(ethers.id("eip1967.proxy.implementation")) - 1n;
@@ -43,6 +46,14 @@ function partySlot(partyId: bigint): bigint {
 
 function memberSlot(account: string): bigint {
   return mappingSlot("address", account, MEMBERS);
+}
+
+function regulatorSuspendedSlot(partyId: bigint): bigint {
+  return mappingSlot("uint64", partyId, REGULATOR_SUSPENDED);
+}
+
+function reservedSlot(account: string): bigint {
+  return mappingSlot("address", account, RESERVED_UNTIL);
 }
 
 function licenceSlot(partyId: bigint, kind: number): bigint {
@@ -378,6 +389,17 @@ describe("ConsortiumRegistry storage layout", function () {
       );
     });
 
+    it("moves the last entry into a detached mirror's slot and clears the last slot", async function () {
+      const { proxy, registry, batchRegistry, gov } = await networkHelpers.loadFixture(layoutConsortium);
+      const probe = await ethers.deployContract("MembershipMirrorProbe", [proxy]);
+      await registry.connect(gov).attachMirror(await probe.getAddress());
+      await registry.connect(gov).detachMirror(await batchRegistry.getAddress());
+      expect(await word(proxy, MIRRORS)).to.equal(1n);
+      expect(await word(proxy, mirrorEntry(0n))).to.equal(BigInt(await probe.getAddress()));
+      expect(await word(proxy, mirrorEntry(1n))).to.equal(0n);
+      expect(await registry.mirrors()).to.deep.equal([await probe.getAddress()]);
+    });
+
     it("leaves slots 0..5 as they were when a mirror is attached", async function () {
       const { proxy, registry, gov } = await networkHelpers.loadFixture(layoutConsortium);
       const slots = [GOVERNOR_AND_COUNT, BOOTSTRAPPER, ACTIVE_VOTERS, PARTIES, MEMBERS, LICENCES, partySlot(2n)];
@@ -390,6 +412,106 @@ describe("ConsortiumRegistry storage layout", function () {
     it("is zero in a registry without mirrors", async function () {
       const { proxy } = await networkHelpers.loadFixture(ownProxy);
       expect(await word(proxy, MIRRORS)).to.equal(0n);
+    });
+  });
+
+  describe("slot 7: regulatorSuspendedVoterCount", function () {
+    it("holds the number of voters a regulator suspended on its own, as a full word", async function () {
+      const { proxy, registry, gov, admins } = await networkHelpers.loadFixture(layoutConsortium);
+      expect(await word(proxy, REGULATOR_SUSPENDED_COUNT)).to.equal(0n);
+      // A fifth voter, so that governance may suspend one after the regulator did (A = 5 → 4,
+      // R = 1; then 3 active voters for n = 4, threshold 3).
+      await registry.connect(gov).setVoter(5n, true);
+      await registry.connect(admins[0]).suspendParty(3n);
+      expect(await word(proxy, REGULATOR_SUSPENDED_COUNT)).to.equal(1n);
+      expect(await word(proxy, REGULATOR_SUSPENDED_COUNT)).to.equal(await registry.regulatorSuspendedVoterCount());
+      // Governance's suspension is not counted; leaving Suspended clears the regulator's.
+      await registry.connect(gov).setPartyStatus(4n, PartyStatus.Suspended);
+      expect(await word(proxy, REGULATOR_SUSPENDED_COUNT)).to.equal(1n);
+      await registry.connect(gov).setPartyStatus(3n, PartyStatus.Active);
+      expect(await word(proxy, REGULATOR_SUSPENDED_COUNT)).to.equal(0n);
+    });
+
+    it("is zero in a registry without founders or governor", async function () {
+      const { proxy } = await networkHelpers.loadFixture(ownProxy);
+      expect(await word(proxy, REGULATOR_SUSPENDED_COUNT)).to.equal(0n);
+    });
+  });
+
+  describe("slot 8: regulatorSuspended", function () {
+    it("holds true (1) at keccak256(partyId . slot 8) while the regulator's own suspension lasts", async function () {
+      const { proxy, registry, gov, admins } = await networkHelpers.loadFixture(layoutConsortium);
+      expect(await word(proxy, regulatorSuspendedSlot(2n))).to.equal(0n);
+      await registry.connect(admins[0]).suspendParty(2n);
+      expect(await word(proxy, regulatorSuspendedSlot(2n))).to.equal(1n);
+      expect(await word(proxy, regulatorSuspendedSlot(3n))).to.equal(0n);
+      await registry.connect(gov).setVoter(2n, false);
+      expect(await word(proxy, regulatorSuspendedSlot(2n))).to.equal(0n);
+    });
+
+    it("stays zero for a non-voter the regulator suspends and for a voter governance suspends", async function () {
+      const { proxy, registry, gov, admins } = await networkHelpers.loadFixture(layoutConsortium);
+      await registry.connect(admins[0]).suspendParty(5n);
+      await registry.connect(gov).setPartyStatus(4n, PartyStatus.Suspended);
+      expect(await word(proxy, regulatorSuspendedSlot(5n))).to.equal(0n);
+      expect(await word(proxy, regulatorSuspendedSlot(4n))).to.equal(0n);
+    });
+
+    it("is cleared when the suspended voter is revoked", async function () {
+      const { proxy, registry, gov, admins } = await networkHelpers.loadFixture(layoutConsortium);
+      await registry.connect(admins[0]).suspendParty(4n);
+      await registry.connect(gov).setPartyStatus(4n, PartyStatus.Revoked);
+      expect(await word(proxy, regulatorSuspendedSlot(4n))).to.equal(0n);
+      expect(await word(proxy, REGULATOR_SUSPENDED_COUNT)).to.equal(0n);
+    });
+  });
+
+  describe("slot 9: reservedUntil", function () {
+    it("holds the reservation's end (uint48, low 6 bytes) at keccak256(account . slot 9)", async function () {
+      const { proxy, registry, governor, admins } = await networkHelpers.loadFixture(layoutConsortium);
+      const admin = ethers.getAddress(ethers.zeroPadValue("0x5e5e", 20));
+      expect(await word(proxy, reservedSlot(admin))).to.equal(0n);
+      await governor.connect(admins[1]).proposeAdmission({ name: "Clinic", domain: Domain.Hospital, admin, voter: false, licences: [] });
+      const { expiresAt } = await governor.getProposal(1n);
+      const w = await word(proxy, reservedSlot(admin));
+      expect(w & U48).to.equal(expiresAt);
+      expect(w >> 48n).to.equal(0n);
+      expect(w).to.equal(await registry.reservedUntil(admin));
+    });
+
+    it("takes the governor's direct reservation, up to type(uint48).max", async function () {
+      const { proxy, registry, gov } = await networkHelpers.loadFixture(layoutConsortium);
+      const account = ethers.getAddress(ethers.zeroPadValue("0x5e5f", 20));
+      await registry.connect(gov).reserveAccount(account, 1n);
+      expect(await word(proxy, reservedSlot(account))).to.equal(1n);
+      await registry.connect(gov).reserveAccount(account, U48);
+      expect(await word(proxy, reservedSlot(account))).to.equal(U48);
+    });
+
+    it("keeps the later date: a shorter reservation leaves the word as it was", async function () {
+      const { proxy, registry, gov } = await networkHelpers.loadFixture(layoutConsortium);
+      const account = ethers.getAddress(ethers.zeroPadValue("0x5e5f", 20));
+      await registry.connect(gov).reserveAccount(account, U48);
+      for (const shorter of [1n, 0n, U48 - 1n]) {
+        await expect(registry.connect(gov).reserveAccount(account, shorter)).to.emit(registry, "AccountReserved").withArgs(account, U48);
+        expect(await word(proxy, reservedSlot(account))).to.equal(U48);
+      }
+    });
+  });
+
+  describe("slots 7..9 next to the others", function () {
+    it("leave slots 0..6 as they were when the regulator suspends a non-voter and an account is reserved", async function () {
+      const { proxy, registry, gov, admins } = await networkHelpers.loadFixture(layoutConsortium);
+      const slots = [GOVERNOR_AND_COUNT, BOOTSTRAPPER, ACTIVE_VOTERS, PARTIES, MEMBERS, LICENCES, MIRRORS];
+      const before = await Promise.all(slots.map((s) => word(proxy, s)));
+      await registry.connect(gov).reserveAccount(ethers.getAddress(ethers.zeroPadValue("0x5e60", 20)), 10n ** 10n);
+      expect(await Promise.all(slots.map((s) => word(proxy, s)))).to.deep.equal(before);
+      await registry.connect(admins[0]).suspendParty(2n);
+      const after = await Promise.all(slots.map((s) => word(proxy, s)));
+      // Only the packed voter counts (slot 2) move: 3 active, 1 suspended.
+      expect(after[2]).to.equal(3n | (1n << 128n));
+      expect(after.filter((_, i) => i !== 2)).to.deep.equal(before.filter((_, i) => i !== 2));
+      expect(await word(proxy, REGULATOR_SUSPENDED_COUNT)).to.equal(1n);
     });
   });
 
@@ -410,9 +532,22 @@ describe("ConsortiumRegistry storage layout", function () {
     });
 
     it("follows an upgrade by the governor, leaving the namespace untouched", async function () {
-      const { proxy, registry, gov } = await networkHelpers.loadFixture(layoutConsortium);
-      const slots = [GOVERNOR_AND_COUNT, BOOTSTRAPPER, ACTIVE_VOTERS, partySlot(2n), memberSlot(gov.address), MIRRORS];
+      const { proxy, registry, gov, admins } = await networkHelpers.loadFixture(layoutConsortium);
+      await registry.connect(admins[0]).suspendParty(3n);
+      await registry.connect(gov).reserveAccount(gov.address, 10n ** 10n);
+      const slots = [
+        GOVERNOR_AND_COUNT,
+        BOOTSTRAPPER,
+        ACTIVE_VOTERS,
+        partySlot(2n),
+        memberSlot(gov.address),
+        MIRRORS,
+        REGULATOR_SUSPENDED_COUNT,
+        regulatorSuspendedSlot(3n),
+        reservedSlot(gov.address),
+      ];
       const before = await Promise.all(slots.map((s) => word(proxy, s)));
+      expect(before.slice(-3)).to.deep.equal([1n, 1n, 10n ** 10n]);
       const next = await ethers.deployContract("ConsortiumRegistry");
       await registry.connect(gov).upgradeToAndCall(await next.getAddress(), "0x");
       expect(addressIn(await word(proxy, IMPLEMENTATION_SLOT))).to.equal(await next.getAddress());

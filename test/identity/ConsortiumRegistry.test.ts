@@ -22,6 +22,7 @@ import {
   ethers,
   networkHelpers,
   standardConsortium,
+  votersConsortium,
 } from "../helpers/fixtures.js";
 import { memberPush, partyPush, pushesTo } from "../helpers/mirror.js";
 
@@ -32,6 +33,10 @@ type Admission = IConsortiumRegistry.PartyAdmissionStruct;
 type Grant = IConsortiumRegistry.LicenceGrantStruct;
 
 const { loadFixture, time } = networkHelpers;
+
+/** Seven and ten voting parties, party 1 the regulator (f = 2 and f = 3). */
+const sevenVoters = votersConsortium(7);
+const tenVoters = votersConsortium(10);
 
 /** `type(uint48).max`: the `licencesValidUntil` of a party without unrevoked licences. */
 const NO_EXPIRY = 2n ** 48n - 1n;
@@ -195,6 +200,55 @@ async function foundersWithoutGovernor(): Promise<UnboundWithFounders> {
 async function deployProbe(registry: ConsortiumRegistry): Promise<MembershipMirrorProbe> {
   return (await ethers.deployContract("MembershipMirrorProbe", [await registry.getAddress()])) as unknown as MembershipMirrorProbe;
 }
+
+/**
+ * A contract that passes attachMirror's check (its `registry()` is this registry) but
+ * reverts on every push: a QualityEngine code object called at its own address, which
+ * has no mirror functions and no fallback. The misconfiguration issue 12 (attack 15)
+ * used to brick the registry.
+ */
+async function deployHostileMirror(registry: ConsortiumRegistry): Promise<string> {
+  const engine = await ethers.deployContract("QualityEngine", [await registry.getAddress()]);
+  return engine.getAddress();
+}
+
+/**
+ * Proposes `data` as a Call on the registry and votes it through with parties 2, 3 and 4
+ * (threshold 3 of the 4 voters; a Call needs no regulator in this deployment). Returns
+ * the executing vote.
+ */
+async function passCall(c: Ctx, data: string): Promise<ContractTransactionResponse> {
+  await c.governor.connect(c.admins[1]).proposeCall(c.registry, data);
+  const id = await c.governor.proposalCount();
+  await c.governor.connect(c.admins[1]).vote(id);
+  await c.governor.connect(c.admins[2]).vote(id);
+  return c.governor.connect(c.admins[3]).vote(id);
+}
+
+interface HostileCtx extends Ctx {
+  /** The mirror that reverts on every push, attached through a governance Call. */
+  hostile: string;
+}
+
+/** {@link consortiumWithMembers} with a hostile mirror attached through a real Call proposal. */
+async function consortiumWithHostileMirror(): Promise<HostileCtx> {
+  const c = await consortiumWithMembers();
+  const hostile = await deployHostileMirror(c.registry);
+  await passCall(c, c.registry.interface.encodeFunctionData("attachMirror", [hostile]));
+  return { ...c, hostile };
+}
+
+/** The selector of a push, as MirrorPushFailed carries it. */
+function pushSelector(name: "mirrorMember" | "mirrorParty"): string {
+  return ethers.id(name === "mirrorMember" ? "mirrorMember(address,(uint64,uint8,uint8))" : "mirrorParty(uint64,(uint8,uint8,uint8,uint48))").slice(0, 10);
+}
+
+/** MirrorPushFailed's `subject` for an account or a party id. */
+const accountSubject = (account: string): string => ethers.zeroPadValue(account, 32);
+const partySubject = (partyId: bigint): string => ethers.toBeHex(partyId, 32);
+
+/** The gas a caller must leave before each push: the allowance × 64/63 plus the reserve. */
+const PUSH_GAS_NEEDED = (200_000n * 64n) / 63n + 10_000n;
 
 
 // ==== VIEW HELPERS ====
@@ -362,6 +416,9 @@ const notMakerAdminCases: CallerCase[] = [
     args: () => [MAKER, 1],
   },
 ];
+
+/** Callers of rotateMember on party 2: the party-admin refusals, except the governor (which may rotate any key). */
+const notMakerRotatorCases: CallerCase[] = notMakerAdminCases.filter((c) => c.title !== "the governor");
 
 /** Gives the regulator party a licence so that it can expire or be revoked. */
 async function licenceRegulator(c: Ctx): Promise<void> {
@@ -1050,6 +1107,274 @@ describe("ConsortiumRegistry", function () {
     }
   });
 
+  describe("detachMirror", function () {
+    it("lets the governor detach a mirror: MirrorDetached, gone from mirrors(), and nothing pushed to it any more", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const { registry, batchRegistry, gov, maker } = c;
+      const probe = await deployProbe(registry);
+      await registry.connect(gov).attachMirror(await probe.getAddress());
+      await expect(registry.connect(gov).detachMirror(await probe.getAddress()))
+        .to.emit(registry, "MirrorDetached")
+        .withArgs(await probe.getAddress(), gov.address);
+      expect(await registry.mirrors()).to.deep.equal([await batchRegistry.getAddress()]);
+      const tx = await registry.connect(maker).addMember(MAKER, fresh(1), Role.QA);
+      expect(await pushesTo(tx, probe)).to.deep.equal([]);
+      expect(await pushesTo(tx, batchRegistry)).to.deep.equal([memberPush(fresh(1), MAKER, Role.QA, MemberStatus.Active)]);
+      const held = await probe.mirroredMember(fresh(1));
+      expect([held.partyId, held.role, held.status]).to.deep.equal([0n, 0n, 0n]);
+      await expect(tx).not.to.emit(registry, "MirrorPushFailed");
+    });
+
+    it("moves the last mirror into the detached one's place", async function () {
+      const { registry, batchRegistry, gov } = await loadFixture(consortiumWithMembers);
+      const first = await deployProbe(registry);
+      const second = await deployProbe(registry);
+      await registry.connect(gov).attachMirror(await first.getAddress());
+      await registry.connect(gov).attachMirror(await second.getAddress());
+      await registry.connect(gov).detachMirror(await batchRegistry.getAddress());
+      expect(await registry.mirrors()).to.deep.equal([await second.getAddress(), await first.getAddress()]);
+      await registry.connect(gov).detachMirror(await first.getAddress());
+      expect(await registry.mirrors()).to.deep.equal([await second.getAddress()]);
+      await registry.connect(gov).detachMirror(await second.getAddress());
+      expect(await registry.mirrors()).to.deep.equal([]);
+    });
+
+    it("frees a place under the limit of eight, and lets a detached mirror be attached again", async function () {
+      const { registry, gov, maker } = await loadFixture(consortiumWithMembers);
+      const probes: MembershipMirrorProbe[] = [];
+      for (let i = 0; i < 7; ++i) {
+        probes.push(await deployProbe(registry));
+        await registry.connect(gov).attachMirror(await probes[i].getAddress());
+      }
+      await registry.connect(gov).detachMirror(await probes[3].getAddress());
+      expect(await registry.mirrors()).to.have.length(7);
+      await expect(registry.connect(gov).attachMirror(await probes[3].getAddress()))
+        .to.emit(registry, "MirrorAttached")
+        .withArgs(await probes[3].getAddress(), gov.address);
+      await expect(registry.connect(maker).addMember(MAKER, fresh(1), Role.QA))
+        .to.emit(probes[3], "MemberMirrored")
+        .withArgs(fresh(1), MAKER, Role.QA, MemberStatus.Active);
+    });
+
+    it("detaches through a Call proposal voted by the consortium", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const { registry, governor, batchRegistry, gov, regulator } = c;
+      const probe = await deployProbe(registry);
+      await registry.connect(gov).attachMirror(await probe.getAddress());
+      const tx = await passCall(c, registry.interface.encodeFunctionData("detachMirror", [await probe.getAddress()]));
+      await expect(tx)
+        .to.emit(registry, "MirrorDetached")
+        .withArgs(await probe.getAddress(), await governor.getAddress());
+      await expect(tx).to.emit(governor, "ProposalExecuted").withArgs(await governor.proposalCount(), "0x");
+      expect(await registry.mirrors()).to.deep.equal([await batchRegistry.getAddress()]);
+      const suspension = await registry.connect(regulator).suspendParty(LOGISTICS);
+      expect(await pushesTo(suspension, probe)).to.deep.equal([]);
+    });
+
+    itRejectsCallers(notGovernorCases, async (c, s) => c.registry.connect(s).detachMirror(await c.batchRegistry.getAddress()));
+
+    it("reverts when no governor is bound, even for the bootstrapper that attached the mirror", async function () {
+      const { registry, deployer } = await loadFixture(foundersWithoutGovernor);
+      const probe = await deployProbe(registry);
+      await registry.connect(deployer).attachMirror(await probe.getAddress());
+      await expect(registry.connect(deployer).detachMirror(await probe.getAddress()))
+        .to.be.revertedWithCustomError(registry, "RegistryGovernorNotSet")
+        .withArgs();
+      expect(await registry.mirrors()).to.deep.equal([await probe.getAddress()]);
+    });
+
+    it("reverts when the mirror is not attached", async function () {
+      const { registry, batchRegistry, gov, stranger } = await loadFixture(consortiumWithMembers);
+      const probe = await deployProbe(registry);
+      for (const mirror of [await probe.getAddress(), ethers.ZeroAddress, stranger.address, await registry.getAddress()]) {
+        await expect(registry.connect(gov).detachMirror(mirror))
+          .to.be.revertedWithCustomError(registry, "RegistryUnknownMirror")
+          .withArgs(mirror);
+      }
+      expect(await registry.mirrors()).to.deep.equal([await batchRegistry.getAddress()]);
+    });
+
+    it("reverts when the mirror was already detached; syncMirror refuses it too", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      const probe = await deployProbe(registry);
+      await registry.connect(gov).attachMirror(await probe.getAddress());
+      await registry.connect(gov).detachMirror(await probe.getAddress());
+      await expect(registry.connect(gov).detachMirror(await probe.getAddress()))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownMirror")
+        .withArgs(await probe.getAddress());
+      await expect(registry.syncMirror(await probe.getAddress(), [MAKER], []))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownMirror")
+        .withArgs(await probe.getAddress());
+    });
+  });
+
+  describe("mirror pushes", function () {
+    it("carries the pushes' selectors in MirrorPushFailed", async function () {
+      const { batchRegistry } = await loadFixture(consortiumWithMembers);
+      expect(pushSelector("mirrorMember")).to.equal(batchRegistry.interface.getFunction("mirrorMember").selector);
+      expect(pushSelector("mirrorParty")).to.equal(batchRegistry.interface.getFunction("mirrorParty").selector);
+    });
+
+    it("lets a Call proposal attach a mirror that reverts on every push, pushing nothing at attachment", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const hostile = await deployHostileMirror(c.registry);
+      const tx = await passCall(c, c.registry.interface.encodeFunctionData("attachMirror", [hostile]));
+      await expect(tx).to.emit(c.registry, "MirrorAttached").withArgs(hostile, await c.governor.getAddress());
+      await expect(tx).not.to.emit(c.registry, "MirrorPushFailed");
+      expect(await c.registry.mirrors()).to.deep.equal([await c.batchRegistry.getAddress(), hostile]);
+    });
+
+    describe("to a mirror that reverts on every push", function () {
+      it("lets the regulator suspend a party: the change stands, MirrorPushFailed names the push and the party", async function () {
+        const { registry, batchRegistry, regulator, hostile } = await loadFixture(consortiumWithHostileMirror);
+        const tx = await registry.connect(regulator).suspendParty(WHOLESALER);
+        await expect(tx)
+          .to.emit(registry, "PartyStatusChanged")
+          .withArgs(WHOLESALER, PartyStatus.Active, PartyStatus.Suspended, regulator.address);
+        await expect(tx)
+          .to.emit(registry, "MirrorPushFailed")
+          .withArgs(hostile, pushSelector("mirrorParty"), partySubject(WHOLESALER));
+        // The healthy mirror got its push in the same transaction.
+        expect(await pushesTo(tx, batchRegistry)).to.deep.equal([
+          partyPush(WHOLESALER, Domain.Wholesaler, PartyStatus.Suspended, 0, LICENCE_EXPIRY),
+        ]);
+        expect((await partyOf(registry, WHOLESALER)).status).to.equal(PartyStatus.Suspended);
+        expect(await registry.regulatorSuspendedVoterCount()).to.equal(1n);
+        const block = (await tx.wait())!.blockNumber;
+        const failed = await registry.queryFilter(registry.filters.MirrorPushFailed(hostile), block, block);
+        expect(failed).to.have.length(1);
+      });
+
+      it("lets every other write through, one MirrorPushFailed per push", async function () {
+        const c = await loadFixture(consortiumWithHostileMirror);
+        const { registry, gov, regulator, maker, makerOperator, makerQa, hostile, spare } = c;
+        const member = pushSelector("mirrorMember");
+        const party = pushSelector("mirrorParty");
+        const writes: [string, () => Promise<ContractTransactionResponse>, [string, string][]][] = [
+          ["addMember", () => registry.connect(maker).addMember(MAKER, fresh(1), Role.Device), [[member, accountSubject(fresh(1))]]],
+          ["removeMember", () => registry.connect(maker).removeMember(MAKER, makerOperator.address), [[member, accountSubject(makerOperator.address)]]],
+          [
+            "rotateMember",
+            () => registry.connect(maker).rotateMember(MAKER, makerQa.address, spare[0].address),
+            [
+              [member, accountSubject(makerQa.address)],
+              [member, accountSubject(spare[0].address)],
+            ],
+          ],
+          ["grantLicence", () => registry.connect(regulator).grantLicence(MAKER, grant(LicenceKind.GoodManufacturingPractice)), [[party, partySubject(MAKER)]]],
+          ["revokeLicence", () => registry.connect(regulator).revokeLicence(MAKER, LicenceKind.GoodManufacturingPractice), [[party, partySubject(MAKER)]]],
+          ["suspendParty (governor)", () => registry.connect(gov).suspendParty(LOGISTICS), [[party, partySubject(LOGISTICS)]]],
+          ["setPartyStatus", () => registry.connect(gov).setPartyStatus(LOGISTICS, PartyStatus.Active), [[party, partySubject(LOGISTICS)]]],
+          [
+            "admitParty",
+            () => registry.connect(gov).admitParty(admission({ admin: fresh(2) })),
+            [
+              [member, accountSubject(fresh(2))],
+              [party, partySubject(9n)],
+            ],
+          ],
+        ];
+        for (const [name, write, expected] of writes) {
+          const tx = await write();
+          const receipt = await tx.wait();
+          const failed = receipt!.logs
+            .map((log) => registry.interface.parseLog(log))
+            .filter((parsed) => parsed !== null && parsed.name === "MirrorPushFailed")
+            // `args.push` would be the Result's Array method: read the `push` argument by name.
+            .map((parsed) => [parsed!.args.mirror as string, parsed!.args.getValue("push") as string, parsed!.args.subject as string]);
+          expect(failed, name).to.deep.equal(expected.map(([push, subject]) => [hostile, push, subject]));
+        }
+        expect(await memberOf(registry, spare[0].address)).to.deep.equal({ partyId: MAKER, role: Role.QA, status: MemberStatus.Active });
+        expect(await registry.partyCount()).to.equal(9n);
+      });
+
+      it("lets governance proposals execute", async function () {
+        const c = await loadFixture(consortiumWithHostileMirror);
+        const { registry, governor, hostile } = c;
+        await governor.connect(c.admins[1]).proposePartyStatus(LOGISTICS, PartyStatus.Suspended);
+        const id = await governor.proposalCount();
+        await governor.connect(c.admins[1]).vote(id);
+        await governor.connect(c.admins[2]).vote(id);
+        const tx = await governor.connect(c.admins[3]).vote(id);
+        await expect(tx)
+          .to.emit(registry, "PartyStatusChanged")
+          .withArgs(LOGISTICS, PartyStatus.Active, PartyStatus.Suspended, await governor.getAddress());
+        await expect(tx).to.emit(registry, "MirrorPushFailed").withArgs(hostile, pushSelector("mirrorParty"), partySubject(LOGISTICS));
+      });
+
+      it("stops failing once a Call proposal detaches it", async function () {
+        const c = await loadFixture(consortiumWithHostileMirror);
+        const { registry, governor, batchRegistry, regulator, hostile } = c;
+        const detach = await passCall(c, registry.interface.encodeFunctionData("detachMirror", [hostile]));
+        await expect(detach).to.emit(registry, "MirrorDetached").withArgs(hostile, await governor.getAddress());
+        expect(await registry.mirrors()).to.deep.equal([await batchRegistry.getAddress()]);
+        const tx = registry.connect(regulator).suspendParty(WHOLESALER);
+        await expect(tx).to.emit(registry, "PartyStatusChanged");
+        await expect(tx).not.to.emit(registry, "MirrorPushFailed");
+      });
+
+      it("reverts syncMirror: a sync must be taken", async function () {
+        const { registry, maker, hostile } = await loadFixture(consortiumWithHostileMirror);
+        await expect(registry.syncMirror(hostile, [MAKER], []))
+          .to.be.revertedWithCustomError(registry, "FailedCall")
+          .withArgs();
+        await expect(registry.syncMirror(hostile, [], [maker.address]))
+          .to.be.revertedWithCustomError(registry, "FailedCall")
+          .withArgs();
+        // With nothing to push, there is nothing to refuse.
+        await expect(registry.syncMirror(hostile, [], [])).not.to.revert(ethers);
+      });
+    });
+
+    it("reverts the bootstrapper's attachment of a mirror that refuses the founders' pushes", async function () {
+      const { registry, deployer } = await loadFixture(foundersWithoutGovernor);
+      const hostile = await deployHostileMirror(registry);
+      await expect(registry.connect(deployer).attachMirror(hostile))
+        .to.be.revertedWithCustomError(registry, "FailedCall")
+        .withArgs();
+      expect(await registry.mirrors()).to.deep.equal([]);
+    });
+
+    it("reverts with RegistryInsufficientGas when the caller leaves less than the push allowance", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithHostileMirror);
+      expect(PUSH_GAS_NEEDED).to.equal(213_174n);
+      await expect(registry.connect(regulator).suspendParty(WHOLESALER, { gasLimit: 150_000n }))
+        .to.be.revertedWithCustomError(registry, "RegistryInsufficientGas")
+        .withArgs(PUSH_GAS_NEEDED);
+      expect((await partyOf(registry, WHOLESALER)).status).to.equal(PartyStatus.Active);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(0n);
+    });
+
+    it("never lets a caller make a healthy mirror fail by sending too little gas: the write reverts or the push lands", async function () {
+      const { registry, batchRegistry, maker } = await loadFixture(consortiumWithMembers);
+      let landed = 0;
+      let refused = 0;
+      for (let i = 0, gasLimit = 120_000n; gasLimit <= 360_000n; ++i, gasLimit += 12_000n) {
+        const account = fresh(100 + i);
+        let tx: ContractTransactionResponse | undefined;
+        try {
+          tx = await registry.connect(maker).addMember(MAKER, account, Role.QA, { gasLimit });
+          await tx.wait();
+        } catch {
+          tx = undefined;
+        }
+        if (tx === undefined) {
+          ++refused;
+          expect(await memberOf(registry, account), `gas ${gasLimit}`).to.deep.equal({ partyId: 0n, role: Role.None, status: MemberStatus.None });
+          continue;
+        }
+        ++landed;
+        await expect(tx, `gas ${gasLimit}`).not.to.emit(registry, "MirrorPushFailed");
+        expect(await pushesTo(tx, batchRegistry), `gas ${gasLimit}`).to.deep.equal([memberPush(account, MAKER, Role.QA, MemberStatus.Active)]);
+      }
+      expect(landed).to.be.greaterThan(0);
+      expect(refused).to.be.greaterThan(0);
+      await expect(registry.connect(maker).addMember(MAKER, fresh(99), Role.QA, { gasLimit: 120_000n }))
+        .to.be.revertedWithCustomError(registry, "RegistryInsufficientGas")
+        .withArgs(PUSH_GAS_NEEDED);
+    });
+  });
+
   describe("mirrors", function () {
     it("is empty until a mirror is attached", async function () {
       const { registry } = await loadFixture(registryWithoutGovernor);
@@ -1268,6 +1593,19 @@ describe("ConsortiumRegistry", function () {
         .to.be.revertedWithCustomError(registry, "RegistryLastActiveVoter")
         .withArgs(REGULATOR);
     });
+
+    it("reverts with RegistryThresholdUnreachable as setPartyStatus would", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).suspendParty(WHOLESALER); // A = 3, R = 1
+      for (const status of [PartyStatus.Suspended, PartyStatus.Revoked]) {
+        await expect(registry.checkStatusTransition(HOSPITAL, status))
+          .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+          .withArgs(HOSPITAL, 2n, 3n);
+      }
+      // Leaving Suspended is never refused for it.
+      await registry.checkStatusTransition(WHOLESALER, PartyStatus.Active);
+      await registry.checkStatusTransition(WHOLESALER, PartyStatus.Revoked);
+    });
   });
 
   describe("checkVoterChange", function () {
@@ -1291,6 +1629,11 @@ describe("ConsortiumRegistry", function () {
       await expect(registry.checkVoterChange(LOGISTICS, true))
         .to.be.revertedWithCustomError(registry, "RegistryPartyNotActive")
         .withArgs(LOGISTICS, PartyStatus.Suspended);
+      await registry.connect(regulator).suspendParty(WHOLESALER); // A = 3, R = 1
+      await expect(registry.checkVoterChange(MAKER, false))
+        .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+        .withArgs(MAKER, 2n, 3n);
+      await registry.checkVoterChange(WHOLESALER, false);
     });
   });
 
@@ -1413,6 +1756,50 @@ describe("ConsortiumRegistry", function () {
         .to.emit(registry, "VoterChanged")
         .withArgs(WHOLESALER, false, 1n);
       expect(await registry.suspendedVoterCount()).to.equal(1n); // MAKER
+    });
+
+    it("reverts when the active voters left could not reach the threshold (the regulator's own suspensions count)", async function () {
+      const { registry, gov, regulator } = await loadFixture(consortiumWithMembers);
+      // Issue 12's deadlock: the regulator suspends party 3 alone (A = 3, R = 1, n = 4); a
+      // governance suspension of party 2 would leave 2 active voters facing threshold 3 for ever.
+      await registry.connect(regulator).suspendParty(WHOLESALER);
+      for (const status of [PartyStatus.Suspended, PartyStatus.Revoked]) {
+        await expect(registry.connect(gov).setPartyStatus(MAKER, status))
+          .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+          .withArgs(MAKER, 2n, 3n);
+      }
+      expect((await partyOf(registry, MAKER)).status).to.equal(PartyStatus.Active);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+      expect(await registry.thresholdVoterCount()).to.equal(4n);
+      // A non-voter is not counted, and a suspended voter leaves nothing active: both allowed.
+      await expect(registry.connect(gov).setPartyStatus(LOGISTICS, PartyStatus.Suspended)).to.emit(registry, "PartyStatusChanged");
+      await expect(registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Revoked))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(WHOLESALER, PartyStatus.Suspended, PartyStatus.Revoked, gov.address);
+      // With R = 0 again, n = 3 and party 2 may go: 2 active voters for n = 2, threshold 2.
+      await expect(registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Suspended))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(MAKER, PartyStatus.Active, PartyStatus.Suspended, gov.address);
+      expect(await registry.activeVoterCount()).to.equal(2n);
+    });
+
+    it("allows an active voter to leave when exactly the threshold stays active", async function () {
+      const { registry, gov, regulator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setVoter(LOGISTICS, true); // A = 5
+      await registry.connect(regulator).suspendParty(WHOLESALER); // A = 4, R = 1
+      // A − 1 = 3 active for n = 3 + 1 = 4: threshold 3, reached.
+      await expect(registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Revoked))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(MAKER, PartyStatus.Active, PartyStatus.Revoked, gov.address);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+      expect(await registry.thresholdVoterCount()).to.equal(4n);
+      // One more would leave 2 for n = 3.
+      await expect(registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Suspended))
+        .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+        .withArgs(HOSPITAL, 2n, 3n);
+      // Reinstating the regulator's suspension is never refused, and frees a place.
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Active); // A = 4, R = 0
+      await expect(registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Suspended)).to.emit(registry, "PartyStatusChanged");
     });
 
     it("suspends an active voter and takes it out of the voter count", async function () {
@@ -1539,6 +1926,20 @@ describe("ConsortiumRegistry", function () {
       expect(await registry.activeVoterCount()).to.equal(3n);
     });
 
+    it("reverts when unseating an active voter would leave the active voters short of the threshold", async function () {
+      const { registry, gov, regulator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).suspendParty(WHOLESALER); // A = 3, R = 1
+      await expect(registry.connect(gov).setVoter(MAKER, false))
+        .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+        .withArgs(MAKER, 2n, 3n);
+      expect(await registry.isVoter(MAKER)).to.equal(true);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+      // Unseating the suspended voter clears the regulator's count (n = 3); then party 2 may go.
+      await expect(registry.connect(gov).setVoter(WHOLESALER, false)).to.emit(registry, "VoterChanged").withArgs(WHOLESALER, false, 3n);
+      await expect(registry.connect(gov).setVoter(MAKER, false)).to.emit(registry, "VoterChanged").withArgs(MAKER, false, 2n);
+      expect(await registry.thresholdVoterCount()).to.equal(2n);
+    });
+
     it("removes a suspended voter without moving the count, and it stays uncounted when reinstated", async function () {
       const { registry, gov } = await loadFixture(consortiumWithMembers);
       await registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Suspended);
@@ -1623,26 +2024,106 @@ describe("ConsortiumRegistry", function () {
   });
 
   describe("suspendParty", function () {
-    it("lets a regulator keep at most f = ⌊(V−1)/3⌋ voters suspended on its own", async function () {
+    it("lets a regulator keep at most f = ⌊(A+R−1)/3⌋ voters suspended on its own", async function () {
       const { registry, regulator, gov } = await loadFixture(consortiumWithMembers);
-      // V = 4 voters: f = 1.
+      // A = 4 active voters, R = 0 suspended by the regulator: f = 1.
       await registry.connect(regulator).suspendParty(WHOLESALER);
       expect(await registry.suspendedVoterCount()).to.equal(1n);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(1n);
       await expect(registry.connect(regulator).suspendParty(HOSPITAL))
         .to.be.revertedWithCustomError(registry, "RegistryVoterSuspensionLimit")
         .withArgs(HOSPITAL, 1n, 1n);
-      // Non-voters are not limited, and the governor (a supermajority) is not either.
+      // Non-voters are not limited.
       await registry.connect(regulator).suspendParty(LOGISTICS);
-      await expect(registry.connect(gov).suspendParty(HOSPITAL)).to.emit(registry, "PartyStatusChanged");
-      expect(await registry.activeVoterCount()).to.equal(2n);
-      expect(await registry.suspendedVoterCount()).to.equal(2n);
+      // The governor is not held to f, but it may not leave the active voters short of the
+      // threshold either: A − 1 = 2 active for n = 2 + 1, threshold 3.
+      await expect(registry.connect(gov).suspendParty(HOSPITAL))
+        .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+        .withArgs(HOSPITAL, 2n, 3n);
+      expect(await registry.activeVoterCount()).to.equal(3n);
+      expect(await registry.suspendedVoterCount()).to.equal(1n);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(1n);
+      expect(await registry.thresholdVoterCount()).to.equal(4n);
     });
 
-    it("frees a place under the limit when a suspended voter is reinstated or revoked", async function () {
+    it("lets the governor suspend more voters than the regulator's f, while the active voters can reach the threshold", async function () {
+      const { registry, admins, governor } = await loadFixture(sevenVoters);
+      const gov = await impersonate(await governor.getAddress());
+      await registry.connect(admins[0]).suspendParty(7n); // A = 6, R = 1
+      // Three governance suspensions: after each, the active voters are the threshold of n = A + 1.
+      for (const [party, active] of [[6n, 5n], [5n, 4n], [4n, 3n]] as const) {
+        await expect(registry.connect(gov).suspendParty(party))
+          .to.emit(registry, "PartyStatusChanged")
+          .withArgs(party, PartyStatus.Active, PartyStatus.Suspended, gov.address);
+        expect(await registry.activeVoterCount()).to.equal(active);
+        expect(await registry.thresholdVoterCount()).to.equal(active + 1n);
+      }
+      // A fourth would leave 2 active voters for n = 3 (threshold 3).
+      await expect(registry.connect(gov).suspendParty(3n))
+        .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+        .withArgs(3n, 2n, 3n);
+      expect(await registry.suspendedVoterCount()).to.equal(4n);
+    });
+
+    it("bounds the regulator by its own limit first, which keeps the active voters at the threshold", async function () {
+      const { registry, admins, governor } = await loadFixture(sevenVoters);
+      const gov = await impersonate(await governor.getAddress());
+      // A = 7, R = 0 → the regulator's two suspensions (f = 2): A = 5 for n = 7, threshold 5.
+      await registry.connect(admins[0]).suspendParty(7n);
+      await registry.connect(admins[0]).suspendParty(6n);
+      expect(await registry.activeVoterCount()).to.equal(5n);
+      expect(await registry.activeVoterCount()).to.equal(await governor.currentThreshold());
+      // A third would leave 4 active for n = 7: refused by the limit (it is checked first).
+      await expect(registry.connect(admins[0]).suspendParty(5n))
+        .to.be.revertedWithCustomError(registry, "RegistryVoterSuspensionLimit")
+        .withArgs(5n, 2n, 2n);
+      // Governance cannot take an active voter out either: 4 active for n = 6, threshold 5.
+      await expect(registry.connect(gov).suspendParty(5n))
+        .to.be.revertedWithCustomError(registry, "RegistryThresholdUnreachable")
+        .withArgs(5n, 4n, 5n);
+      // Once it reinstates one of them, both may act again.
+      await registry.connect(gov).setPartyStatus(6n, PartyStatus.Active); // A = 6, R = 1
+      await expect(registry.connect(gov).suspendParty(5n)).to.emit(registry, "PartyStatusChanged"); // A = 5, n = 6
+      expect(await registry.activeVoterCount()).to.equal(await governor.currentThreshold());
+    });
+
+    it("counts its own suspensions in n, so that 3 of 10 voters is its limit (issue 12, attack 12)", async function () {
+      const { registry, admins } = await loadFixture(tenVoters);
+      for (const party of [10n, 9n, 8n]) await registry.connect(admins[0]).suspendParty(party);
+      expect(await registry.activeVoterCount()).to.equal(7n);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(3n);
+      expect(await registry.thresholdVoterCount()).to.equal(10n);
+      await expect(registry.connect(admins[0]).suspendParty(7n))
+        .to.be.revertedWithCustomError(registry, "RegistryVoterSuspensionLimit")
+        .withArgs(7n, 3n, 3n);
+      expect((await partyOf(registry, 7n)).status).to.equal(PartyStatus.Active);
+    });
+
+    it("has a lower limit after governance suspended voters (they leave n)", async function () {
+      const { registry, admins, governor } = await loadFixture(sevenVoters);
+      const gov = await impersonate(await governor.getAddress());
+      await registry.connect(admins[0]).suspendParty(7n); // A = 6, R = 1: limit 2
+      await registry.connect(gov).setPartyStatus(6n, PartyStatus.Suspended); // A = 5, R = 1: limit 1
+      await expect(registry.connect(admins[0]).suspendParty(5n))
+        .to.be.revertedWithCustomError(registry, "RegistryVoterSuspensionLimit")
+        .withArgs(5n, 1n, 1n);
+    });
+
+    it("frees a place under the limit when a suspended voter is reinstated", async function () {
+      const { registry, regulator, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).suspendParty(WHOLESALER);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Active);
+      await expect(registry.connect(regulator).suspendParty(HOSPITAL))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(HOSPITAL, PartyStatus.Active, PartyStatus.Suspended, regulator.address);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(1n);
+    });
+
+    it("takes a revoked voter out of n, which lowers the limit", async function () {
       const { registry, regulator, gov } = await loadFixture(consortiumWithMembers);
       await registry.connect(regulator).suspendParty(WHOLESALER);
       await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Revoked);
-      // V is now 3: f = 0, so the regulator may not suspend a voter alone any more.
+      // A = 3, R = 0: f = 0, so the regulator may not suspend a voter alone any more.
       await expect(registry.connect(regulator).suspendParty(HOSPITAL))
         .to.be.revertedWithCustomError(registry, "RegistryVoterSuspensionLimit")
         .withArgs(HOSPITAL, 0n, 0n);
@@ -1751,6 +2232,251 @@ describe("ConsortiumRegistry", function () {
       await expect(registry.connect(regulator).suspendParty(WHOLESALER))
         .to.be.revertedWithCustomError(registry, "RegistryInvalidStatusTransition")
         .withArgs(WHOLESALER, PartyStatus.Revoked, PartyStatus.Suspended);
+    });
+  });
+
+  describe("reserveAccount", function () {
+    it("lets the governor reserve an account until a time: AccountReserved and reservedUntil", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      const until = BigInt(await time.latest()) + 3600n;
+      await expect(registry.connect(gov).reserveAccount(fresh(1), until))
+        .to.emit(registry, "AccountReserved")
+        .withArgs(fresh(1), until);
+      expect(await registry.reservedUntil(fresh(1))).to.equal(until);
+      await expect(registry.connect(gov).reserveAccount(fresh(1), until + 60n))
+        .to.emit(registry, "AccountReserved")
+        .withArgs(fresh(1), until + 60n);
+      expect(await registry.reservedUntil(fresh(1))).to.equal(until + 60n);
+    });
+
+    it("keeps the later of the existing and the new date, and AccountReserved carries the date in force", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      const until = BigInt(await time.latest()) + 3600n;
+      await registry.connect(gov).reserveAccount(fresh(1), until);
+      // An earlier date (a later proposal with a shorter voting period) does not shorten it.
+      for (const shorter of [until - 1n, 1n, 0n, until]) {
+        await expect(registry.connect(gov).reserveAccount(fresh(1), shorter))
+          .to.emit(registry, "AccountReserved")
+          .withArgs(fresh(1), until);
+        expect(await registry.reservedUntil(fresh(1))).to.equal(until);
+      }
+      // A reservation of one account leaves the others alone.
+      expect(await registry.reservedUntil(fresh(2))).to.equal(0n);
+      await expect(registry.connect(gov).reserveAccount(fresh(2), 5n)).to.emit(registry, "AccountReserved").withArgs(fresh(2), 5n);
+      expect(await registry.reservedUntil(fresh(1))).to.equal(until);
+    });
+
+    it("still refuses addMember until the later date once the shorter reservation's date has passed", async function () {
+      const { registry, gov, maker } = await loadFixture(consortiumWithMembers);
+      const now = BigInt(await time.latest());
+      const longer = now + 7200n;
+      const shorter = now + 3600n;
+      await registry.connect(gov).reserveAccount(fresh(1), longer);
+      await registry.connect(gov).reserveAccount(fresh(1), shorter);
+      await time.setNextBlockTimestamp(shorter);
+      await expect(registry.connect(maker).addMember(MAKER, fresh(1), Role.Operator))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountReserved")
+        .withArgs(fresh(1), longer);
+      await time.setNextBlockTimestamp(longer);
+      await expect(registry.connect(maker).addMember(MAKER, fresh(1), Role.Operator))
+        .to.emit(registry, "MemberAdded")
+        .withArgs(MAKER, fresh(1), Role.Operator, maker.address);
+    });
+
+    it("refuses addMember of the account before `until`, and allows it from `until` on", async function () {
+      const { registry, gov, maker, wholesaler } = await loadFixture(consortiumWithMembers);
+      const until = BigInt(await time.latest()) + 3600n;
+      await registry.connect(gov).reserveAccount(fresh(1), until);
+      for (const [caller, party] of [
+        [maker, MAKER],
+        [wholesaler, WHOLESALER],
+      ] as const) {
+        await expect(registry.connect(caller).addMember(party, fresh(1), Role.Operator))
+          .to.be.revertedWithCustomError(registry, "RegistryAccountReserved")
+          .withArgs(fresh(1), until);
+      }
+      // The reservation is checked before the role and the account's freshness.
+      await expect(registry.connect(maker).addMember(MAKER, fresh(1), Role.None))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountReserved")
+        .withArgs(fresh(1), until);
+      await time.setNextBlockTimestamp(until - 1n);
+      await expect(registry.connect(maker).addMember(MAKER, fresh(1), Role.Operator))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountReserved")
+        .withArgs(fresh(1), until);
+      await time.setNextBlockTimestamp(until);
+      await expect(registry.connect(maker).addMember(MAKER, fresh(1), Role.Operator))
+        .to.emit(registry, "MemberAdded")
+        .withArgs(MAKER, fresh(1), Role.Operator, maker.address);
+    });
+
+    it("does not stop the admission itself", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      const until = BigInt(await time.latest()) + 3600n;
+      await registry.connect(gov).reserveAccount(fresh(1), until);
+      await expect(registry.connect(gov).admitParty(admission({ admin: fresh(1) })))
+        .to.emit(registry, "PartyAdmitted")
+        .withArgs(9n, Domain.Hospital, fresh(1), false, "Clinic");
+    });
+
+    it("is made by proposeAdmission until the proposal's expiry, and the proposal still executes", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const { registry, governor, maker, admins } = c;
+      const tx = await governor.connect(admins[1]).proposeAdmission(admission({ admin: fresh(1) }));
+      const { expiresAt } = await governor.getProposal(1n);
+      await expect(tx).to.emit(registry, "AccountReserved").withArgs(fresh(1), expiresAt);
+      expect(await registry.reservedUntil(fresh(1))).to.equal(expiresAt);
+      // A hostile party admin cannot burn the account by enrolling it first.
+      await expect(registry.connect(maker).addMember(MAKER, fresh(1), Role.Operator))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountReserved")
+        .withArgs(fresh(1), expiresAt);
+      await expect(registry.connect(maker).rotateMember(MAKER, c.makerDevice.address, fresh(1)))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountReserved")
+        .withArgs(fresh(1), expiresAt);
+      // AdmitParty needs the regulator in this deployment: parties 1, 2, 3 pass it.
+      await governor.connect(admins[0]).vote(1n);
+      await governor.connect(admins[1]).vote(1n);
+      await expect(governor.connect(admins[2]).vote(1n))
+        .to.emit(registry, "PartyAdmitted")
+        .withArgs(9n, Domain.Hospital, fresh(1), false, "Clinic");
+      expect(await memberOf(registry, fresh(1))).to.deep.equal({ partyId: 9n, role: Role.Admin, status: MemberStatus.Active });
+    });
+
+    it("lapses with the proposal: once it expired, the account may be enrolled and the admission never executes", async function () {
+      const { registry, governor, maker, admins } = await loadFixture(consortiumWithMembers);
+      await governor.connect(admins[1]).proposeAdmission(admission({ admin: fresh(1) }));
+      const { expiresAt } = await governor.getProposal(1n);
+      await time.setNextBlockTimestamp(expiresAt);
+      await expect(registry.connect(maker).addMember(MAKER, fresh(1), Role.Operator))
+        .to.emit(registry, "MemberAdded")
+        .withArgs(MAKER, fresh(1), Role.Operator, maker.address);
+      await expect(governor.connect(admins[0]).vote(1n))
+        .to.be.revertedWithCustomError(governor, "GovernorProposalExpired")
+        .withArgs(1n, expiresAt);
+    });
+
+    itRejectsCallers(notGovernorCases, (c, s) => c.registry.connect(s).reserveAccount(fresh(1), LICENCE_EXPIRY));
+
+    it("reverts when no governor is bound", async function () {
+      const { registry, deployer } = await loadFixture(registryWithoutGovernor);
+      await expect(registry.connect(deployer).reserveAccount(fresh(1), LICENCE_EXPIRY))
+        .to.be.revertedWithCustomError(registry, "RegistryGovernorNotSet")
+        .withArgs();
+      expect(await registry.reservedUntil(fresh(1))).to.equal(0n);
+    });
+  });
+
+  describe("reservedUntil", function () {
+    it("is 0 for an account never reserved", async function () {
+      const { registry, maker } = await loadFixture(consortiumWithMembers);
+      expect(await registry.reservedUntil(fresh(1))).to.equal(0n);
+      expect(await registry.reservedUntil(maker.address)).to.equal(0n);
+    });
+  });
+
+  describe("regulatorSuspendedVoterCount", function () {
+    it("counts the active voters a regulator suspended on its own", async function () {
+      const c = await loadFixture(tenVoters);
+      const { registry, admins } = c;
+      const regOperator = c.others[0];
+      await registry.connect(admins[0]).addMember(REGULATOR, regOperator.address, Role.Operator);
+      await registry.connect(admins[0]).suspendParty(10n);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(1n);
+      await registry.connect(regOperator).suspendParty(9n); // an operator acts for the regulator too
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(2n);
+      expect(await registry.suspendedVoterCount()).to.equal(2n);
+      expect(await registry.activeVoterCount()).to.equal(8n);
+    });
+
+    it("does not count a non-voter the regulator suspends", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).suspendParty(LOGISTICS);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(0n);
+      expect(await registry.thresholdVoterCount()).to.equal(4n);
+    });
+
+    it("does not count suspensions by governance (setPartyStatus or the governor's suspendParty)", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Suspended);
+      await registry.connect(gov).suspendParty(HOSPITAL);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(0n);
+      expect(await registry.suspendedVoterCount()).to.equal(2n);
+      expect(await registry.thresholdVoterCount()).to.equal(2n);
+    });
+
+    it("is cleared when the voter is reinstated", async function () {
+      const { registry, gov, regulator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).suspendParty(WHOLESALER);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Active);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(0n);
+      expect(await registry.thresholdVoterCount()).to.equal(4n);
+      // Suspended by governance next time: not counted.
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Suspended);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(0n);
+      expect(await registry.thresholdVoterCount()).to.equal(3n);
+    });
+
+    it("is cleared when the suspended voter is revoked", async function () {
+      const { registry, gov, regulator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).suspendParty(WHOLESALER);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Revoked);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(0n);
+      expect(await registry.thresholdVoterCount()).to.equal(3n);
+    });
+
+    it("is cleared when the suspended voter leaves the voters, and stays clear when it is reinstated", async function () {
+      const { registry, gov, regulator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).suspendParty(WHOLESALER);
+      await registry.connect(gov).setVoter(WHOLESALER, false);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(0n);
+      expect(await registry.thresholdVoterCount()).to.equal(3n);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Active);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(0n);
+      expect(await registry.thresholdVoterCount()).to.equal(3n);
+    });
+
+    it("counts a suspension made before the governor was bound (by the regulator, not governance)", async function () {
+      const [deployer, regAdmin, makerAdmin, otherAdmin, fourthAdmin] = await ethers.getSigners();
+      const implementation = await ethers.deployContract("ConsortiumRegistry");
+      const founders: Admission[] = [regAdmin, makerAdmin, otherAdmin, fourthAdmin].map((s, i) => ({
+        name: `Founder ${i + 1}`,
+        domain: i === 0 ? Domain.Regulator : Domain.Manufacturer,
+        admin: s.address,
+        voter: true,
+        licences: [],
+      }));
+      const proxy = await ethers.deployContract(
+        "ERC1967Proxy",
+        [await implementation.getAddress(), implementation.interface.encodeFunctionData("initialize", [founders])],
+        deployer,
+      );
+      const registry = await ethers.getContractAt("ConsortiumRegistry", await proxy.getAddress());
+      await registry.connect(regAdmin).suspendParty(4n);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(1n);
+      expect(await registry.thresholdVoterCount()).to.equal(4n);
+    });
+  });
+
+  describe("thresholdVoterCount", function () {
+    it("is activeVoterCount + regulatorSuspendedVoterCount through every kind of change", async function () {
+      const { registry, gov, regulator } = await loadFixture(consortiumWithMembers);
+      const steps: [string, () => Promise<unknown>, bigint, bigint][] = [
+        ["a voter admitted", () => registry.connect(gov).admitParty(admission({ voter: true })), 5n, 0n],
+        ["the regulator suspends a voter", () => registry.connect(regulator).suspendParty(MAKER), 4n, 1n],
+        ["a voter joins", () => registry.connect(gov).setVoter(LOGISTICS, true), 5n, 1n],
+        ["governance suspends a voter", () => registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Suspended), 4n, 1n],
+        ["the regulator's suspension is lifted", () => registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Active), 5n, 0n],
+        ["governance's suspension is lifted", () => registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Active), 6n, 0n],
+        ["the regulator suspends again", () => registry.connect(regulator).suspendParty(HOSPITAL), 5n, 1n],
+        ["that voter is revoked", () => registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Revoked), 5n, 0n],
+        ["a voter leaves", () => registry.connect(gov).setVoter(9n, false), 4n, 0n],
+      ];
+      expect(await registry.thresholdVoterCount()).to.equal(4n);
+      for (const [title, step, active, byRegulator] of steps) {
+        await step();
+        expect(await registry.activeVoterCount(), title).to.equal(active);
+        expect(await registry.regulatorSuspendedVoterCount(), title).to.equal(byRegulator);
+        expect(await registry.thresholdVoterCount(), title).to.equal(active + byRegulator);
+      }
     });
   });
 
@@ -2228,7 +2954,112 @@ describe("ConsortiumRegistry", function () {
       expect(await partyOf(registry, MAKER)).to.deep.equal({ ...before, admin: spare[0].address });
     });
 
-    itRejectsCallers(notMakerAdminCases, (c, s) => c.registry.connect(s).rotateMember(MAKER, c.makerOperator.address, fresh(1)));
+    itRejectsCallers(notMakerRotatorCases, (c, s) => c.registry.connect(s).rotateMember(MAKER, c.makerOperator.address, fresh(1)));
+
+    it("reverts when a secondary admin rotates the primary admin's key", async function () {
+      const { registry, maker, makerAdmin2 } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(makerAdmin2).rotateMember(MAKER, maker.address, makerAdmin2.address))
+        .to.be.revertedWithCustomError(registry, "RegistryPrimaryAdminRotation")
+        .withArgs(MAKER, makerAdmin2.address);
+      await expect(registry.connect(makerAdmin2).rotateMember(MAKER, maker.address, fresh(1)))
+        .to.be.revertedWithCustomError(registry, "RegistryPrimaryAdminRotation")
+        .withArgs(MAKER, makerAdmin2.address);
+      expect((await partyOf(registry, MAKER)).admin).to.equal(maker.address);
+      expect(await memberOf(registry, maker.address)).to.deep.equal({ partyId: MAKER, role: Role.Admin, status: MemberStatus.Active });
+      expect(await memberOf(registry, fresh(1))).to.deep.equal({ partyId: 0n, role: Role.None, status: MemberStatus.None });
+    });
+
+    it("protects a rotated primary key the same way: only that key, or the governor, rotates it again", async function () {
+      const { registry, maker, makerAdmin2, spare } = await loadFixture(consortiumWithMembers);
+      await registry.connect(maker).rotateMember(MAKER, maker.address, spare[0].address);
+      await expect(registry.connect(makerAdmin2).rotateMember(MAKER, spare[0].address, spare[1].address))
+        .to.be.revertedWithCustomError(registry, "RegistryPrimaryAdminRotation")
+        .withArgs(MAKER, makerAdmin2.address);
+      await expect(registry.connect(spare[0]).rotateMember(MAKER, spare[0].address, spare[1].address))
+        .to.emit(registry, "MemberRotated")
+        .withArgs(MAKER, spare[0].address, spare[1].address, spare[0].address);
+      expect((await partyOf(registry, MAKER)).admin).to.equal(spare[1].address);
+    });
+
+    it("lets the governor rotate any member's key, the primary admin's included (a lost key)", async function () {
+      const { registry, gov, maker, makerQa, spare } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).rotateMember(MAKER, maker.address, spare[0].address))
+        .to.emit(registry, "MemberRotated")
+        .withArgs(MAKER, maker.address, spare[0].address, gov.address);
+      expect((await partyOf(registry, MAKER)).admin).to.equal(spare[0].address);
+      expect(await memberOf(registry, maker.address)).to.deep.equal({ partyId: MAKER, role: Role.Admin, status: MemberStatus.Rotated });
+      await expect(registry.connect(gov).rotateMember(MAKER, makerQa.address, spare[1].address))
+        .to.emit(registry, "MemberRotated")
+        .withArgs(MAKER, makerQa.address, spare[1].address, gov.address);
+      expect(await memberOf(registry, spare[1].address)).to.deep.equal({ partyId: MAKER, role: Role.QA, status: MemberStatus.Active });
+      // The new primary key administers the party.
+      await expect(registry.connect(spare[0]).addMember(MAKER, fresh(1), Role.Device))
+        .to.emit(registry, "MemberAdded")
+        .withArgs(MAKER, fresh(1), Role.Device, spare[0].address);
+    });
+
+    it("lets the governor rotate a key of a party that cannot act (its standing is not checked)", async function () {
+      const { registry, gov, maker, spare } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Suspended);
+      await expect(registry.connect(gov).rotateMember(MAKER, maker.address, spare[0].address))
+        .to.emit(registry, "MemberRotated")
+        .withArgs(MAKER, maker.address, spare[0].address, gov.address);
+    });
+
+    it("rotates a lost primary key through a Call proposal voted by the consortium", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const { registry, governor, maker, spare } = c;
+      const tx = await passCall(c, registry.interface.encodeFunctionData("rotateMember", [MAKER, maker.address, spare[0].address]));
+      await expect(tx)
+        .to.emit(registry, "MemberRotated")
+        .withArgs(MAKER, maker.address, spare[0].address, await governor.getAddress());
+      expect((await partyOf(registry, MAKER)).admin).to.equal(spare[0].address);
+    });
+
+    it("rotates a regulator's key through a Call proposal only with the regulator's approval", async function () {
+      const c = await loadFixture(consortiumWithMembers);
+      const { registry, governor, admins, regulator, regOperator, spare } = c;
+      const data = registry.interface.encodeFunctionData("rotateMember", [REGULATOR, regOperator.address, spare[0].address]);
+      await governor.connect(admins[1]).proposeCall(registry, data);
+      const id = await governor.proposalCount();
+      expect((await governor.getProposal(id)).regulatorRequired).to.equal(true);
+      for (const voter of [admins[1], admins[2], admins[3]]) {
+        await expect(governor.connect(voter).vote(id)).not.to.emit(registry, "MemberRotated");
+      }
+      expect((await memberOf(registry, regOperator.address)).status).to.equal(MemberStatus.Active);
+      await expect(governor.connect(regulator).vote(id))
+        .to.emit(registry, "MemberRotated")
+        .withArgs(REGULATOR, regOperator.address, spare[0].address, await governor.getAddress());
+      expect((await memberOf(registry, spare[0].address)).role).to.equal(Role.Operator);
+    });
+
+    it("reverts when the governor names an unknown party or a key that is not the party's", async function () {
+      const { registry, gov, maker, wholesaler } = await loadFixture(consortiumWithMembers);
+      await expect(registry.connect(gov).rotateMember(UNKNOWN, maker.address, fresh(1)))
+        .to.be.revertedWithCustomError(registry, "RegistryUnknownParty")
+        .withArgs(UNKNOWN);
+      await expect(registry.connect(gov).rotateMember(MAKER, wholesaler.address, fresh(1)))
+        .to.be.revertedWithCustomError(registry, "RegistryNotPartyMember")
+        .withArgs(MAKER, wholesaler.address);
+      await expect(registry.connect(gov).rotateMember(MAKER, maker.address, wholesaler.address))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountTaken")
+        .withArgs(wholesaler.address, WHOLESALER);
+    });
+
+    it("reverts when the new key is reserved for a pending admission, whoever rotates", async function () {
+      const { registry, gov, maker, makerOperator } = await loadFixture(consortiumWithMembers);
+      const until = BigInt(await time.latest()) + 3600n;
+      await registry.connect(gov).reserveAccount(fresh(1), until);
+      for (const caller of [maker, gov]) {
+        await expect(registry.connect(caller).rotateMember(MAKER, makerOperator.address, fresh(1)))
+          .to.be.revertedWithCustomError(registry, "RegistryAccountReserved")
+          .withArgs(fresh(1), until);
+      }
+      await expect(registry.connect(maker).rotateMember(MAKER, maker.address, fresh(1)))
+        .to.be.revertedWithCustomError(registry, "RegistryAccountReserved")
+        .withArgs(fresh(1), until);
+      expect((await memberOf(registry, makerOperator.address)).status).to.equal(MemberStatus.Active);
+    });
 
     it("reverts when the party is unknown", async function () {
       const { registry, maker, makerOperator } = await loadFixture(consortiumWithMembers);
@@ -2652,12 +3483,17 @@ describe("ConsortiumRegistry", function () {
   });
 
   describe("event log", function () {
-    it("rebuilds parties, members, licences and the voter count from the logs alone", async function () {
+    it("rebuilds parties, members, licences, the voter counts, mirrors and reservations from the logs alone", async function () {
       const c = await loadFixture(consortiumWithMembers);
       const { registry, gov, regulator, regOperator, maker, makerAdmin2, makerOperator, makerDevice, spare } = c;
       // A history touching every kind of write.
       const probe = await deployProbe(registry);
+      const second = await deployProbe(registry);
       await registry.connect(gov).attachMirror(await probe.getAddress());
+      await registry.connect(gov).attachMirror(await second.getAddress());
+      await registry.connect(gov).detachMirror(await probe.getAddress());
+      await registry.connect(gov).reserveAccount(fresh(5), LATER_EXPIRY);
+      await registry.connect(gov).reserveAccount(fresh(5), EARLIER_EXPIRY); // keeps LATER_EXPIRY, and says so
       await registry.connect(gov).admitParty(admission({ voter: true, licences: [grant(LicenceKind.MedicalInstitution, { expiresAt: LATER_EXPIRY })] }));
       await registry.connect(maker).rotateMember(MAKER, maker.address, spare[0].address);
       await registry.connect(makerAdmin2).removeMember(MAKER, makerDevice.address);
@@ -2666,6 +3502,7 @@ describe("ConsortiumRegistry", function () {
       await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Active);
       await registry.connect(regOperator).suspendParty(HOSPITAL);
       await registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Revoked);
+      await registry.connect(regulator).suspendParty(9n); // stays suspended by the regulator alone
       await registry.connect(gov).setVoter(LOGISTICS, true);
       await registry.connect(gov).setVoter(MAKER, false);
       await registry.connect(regOperator).grantLicence(PHARMACY, grant(LicenceKind.GoodSupplyPractice, { expiresAt: EARLIER_EXPIRY }));
@@ -2676,6 +3513,10 @@ describe("ConsortiumRegistry", function () {
       const members = new Map<string, MemberView>();
       const licences = new Map<string, LicenceView>();
       const mirrors: string[] = [];
+      const reserved = new Map<string, bigint>();
+      /** Voters suspended by a regulator's member rather than the governor: they stay in the threshold's n. */
+      const byRegulator = new Set<bigint>();
+      const governorAddress = await c.governor.getAddress();
       let voters = 0n;
       const logs = await ethers.provider.getLogs({ address: await registry.getAddress(), fromBlock: 0 });
       for (const log of logs) {
@@ -2685,6 +3526,16 @@ describe("ConsortiumRegistry", function () {
         switch (parsed.name) {
           case "MirrorAttached":
             mirrors.push(a.mirror as string);
+            break;
+          case "MirrorDetached": {
+            // The last mirror takes the detached one's place.
+            const i = mirrors.indexOf(a.mirror as string);
+            mirrors[i] = mirrors[mirrors.length - 1];
+            mirrors.pop();
+            break;
+          }
+          case "AccountReserved":
+            reserved.set(a.account as string, a.until as bigint);
             break;
           case "PartyAdmitted":
             parties.set(a.partyId as bigint, {
@@ -2701,10 +3552,13 @@ describe("ConsortiumRegistry", function () {
             const p = parties.get(a.partyId as bigint)!;
             expect(p.status).to.equal(Number(a.previous));
             p.status = Number(a.status);
+            if (p.status === PartyStatus.Suspended && p.voter && a.actor !== governorAddress) byRegulator.add(a.partyId as bigint);
+            if (Number(a.previous) === PartyStatus.Suspended) byRegulator.delete(a.partyId as bigint);
             break;
           }
           case "VoterChanged":
             parties.get(a.partyId as bigint)!.voter = a.voter as boolean;
+            if (!(a.voter as boolean)) byRegulator.delete(a.partyId as bigint);
             voters = a.activeVoters as bigint;
             break;
           case "LicenceGranted":
@@ -2753,8 +3607,13 @@ describe("ConsortiumRegistry", function () {
       }
       expect(counted).to.equal(await registry.activeVoterCount());
       expect(mirrors).to.deep.equal(await registry.mirrors());
-      expect(mirrors).to.deep.equal([await c.batchRegistry.getAddress(), await probe.getAddress()]);
+      expect(mirrors).to.deep.equal([await c.batchRegistry.getAddress(), await second.getAddress()]);
       expect(voters).to.equal(counted); // the last VoterChanged came after the last status change
+      expect([...byRegulator]).to.deep.equal([9n]);
+      expect(BigInt(byRegulator.size)).to.equal(await registry.regulatorSuspendedVoterCount());
+      expect(counted + BigInt(byRegulator.size)).to.equal(await registry.thresholdVoterCount());
+      expect([...reserved]).to.deep.equal([[fresh(5), LATER_EXPIRY]]);
+      for (const [account, until] of reserved) expect(await registry.reservedUntil(account)).to.equal(until);
     });
   });
 });

@@ -137,5 +137,17 @@ describe("MembershipMirror storage layout", function () {
       expect(await word(proxy, BASE + 2n)).to.equal(0n);
       expect(await word(proxy, erc7201("medstate.storage.BatchRegistry")) & (2n ** 160n - 1n)).to.not.equal(BigInt(`0x${registryAddress}`));
     });
+
+    it("is an immutable of each code object behind the proxy, which keeps no mirror records at its own address", async function () {
+      const { proxy, registry, batchRegistry, admins } = await networkHelpers.loadFixture(layoutConsortium);
+      const registryAddress = (await registry.getAddress()).toLowerCase().slice(2);
+      for (const module of await batchRegistry.modules()) {
+        expect((await ethers.provider.getCode(module)).toLowerCase(), module).to.contain(registryAddress);
+        // The records live in the proxy's storage only.
+        expect(await word(module, memberSlot(admins[1].address)), module).to.equal(0n);
+        expect(await word(module, partySlot(2n)), module).to.equal(0n);
+      }
+      expect((await rawMember(proxy, admins[1].address)).partyId).to.equal(2n);
+    });
   });
 });

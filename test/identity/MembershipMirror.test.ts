@@ -500,15 +500,14 @@ describe("MembershipMirror", function () {
       const factory = await ethers.getContractFactory("MembershipMirrorProbe");
       await expect(factory.deploy(ethers.ZeroAddress)).to.be.revertedWithCustomError(factory, "MirrorZeroRegistry").withArgs();
       const batchFactory = await ethers.getContractFactory("BatchRegistry");
-      await expect(batchFactory.deploy(ethers.ZeroAddress, ethers.ZeroAddress))
+      await expect(batchFactory.deploy(ethers.ZeroAddress, ethers.ZeroAddress, ethers.ZeroAddress, ethers.ZeroAddress))
         .to.be.revertedWithCustomError(batchFactory, "MirrorZeroRegistry")
         .withArgs();
-      // The engines read the same mirror: they refuse a zero registry too.
-      for (const name of ["CollaborationEngine", "QualityEngine"] as const) {
-        const engineFactory = await ethers.getContractFactory(name);
-        const args = name === "QualityEngine" ? [ethers.ZeroAddress, ethers.ZeroAddress] : [ethers.ZeroAddress];
-        await expect(engineFactory.deploy(...args))
-          .to.be.revertedWithCustomError(engineFactory, "MirrorZeroRegistry")
+      // The code objects behind the batch registry read the same mirror: they refuse a zero registry too.
+      for (const name of ["ProductRegistry", "CollaborationEngine", "QualityEngine"] as const) {
+        const moduleFactory = await ethers.getContractFactory(name);
+        await expect(moduleFactory.deploy(ethers.ZeroAddress))
+          .to.be.revertedWithCustomError(moduleFactory, "MirrorZeroRegistry")
           .withArgs();
       }
     });
@@ -679,15 +678,34 @@ describe("MembershipMirror", function () {
       await expectInSync(batchRegistry, registry, [...accounts, fresh(1)], PARTIES);
     });
 
-    it("receives a rotation of the primary admin (the party's gate does not change)", async function () {
-      const { registry, batchRegistry, maker, makerAdmin2, accounts } = await loadFixture(consortiumWithMirrors);
-      const tx = await registry.connect(makerAdmin2).rotateMember(MAKER, maker.address, fresh(1));
+    it("receives a rotation of the primary admin by itself (the party's gate does not change)", async function () {
+      const { registry, batchRegistry, maker, accounts } = await loadFixture(consortiumWithMirrors);
+      const tx = await registry.connect(maker).rotateMember(MAKER, maker.address, fresh(1));
       expect(await pushesTo(tx, batchRegistry)).to.deep.equal([
         memberPush(maker.address, MAKER, Role.Admin, MemberStatus.Rotated),
         memberPush(fresh(1), MAKER, Role.Admin, MemberStatus.Active),
       ]);
       expect((await registry.getParty(MAKER)).admin).to.equal(fresh(1));
       await expectInSync(batchRegistry, registry, [...accounts, fresh(1)], PARTIES);
+    });
+
+    it("receives a rotation of the primary admin by the governor", async function () {
+      const { registry, batchRegistry, gov, maker, accounts } = await loadFixture(consortiumWithMirrors);
+      const tx = await registry.connect(gov).rotateMember(MAKER, maker.address, fresh(1));
+      expect(await pushesTo(tx, batchRegistry)).to.deep.equal([
+        memberPush(maker.address, MAKER, Role.Admin, MemberStatus.Rotated),
+        memberPush(fresh(1), MAKER, Role.Admin, MemberStatus.Active),
+      ]);
+      await expectInSync(batchRegistry, registry, [...accounts, fresh(1)], PARTIES);
+    });
+
+    it("receives nothing when a secondary admin's rotation of the primary admin is refused", async function () {
+      const { registry, batchRegistry, maker, makerAdmin2, accounts } = await loadFixture(consortiumWithMirrors);
+      await expect(registry.connect(makerAdmin2).rotateMember(MAKER, maker.address, fresh(1)))
+        .to.be.revertedWithCustomError(registry, "RegistryPrimaryAdminRotation")
+        .withArgs(MAKER, makerAdmin2.address);
+      expect(await mirroredMember(batchRegistry, fresh(1))).to.deep.equal(NO_MEMBER);
+      await expectInSync(batchRegistry, registry, accounts, PARTIES);
     });
 
     it("receives a suspension by the regulator (suspendParty)", async function () {
@@ -1005,6 +1023,45 @@ describe("MembershipMirror", function () {
       expect(await mirroredGate(probe, PHARMACY)).to.deep.equal(held);
       // The regulator holds no licence: it never expires, in the mirror as in the registry.
       for (const checker of [registry, probe, detached]) expect(await checker.requireParty(REGULATOR, ANY)).to.equal(BigInt(Domain.Regulator));
+    });
+  });
+
+  describe("a detached mirror", function () {
+    it("receives nothing after the governor detaches it; the others still receive every change", async function () {
+      const { registry, batchRegistry, probe, late, gov, wholesaler, regulator, accounts } = await loadFixture(consortiumWithMirrors);
+      const probeAddress = await probe.getAddress();
+      await expect(registry.connect(gov).detachMirror(probeAddress))
+        .to.emit(registry, "MirrorDetached")
+        .withArgs(probeAddress, gov.address);
+      expect(await registry.mirrors()).to.not.include(probeAddress);
+      const before = await mirroredGate(probe, MAKER);
+      const tx = await registry.connect(regulator).suspendParty(MAKER);
+      expect(await pushesTo(tx, probe)).to.deep.equal([]);
+      expect(await pushesTo(tx, batchRegistry)).to.deep.equal([await currentPartyPush(registry, MAKER)]);
+      expect(await pushesTo(tx, late)).to.deep.equal([await currentPartyPush(registry, MAKER)]);
+      // Its records stay as they were when it was detached.
+      expect(await mirroredGate(probe, MAKER)).to.deep.equal(before);
+      expect((await mirroredGate(probe, MAKER)).status).to.equal(PartyStatus.Active);
+      await registry.connect(wholesaler).addMember(WHOLESALER, fresh(1), Role.QA);
+      expect(await mirroredMember(probe, fresh(1))).to.deep.equal(NO_MEMBER);
+      expect(await mirroredMember(batchRegistry, fresh(1))).to.deep.equal({ partyId: WHOLESALER, role: Role.QA, status: MemberStatus.Active });
+      await expectInSync(batchRegistry, registry, [...accounts, fresh(1)], PARTIES);
+    });
+  });
+
+  describe("a mirror that fails every push", function () {
+    it("does not block the registry: the change stands, MirrorPushFailed names the mirror, the others receive it", async function () {
+      const { registry, batchRegistry, probe, regulator, accounts } = await loadFixture(consortiumWithMirrors);
+      const probeAddress = await probe.getAddress();
+      // The attached probe now reverts on every call (PUSH1 0 PUSH1 0 REVERT).
+      await networkHelpers.setCode(probeAddress, "0x60006000fd");
+      const tx = await registry.connect(regulator).suspendParty(LOGISTICS);
+      await expect(tx)
+        .to.emit(registry, "MirrorPushFailed")
+        .withArgs(probeAddress, batchRegistry.interface.getFunction("mirrorParty").selector, ethers.zeroPadValue(ethers.toBeHex(LOGISTICS), 32));
+      expect((await registry.getParty(LOGISTICS)).status).to.equal(BigInt(PartyStatus.Suspended));
+      expect(await pushesTo(tx, batchRegistry)).to.deep.equal([await currentPartyPush(registry, LOGISTICS)]);
+      await expectInSync(batchRegistry, registry, accounts, PARTIES);
     });
   });
 

@@ -2,8 +2,8 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { expect } from "chai";
 import type { Signer } from "ethers";
 
-import { Domain, LicenceKind, Role, ShipmentStatus } from "../../sdk/enums.js";
-import type { ICollaborationEngine, IQualityEngine } from "../../types/ethers-contracts/index.js";
+import { Domain, LicenceKind, PartyStatus, Role, ShipmentStatus } from "../../sdk/enums.js";
+import type { ICollaborationEngine } from "../../types/ethers-contracts/index.js";
 import {
   type CallerCase,
   itRejectsCallers,
@@ -22,6 +22,7 @@ import {
   NOTARY,
   PHARMACY,
   REGULATOR,
+  UNKNOWN,
   WHOLESALER,
   ethers,
   networkHelpers,
@@ -45,12 +46,14 @@ import {
   distributedBatch,
   observation,
   productSubject,
+  caseIdOf,
   recallIdOf,
   recalledBatch,
   stoppedBatch,
+  suspectsAt,
   vaccineBatch,
 } from "../helpers/quality.js";
-import { batchIdOf, expectEvents, inspect, ledgerOf, shipmentIdOf } from "../helpers/supply.js";
+import { type Ledger, UnitStatus, batchIdOf, expectConserved, expectEvents, inspect, shipmentIdOf } from "../helpers/supply.js";
 
 // ==== CONSTANTS ====
 
@@ -62,6 +65,8 @@ const { loadFixture, time } = networkHelpers;
 const PRODUCT = productSubject(GTIN);
 /** A valid GTIN no fixture registers. */
 const OTHER_GTIN = 4006381333931n;
+/** ISuspectProduct.WHOLE_BATCH: type(uint48).max. */
+const WHOLE_BATCH = 2n ** 48n - 1n;
 /** A second manufacturer, admitted by {quarantinedBatch}: not the vaccine's holder. */
 const MAKER2 = 9n;
 const LOT2 = "VAX-2026-002";
@@ -119,26 +124,12 @@ const FOOD_GRAPH: StateDef[] = [
 
 // ==== HELPERS ====
 
-interface Book {
-  quantity: bigint;
-  held: bigint;
-  inTransit: bigint;
-  dispensed: bigint;
-  destroyed: bigint;
-  lost: bigint;
-  quarantined: bigint;
-}
-
-/** Asserts Σ held + Σ open shipments + Σ dispensed + destroyed + lost + quarantined == quantity; returns the book. */
-async function expectBalanced(c: BatchQualityCtx, batchId: string = c.batchId): Promise<Book> {
-  const l = await ledgerOf(c, batchId);
-  const { quarantined } = await c.batchRegistry.getBatch(batchId);
-  const book = { ...l, quarantined };
-  expect(
-    l.held + l.inTransit + l.dispensed + l.destroyed + l.lost + quarantined,
-    `ledger ${JSON.stringify(book, (_k, v) => (typeof v === "bigint" ? v.toString() : v))}`,
-  ).to.equal(l.quantity);
-  return book;
+/**
+ * Asserts Σ held + Σ in transit + dispensed + destroyed + lost + quarantined + suspended ==
+ * quantity (and that the per-party counters agree with what they summarise); returns the book.
+ */
+async function expectBalanced(c: BatchQualityCtx, batchId: string = c.batchId): Promise<Ledger> {
+  return expectConserved(c, batchId);
 }
 
 /** A subject record as a plain array: state, effective, reached, observations, recalls, level, openedAt, deadline, destructions. */
@@ -165,10 +156,10 @@ async function addReleasedBatch(c: BatchQualityCtx, lot: string): Promise<string
   return id;
 }
 
-/** The collaboration engine's own address (the quality engine delegates to it). */
+/** The collaboration engine at its own address (the BatchRegistry routes its selectors there). */
 async function collaborationEngineAt(c: BatchQualityCtx): Promise<ICollaborationEngine> {
-  const quality = (await ethers.getContractAt("IQualityEngine", await c.batchRegistry.engine())) as unknown as IQualityEngine;
-  return (await ethers.getContractAt("ICollaborationEngine", await quality.collaboration())) as unknown as ICollaborationEngine;
+  const [, , collaboration] = await c.batchRegistry.modules();
+  return (await ethers.getContractAt("ICollaborationEngine", collaboration)) as unknown as ICollaborationEngine;
 }
 
 /** Sends `tx` and returns it with the timestamp of its block. */
@@ -243,6 +234,45 @@ async function proposedBatch(): Promise<QuarantineCtx> {
   return c;
 }
 
+/**
+ * quarantinedBatch, then the hospital returns its 10, the maker proposes to destroy all 100
+ * and a notary witnesses it: every unit is accounted for, the batch is Destroyed.
+ */
+async function destroyedBatch(): Promise<QuarantineCtx> {
+  const c = await quarantinedBatch();
+  await c.collaboration.connect(c.hospital).returnStock(c.batchId, 10n);
+  await c.collaboration.connect(c.maker).proposeDestruction(c.batchId, QUANTITY);
+  await c.collaboration.connect(c.notary).witnessDestruction(c.batchId, destructionIdOf(c.batchId, 1n));
+  return c;
+}
+
+type StaffCtx = BatchQualityCtx & { regulatorOperator: HardhatEthersSigner; regulatorQa: HardhatEthersSigner };
+
+/** recalledBatch, with an operator and a qa member of the regulator. */
+async function recalledWithStaff(): Promise<StaffCtx> {
+  const c = await recalledBatch();
+  const [regulatorOperator, regulatorQa] = c.others.slice(8);
+  await c.registry.connect(c.regulator).addMember(REGULATOR, regulatorOperator.address, Role.Operator);
+  await c.registry.connect(c.regulator).addMember(REGULATOR, regulatorQa.address, Role.QA);
+  return { ...c, regulatorOperator, regulatorQa };
+}
+
+/** distributedBatch, the pharmacy locks unit 3 (one of its 20 set aside), then stopped and recalled. */
+async function lockedRecall(): Promise<BatchQualityCtx> {
+  const c = await distributedBatch();
+  await c.batchRegistry.connect(c.pharmacy).decommission(c.tree.unit(c.batchId, 3n), UnitStatus.Locked);
+  await c.collaboration.connect(c.regulator).transition(c.batchId, State.EmergencyStop, "excursion");
+  await c.collaboration.connect(c.regulator).openRecall(c.batchId, 1, "cold chain broken");
+  return c;
+}
+
+/** recalledBatch, then the pharmacy reports 5 of its 20 as suspect (case 1, its stock in the case). */
+async function suspectRecall(): Promise<BatchQualityCtx> {
+  const c = await recalledBatch();
+  await (await suspectsAt(c)).connect(c.pharmacy).reportSuspect(c.batchId, WHOLE_BATCH, 5n, ethers.id("seal photo"), "seal damaged");
+  return c;
+}
+
 /** distributedBatch under the food graph (configured by the governor). */
 async function foodGraph(): Promise<BatchQualityCtx> {
   const c = await distributedBatch();
@@ -307,6 +337,20 @@ function returnCases<C extends Ctx>(): CallerCase<C>[] {
     wrongRole<C>("a device of the wholesaler", (c) => c.wholesalerDevice, Role.Device),
     wrongRole<C>("a device of the pharmacy", (c) => c.pharmacyDevice, Role.Device),
     ...standingCases<C>(WHOLESALER, "wholesaler's admin", (c) => c.wholesaler),
+  ];
+}
+
+/** Callers of seizeStock: only an admin or operator of the regulator. */
+function seizeCases<C extends StaffCtx>(): CallerCase<C>[] {
+  return [
+    ...nonMemberCases<C>(),
+    wrongDomain<C>("the holder's admin", (c) => c.maker, MAKER, Domain.Manufacturer),
+    wrongDomain<C>("the wholesaler's admin (whose stock it is)", (c) => c.wholesaler, WHOLESALER, Domain.Wholesaler),
+    wrongDomain<C>("the logistics party's admin", (c) => c.logistics, LOGISTICS, Domain.Logistics),
+    wrongDomain<C>("the laboratory's admin", (c) => c.laboratory, LABORATORY, Domain.Laboratory),
+    wrongDomain<C>("the notary's admin", (c) => c.notary, NOTARY, Domain.Notary),
+    wrongRole<C>("the regulator's qa member", (c) => c.regulatorQa, Role.QA),
+    wrongRole<C>("a device of the regulator", (c) => c.regulatorDevice, Role.Device),
   ];
 }
 
@@ -433,8 +477,7 @@ describe("CollaborationEngine", function () {
       });
 
       it("reverts when a destroyed batch is resumed", async function () {
-        const c = await loadFixture(proposedBatch);
-        await c.collaboration.connect(c.notary).witnessDestruction(c.batchId, destructionIdOf(c.batchId, 1n));
+        const c = await loadFixture(destroyedBatch);
         await expect(c.collaboration.connect(c.regulator).transition(c.batchId, State.Marketed, ""))
           .to.be.revertedWithCustomError(c.collaboration, "CollaborationTransitionNotAllowed")
           .withArgs(c.batchId, State.Destroyed, State.Marketed);
@@ -855,7 +898,11 @@ describe("CollaborationEngine", function () {
       const c = await loadFixture(recallWithOpenShipments);
       const { collaboration, batchRegistry: br, batchId } = c;
       expect(await expectBalanced(c)).to.deep.include({ inTransit: 15n, quarantined: 0n });
-      expect(await collaboration.outstanding(batchId, WHOLESALER)).to.deep.equal([30n, false]);
+      // Held and in transit from it: 30 + 10, and 25 + 5.
+      expect(await collaboration.outstanding(batchId, WHOLESALER)).to.deep.equal([40n, false]);
+      expect(await collaboration.outstanding(batchId, MAKER)).to.deep.equal([30n, false]);
+      // Only what was shipped to it and is still on its way is not yet the pharmacy's.
+      expect(await collaboration.outstanding(batchId, PHARMACY)).to.deep.equal([20n, false]);
 
       const toPharmacy = shipmentIdOf(batchId, WHOLESALER, 1n);
       const cancel = await br.connect(c.wholesaler).cancelShipment(batchId, toPharmacy);
@@ -875,6 +922,39 @@ describe("CollaborationEngine", function () {
       expect(await collaboration.outstanding(batchId, MAKER)).to.deep.equal([30n, false]);
       await collaboration.connect(c.maker).returnStock(batchId, 30n);
       expect(await expectBalanced(c)).to.deep.include({ inTransit: 0n, quarantined: 70n });
+    });
+
+    it("returns only available stock: a locked unit stays held and outstanding until the regulator restores it", async function () {
+      const c = await loadFixture(lockedRecall);
+      const { collaboration, batchRegistry: br, batchId } = c;
+      expect([...(await br.custody(batchId, PHARMACY))]).to.deep.equal([20n, 0n, 0n, 0n, 1n, 0n]);
+      await expect(collaboration.connect(c.pharmacy).returnStock(batchId, 20n))
+        .to.be.revertedWithCustomError(br, "BatchRegistryInsufficientStock")
+        .withArgs(batchId, PHARMACY, 19n, 20n);
+      const tx = await collaboration.connect(c.pharmacy).returnStock(batchId, 19n);
+      await expectEvents(br, tx, [["StockReturned", [recallIdOf(batchId, 1n), batchId, PHARMACY, 19n, 1n, c.pharmacy.address]]]);
+      expect(await collaboration.outstanding(batchId, PHARMACY)).to.deep.equal([1n, false]);
+      await expect(collaboration.connect(c.pharmacy).returnStock(batchId, 1n))
+        .to.be.revertedWithCustomError(br, "BatchRegistryInsufficientStock")
+        .withArgs(batchId, PHARMACY, 0n, 1n);
+      // The regulator restores the locked unit (allowed while halted: no stock moves), then it returns.
+      await br.connect(c.regulator).restoreUnit(c.tree.unit(batchId, 3n));
+      await collaboration.connect(c.pharmacy).returnStock(batchId, 1n);
+      expect(await collaboration.outstanding(batchId, PHARMACY)).to.deep.equal([0n, false]);
+      expect(await expectBalanced(c)).to.deep.include({ quarantined: 20n });
+    });
+
+    it("reverts when the party's stock is in its suspect case, which stays outstanding", async function () {
+      const c = await loadFixture(suspectRecall);
+      const { collaboration, batchRegistry: br, batchId } = c;
+      expect([...(await br.custody(batchId, PHARMACY))]).to.deep.equal([15n, 0n, 0n, 5n, 0n, 0n]);
+      await expect(collaboration.connect(c.pharmacy).returnStock(batchId, 20n))
+        .to.be.revertedWithCustomError(br, "BatchRegistryInsufficientStock")
+        .withArgs(batchId, PHARMACY, 15n, 20n);
+      const tx = await collaboration.connect(c.pharmacy).returnStock(batchId, 15n);
+      await expectEvents(br, tx, [["StockReturned", [recallIdOf(batchId, 1n), batchId, PHARMACY, 15n, 5n, c.pharmacy.address]]]);
+      expect(await collaboration.outstanding(batchId, PHARMACY)).to.deep.equal([5n, false]);
+      expect(await expectBalanced(c)).to.deep.include({ quarantined: 15n, suspended: 5n });
     });
 
     it("reverts when the batch is not under recall", async function () {
@@ -924,6 +1004,240 @@ describe("CollaborationEngine", function () {
         (c, s) => c.collaboration.connect(s).returnStock(c.batchId, 1n),
         (c) => c.collaboration,
       );
+    });
+  });
+
+  describe("seizeStock", function () {
+    for (const [title, pick] of [
+      ["the regulator's admin", (c: StaffCtx) => c.regulator],
+      ["the regulator's operator", (c: StaffCtx) => c.regulatorOperator],
+    ] as const) {
+      it(`moves a party's stock into quarantine when ${title} seizes it, and reports what the party still has`, async function () {
+        const c = await loadFixture(recalledWithStaff);
+        const { collaboration, batchRegistry: br, batchId } = c;
+        const signer = pick(c);
+        expect(await collaboration.connect(signer).seizeStock.staticCall(batchId, WHOLESALER, 15n)).to.equal(25n);
+        const tx = await collaboration.connect(signer).seizeStock(batchId, WHOLESALER, 15n);
+        await expectEvents(br, tx, [
+          ["StockSeized", [recallIdOf(batchId, 1n), batchId, WHOLESALER, 15n, 25n, REGULATOR, signer.address]],
+        ]);
+        expect([...(await br.custody(batchId, WHOLESALER))]).to.deep.equal([25n, 0n, 0n, 0n, 0n, 1n]);
+        expect((await br.getBatch(batchId)).quarantined).to.equal(15n);
+        expect(await collaboration.outstanding(batchId, WHOLESALER)).to.deep.equal([25n, false]);
+        expect(await expectBalanced(c)).to.deep.include({ quarantined: 15n, held: 85n });
+      });
+    }
+
+    it("takes the stock of a revoked party, which can no longer return it", async function () {
+      const c = await loadFixture(recalledBatch);
+      const { collaboration, batchRegistry: br, batchId } = c;
+      await c.registry.connect(c.gov).setPartyStatus(PHARMACY, PartyStatus.Revoked);
+      await expect(collaboration.connect(c.pharmacy).returnStock(batchId, 20n))
+        .to.be.revertedWithCustomError(c.registry, "RegistryPartyNotActive")
+        .withArgs(PHARMACY, PartyStatus.Revoked);
+      const { recallDeadline } = await collaboration.subjectRecord(batchId);
+      await time.increaseTo(recallDeadline + 1n);
+      expect(await collaboration.outstanding(batchId, PHARMACY)).to.deep.equal([20n, true]);
+      const tx = await collaboration.connect(c.regulator).seizeStock(batchId, PHARMACY, 20n);
+      await expectEvents(br, tx, [["StockSeized", [recallIdOf(batchId, 1n), batchId, PHARMACY, 20n, 0n, REGULATOR, c.regulator.address]]]);
+      expect(await collaboration.outstanding(batchId, PHARMACY)).to.deep.equal([0n, false]);
+      expect(await expectBalanced(c)).to.deep.include({ quarantined: 20n });
+    });
+
+    it("reports the party's stock in transit and in its suspect cases as still outstanding", async function () {
+      const c = await loadFixture(recallWithOpenShipments);
+      const { collaboration, batchRegistry: br, batchId } = c;
+      await (await suspectsAt(c)).connect(c.wholesaler).reportSuspect(batchId, WHOLE_BATCH, 3n, ethers.ZeroHash, "seal damaged");
+      // The wholesaler: 27 held, 10 in transit to the pharmacy, 3 in its case.
+      expect([...(await br.custody(batchId, WHOLESALER))]).to.deep.equal([27n, 10n, 0n, 3n, 0n, 2n]);
+      expect(await collaboration.outstanding(batchId, WHOLESALER)).to.deep.equal([40n, false]);
+      const tx = await collaboration.connect(c.regulator).seizeStock(batchId, WHOLESALER, 27n);
+      await expectEvents(br, tx, [["StockSeized", [recallIdOf(batchId, 1n), batchId, WHOLESALER, 27n, 13n, REGULATOR, c.regulator.address]]]);
+      expect(await collaboration.outstanding(batchId, WHOLESALER)).to.deep.equal([13n, false]);
+      await expect(collaboration.connect(c.regulator).seizeStock(batchId, WHOLESALER, 1n))
+        .to.be.revertedWithCustomError(br, "BatchRegistryInsufficientStock")
+        .withArgs(batchId, WHOLESALER, 0n, 1n);
+      expect(await expectBalanced(c)).to.deep.include({ quarantined: 27n, inTransit: 15n, suspended: 3n });
+    });
+
+    it("seizes stock under a recall of the graph's own Recall state, and its destruction ends the batch", async function () {
+      const c = await loadFixture(foodGraph);
+      const { collaboration, batchRegistry: br, batchId } = c;
+      await collaboration.connect(c.regulator).transition(batchId, Food.Hold, "hold");
+      await collaboration.connect(c.regulator).openRecall(batchId, 1, "withdraw");
+      for (const [party, quantity] of [
+        [MAKER, 30n],
+        [WHOLESALER, 40n],
+        [PHARMACY, 20n],
+        [HOSPITAL, 10n],
+      ] as const) {
+        const tx = await collaboration.connect(c.regulator).seizeStock(batchId, party, quantity);
+        await expectEvents(br, tx, [["StockSeized", [recallIdOf(batchId, 1n), batchId, party, quantity, 0n, REGULATOR, c.regulator.address]]]);
+      }
+      await collaboration.connect(c.maker).proposeDestruction(batchId, QUANTITY);
+      const id = destructionIdOf(batchId, 1n);
+      const tx = await collaboration.connect(c.notary).witnessDestruction(batchId, id);
+      await expectEvents(br, tx, [
+        ["DestructionWitnessed", [id, batchId, NOTARY, QUANTITY, c.notary.address]],
+        ["StateChanged", [batchId, Food.Disposal, Food.Withdrawal, Actor.Witness, NOTARY, c.notary.address, "destruction witnessed"]],
+      ]);
+    });
+
+    it("reverts when the batch is not under recall", async function () {
+      for (const fixture of [distributedBatch, stoppedBatch]) {
+        const c = await loadFixture(fixture);
+        await expect(c.collaboration.connect(c.regulator).seizeStock(c.batchId, WHOLESALER, 1n))
+          .to.be.revertedWithCustomError(c.collaboration, "CollaborationNoOpenRecall")
+          .withArgs(c.batchId);
+      }
+    });
+
+    it("reverts when the batch is held by a graph state that is not its recall", async function () {
+      const c = await loadFixture(foodGraph);
+      await c.collaboration.connect(c.regulator).transition(c.batchId, Food.Hold, "hold");
+      await expect(c.collaboration.connect(c.regulator).seizeStock(c.batchId, WHOLESALER, 1n))
+        .to.be.revertedWithCustomError(c.collaboration, "CollaborationNoOpenRecall")
+        .withArgs(c.batchId);
+    });
+
+    it("reverts when the quantity is zero", async function () {
+      const c = await loadFixture(recalledBatch);
+      await expect(c.collaboration.connect(c.regulator).seizeStock(c.batchId, WHOLESALER, 0n))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryZeroQuantity")
+        .withArgs();
+    });
+
+    it("reverts when the party has less available stock than is seized", async function () {
+      const c = await loadFixture(recalledBatch);
+      const { collaboration, batchRegistry: br, batchId } = c;
+      for (const [party, available, quantity] of [
+        [WHOLESALER, 40n, 41n],
+        [LOGISTICS, 0n, 1n],
+        [REGULATOR, 0n, 1n],
+        [UNKNOWN, 0n, 1n],
+      ] as const) {
+        await expect(collaboration.connect(c.regulator).seizeStock(batchId, party, quantity))
+          .to.be.revertedWithCustomError(br, "BatchRegistryInsufficientStock")
+          .withArgs(batchId, party, available, quantity);
+      }
+      expect(await expectBalanced(c)).to.deep.include({ quarantined: 0n });
+    });
+
+    it("reverts when the seizure would take a locked unit", async function () {
+      const c = await loadFixture(lockedRecall);
+      await expect(c.collaboration.connect(c.regulator).seizeStock(c.batchId, PHARMACY, 20n))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryInsufficientStock")
+        .withArgs(c.batchId, PHARMACY, 19n, 20n);
+      await c.collaboration.connect(c.regulator).seizeStock(c.batchId, PHARMACY, 19n);
+      expect(await c.collaboration.outstanding(c.batchId, PHARMACY)).to.deep.equal([1n, false]);
+    });
+
+    it("reverts when the batch does not exist", async function () {
+      const c = await loadFixture(recalledBatch);
+      const unknown = batchIdOf(GTIN, "NO-SUCH-LOT");
+      await expect(c.collaboration.connect(c.regulator).seizeStock(unknown, WHOLESALER, 1n))
+        .to.be.revertedWithCustomError(c.collaboration, "CollaborationUnknownSubject")
+        .withArgs(unknown);
+    });
+
+    describe("callers", function () {
+      restoreClockAfter();
+      itRejectsCallers(
+        callerFixture("seizeStockCallers", recalledWithStaff),
+        seizeCases<StaffCtx>(),
+        (c, s) => c.collaboration.connect(s).seizeStock(c.batchId, WHOLESALER, 1n),
+        (c) => c.collaboration,
+      );
+    });
+  });
+
+  describe("outstanding", function () {
+    it("reports each party's held stock, and nothing for a party that holds none", async function () {
+      const c = await loadFixture(recalledBatch);
+      const { collaboration, batchId } = c;
+      for (const [party, quantity] of [
+        [MAKER, 30n],
+        [WHOLESALER, 40n],
+        [PHARMACY, 20n],
+        [HOSPITAL, 10n],
+        [LOGISTICS, 0n],
+        [UNKNOWN, 0n],
+      ] as const) {
+        expect(await collaboration.outstanding(batchId, party), String(party)).to.deep.equal([quantity, false]);
+      }
+    });
+
+    it("counts the stock a party shipped that is still in transit, not the addressee's", async function () {
+      const c = await loadFixture(recallWithOpenShipments);
+      const { collaboration, batchId } = c;
+      // Wholesaler 30 + 10 to the pharmacy; maker 25 + 5 to the hospital.
+      for (const [party, quantity] of [
+        [WHOLESALER, 40n],
+        [MAKER, 30n],
+        [PHARMACY, 20n],
+        [HOSPITAL, 10n],
+      ] as const) {
+        expect(await collaboration.outstanding(batchId, party), String(party)).to.deep.equal([quantity, false]);
+      }
+      // Held stock all returned, what is in transit is still out, and overdue after the deadline.
+      await collaboration.connect(c.wholesaler).returnStock(batchId, 30n);
+      const { recallDeadline } = await collaboration.subjectRecord(batchId);
+      await time.increaseTo(recallDeadline + 1n);
+      expect(await collaboration.outstanding(batchId, WHOLESALER)).to.deep.equal([10n, true]);
+      // Receiving is halted: the shipment can only come back to its sender.
+      await expect(c.batchRegistry.connect(c.pharmacy).receiveShipment(batchId, shipmentIdOf(batchId, WHOLESALER, 1n)))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryHalted")
+        .withArgs(batchId, State.Recall);
+      await c.batchRegistry.connect(c.pharmacy).rejectShipment(batchId, shipmentIdOf(batchId, WHOLESALER, 1n));
+      expect(await collaboration.outstanding(batchId, WHOLESALER)).to.deep.equal([10n, true]);
+      expect(await collaboration.outstanding(batchId, PHARMACY)).to.deep.equal([20n, true]);
+      await collaboration.connect(c.wholesaler).returnStock(batchId, 10n);
+      expect(await collaboration.outstanding(batchId, WHOLESALER)).to.deep.equal([0n, false]);
+    });
+
+    it("counts the stock in a party's open suspect cases until the case ends", async function () {
+      const c = await loadFixture(suspectRecall);
+      const { collaboration, batchId } = c;
+      const suspects = await suspectsAt(c);
+      expect(await collaboration.outstanding(batchId, PHARMACY)).to.deep.equal([20n, false]);
+      await collaboration.connect(c.pharmacy).returnStock(batchId, 15n);
+      expect(await collaboration.outstanding(batchId, PHARMACY)).to.deep.equal([5n, false]);
+      const { recallDeadline } = await collaboration.subjectRecord(batchId);
+      await time.increaseTo(recallDeadline + 1n);
+      expect(await collaboration.outstanding(batchId, PHARMACY)).to.deep.equal([5n, true]);
+      // Found illegitimate and closed: the case's stock leaves the ledger as destroyed.
+      await suspects.connect(c.regulator).investigateSuspect(caseIdOf(batchId, 1n));
+      await suspects.connect(c.regulator).concludeSuspect(caseIdOf(batchId, 1n), true, ethers.ZeroHash);
+      expect(await collaboration.outstanding(batchId, PHARMACY)).to.deep.equal([5n, true]);
+      await suspects.connect(c.regulator).closeSuspect(caseIdOf(batchId, 1n));
+      expect(await collaboration.outstanding(batchId, PHARMACY)).to.deep.equal([0n, false]);
+      expect(await expectBalanced(c)).to.deep.include({ destroyed: 5n, suspended: 0n, quarantined: 15n });
+    });
+
+    it("reports nothing outstanding before a recall, even for stock in transit or in a case", async function () {
+      const c = await loadFixture(haltedWithOpenShipments);
+      await (await suspectsAt(c)).connect(c.wholesaler).reportSuspect(c.batchId, WHOLE_BATCH, 1n, ethers.ZeroHash, "dent");
+      for (const party of [MAKER, WHOLESALER, PHARMACY, HOSPITAL]) {
+        expect(await c.collaboration.outstanding(c.batchId, party)).to.deep.equal([0n, false]);
+      }
+    });
+
+    it("reports nothing outstanding once the batch is destroyed", async function () {
+      const c = await loadFixture(destroyedBatch);
+      expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Destroyed);
+      await time.increase(30n * DAY);
+      for (const party of [MAKER, WHOLESALER, PHARMACY, HOSPITAL]) {
+        expect(await c.collaboration.outstanding(c.batchId, party)).to.deep.equal([0n, false]);
+      }
+    });
+
+    it("reverts when the batch does not exist", async function () {
+      const c = await loadFixture(recalledBatch);
+      for (const subject of [batchIdOf(GTIN, "NO-SUCH-LOT"), ethers.ZeroHash]) {
+        await expect(c.collaboration.outstanding(subject, WHOLESALER))
+          .to.be.revertedWithCustomError(c.collaboration, "CollaborationUnknownSubject")
+          .withArgs(subject);
+      }
     });
   });
 
@@ -1028,44 +1342,169 @@ describe("CollaborationEngine", function () {
   });
 
   describe("witnessDestruction", function () {
-    it("executes a proposal witnessed by a notary: the stock leaves quarantine and the ledger, the batch is Destroyed", async function () {
+    it("executes a proposal witnessed by a notary: the stock leaves quarantine and the ledger, the batch stays under recall while some is out", async function () {
       const c = await loadFixture(proposedBatch);
       const { collaboration, batchRegistry: br, batchId } = c;
       const id = destructionIdOf(batchId, 1n);
       const { proposedAt } = await collaboration.destruction(id);
       const tx = await collaboration.connect(c.notary).witnessDestruction(batchId, id);
-      await expectEvents(br, tx, [
-        ["StateChanged", [batchId, State.Destroyed, State.Recall, Actor.Witness, NOTARY, c.notary.address, "destruction witnessed"]],
-        ["DestructionWitnessed", [id, batchId, NOTARY, 40n, c.notary.address]],
-      ]);
+      await expectEvents(br, tx, [["DestructionWitnessed", [id, batchId, NOTARY, 40n, c.notary.address]]]);
       expect(await collaboration.destruction(id)).to.deep.equal([40n, MAKER, 1n, proposedAt, BigInt(DestructionStatus.Witnessed)]);
-      expect(await expectBalanced(c)).to.deep.include({ quarantined: 50n, destroyed: 40n });
+      expect(await expectBalanced(c)).to.deep.include({ quarantined: 50n, destroyed: 40n, held: 10n });
       const record = await collaboration.subjectRecord(batchId);
-      expect([record.state, record.effectiveState, record.reached, record.destructions]).to.deep.equal([3n, 3n, 15n, 2n]);
+      expect([record.state, record.effectiveState, record.reached, record.destructions]).to.deep.equal([2n, 2n, 7n, 2n]);
+      // Trade stays halted under the recall.
+      await expect(br.connect(c.hospital).ship(batchId, PHARMACY, 1n))
+        .to.be.revertedWithCustomError(br, "BatchRegistryHalted")
+        .withArgs(batchId, State.Recall);
     });
 
-    it("executes two proposals in turn, entering Destroyed only once", async function () {
+    it("enters Destroyed only with the destruction that accounts for every unit", async function () {
       const c = await loadFixture(proposedBatch);
       const { collaboration, batchRegistry: br, batchId } = c;
       const [first, second] = [destructionIdOf(batchId, 1n), destructionIdOf(batchId, 2n)];
-      // The second first, by the regulator (a witness).
+      // The second first, by the regulator (a witness): 50 destroyed, the batch stays under recall.
       const tx2 = await collaboration.connect(c.regulator).witnessDestruction(batchId, second);
-      await expectEvents(br, tx2, [
-        ["StateChanged", [batchId, State.Destroyed, State.Recall, Actor.Witness, REGULATOR, c.regulator.address, "destruction witnessed"]],
-        ["DestructionWitnessed", [second, batchId, REGULATOR, 50n, c.regulator.address]],
-      ]);
+      await expectEvents(br, tx2, [["DestructionWitnessed", [second, batchId, REGULATOR, 50n, c.regulator.address]]]);
       expect(await expectBalanced(c)).to.deep.include({ quarantined: 40n, destroyed: 50n });
       const tx1 = await collaboration.connect(c.notary).witnessDestruction(batchId, first);
       await expectEvents(br, tx1, [["DestructionWitnessed", [first, batchId, NOTARY, 40n, c.notary.address]]]);
       expect(await expectBalanced(c)).to.deep.include({ quarantined: 0n, destroyed: 90n, held: 10n });
-      expect((await collaboration.subjectRecord(batchId)).state).to.equal(State.Destroyed);
+      expect((await collaboration.subjectRecord(batchId)).state).to.equal(State.Recall);
+      expect(await collaboration.outstanding(batchId, HOSPITAL)).to.deep.equal([10n, false]);
 
       // The hospital's late return, proposed and witnessed: the whole batch has left the ledger.
       await collaboration.connect(c.hospital).returnStock(batchId, 10n);
       await collaboration.connect(c.maker).proposeDestruction(batchId, 10n);
-      await collaboration.connect(c.notary).witnessDestruction(batchId, destructionIdOf(batchId, 3n));
+      const last = destructionIdOf(batchId, 3n);
+      const tx3 = await collaboration.connect(c.notary).witnessDestruction(batchId, last);
+      await expectEvents(br, tx3, [
+        ["DestructionWitnessed", [last, batchId, NOTARY, 10n, c.notary.address]],
+        ["StateChanged", [batchId, State.Destroyed, State.Recall, Actor.Witness, NOTARY, c.notary.address, "destruction witnessed"]],
+      ]);
       expect(await expectBalanced(c)).to.deep.include({ quarantined: 0n, destroyed: QUANTITY, held: 0n });
+      const record = await collaboration.subjectRecord(batchId);
+      expect([record.state, record.effectiveState, record.reached, record.destructions]).to.deep.equal([3n, 3n, 15n, 3n]);
       expect(await collaboration.outstanding(batchId, HOSPITAL)).to.deep.equal([0n, false]);
+    });
+
+    it("counts units dispensed before the recall as accounted for", async function () {
+      const c = await loadFixture(distributedBatch);
+      const { collaboration, batchRegistry: br, batchId } = c;
+      await br.connect(c.pharmacy).dispense(c.tree.unit(batchId, 0n));
+      await br.connect(c.hospital).dispense(c.tree.unit(batchId, 1n));
+      await collaboration.connect(c.regulator).transition(batchId, State.EmergencyStop, "excursion");
+      await collaboration.connect(c.regulator).openRecall(batchId, 1, "cold chain broken");
+      for (const [signer, quantity] of [
+        [c.maker, 30n],
+        [c.wholesaler, 40n],
+        [c.pharmacy, 19n],
+        [c.hospital, 9n],
+      ] as const) {
+        await collaboration.connect(signer).returnStock(batchId, quantity);
+      }
+      await collaboration.connect(c.maker).proposeDestruction(batchId, 98n);
+      const id = destructionIdOf(batchId, 1n);
+      const tx = await collaboration.connect(c.regulator).witnessDestruction(batchId, id);
+      await expectEvents(br, tx, [
+        ["DestructionWitnessed", [id, batchId, REGULATOR, 98n, c.regulator.address]],
+        ["StateChanged", [batchId, State.Destroyed, State.Recall, Actor.Witness, REGULATOR, c.regulator.address, "destruction witnessed"]],
+      ]);
+      expect(await expectBalanced(c)).to.deep.include({ dispensed: 2n, destroyed: 98n, held: 0n });
+    });
+
+    it("keeps the batch under recall while stock is in transit, until the shipments come back and are destroyed", async function () {
+      const c = await loadFixture(recallWithOpenShipments);
+      const { collaboration, batchRegistry: br, batchId } = c;
+      // Everything held is returned: 30 + 20 + 10 + 25; 15 are on their way.
+      for (const [signer, quantity] of [
+        [c.wholesaler, 30n],
+        [c.pharmacy, 20n],
+        [c.hospital, 10n],
+        [c.maker, 25n],
+      ] as const) {
+        await collaboration.connect(signer).returnStock(batchId, quantity);
+      }
+      await collaboration.connect(c.maker).proposeDestruction(batchId, 85n);
+      const first = destructionIdOf(batchId, 1n);
+      const tx = await collaboration.connect(c.notary).witnessDestruction(batchId, first);
+      await expectEvents(br, tx, [["DestructionWitnessed", [first, batchId, NOTARY, 85n, c.notary.address]]]);
+      expect((await collaboration.subjectRecord(batchId)).state).to.equal(State.Recall);
+      expect(await collaboration.outstanding(batchId, WHOLESALER)).to.deep.equal([10n, false]);
+      expect(await collaboration.outstanding(batchId, MAKER)).to.deep.equal([5n, false]);
+      expect(await expectBalanced(c)).to.deep.include({ inTransit: 15n, destroyed: 85n });
+
+      await br.connect(c.wholesaler).cancelShipment(batchId, shipmentIdOf(batchId, WHOLESALER, 1n));
+      await br.connect(c.hospital).rejectShipment(batchId, shipmentIdOf(batchId, MAKER, 2n));
+      await collaboration.connect(c.wholesaler).returnStock(batchId, 10n);
+      await collaboration.connect(c.maker).returnStock(batchId, 5n);
+      await collaboration.connect(c.maker).proposeDestruction(batchId, 15n);
+      const second = destructionIdOf(batchId, 2n);
+      const last = await collaboration.connect(c.notary).witnessDestruction(batchId, second);
+      await expectEvents(br, last, [
+        ["DestructionWitnessed", [second, batchId, NOTARY, 15n, c.notary.address]],
+        ["StateChanged", [batchId, State.Destroyed, State.Recall, Actor.Witness, NOTARY, c.notary.address, "destruction witnessed"]],
+      ]);
+    });
+
+    it("keeps the batch under recall while stock is in a suspect case, until the case is cleared and its stock destroyed", async function () {
+      const c = await loadFixture(suspectRecall);
+      const { collaboration, batchRegistry: br, batchId } = c;
+      const suspects = await suspectsAt(c);
+      for (const [signer, quantity] of [
+        [c.wholesaler, 40n],
+        [c.pharmacy, 15n],
+        [c.hospital, 10n],
+        [c.maker, 30n],
+      ] as const) {
+        await collaboration.connect(signer).returnStock(batchId, quantity);
+      }
+      await collaboration.connect(c.maker).proposeDestruction(batchId, 95n);
+      const first = destructionIdOf(batchId, 1n);
+      const tx = await collaboration.connect(c.notary).witnessDestruction(batchId, first);
+      await expectEvents(br, tx, [["DestructionWitnessed", [first, batchId, NOTARY, 95n, c.notary.address]]]);
+      expect((await collaboration.subjectRecord(batchId)).state).to.equal(State.Recall);
+      expect(await collaboration.outstanding(batchId, PHARMACY)).to.deep.equal([5n, false]);
+
+      await suspects.connect(c.regulator).investigateSuspect(caseIdOf(batchId, 1n));
+      await suspects.connect(c.regulator).concludeSuspect(caseIdOf(batchId, 1n), false, ethers.ZeroHash);
+      await collaboration.connect(c.pharmacy).returnStock(batchId, 5n);
+      await collaboration.connect(c.maker).proposeDestruction(batchId, 5n);
+      const second = destructionIdOf(batchId, 2n);
+      const last = await collaboration.connect(c.regulator).witnessDestruction(batchId, second);
+      await expectEvents(br, last, [
+        ["DestructionWitnessed", [second, batchId, REGULATOR, 5n, c.regulator.address]],
+        ["StateChanged", [batchId, State.Destroyed, State.Recall, Actor.Witness, REGULATOR, c.regulator.address, "destruction witnessed"]],
+      ]);
+      expect(await expectBalanced(c)).to.deep.include({ destroyed: QUANTITY, suspended: 0n });
+    });
+
+    it("reverts when the witness is not one the disposal state allows (the graph's Disposal needs the regulator)", async function () {
+      const c = await loadFixture(foodGraph);
+      const { collaboration, batchId } = c;
+      const graph = FOOD_GRAPH.map((d, i) => (i === Food.Disposal ? { ...d, actors: REG } : d));
+      await collaboration.connect(c.gov).configureGraph(graph);
+      await collaboration.connect(c.regulator).transition(batchId, Food.Hold, "hold");
+      await collaboration.connect(c.regulator).openRecall(batchId, 1, "withdraw");
+      for (const [signer, quantity] of [
+        [c.wholesaler, 40n],
+        [c.pharmacy, 20n],
+        [c.hospital, 10n],
+        [c.maker, 30n],
+      ] as const) {
+        await collaboration.connect(signer).returnStock(batchId, quantity);
+      }
+      await collaboration.connect(c.maker).proposeDestruction(batchId, QUANTITY);
+      const id = destructionIdOf(batchId, 1n);
+      await expect(collaboration.connect(c.notary).witnessDestruction(batchId, id))
+        .to.be.revertedWithCustomError(collaboration, "CollaborationActorNotAllowed")
+        .withArgs(batchId, Food.Disposal, NOTARY);
+      expect((await collaboration.destruction(id)).status).to.equal(DestructionStatus.Proposed);
+      const tx = await collaboration.connect(c.regulator).witnessDestruction(batchId, id);
+      await expectEvents(c.batchRegistry, tx, [
+        ["DestructionWitnessed", [id, batchId, REGULATOR, QUANTITY, c.regulator.address]],
+        ["StateChanged", [batchId, Food.Disposal, Food.Withdrawal, Actor.Regulator, REGULATOR, c.regulator.address, "destruction witnessed"]],
+      ]);
     });
 
     it("reverts when the proposal was already witnessed", async function () {
@@ -1138,6 +1577,22 @@ describe("CollaborationEngine", function () {
       expect((await c.collaboration.stateGraph()).map((s) => [...s])).to.deep.equal(sixteen.map(tuple));
     });
 
+    it("accepts states that do not halt before the first that does, and a graph in which none halts", async function () {
+      const c = await loadFixture(distributedBatch);
+      const graded = [
+        stateDef("Marketed", StateKind.Plain, false, REG, 3, bit(1), 0),
+        stateDef("Watch", StateKind.Plain, false, REG | HOLD, 3, bit(0), 0),
+        stateDef("Review", StateKind.Plain, false, REG, 3, bit(1), 0),
+        stateDef("Hold", StateKind.Plain, true, REG | RULE, 3, bit(2), 0),
+        stateDef("Withdrawal", StateKind.Recall, true, REG, 1, bit(3), 0),
+      ];
+      await c.collaboration.connect(c.gov).configureGraph(graded);
+      expect((await c.collaboration.stateGraph()).map((s) => [...s])).to.deep.equal(graded.map(tuple));
+      const open = graded.slice(0, 3);
+      const tx = await c.collaboration.connect(c.gov).configureGraph(open);
+      await expectEvents(c.batchRegistry, tx, [["StateGraphConfigured", [open.map(tuple)]]]);
+    });
+
     /** FOOD_GRAPH with state `index` changed by `patch`. */
     const patched = (index: number, patch: Partial<StateDef>): StateDef[] =>
       FOOD_GRAPH.map((d, i) => (i === index ? { ...d, ...patch } : d));
@@ -1159,6 +1614,25 @@ describe("CollaborationEngine", function () {
       ["the recall state does not apply to batches", patched(2, { scope: 2 }), 2, "recall"],
       ["two states are disposals", [...FOOD_GRAPH, stateDef("Incinerated", StateKind.Disposal, true, WIT, 1, bit(3), 0)], 4, "disposal"],
       ["the disposal state does not apply to batches", patched(3, { scope: 2 }), 3, "disposal"],
+      [
+        "a state that does not halt follows one that halts",
+        [...FOOD_GRAPH, stateDef("Watch", StateKind.Plain, false, REG, 3, bit(0), 0)],
+        4,
+        "severity",
+      ],
+      ["a state after the first halting one does not halt", patched(3, { halts: false, kind: StateKind.Plain }), 3, "severity"],
+      [
+        "the recall state does not halt (after states that do not)",
+        FOOD_GRAPH.map((d, i) => (i === Food.Hold || i === Food.Withdrawal ? { ...d, halts: false } : d)),
+        2,
+        "halts",
+      ],
+      [
+        "the disposal state does not halt (after states that do not)",
+        [FOOD_GRAPH[0], stateDef("Disposal", StateKind.Disposal, false, WIT, 1, bit(0), 0)],
+        1,
+        "halts",
+      ],
     ] as const) {
       it(`reverts when ${title}`, async function () {
         const c = await loadFixture(distributedBatch);
@@ -1233,8 +1707,8 @@ describe("CollaborationEngine", function () {
         const id = destructionIdOf(batchId, 1n);
         const witnessed = await collaboration.connect(c.regulator).witnessDestruction(batchId, id);
         await expectEvents(br, witnessed, [
-          ["StateChanged", [batchId, Food.Disposal, Food.Withdrawal, Actor.Witness, REGULATOR, c.regulator.address, "destruction witnessed"]],
           ["DestructionWitnessed", [id, batchId, REGULATOR, QUANTITY, c.regulator.address]],
+          ["StateChanged", [batchId, Food.Disposal, Food.Withdrawal, Actor.Witness, REGULATOR, c.regulator.address, "destruction witnessed"]],
         ]);
         expect(await expectBalanced(c)).to.deep.include({ destroyed: QUANTITY, quarantined: 0n, held: 0n });
         expect(await recordOf(c, batchId)).to.deep.equal([3n, 3n, 15n, 2n, 1n, 2n, at, at + 3n * DAY, 1n]);
@@ -1258,35 +1732,37 @@ describe("CollaborationEngine", function () {
 
       it("lets a rule act only on subjects its state applies to, once its prerequisites are reached", async function () {
         const c = await loadFixture(distributedBatch);
-        // Hold: batches only, and only after a Watch (2) was reached.
+        // Watch (1): no halt. Hold (2): batches only, and only after a Watch was reached.
         const graph = [
           stateDef("Marketed", StateKind.Plain, false, REG, 3, bit(1) | bit(2), 0),
-          stateDef("Hold", StateKind.Plain, true, REG | RULE, 1, bit(0) | bit(2), bit(2)),
           stateDef("Watch", StateKind.Plain, false, REG, 3, bit(0), 0),
+          stateDef("Hold", StateKind.Plain, true, REG | RULE, 1, bit(0) | bit(1), bit(1)),
         ];
         await c.collaboration.connect(c.gov).configureGraph(graph);
         const storage = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n, humidity: 4000n });
         const early = await c.quality.connect(c.wholesalerQa).observe(storage);
         await expectEvents(c.batchRegistry, early, [
           ["Observed", [c.batchId, WHOLESALER, 2n, c.wholesalerQa.address, Point.Storage, Result.Critical, 950n, 4000n]],
-          ["RuleFired", [c.batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, 1n]],
+          ["RuleFired", [c.batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, 2n]],
         ]);
         const product = await c.quality.connect(c.laboratory).observe(observation(PRODUCT, Point.Inspection, Result.Critical));
         await expectEvents(c.batchRegistry, product, [
           ["Observed", [PRODUCT, LABORATORY, 1n, c.laboratory.address, Point.Inspection, Result.Critical, NO_TEMPERATURE, NO_HUMIDITY]],
-          ["RuleFired", [PRODUCT, 1n, RuleKind.CriticalObservation, ethers.ZeroAddress, 1n]],
+          ["RuleFired", [PRODUCT, 1n, RuleKind.CriticalObservation, ethers.ZeroAddress, 2n]],
         ]);
         expect((await recordOf(c, c.batchId)).slice(0, 3)).to.deep.equal([0n, 0n, 1n]);
         expect((await recordOf(c, PRODUCT)).slice(0, 3)).to.deep.equal([0n, 0n, 1n]);
 
-        await c.collaboration.connect(c.regulator).transition(c.batchId, 2, "watch");
+        await c.collaboration.connect(c.regulator).transition(c.batchId, 1, "watch");
+        // Watch does not halt: trade goes on.
+        await expect(c.batchRegistry.connect(c.wholesaler).ship(c.batchId, PHARMACY, 1n)).to.emit(c.batchRegistry, "Shipped");
         const late = await c.quality.connect(c.wholesalerQa).observe(storage);
         await expectEvents(c.batchRegistry, late, [
           ["Observed", [c.batchId, WHOLESALER, 3n, c.wholesalerQa.address, Point.Storage, Result.Critical, 950n, 4000n]],
-          ["RuleFired", [c.batchId, 3n, RuleKind.CriticalObservation, ethers.ZeroAddress, 1n]],
-          ["StateChanged", [c.batchId, 1n, 2n, Actor.Rule, WHOLESALER, c.wholesalerQa.address, ""]],
+          ["RuleFired", [c.batchId, 3n, RuleKind.CriticalObservation, ethers.ZeroAddress, 2n]],
+          ["StateChanged", [c.batchId, 2n, 1n, Actor.Rule, WHOLESALER, c.wholesalerQa.address, ""]],
         ]);
-        expect((await recordOf(c, c.batchId)).slice(0, 3)).to.deep.equal([1n, 1n, 7n]);
+        expect((await recordOf(c, c.batchId)).slice(0, 3)).to.deep.equal([2n, 2n, 7n]);
       });
 
       it("reports a rule's firing without a state change when no state lets rules act", async function () {
@@ -1412,6 +1888,7 @@ describe("CollaborationEngine", function () {
         () => engine.connect(c.regulator).transition(c.batchId, State.EmergencyStop, ""),
         () => engine.connect(c.regulator).openRecall(c.batchId, 1, ""),
         () => engine.connect(c.wholesaler).returnStock(c.batchId, 1n),
+        () => engine.connect(c.regulator).seizeStock(c.batchId, HOSPITAL, 1n),
         () => engine.connect(c.maker).proposeDestruction(c.batchId, 1n),
         () => engine.connect(c.notary).witnessDestruction(c.batchId, id),
         () => engine.connect(c.gov).configureGraph(FOOD_GRAPH),
@@ -1518,6 +1995,58 @@ describe("BatchRegistry (collaborative states)", function () {
         .withArgs(c.batchId, State.Deregistered);
       await c.collaboration.connect(c.wholesaler).returnStock(c.batchId, 40n);
       expect(await expectBalanced(c)).to.deep.include({ quarantined: 40n });
+    });
+
+    it("revert with the batch's own halting state when its product is in a higher state that does not halt", async function () {
+      // The batch is recalled (Recall halts) under the default graph; governance then configures
+      // a graph in which every state is open, and the product's holder moves the product to its
+      // highest state. The batch's own halt still holds.
+      const c = await loadFixture(recalledBatch);
+      await c.collaboration.connect(c.gov).configureGraph([
+        stateDef("Marketed", StateKind.Plain, false, REG, 3, bit(3), 0),
+        stateDef("Watch", StateKind.Plain, false, REG, 3, 0, 0),
+        stateDef("Review", StateKind.Plain, false, REG, 3, 0, 0),
+        stateDef("Advisory", StateKind.Plain, false, REG | HOLD, 3, bit(0), 0),
+      ]);
+      await c.collaboration.connect(c.maker).transition(PRODUCT, 3, "advisory");
+      expect((await recordOf(c, c.batchId)).slice(0, 2)).to.deep.equal([BigInt(State.Recall), 3n]);
+      await expect(c.batchRegistry.connect(c.wholesaler).ship(c.batchId, PHARMACY, 1n))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryHalted")
+        .withArgs(c.batchId, State.Recall);
+      await expect(c.batchRegistry.connect(c.pharmacy).dispense(c.tree.unit(c.batchId, 0n)))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryHalted")
+        .withArgs(c.batchId, State.Recall);
+    });
+
+    it("revert with the product's halting state when the batch is in a higher state that does not halt", async function () {
+      const c = await loadFixture(twoBatches);
+      await c.collaboration.connect(c.maker).transition(PRODUCT, State.EmergencyStop, "signal");
+      await c.collaboration.connect(c.gov).configureGraph([
+        stateDef("Marketed", StateKind.Plain, false, REG, 3, bit(1), 0),
+        stateDef("Watch", StateKind.Plain, false, REG, 3, 0, 0),
+        stateDef("Advisory", StateKind.Plain, false, REG | HOLD, 3, bit(0), 0),
+      ]);
+      await c.collaboration.connect(c.maker).transition(c.batch2, 2, "advisory");
+      expect((await recordOf(c, c.batch2)).slice(0, 2)).to.deep.equal([2n, 2n]);
+      await expect(c.batchRegistry.connect(c.maker).ship(c.batch2, WHOLESALER, 1n))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryHalted")
+        .withArgs(c.batch2, State.EmergencyStop);
+      // The product resumed: the batch's own state does not halt, and it trades.
+      await c.collaboration.connect(c.regulator).transition(PRODUCT, 0, "cleared");
+      await expect(c.batchRegistry.connect(c.maker).ship(c.batch2, WHOLESALER, 1n)).to.emit(c.batchRegistry, "Shipped");
+    });
+
+    it("revert with the higher of the two states when both halt", async function () {
+      const c = await loadFixture(stoppedBatch);
+      await c.collaboration.connect(c.maker).transition(PRODUCT, State.EmergencyStop, "signal");
+      await c.collaboration.connect(c.maker).transition(PRODUCT, State.Deregistered, "withdrawn");
+      await expect(c.batchRegistry.connect(c.wholesaler).ship(c.batchId, PHARMACY, 1n))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryHalted")
+        .withArgs(c.batchId, State.Deregistered);
+      await c.collaboration.connect(c.regulator).openRecall(c.batchId, 1, "recall");
+      await expect(c.batchRegistry.connect(c.wholesaler).ship(c.batchId, PHARMACY, 1n))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryHalted")
+        .withArgs(c.batchId, State.Deregistered);
     });
 
     it("revert with Deregistered for a marketed batch of a deregistered product", async function () {

@@ -57,10 +57,11 @@ import {
   signObservation,
   signReading,
   stoppedBatch,
+  suspectsAt,
   vaccineBatch,
   vaccineRules,
 } from "../helpers/quality.js";
-import { UnitTree, batchIdOf, eventsOf, expectEvents } from "../helpers/supply.js";
+import { UnitTree, batchIdOf, eventsOf, expectEvents, registerProduct, shipmentIdOf } from "../helpers/supply.js";
 
 // ==== CONSTANTS ====
 
@@ -92,6 +93,9 @@ const RULE_CALL_RESERVE = 10_000n;
 
 const ADVERSE_COUNT = 3n;
 const ADVERSE_WINDOW = 3600n;
+
+/** ISuspectProduct.WHOLE_BATCH: type(uint48).max. */
+const WHOLE_BATCH = 2n ** 48n - 1n;
 
 /** The EIP-712 type devices sign (IQualityEngine.OBSERVATION_TYPEHASH). */
 const OBSERVATION_TYPES = {
@@ -141,7 +145,7 @@ async function engineParties(): Promise<Ctx> {
     licences: [{ kind: LicenceKind.Manufacturing, documentHash: DOC, issuer: REGULATOR, expiresAt: LICENCE_EXPIRY }],
   });
   await c.registry.connect(c.maker).addMember(MAKER, makerOperator.address, Role.Operator);
-  await c.batchRegistry.connect(c.maker).registerProduct(GTIN2, "Plain tablets", "S20260002", 0n);
+  await registerProduct(c.batchRegistry, c.maker, c.regulator, GTIN2, "Plain tablets", "S20260002", 0n);
   const tree = UnitTree.sequential(GTIN2, UNITS);
   const now = BigInt(await time.latest());
   await c.batchRegistry.connect(c.maker).createBatch({
@@ -157,11 +161,26 @@ async function engineParties(): Promise<Ctx> {
 }
 
 /**
- * + every party's stock of the vaccine batch gone: the maker shipped its 30 to the
- * wholesaler, the hospital dispensed one unit and shipped 9 to the wholesaler, the
- * pharmacy shipped its 20 to the wholesaler (shipments left in transit).
+ * + every party but the wholesaler without stock of the vaccine batch, and none in transit:
+ * the maker shipped its 30 to the wholesaler, the hospital dispensed one unit and shipped 9
+ * to the wholesaler, the pharmacy shipped its 20 to the wholesaler, and the wholesaler
+ * received all three. The maker (the product's holder) holds none; the hospital has only
+ * dispensed some; the pharmacy has nothing left of it.
  */
 async function drainedBatch(): Promise<Ctx> {
+  const c = await inTransitBatch();
+  const { batchRegistry: br, batchId } = c;
+  await br.connect(c.wholesaler).receiveShipment(batchId, shipmentIdOf(batchId, MAKER, 2n));
+  await br.connect(c.wholesaler).receiveShipment(batchId, shipmentIdOf(batchId, HOSPITAL, 0n));
+  await br.connect(c.wholesaler).receiveShipment(batchId, shipmentIdOf(batchId, PHARMACY, 0n));
+  return c;
+}
+
+/**
+ * + the same shipments as {@link drainedBatch}, left in transit: the maker (30), the hospital
+ * (9, after dispensing one) and the pharmacy (20) hold none, and each has stock in transit.
+ */
+async function inTransitBatch(): Promise<Ctx> {
   const c = await engineParties();
   const { batchRegistry: br, batchId } = c;
   await br.connect(c.maker).ship(batchId, WHOLESALER, 30n);
@@ -171,6 +190,67 @@ async function drainedBatch(): Promise<Ctx> {
   return c;
 }
 
+/**
+ * + the logistics party linked to the vaccine batch: the wholesaler shipped it 5, which it
+ * received (a carrier's or a warehouse's custody). In {@link engineParties} the logistics
+ * party has no link to the batch.
+ */
+async function carrierBatch(): Promise<Ctx> {
+  const c = await toCarrierBatch();
+  await c.batchRegistry.connect(c.logistics).receiveShipment(c.batchId, shipmentIdOf(c.batchId, WHOLESALER, 1n));
+  return c;
+}
+
+/** + the wholesaler's shipment of 5 to the logistics party, still in transit (not received). */
+async function toCarrierBatch(): Promise<Ctx> {
+  const c = await engineParties();
+  await c.batchRegistry.connect(c.wholesaler).ship(c.batchId, LOGISTICS, 5n);
+  return c;
+}
+
+/** + the pharmacy's 20 in an open suspect case of its own: it holds none, and has stock in a case. */
+async function suspectBatch(): Promise<Ctx> {
+  const c = await engineParties();
+  const suspects = await suspectsAt(c);
+  await suspects.connect(c.pharmacy).reportSuspect(c.batchId, WHOLE_BATCH, 20n, ethers.ZeroHash, "seal broken");
+  return c;
+}
+
+/** The extra pharmacies {@link userParties} admits: parties 10 to 15. */
+const EXTRA_PHARMACIES = [10n, 11n, 12n, 13n, 14n, 15n];
+
+interface UsersCtx extends Ctx {
+  /** The admins of the extra pharmacies (EXTRA_PHARMACIES), each holding 1 of the vaccine batch. */
+  extra: HardhatEthersSigner[];
+}
+
+/**
+ * + six more pharmacies (parties 10 to 15), each received 1 of the vaccine batch from the
+ * wholesaler: with the hospital and the pharmacy, eight users that may report on it.
+ */
+async function userParties(): Promise<UsersCtx> {
+  const c = await engineParties();
+  const { batchRegistry: br, batchId } = c;
+  const extra: HardhatEthersSigner[] = [];
+  for (let i = 0; i < EXTRA_PHARMACIES.length; ++i) {
+    const admin = ethers.getAddress(`0x00000000000000000000000000000000a11ce${i.toString(16).padStart(3, "0")}`);
+    await networkHelpers.impersonateAccount(admin);
+    await networkHelpers.setBalance(admin, 10n ** 21n);
+    await c.registry.connect(c.gov).admitParty({
+      name: `Pharmacy ${EXTRA_PHARMACIES[i]}`,
+      domain: Domain.Pharmacy,
+      admin,
+      voter: false,
+      licences: [{ kind: LicenceKind.Distribution, documentHash: DOC, issuer: REGULATOR, expiresAt: LICENCE_EXPIRY }],
+    });
+    const signer = await ethers.getSigner(admin);
+    await br.connect(c.wholesaler).ship(batchId, EXTRA_PHARMACIES[i], 1n);
+    await br.connect(signer).receiveShipment(batchId, shipmentIdOf(batchId, WHOLESALER, BigInt(i + 1)));
+    extra.push(signer);
+  }
+  return { ...c, extra };
+}
+
 /** + the vaccine's ranges kept, but no point stops on a critical observation (pure classification). */
 async function classifyingRules(): Promise<Ctx> {
   const c = await engineParties();
@@ -178,9 +258,9 @@ async function classifyingRules(): Promise<Ctx> {
   return c;
 }
 
-/** + the vaccine rules with "3 adverse reactions within an hour" (set by the governor). */
-async function adverseRules(): Promise<Ctx> {
-  const c = await engineParties();
+/** + the vaccine rules with "3 adverse reactions within an hour" (3 distinct reporting parties; set by the governor). */
+async function adverseRules(): Promise<UsersCtx> {
+  const c = await userParties();
   await c.quality
     .connect(c.gov)
     .setRules(GTIN, vaccineRules({ adverseCount: ADVERSE_COUNT, adverseWindow: ADVERSE_WINDOW }));
@@ -447,7 +527,7 @@ const SERIES: Series[] = [
     emits: ["RuleFired", "StateChanged"],
   },
   {
-    title: "a pharmacy device's use readings under the adverse-count rule",
+    title: "a pharmacy device's use readings under the adverse-count rule (one reporter, counted once), through a humidity excursion",
     fixture: adverseRules,
     pick: (c) => c.pharmacyDevice,
     subject: (c) => c.batchId,
@@ -462,10 +542,10 @@ const SERIES: Series[] = [
     emits: ["RuleFired", "StateChanged"],
   },
   {
-    title: "a logistics device's series with a rule contract that stops",
+    title: "a pharmacy device's series with a rule contract that stops",
     fixture: ruleContract,
     setup: (c) => (c as RuleCtx).rule.setBehaviour(Behaviour.Stop),
-    pick: (c) => c.logisticsDevice,
+    pick: (c) => c.pharmacyDevice,
     subject: (c) => c.batchId,
     readings: [reading(Point.Transport, 500n), reading(Point.Transport, -100n), reading(Point.Order), reading(Point.Storage, 432n, 100n)],
     emits: ["RuleFired", "StateChanged"],
@@ -548,7 +628,11 @@ interface Rights {
   refused: Observer[];
 }
 
-/** Who may record each point on the distributed vaccine batch (every party but logistics, lab, notary and regulator holds some). */
+/**
+ * Who may record each point on the distributed vaccine batch: the maker (its holder), the
+ * wholesaler, the hospital and the pharmacy hold some; the logistics party, the second
+ * manufacturer and the notary have no link to it; the laboratory and the regulator need none.
+ */
 const BATCH_RIGHTS: Rights[] = [
   {
     points: [Point.Process, Point.Production],
@@ -565,10 +649,11 @@ const BATCH_RIGHTS: Rights[] = [
       O.hospitalAdmin,
       O.pharmacyAdmin,
       O.pharmacyDevice,
-      O.logisticsAdmin,
-      O.logisticsDevice,
+      O.regulatorAdmin,
+      O.regulatorDevice,
+      O.laboratoryAdmin,
     ],
-    refused: [O.maker2, O.regulatorAdmin, O.regulatorDevice, O.laboratoryAdmin, O.notaryAdmin],
+    refused: [O.maker2, O.logisticsAdmin, O.logisticsDevice, O.notaryAdmin],
   },
   {
     points: [Point.Inspection],
@@ -591,7 +676,7 @@ const BATCH_RIGHTS: Rights[] = [
   },
 ];
 
-/** Who may record each point on the vaccine product. */
+/** Who may record each point on the vaccine product: use reports only by its holder or the regulator. */
 const PRODUCT_RIGHTS: Rights[] = [
   {
     points: [Point.Process, Point.Production],
@@ -610,8 +695,17 @@ const PRODUCT_RIGHTS: Rights[] = [
   },
   {
     points: [Point.Efficacy, Point.Adverse],
-    allowed: [O.hospitalAdmin, O.pharmacyAdmin, O.pharmacyDevice],
-    refused: [O.makerAdmin, O.wholesalerAdmin, O.logisticsAdmin, O.regulatorAdmin, O.laboratoryAdmin],
+    allowed: [O.makerAdmin, O.makerOperator, O.makerQa, O.makerDevice, O.regulatorAdmin, O.regulatorDevice],
+    refused: [
+      O.hospitalAdmin,
+      O.pharmacyAdmin,
+      O.pharmacyDevice,
+      O.wholesalerAdmin,
+      O.logisticsAdmin,
+      O.laboratoryAdmin,
+      O.maker2,
+      O.notaryAdmin,
+    ],
   },
 ];
 
@@ -636,10 +730,10 @@ function observeCallerCases(): CallerCase<Ctx>[] {
       error: "RegistryNotMember",
       args: (c) => [c.wholesalerQa.address],
     },
-    pointNotAllowed("the regulator's admin (wrong domain)", (c) => c.regulator, REGULATOR),
-    pointNotAllowed("the laboratory's admin (wrong domain)", (c) => c.laboratory, LABORATORY),
-    pointNotAllowed("the notary's admin (wrong domain)", (c) => c.notary, NOTARY),
-    pointNotAllowed("another manufacturer's admin (holds none)", (c) => c.maker2, MAKER2),
+    pointNotAllowed("the logistics party's admin (no link to the batch)", (c) => c.logistics, LOGISTICS),
+    pointNotAllowed("the logistics party's device (no link to the batch)", (c) => c.logisticsDevice, LOGISTICS),
+    pointNotAllowed("the notary's admin (no link to the batch)", (c) => c.notary, NOTARY),
+    pointNotAllowed("another manufacturer's admin (no link to the batch)", (c) => c.maker2, MAKER2),
     ...standingCases<Ctx>(WHOLESALER, "wholesaler's admin", (c) => c.wholesaler),
     ...standingCases<Ctx>(LOGISTICS, "logistics party's device", (c) => c.logisticsDevice),
   ];
@@ -670,10 +764,10 @@ function signerCases(): CallerCase<Ctx>[] {
     wrongRole("the wholesaler's qa member", (c) => c.wholesalerQa, Role.QA),
     wrongRole("the holder's operator", (c) => c.makerOperator, Role.Operator),
     {
-      title: "the regulator's device (wrong domain)",
-      caller: async (c) => c.regulatorDevice,
+      title: "the logistics party's device (no link to the batch)",
+      caller: async (c) => c.logisticsDevice,
       error: "QualityEnginePointNotAllowed",
-      args: (c) => [c.batchId, Point.Storage, REGULATOR],
+      args: (c) => [c.batchId, Point.Storage, LOGISTICS],
     },
     ...standingCases<Ctx>(WHOLESALER, "wholesaler's device", (c) => c.wholesalerDevice),
   ];
@@ -683,26 +777,25 @@ function signerCases(): CallerCase<Ctx>[] {
 
 describe("QualityEngine", function () {
   describe("constructor", function () {
-    it("reverts when the collaboration engine was built for another registry", async function () {
+    it("builds the engine over the registry, with no link to any other code object", async function () {
       const c = await loadFixture(engineParties);
       const registry = await c.registry.getAddress();
-      const other = await ethers.deployContract("CollaborationEngine", [c.stranger.address]);
-      const otherAddress = await other.getAddress();
-      await expect(ethers.deployContract("QualityEngine", [registry, otherAddress]))
-        .to.be.revertedWithCustomError(c.collaboration, "CollaborationRegistryMismatch")
-        .withArgs(otherAddress, registry);
+      const engine = (await ethers.deployContract("QualityEngine", [registry])) as unknown as QualityEngine;
+      expect(await engine.registry()).to.equal(registry);
+      // No fallback: a selector it does not declare reverts at its address, with no reason.
+      const collab = (await ethers.getContractAt("ICollaborationEngine", await engine.getAddress())) as unknown as ICollaborationEngine;
+      await expect(collab.stateGraph()).to.be.revertedWithoutReason(ethers);
     });
 
-    it("builds the engine over the registry and the collaboration engine", async function () {
+    it("reverts when a BatchRegistry is built over a quality engine of another registry", async function () {
       const c = await loadFixture(engineParties);
       const registry = await c.registry.getAddress();
-      const collaboration = await ethers.deployContract("CollaborationEngine", [registry]);
-      const engine = (await ethers.deployContract("QualityEngine", [
-        registry,
-        await collaboration.getAddress(),
-      ])) as unknown as QualityEngine;
-      expect(await engine.registry()).to.equal(registry);
-      expect(await engine.collaboration()).to.equal(await collaboration.getAddress());
+      const [products, , collaboration] = await c.batchRegistry.modules();
+      const other = await ethers.deployContract("QualityEngine", [c.stranger.address]);
+      const otherAddress = await other.getAddress();
+      await expect(ethers.deployContract("BatchRegistry", [registry, products, otherAddress, collaboration]))
+        .to.be.revertedWithCustomError(c.batchRegistry, "MirrorRegistryChanged")
+        .withArgs(otherAddress, registry);
     });
   });
 
@@ -736,7 +829,7 @@ describe("QualityEngine", function () {
       describe("when the parties' stock is gone", function () {
         it("records an inspection by a qa member of the product's holder that holds none", async function () {
           const c = await loadFixture(drainedBatch);
-          expect(await c.batchRegistry.holding(c.batchId, MAKER)).to.equal(0n);
+          expect([...(await c.batchRegistry.custody(c.batchId, MAKER))]).to.deep.equal([0n, 0n, 0n, 0n, 0n, 3n]);
           const o = observation(c.batchId, Point.Inspection);
           const tx = await c.quality.connect(c.makerQa).observe(o);
           await expectEvents(c.batchRegistry, tx, [observed(o, MAKER, 2n, c.makerQa.address)]);
@@ -750,24 +843,32 @@ describe("QualityEngine", function () {
         });
 
         for (const point of [Point.Order, Point.Transport, Point.Storage]) {
-          it(`reverts when the holder, holding none, records ${POINT_NAMES[point]}`, async function () {
-            const c = await loadFixture(drainedBatch);
-            await expect(c.quality.connect(c.maker).observe(observation(c.batchId, point)))
-              .to.be.revertedWithCustomError(c.quality, "QualityEnginePointNotAllowed")
-              .withArgs(c.batchId, point, MAKER);
-          });
-
-          it(`records ${POINT_NAMES[point]} by a logistics party that never held any`, async function () {
+          it(`records ${POINT_NAMES[point]} by the product's holder, holding none`, async function () {
             const c = await loadFixture(drainedBatch);
             const o = observation(c.batchId, point);
-            const tx = await c.quality.connect(c.logistics).observe(o);
-            await expectEvents(c.batchRegistry, tx, [observed(o, LOGISTICS, 2n, c.logistics.address)]);
+            const tx = await c.quality.connect(c.maker).observe(o);
+            await expectEvents(c.batchRegistry, tx, [observed(o, MAKER, 2n, c.maker.address)]);
+          });
+
+          it(`reverts when ${POINT_NAMES[point]} is recorded by a pharmacy whose shipment of all it had was received`, async function () {
+            const c = await loadFixture(drainedBatch);
+            await expect(c.quality.connect(c.pharmacy).observe(observation(c.batchId, point)))
+              .to.be.revertedWithCustomError(c.quality, "QualityEnginePointNotAllowed")
+              .withArgs(c.batchId, point, PHARMACY);
+          });
+
+          it(`reverts when ${POINT_NAMES[point]} is recorded by a hospital that only has dispensed units left`, async function () {
+            const c = await loadFixture(drainedBatch);
+            expect([...(await c.batchRegistry.custody(c.batchId, HOSPITAL))]).to.deep.equal([0n, 0n, 1n, 0n, 0n, 1n]);
+            await expect(c.quality.connect(c.hospital).observe(observation(c.batchId, point)))
+              .to.be.revertedWithCustomError(c.quality, "QualityEnginePointNotAllowed")
+              .withArgs(c.batchId, point, HOSPITAL);
           });
         }
 
-        it("reverts when a qa member of a party that shipped all its stock records an inspection", async function () {
+        it("reverts when a device of a party that shipped all its stock records an inspection", async function () {
           const c = await loadFixture(drainedBatch);
-          // The pharmacy shipped its 20 away; its device is no longer a holder's.
+          // The pharmacy's 20 reached the wholesaler: its device is no longer a linked party's.
           await expect(c.quality.connect(c.pharmacyDevice).observe(observation(c.batchId, Point.Inspection)))
             .to.be.revertedWithCustomError(c.quality, "QualityEnginePointNotAllowed")
             .withArgs(c.batchId, Point.Inspection, PHARMACY);
@@ -802,6 +903,77 @@ describe("QualityEngine", function () {
                 .withArgs(c.batchId, party);
             });
           }
+        }
+      });
+
+      describe("parties linked by stock in transit or in a suspect case", function () {
+        for (const point of [Point.Order, Point.Transport, Point.Storage]) {
+          it(`records ${POINT_NAMES[point]} by a sender whose whole stock is in transit`, async function () {
+            const c = await loadFixture(inTransitBatch);
+            expect([...(await c.batchRegistry.custody(c.batchId, PHARMACY))]).to.deep.equal([0n, 20n, 0n, 0n, 0n, 1n]);
+            const o = observation(c.batchId, point);
+            const tx = await c.quality.connect(c.pharmacyDevice).observe(o);
+            await expectEvents(c.batchRegistry, tx, [observed(o, PHARMACY, 2n, c.pharmacyDevice.address)]);
+          });
+
+          it(`records ${POINT_NAMES[point]} by a party whose whole stock is in its open suspect case`, async function () {
+            const c = await loadFixture(suspectBatch);
+            expect([...(await c.batchRegistry.custody(c.batchId, PHARMACY))]).to.deep.equal([0n, 0n, 0n, 20n, 0n, 0n]);
+            const o = observation(c.batchId, point);
+            const tx = await c.quality.connect(c.pharmacy).observe(o);
+            await expectEvents(c.batchRegistry, tx, [observed(o, PHARMACY, 2n, c.pharmacy.address)]);
+          });
+
+          it(`records ${POINT_NAMES[point]} by a logistics party that received a shipment of the batch`, async function () {
+            const c = await loadFixture(carrierBatch);
+            const o = observation(c.batchId, point);
+            const tx = await c.quality.connect(c.logisticsDevice).observe(o);
+            await expectEvents(c.batchRegistry, tx, [observed(o, LOGISTICS, 2n, c.logisticsDevice.address)]);
+          });
+
+          it(`reverts when ${POINT_NAMES[point]} is recorded by the addressee of a shipment still in transit to it`, async function () {
+            const c = await loadFixture(toCarrierBatch);
+            await expect(c.quality.connect(c.logisticsDevice).observe(observation(c.batchId, point)))
+              .to.be.revertedWithCustomError(c.quality, "QualityEnginePointNotAllowed")
+              .withArgs(c.batchId, point, LOGISTICS);
+          });
+        }
+
+        it("records an inspection by a device of a sender whose whole stock is in transit", async function () {
+          const c = await loadFixture(inTransitBatch);
+          const o = observation(c.batchId, Point.Inspection);
+          const tx = await c.quality.connect(c.pharmacyDevice).observe(o);
+          await expectEvents(c.batchRegistry, tx, [observed(o, PHARMACY, 2n, c.pharmacyDevice.address)]);
+        });
+
+        it("records an inspection by a device of a party whose stock is in its open suspect case", async function () {
+          const c = await loadFixture(suspectBatch);
+          const o = observation(c.batchId, Point.Inspection);
+          const tx = await c.quality.connect(c.pharmacyDevice).observe(o);
+          await expectEvents(c.batchRegistry, tx, [observed(o, PHARMACY, 2n, c.pharmacyDevice.address)]);
+        });
+
+        it("records an inspection by a device of a logistics party that received a shipment of the batch", async function () {
+          const c = await loadFixture(carrierBatch);
+          const o = observation(c.batchId, Point.Inspection);
+          const tx = await c.quality.connect(c.logisticsDevice).observe(o);
+          await expectEvents(c.batchRegistry, tx, [observed(o, LOGISTICS, 2n, c.logisticsDevice.address)]);
+        });
+
+        for (const point of [Point.Efficacy, Point.Adverse]) {
+          it(`records ${POINT_NAMES[point]} by a pharmacy whose whole stock is in transit`, async function () {
+            const c = await loadFixture(inTransitBatch);
+            const o = observation(c.batchId, point);
+            const tx = await c.quality.connect(c.pharmacy).observe(o);
+            await expectEvents(c.batchRegistry, tx, [observed(o, PHARMACY, 2n, c.pharmacy.address)]);
+          });
+
+          it(`records ${POINT_NAMES[point]} by a pharmacy whose whole stock is in its open suspect case`, async function () {
+            const c = await loadFixture(suspectBatch);
+            const o = observation(c.batchId, point);
+            const tx = await c.quality.connect(c.pharmacy).observe(o);
+            await expectEvents(c.batchRegistry, tx, [observed(o, PHARMACY, 2n, c.pharmacy.address)]);
+          });
         }
       });
     });
@@ -866,9 +1038,9 @@ describe("QualityEngine", function () {
 
       it("does not use a number for an observation that reverts", async function () {
         const c = await loadFixture(engineParties);
-        await expect(c.quality.connect(c.regulator).observe(observation(c.batchId, Point.Storage)))
+        await expect(c.quality.connect(c.logistics).observe(observation(c.batchId, Point.Storage)))
           .to.be.revertedWithCustomError(c.quality, "QualityEnginePointNotAllowed")
-          .withArgs(c.batchId, Point.Storage, REGULATOR);
+          .withArgs(c.batchId, Point.Storage, LOGISTICS);
         const o = goodReading(c);
         const tx = await c.quality.connect(c.wholesaler).observe(o);
         await expectEvents(c.batchRegistry, tx, [observed(o, WHOLESALER, 2n, c.wholesaler.address)]);
@@ -1153,8 +1325,8 @@ describe("QualityEngine", function () {
         ]);
       });
 
-      it("stops a batch on a transport reading outside its range, recorded by a logistics device", async function () {
-        const c = await loadFixture(engineParties);
+      it("stops a batch on a transport reading outside its range, recorded by the device of a logistics party that holds some", async function () {
+        const c = await loadFixture(carrierBatch);
         const o = observation(c.batchId, Point.Transport, Result.Normal, { temperature: 150n });
         const tx = await c.quality.connect(c.logisticsDevice).observe(o);
         await expectEvents(c.batchRegistry, tx, [
@@ -1188,11 +1360,11 @@ describe("QualityEngine", function () {
 
       it("fires once per critical observation, stopping only on the first", async function () {
         const c = await loadFixture(engineParties);
-        const o = observation(c.batchId, Point.Storage, Result.Critical);
+        const o = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
         await c.quality.connect(c.wholesaler).observe(o);
         const tx = await c.quality.connect(c.pharmacy).observe(o);
         await expectEvents(c.batchRegistry, tx, [
-          observed(o, PHARMACY, 3n, c.pharmacy.address),
+          observed(o, PHARMACY, 3n, c.pharmacy.address, Result.Critical),
           ruleFired(c.batchId, 3n, RuleKind.CriticalObservation),
         ]);
       });
@@ -1224,16 +1396,38 @@ describe("QualityEngine", function () {
         expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
       });
 
-      it("stops on a point added to the mask by the governor", async function () {
+      it("stops on a point added to the mask by the governor, declared critical by the holder", async function () {
+        const c = await loadFixture(engineParties);
+        await c.quality.connect(c.gov).setRules(GTIN, vaccineRules({ stopOnCritical: 1n << BigInt(Point.Order) }));
+        const o = observation(c.batchId, Point.Order, Result.Critical);
+        const tx = await c.quality.connect(c.maker).observe(o);
+        await expectEvents(c.batchRegistry, tx, [
+          observed(o, MAKER, 2n, c.maker.address),
+          ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
+          ruleStopped(c.batchId, MAKER, c.maker.address),
+        ]);
+      });
+
+      it("stops the product on a critical adverse signal the regulator records on it, with Adverse in the mask", async function () {
+        const c = await loadFixture(engineParties);
+        await c.quality.connect(c.gov).setRules(GTIN, vaccineRules({ stopOnCritical: 1n << BigInt(Point.Adverse) }));
+        const subject = productSubject(GTIN);
+        const o = observation(subject, Point.Adverse, Result.Critical);
+        const tx = await c.quality.connect(c.regulatorDevice).observe(o);
+        await expectEvents(c.batchRegistry, tx, [
+          observed(o, REGULATOR, 1n, c.regulatorDevice.address),
+          ruleFired(subject, 1n, RuleKind.CriticalObservation),
+          ruleStopped(subject, REGULATOR, c.regulatorDevice.address),
+        ]);
+      });
+
+      it("records, without firing, a critical adverse reaction a hospital declares, with Adverse in the mask", async function () {
         const c = await loadFixture(engineParties);
         await c.quality.connect(c.gov).setRules(GTIN, vaccineRules({ stopOnCritical: 1n << BigInt(Point.Adverse) }));
         const o = observation(c.batchId, Point.Adverse, Result.Critical);
         const tx = await c.quality.connect(c.hospital).observe(o);
-        await expectEvents(c.batchRegistry, tx, [
-          observed(o, HOSPITAL, 2n, c.hospital.address),
-          ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
-          ruleStopped(c.batchId, HOSPITAL, c.hospital.address),
-        ]);
+        await expectEvents(c.batchRegistry, tx, [observed(o, HOSPITAL, 2n, c.hospital.address)]);
+        expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
       });
 
       it("stops a product on a critical inspection of the product, and with it its batches", async function () {
@@ -1273,10 +1467,10 @@ describe("QualityEngine", function () {
           def("Hold", regulator | holder, 0b001, true),
           def("Quarantine", regulator | rule, 0b011, true),
         ]);
-        const o = observation(c.batchId, Point.Storage, Result.Critical);
+        const o = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
         const tx = await c.quality.connect(c.wholesaler).observe(o);
         await expectEvents(c.batchRegistry, tx, [
-          observed(o, WHOLESALER, 2n, c.wholesaler.address),
+          observed(o, WHOLESALER, 2n, c.wholesaler.address, Result.Critical),
           ruleFired(c.batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, 2),
           ["StateChanged", [c.batchId, 2n, 0n, Actor.Rule, WHOLESALER, c.wholesaler.address, ""]],
         ]);
@@ -1289,81 +1483,291 @@ describe("QualityEngine", function () {
           { name: ethers.encodeBytes32String("Open").slice(0, 34), kind: StateKind.Plain, halts: false, actors: regulator, scope: 3, from: 2, prerequisites: 0 },
           { name: ethers.encodeBytes32String("Hold").slice(0, 34), kind: StateKind.Plain, halts: true, actors: regulator, scope: 3, from: 1, prerequisites: 0 },
         ]);
-        const o = observation(c.batchId, Point.Storage, Result.Critical);
+        const o = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
         const tx = await c.quality.connect(c.wholesaler).observe(o);
         await expectEvents(c.batchRegistry, tx, [
-          observed(o, WHOLESALER, 2n, c.wholesaler.address),
+          observed(o, WHOLESALER, 2n, c.wholesaler.address, Result.Critical),
           ruleFired(c.batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, NO_STATE),
         ]);
         expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(0n);
       });
     });
 
-    describe("adverse-count rule", function () {
-      it(`stops the batch on the ${ADVERSE_COUNT}rd adverse reaction within the window, from any user`, async function () {
-        const c = await loadFixture(adverseRules);
-        await c.quality.connect(c.pharmacy).observe(observation(c.batchId, Point.Adverse));
-        await c.quality.connect(c.hospital).observe(observation(c.batchId, Point.Adverse));
-        const o = observation(c.batchId, Point.Adverse);
+    describe("declared critical results", function () {
+      // The vaccine stops on critical storage, transport and inspection results. A result a
+      // party declares critical stops the batch only when a measure broke the limits, or when
+      // the product's holder, a laboratory or the regulator declares it.
+      const unmeasured: [string, Partial<Observation>][] = [
+        ["no measures", {}],
+        ["measures within the limits", { temperature: 500n, humidity: 4000n }],
+      ];
+      const others: [string, (c: Ctx) => HardhatEthersSigner, bigint, () => Promise<Ctx>][] = [
+        ["the wholesaler's admin (a holder)", (c) => c.wholesaler, WHOLESALER, engineParties],
+        ["the pharmacy's device (a holder)", (c) => c.pharmacyDevice, PHARMACY, engineParties],
+        ["the device of a logistics party that holds some", (c) => c.logisticsDevice, LOGISTICS, carrierBatch],
+        ["the pharmacy, whose stock is all in transit", (c) => c.pharmacy, PHARMACY, inTransitBatch],
+      ];
+      for (const point of [Point.Storage, Point.Transport]) {
+        for (const [measures, overrides] of unmeasured) {
+          for (const [who, pick, party, fixture] of others) {
+            it(`records a critical ${POINT_NAMES[point]} result with ${measures} declared by ${who}, firing nothing`, async function () {
+              const c = await loadFixture(fixture);
+              const signer = pick(c);
+              const o = observation(c.batchId, point, Result.Critical, overrides);
+              const tx = await c.quality.connect(signer).observe(o);
+              await expectEvents(c.batchRegistry, tx, [observed(o, party, 2n, signer.address)]);
+              const record = await c.collaboration.subjectRecord(c.batchId);
+              expect([record.state, record.effectiveState, record.observations]).to.deep.equal([
+                BigInt(State.Marketed),
+                BigInt(State.Marketed),
+                2n,
+              ]);
+            });
+          }
+        }
+
+        it(`stops the batch on a critical ${POINT_NAMES[point]} result the wholesaler declares with a measure outside the limits`, async function () {
+          const c = await loadFixture(engineParties);
+          const o = observation(c.batchId, point, Result.Critical, { temperature: 150n });
+          const tx = await c.quality.connect(c.wholesaler).observe(o);
+          await expectEvents(c.batchRegistry, tx, [
+            observed(o, WHOLESALER, 2n, c.wholesaler.address),
+            ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
+            ruleStopped(c.batchId, WHOLESALER, c.wholesaler.address),
+          ]);
+        });
+
+        for (const [who, pick, party] of [
+          ["the holder's admin", (c: Ctx) => c.maker, MAKER],
+          ["the holder's device", (c: Ctx) => c.makerDevice, MAKER],
+          ["the laboratory's admin", (c: Ctx) => c.laboratory, LABORATORY],
+          ["the regulator's admin", (c: Ctx) => c.regulator, REGULATOR],
+          ["the regulator's device", (c: Ctx) => c.regulatorDevice, REGULATOR],
+        ] as const) {
+          it(`stops the batch on a critical ${POINT_NAMES[point]} result with no measures declared by ${who}`, async function () {
+            const c = await loadFixture(engineParties);
+            const signer = pick(c);
+            const o = observation(c.batchId, point, Result.Critical);
+            const tx = await c.quality.connect(signer).observe(o);
+            await expectEvents(c.batchRegistry, tx, [
+              observed(o, party, 2n, signer.address),
+              ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
+              ruleStopped(c.batchId, party, signer.address),
+            ]);
+            expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.EmergencyStop);
+          });
+        }
+      }
+
+      it("stops the batch on a storage humidity above the limit, declared normal by the pharmacy's device", async function () {
+        const c = await loadFixture(engineParties);
+        const o = observation(c.batchId, Point.Storage, Result.Normal, { humidity: 6501n });
         const tx = await c.quality.connect(c.pharmacyDevice).observe(o);
         await expectEvents(c.batchRegistry, tx, [
-          observed(o, PHARMACY, 4n, c.pharmacyDevice.address),
-          ruleFired(c.batchId, 4n, RuleKind.AdverseCount),
+          observed(o, PHARMACY, 2n, c.pharmacyDevice.address, Result.Critical),
+          ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
           ruleStopped(c.batchId, PHARMACY, c.pharmacyDevice.address),
+        ]);
+      });
+
+      for (const [who, pick, party] of [
+        ["the wholesaler's qa member", (c: Ctx) => c.wholesalerQa, WHOLESALER],
+        ["the pharmacy's device", (c: Ctx) => c.pharmacyDevice, PHARMACY],
+      ] as const) {
+        it(`records a critical inspection declared by ${who}, firing nothing`, async function () {
+          const c = await loadFixture(engineParties);
+          const signer = pick(c);
+          const o = observation(c.batchId, Point.Inspection, Result.Critical);
+          const tx = await c.quality.connect(signer).observe(o);
+          await expectEvents(c.batchRegistry, tx, [observed(o, party, 2n, signer.address)]);
+          expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
+          // The failed inspection still clears the release flag.
+          expect((await c.batchRegistry.getBatch(c.batchId)).flags).to.equal(0n);
+        });
+      }
+
+      for (const [who, pick, party] of [
+        ["the holder's qa member", (c: Ctx) => c.makerQa, MAKER],
+        ["the laboratory's admin", (c: Ctx) => c.laboratory, LABORATORY],
+        ["the regulator's device", (c: Ctx) => c.regulatorDevice, REGULATOR],
+      ] as const) {
+        it(`stops the batch on a critical inspection declared by ${who}`, async function () {
+          const c = await loadFixture(engineParties);
+          const signer = pick(c);
+          const o = observation(c.batchId, Point.Inspection, Result.Critical);
+          const tx = await c.quality.connect(signer).observe(o);
+          await expectEvents(c.batchRegistry, tx, [
+            observed(o, party, 2n, signer.address),
+            ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
+            ruleStopped(c.batchId, party, signer.address),
+          ]);
+        });
+      }
+
+      it("records a signed critical storage result declared by the wholesaler's device, firing nothing", async function () {
+        const c = await loadFixture(engineParties);
+        const o = observation(c.batchId, Point.Storage, Result.Critical);
+        const signed = await signObservation(c.wholesalerDevice, c.engineAddress, o, 0n, await deadlineIn());
+        const tx = await c.quality.connect(c.stranger).observeSigned([signed]);
+        await expectEvents(c.batchRegistry, tx, [
+          observed(o, WHOLESALER, 2n, c.wholesalerDevice.address),
+          relayed(c.wholesalerDevice.address, c.stranger.address, 0n, 1n),
+        ]);
+        expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
+      });
+
+      it("reverts when a logistics device with no link to the batch declares a critical transport result, leaving it marketed", async function () {
+        const c = await loadFixture(engineParties);
+        const o = observation(c.batchId, Point.Transport, Result.Critical, { temperature: 150n });
+        await expect(c.quality.connect(c.logisticsDevice).observe(o))
+          .to.be.revertedWithCustomError(c.quality, "QualityEnginePointNotAllowed")
+          .withArgs(c.batchId, Point.Transport, LOGISTICS);
+        const signed = await signObservation(c.logisticsDevice, c.engineAddress, o, 0n, await deadlineIn());
+        await expect(c.quality.connect(c.stranger).observeSigned([signed]))
+          .to.be.revertedWithCustomError(c.quality, "QualityEnginePointNotAllowed")
+          .withArgs(c.batchId, Point.Transport, LOGISTICS);
+        const record = await c.collaboration.subjectRecord(c.batchId);
+        expect([record.state, record.observations]).to.deep.equal([BigInt(State.Marketed), 1n]);
+      });
+    });
+
+    describe("adverse-count rule", function () {
+      // adverseRules: 3 distinct reporting parties within an hour stop the batch. Eight users
+      // hold some: the pharmacy (6), the hospital (4) and the extra pharmacies (10..15).
+      const adverse = (c: Ctx) => observation(c.batchId, Point.Adverse);
+
+      /** Each of `signers` reports an adverse reaction of the batch, in order, each in its own transaction. */
+      async function reportAll(c: Ctx, signers: Signer[]): Promise<void> {
+        for (const signer of signers) await c.quality.connect(signer).observe(adverse(c));
+      }
+
+      it(`stops the batch on the report of the ${ADVERSE_COUNT}rd distinct party within the window`, async function () {
+        const c = await loadFixture(adverseRules);
+        await reportAll(c, [c.pharmacy, c.hospital]);
+        const o = adverse(c);
+        const tx = await c.quality.connect(c.extra[0]).observe(o);
+        await expectEvents(c.batchRegistry, tx, [
+          observed(o, EXTRA_PHARMACIES[0], 4n, c.extra[0].address),
+          ruleFired(c.batchId, 4n, RuleKind.AdverseCount),
+          ruleStopped(c.batchId, EXTRA_PHARMACIES[0], c.extra[0].address),
         ]);
         expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.EmergencyStop);
       });
 
-      it("does not fire before the count is reached", async function () {
+      it("never fires on one party's reports, however many, within the window", async function () {
         const c = await loadFixture(adverseRules);
-        await c.quality.connect(c.pharmacy).observe(observation(c.batchId, Point.Adverse));
-        const o = observation(c.batchId, Point.Adverse);
-        const tx = await c.quality.connect(c.hospital).observe(o);
-        await expectEvents(c.batchRegistry, tx, [observed(o, HOSPITAL, 3n, c.hospital.address)]);
+        for (let seq = 2n; seq < 12n; ++seq) {
+          const o = adverse(c);
+          const tx = await c.quality.connect(c.pharmacy).observe(o);
+          await expectEvents(c.batchRegistry, tx, [observed(o, PHARMACY, seq, c.pharmacy.address)]);
+        }
+        expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
       });
 
-      it("fires when the oldest counted reaction is exactly the window old", async function () {
+      it("never fires on one party's reports sent in one observeMany", async function () {
         const c = await loadFixture(adverseRules);
-        await c.quality.connect(c.pharmacy).observe(observation(c.batchId, Point.Adverse));
+        const o = adverse(c);
+        const tx = await c.quality.connect(c.pharmacy).observeMany([o, o, o, o, o]);
+        await expectEvents(
+          c.batchRegistry,
+          tx,
+          [2n, 3n, 4n, 5n, 6n].map((seq) => observed(o, PHARMACY, seq, c.pharmacy.address)),
+        );
+        expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
+      });
+
+      it("counts a party's admin and device as one reporter", async function () {
+        const c = await loadFixture(adverseRules);
+        await reportAll(c, [c.pharmacy, c.pharmacyDevice]);
+        const o = adverse(c);
+        const tx = await c.quality.connect(c.hospital).observe(o);
+        await expectEvents(c.batchRegistry, tx, [observed(o, HOSPITAL, 4n, c.hospital.address)]);
+      });
+
+      it("never fires on two parties' alternating reports", async function () {
+        const c = await loadFixture(adverseRules);
+        for (let seq = 2n; seq < 10n; ++seq) {
+          const [signer, party] = seq % 2n === 0n ? [c.pharmacy, PHARMACY] : [c.hospital, HOSPITAL];
+          const o = adverse(c);
+          const tx = await c.quality.connect(signer).observe(o);
+          await expectEvents(c.batchRegistry, tx, [observed(o, party, seq, signer.address)]);
+        }
+      });
+
+      it("fires when the oldest counted party's report is exactly the window old", async function () {
+        const c = await loadFixture(adverseRules);
+        await c.quality.connect(c.pharmacy).observe(adverse(c));
         const first = BigInt(await time.latest());
-        await c.quality.connect(c.pharmacy).observe(observation(c.batchId, Point.Adverse));
+        await c.quality.connect(c.hospital).observe(adverse(c));
         await time.setNextBlockTimestamp(first + ADVERSE_WINDOW);
-        const o = observation(c.batchId, Point.Adverse);
+        const o = adverse(c);
+        const tx = await c.quality.connect(c.extra[0]).observe(o);
+        await expectEvents(c.batchRegistry, tx, [
+          observed(o, EXTRA_PHARMACIES[0], 4n, c.extra[0].address),
+          ruleFired(c.batchId, 4n, RuleKind.AdverseCount),
+          ruleStopped(c.batchId, EXTRA_PHARMACIES[0], c.extra[0].address),
+        ]);
+      });
+
+      it("does not fire when the oldest counted party reported more than the window ago, and fires once enough recent parties reported", async function () {
+        const c = await loadFixture(adverseRules);
+        await c.quality.connect(c.pharmacy).observe(adverse(c));
+        const first = BigInt(await time.latest());
+        await time.setNextBlockTimestamp(first + 100n);
+        await c.quality.connect(c.hospital).observe(adverse(c));
+        await time.setNextBlockTimestamp(first + ADVERSE_WINDOW + 1n);
+        const late = adverse(c);
+        const tx = await c.quality.connect(c.extra[0]).observe(late);
+        await expectEvents(c.batchRegistry, tx, [observed(late, EXTRA_PHARMACIES[0], 4n, c.extra[0].address)]);
+        // The hospital's, the first extra pharmacy's and this one fall within an hour.
+        const fourth = adverse(c);
+        const fired = await c.quality.connect(c.extra[1]).observe(fourth);
+        await expectEvents(c.batchRegistry, fired, [
+          observed(fourth, EXTRA_PHARMACIES[1], 5n, c.extra[1].address),
+          ruleFired(c.batchId, 5n, RuleKind.AdverseCount),
+          ruleStopped(c.batchId, EXTRA_PHARMACIES[1], c.extra[1].address),
+        ]);
+      });
+
+      it("counts a party that reports again once", async function () {
+        const c = await loadFixture(adverseRules);
+        await reportAll(c, [c.pharmacy, c.hospital]);
+        const again = adverse(c);
+        const tx = await c.quality.connect(c.pharmacy).observe(again);
+        await expectEvents(c.batchRegistry, tx, [observed(again, PHARMACY, 4n, c.pharmacy.address)]);
+        expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
+      });
+
+      it("counts a party at its latest report: its new report completes a count its first could not", async function () {
+        const c = await loadFixture(adverseRules);
+        await c.quality.connect(c.pharmacy).observe(adverse(c));
+        const first = BigInt(await time.latest());
+        await time.setNextBlockTimestamp(first + 100n);
+        await c.quality.connect(c.hospital).observe(adverse(c));
+        await time.setNextBlockTimestamp(first + ADVERSE_WINDOW + 1n);
+        await c.quality.connect(c.extra[0]).observe(adverse(c));
+        expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
+        const o = adverse(c);
         const tx = await c.quality.connect(c.pharmacy).observe(o);
         await expectEvents(c.batchRegistry, tx, [
-          observed(o, PHARMACY, 4n, c.pharmacy.address),
-          ruleFired(c.batchId, 4n, RuleKind.AdverseCount),
+          observed(o, PHARMACY, 5n, c.pharmacy.address),
+          ruleFired(c.batchId, 5n, RuleKind.AdverseCount),
           ruleStopped(c.batchId, PHARMACY, c.pharmacy.address),
         ]);
       });
 
-      it("does not fire when older reactions fall outside the window, and fires once enough recent ones are in it", async function () {
+      it("does not fire when distinct parties' reports are spread over more than the window", async function () {
         const c = await loadFixture(adverseRules);
-        await c.quality.connect(c.pharmacy).observe(observation(c.batchId, Point.Adverse));
-        const first = BigInt(await time.latest());
-        await time.setNextBlockTimestamp(first + 100n);
-        await c.quality.connect(c.pharmacy).observe(observation(c.batchId, Point.Adverse));
-        await time.setNextBlockTimestamp(first + ADVERSE_WINDOW + 1n);
-        const late = observation(c.batchId, Point.Adverse);
-        const tx = await c.quality.connect(c.pharmacy).observe(late);
-        await expectEvents(c.batchRegistry, tx, [observed(late, PHARMACY, 4n, c.pharmacy.address)]);
-        // Reactions 2, 3 and 4 fall within an hour.
-        const fourth = observation(c.batchId, Point.Adverse);
-        const fired = await c.quality.connect(c.hospital).observe(fourth);
-        await expectEvents(c.batchRegistry, fired, [
-          observed(fourth, HOSPITAL, 5n, c.hospital.address),
-          ruleFired(c.batchId, 5n, RuleKind.AdverseCount),
-          ruleStopped(c.batchId, HOSPITAL, c.hospital.address),
-        ]);
-      });
-
-      it("does not fire when reactions are spread over more than the window", async function () {
-        const c = await loadFixture(adverseRules);
+        const reporters: [Signer, bigint][] = [
+          [c.pharmacy, PHARMACY],
+          [c.hospital, HOSPITAL],
+          ...c.extra.slice(0, 3).map((signer, i): [Signer, bigint] => [signer, EXTRA_PHARMACIES[i]]),
+        ];
         let seq = 2n;
-        for (let i = 0; i < 5; ++i) {
-          const o = observation(c.batchId, Point.Adverse);
-          const tx = await c.quality.connect(c.pharmacy).observe(o);
-          await expectEvents(c.batchRegistry, tx, [observed(o, PHARMACY, seq, c.pharmacy.address)]);
+        for (const [signer, party] of reporters) {
+          const o = adverse(c);
+          const tx = await c.quality.connect(signer).observe(o);
+          await expectEvents(c.batchRegistry, tx, [observed(o, party, seq, await signer.getAddress())]);
           seq += 1n;
           await time.increase(ADVERSE_WINDOW / 2n + 1n);
         }
@@ -1371,29 +1775,30 @@ describe("QualityEngine", function () {
 
       it("counts adverse reactions only, not efficacy observations", async function () {
         const c = await loadFixture(adverseRules);
-        await c.quality.connect(c.pharmacy).observe(observation(c.batchId, Point.Adverse));
-        await c.quality.connect(c.pharmacy).observe(observation(c.batchId, Point.Efficacy, Result.Critical));
-        await c.quality.connect(c.pharmacy).observe(observation(c.batchId, Point.Efficacy));
-        const o = observation(c.batchId, Point.Adverse);
-        const tx = await c.quality.connect(c.pharmacy).observe(o);
-        await expectEvents(c.batchRegistry, tx, [observed(o, PHARMACY, 5n, c.pharmacy.address)]);
+        await c.quality.connect(c.pharmacy).observe(adverse(c));
+        await c.quality.connect(c.hospital).observe(observation(c.batchId, Point.Efficacy, Result.Critical));
+        await c.quality.connect(c.hospital).observe(observation(c.batchId, Point.Efficacy));
+        const o = adverse(c);
+        const tx = await c.quality.connect(c.extra[0]).observe(o);
+        await expectEvents(c.batchRegistry, tx, [observed(o, EXTRA_PHARMACIES[0], 5n, c.extra[0].address)]);
       });
 
-      it("counts each batch on its own and never a product's reactions", async function () {
+      it("never counts the reactions the holder and the regulator record on the product", async function () {
         const c = await loadFixture(adverseRules);
         const product = productSubject(GTIN);
-        for (let i = 0; i < 3; ++i) await c.quality.connect(c.pharmacy).observe(observation(product, Point.Adverse));
-        await c.quality.connect(c.pharmacy).observe(observation(c.batchId, Point.Adverse));
-        const o = observation(c.batchId, Point.Adverse);
-        const tx = await c.quality.connect(c.pharmacy).observe(o);
-        await expectEvents(c.batchRegistry, tx, [observed(o, PHARMACY, 3n, c.pharmacy.address)]);
+        for (const signer of [c.maker, c.regulator, c.makerQa]) await c.quality.connect(signer).observe(observation(product, Point.Adverse));
+        await c.quality.connect(c.pharmacy).observe(adverse(c));
+        const o = adverse(c);
+        const tx = await c.quality.connect(c.hospital).observe(o);
+        await expectEvents(c.batchRegistry, tx, [observed(o, HOSPITAL, 3n, c.hospital.address)]);
         expect((await c.collaboration.subjectRecord(product)).state).to.equal(State.Marketed);
+        expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
       });
 
       it("fires on the first reaction with a count of 1", async function () {
         const c = await loadFixture(engineParties);
         await c.quality.connect(c.gov).setRules(GTIN, vaccineRules({ adverseCount: 1n, adverseWindow: 1n }));
-        const o = observation(c.batchId, Point.Adverse);
+        const o = adverse(c);
         const tx = await c.quality.connect(c.hospital).observe(o);
         await expectEvents(c.batchRegistry, tx, [
           observed(o, HOSPITAL, 2n, c.hospital.address),
@@ -1402,26 +1807,27 @@ describe("QualityEngine", function () {
         ]);
       });
 
-      it("fires on the 8th reaction with a count of 8, not on the 7th", async function () {
-        const c = await loadFixture(engineParties);
+      it("fires on the 8th distinct party with a count of 8, not on the 7th, whatever the repeats", async function () {
+        const c = await loadFixture(userParties);
         await c.quality.connect(c.gov).setRules(GTIN, vaccineRules({ adverseCount: 8n, adverseWindow: 1000n }));
-        for (let i = 0; i < 6; ++i) await c.quality.connect(c.pharmacy).observe(observation(c.batchId, Point.Adverse));
-        const seventh = observation(c.batchId, Point.Adverse);
-        const tx7 = await c.quality.connect(c.pharmacy).observe(seventh);
-        await expectEvents(c.batchRegistry, tx7, [observed(seventh, PHARMACY, 8n, c.pharmacy.address)]);
-        const eighth = observation(c.batchId, Point.Adverse);
-        const tx8 = await c.quality.connect(c.pharmacy).observe(eighth);
+        // Seven parties, the pharmacy three times: seven reporters.
+        await reportAll(c, [c.pharmacy, c.pharmacy, c.hospital, c.pharmacyDevice, ...c.extra.slice(0, 4)]);
+        const seventh = adverse(c);
+        const tx7 = await c.quality.connect(c.extra[4]).observe(seventh);
+        await expectEvents(c.batchRegistry, tx7, [observed(seventh, EXTRA_PHARMACIES[4], 10n, c.extra[4].address)]);
+        const eighth = adverse(c);
+        const tx8 = await c.quality.connect(c.extra[5]).observe(eighth);
         await expectEvents(c.batchRegistry, tx8, [
-          observed(eighth, PHARMACY, 9n, c.pharmacy.address),
-          ruleFired(c.batchId, 9n, RuleKind.AdverseCount),
-          ruleStopped(c.batchId, PHARMACY, c.pharmacy.address),
+          observed(eighth, EXTRA_PHARMACIES[5], 11n, c.extra[5].address),
+          ruleFired(c.batchId, 11n, RuleKind.AdverseCount),
+          ruleStopped(c.batchId, EXTRA_PHARMACIES[5], c.extra[5].address),
         ]);
       });
 
-      it("fires again, without a state change, on the next reaction of a stopped batch", async function () {
+      it("fires again, without a state change, on the next report of a stopped batch", async function () {
         const c = await loadFixture(adverseRules);
-        for (let i = 0; i < 3; ++i) await c.quality.connect(c.pharmacy).observe(observation(c.batchId, Point.Adverse));
-        const o = observation(c.batchId, Point.Adverse);
+        await reportAll(c, [c.pharmacy, c.hospital, c.extra[0]]);
+        const o = adverse(c);
         const tx = await c.quality.connect(c.pharmacy).observe(o);
         await expectEvents(c.batchRegistry, tx, [
           observed(o, PHARMACY, 5n, c.pharmacy.address),
@@ -1531,10 +1937,10 @@ describe("QualityEngine", function () {
       it("keeps a critical stop when the rule contract fails", async function () {
         const c = await loadFixture(ruleContract);
         await c.rule.setBehaviour(Behaviour.Revert);
-        const o = observation(c.batchId, Point.Storage, Result.Critical);
+        const o = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
         const tx = await c.quality.connect(c.wholesaler).observe(o);
         await expectEvents(c.batchRegistry, tx, [
-          observed(o, WHOLESALER, 2n, c.wholesaler.address),
+          observed(o, WHOLESALER, 2n, c.wholesaler.address, Result.Critical),
           ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
           ruleStopped(c.batchId, WHOLESALER, c.wholesaler.address),
           ["RuleFailed", [c.batchId, 2n, c.ruleAddress]],
@@ -1659,7 +2065,7 @@ describe("QualityEngine", function () {
 
     it("reverts when a later observation fails after a rule stopped the batch, leaving it marketed", async function () {
       const c = await loadFixture(engineParties);
-      const excursion = observation(c.batchId, Point.Storage, Result.Critical);
+      const excursion = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
       await expect(c.quality.connect(c.wholesaler).observeMany([excursion, observation(c.plainBatchId, Point.Adverse)]))
         .to.be.revertedWithCustomError(c.quality, "QualityEnginePointNotAllowed")
         .withArgs(c.plainBatchId, Point.Adverse, WHOLESALER);
@@ -1705,26 +2111,26 @@ describe("QualityEngine", function () {
       const d = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 700n });
       const signed = [
         await signObservation(c.wholesalerDevice, c.engineAddress, a, 0n, deadline),
-        await signObservation(c.logisticsDevice, c.engineAddress, b, 0n, deadline),
+        await signObservation(c.pharmacyDevice, c.engineAddress, b, 0n, deadline),
         await signObservation(c.wholesalerDevice, c.engineAddress, d, 1n, deadline),
       ];
       const tx = await c.quality.connect(c.hospital).observeSigned(signed);
       await expectEvents(c.batchRegistry, tx, [
         observed(a, WHOLESALER, 2n, c.wholesalerDevice.address),
         relayed(c.wholesalerDevice.address, c.hospital.address, 0n, 1n),
-        observed(b, LOGISTICS, 3n, c.logisticsDevice.address),
-        relayed(c.logisticsDevice.address, c.hospital.address, 0n, 1n),
+        observed(b, PHARMACY, 3n, c.pharmacyDevice.address),
+        relayed(c.pharmacyDevice.address, c.hospital.address, 0n, 1n),
         observed(d, WHOLESALER, 4n, c.wholesalerDevice.address),
         relayed(c.wholesalerDevice.address, c.hospital.address, 1n, 1n),
       ]);
       expect(await c.quality.nonces(c.wholesalerDevice.address)).to.equal(2n);
-      expect(await c.quality.nonces(c.logisticsDevice.address)).to.equal(1n);
+      expect(await c.quality.nonces(c.pharmacyDevice.address)).to.equal(1n);
     });
 
     it("emits SignedObservationsRelayed once per run of one device (A, A, B, A), each after its run's events, from the run's first nonce", async function () {
       const c = await loadFixture(engineParties);
       const deadline = await deadlineIn();
-      const [A, B] = [c.wholesalerDevice, c.logisticsDevice];
+      const [A, B] = [c.wholesalerDevice, c.pharmacyDevice];
       // A has used nonce 0 already: its runs start at 1, then 3.
       await c.quality.connect(c.stranger).observeSigned([await signObservation(A, c.engineAddress, goodReading(c), 0n, deadline)]);
       const a1 = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 500n });
@@ -1744,7 +2150,7 @@ describe("QualityEngine", function () {
         ruleFired(c.batchId, 4n, RuleKind.CriticalObservation),
         ruleStopped(c.batchId, WHOLESALER, c.hospital.address),
         relayed(A.address, c.hospital.address, 1n, 2n),
-        observed(b, LOGISTICS, 5n, B.address),
+        observed(b, PHARMACY, 5n, B.address),
         relayed(B.address, c.hospital.address, 0n, 1n),
         observed(a3, WHOLESALER, 6n, A.address),
         relayed(A.address, c.hospital.address, 3n, 1n),
@@ -1923,7 +2329,7 @@ describe("QualityEngine", function () {
     it("emits nothing and uses no nonce when a mined submission reverts after a device's run", async function () {
       const c = await loadFixture(engineParties);
       const deadline = await deadlineIn();
-      const [A, B] = [c.wholesalerDevice, c.logisticsDevice];
+      const [A, B] = [c.wholesalerDevice, c.pharmacyDevice];
       const good = [
         await signObservation(A, c.engineAddress, goodReading(c), 0n, deadline),
         await signObservation(A, c.engineAddress, goodReading(c), 1n, deadline),
@@ -1948,12 +2354,12 @@ describe("QualityEngine", function () {
       const deadline = await deadlineIn();
       const good = await signObservation(c.wholesalerDevice, c.engineAddress, goodReading(c), 0n, deadline);
       const bad = observation(c.batchId, Point.Storage, Result.Normal, { humidity: 10001n });
-      const badSigned = await signObservation(c.logisticsDevice, c.engineAddress, bad, 0n, deadline);
+      const badSigned = await signObservation(c.pharmacyDevice, c.engineAddress, bad, 0n, deadline);
       await expect(c.quality.connect(c.stranger).observeSigned([good, badSigned]))
         .to.be.revertedWithCustomError(c.quality, "QualityEngineInvalidHumidity")
         .withArgs(10001n);
       expect(await c.quality.nonces(c.wholesalerDevice.address)).to.equal(0n);
-      expect(await c.quality.nonces(c.logisticsDevice.address)).to.equal(0n);
+      expect(await c.quality.nonces(c.pharmacyDevice.address)).to.equal(0n);
       expect(await observationsOf(c, c.batchId)).to.equal(1n);
     });
 
@@ -2084,18 +2490,46 @@ describe("QualityEngine", function () {
         });
 
         for (const point of [Point.Order, Point.Transport, Point.Storage]) {
-          it(`reverts when the holder, holding none, records ${POINT_NAMES[point]}`, async function () {
+          it(`records ${POINT_NAMES[point]} by the product's holder, holding none`, async function () {
             const c = await loadFixture(drainedBatch);
-            await expect(c.quality.connect(c.maker).observeReadings(c.batchId, [reading(point)]))
-              .to.be.revertedWithCustomError(c.quality, "QualityEnginePointNotAllowed")
-              .withArgs(c.batchId, point, MAKER);
+            const r = reading(point, 500n);
+            const tx = await c.quality.connect(c.makerDevice).observeReadings(c.batchId, [r]);
+            await expectEvents(c.batchRegistry, tx, [observedReading(c.batchId, r, MAKER, 2n, c.makerDevice.address)]);
           });
 
-          it(`records ${POINT_NAMES[point]} by a logistics party that never held any`, async function () {
+          it(`reverts when ${POINT_NAMES[point]} is recorded by a pharmacy whose shipment of all it had was received`, async function () {
             const c = await loadFixture(drainedBatch);
+            await expect(c.quality.connect(c.pharmacyDevice).observeReadings(c.batchId, [reading(point)]))
+              .to.be.revertedWithCustomError(c.quality, "QualityEnginePointNotAllowed")
+              .withArgs(c.batchId, point, PHARMACY);
+          });
+
+          it(`records ${POINT_NAMES[point]} by a sender whose whole stock is in transit`, async function () {
+            const c = await loadFixture(inTransitBatch);
+            const r = reading(point, 500n);
+            const tx = await c.quality.connect(c.pharmacyDevice).observeReadings(c.batchId, [r]);
+            await expectEvents(c.batchRegistry, tx, [observedReading(c.batchId, r, PHARMACY, 2n, c.pharmacyDevice.address)]);
+          });
+
+          it(`records ${POINT_NAMES[point]} by a party whose whole stock is in its open suspect case`, async function () {
+            const c = await loadFixture(suspectBatch);
+            const r = reading(point, 500n);
+            const tx = await c.quality.connect(c.pharmacyDevice).observeReadings(c.batchId, [r]);
+            await expectEvents(c.batchRegistry, tx, [observedReading(c.batchId, r, PHARMACY, 2n, c.pharmacyDevice.address)]);
+          });
+
+          it(`records ${POINT_NAMES[point]} by the device of a logistics party that received a shipment of the batch`, async function () {
+            const c = await loadFixture(carrierBatch);
             const r = reading(point, 500n);
             const tx = await c.quality.connect(c.logisticsDevice).observeReadings(c.batchId, [r]);
             await expectEvents(c.batchRegistry, tx, [observedReading(c.batchId, r, LOGISTICS, 2n, c.logisticsDevice.address)]);
+          });
+
+          it(`reverts when ${POINT_NAMES[point]} is recorded by a logistics party that never held any`, async function () {
+            const c = await loadFixture(drainedBatch);
+            await expect(c.quality.connect(c.logisticsDevice).observeReadings(c.batchId, [reading(point, 500n)]))
+              .to.be.revertedWithCustomError(c.quality, "QualityEnginePointNotAllowed")
+              .withArgs(c.batchId, point, LOGISTICS);
           });
         }
 
@@ -2277,8 +2711,8 @@ describe("QualityEngine", function () {
         ]);
       });
 
-      it("stops the batch on a transport reading below its range by a logistics device", async function () {
-        const c = await loadFixture(engineParties);
+      it("stops the batch on a transport reading below its range by the device of a logistics party that holds some", async function () {
+        const c = await loadFixture(carrierBatch);
         const cold = reading(Point.Transport, -150n);
         const tx = await c.quality.connect(c.logisticsDevice).observeReadings(c.batchId, [cold]);
         await expectEvents(c.batchRegistry, tx, [
@@ -2296,7 +2730,7 @@ describe("QualityEngine", function () {
         expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
       });
 
-      it(`stops the batch on the ${ADVERSE_COUNT}rd adverse reading of one series`, async function () {
+      it("never stops the batch on one party's series of adverse readings, however long", async function () {
         const c = await loadFixture(adverseRules);
         const adverse = reading(Point.Adverse);
         const tx = await c.quality.connect(c.pharmacy).observeReadings(c.batchId, [adverse, reading(Point.Efficacy), adverse, adverse, adverse]);
@@ -2306,24 +2740,49 @@ describe("QualityEngine", function () {
           observedReading(c.batchId, reading(Point.Efficacy), PHARMACY, 3n, who),
           observedReading(c.batchId, adverse, PHARMACY, 4n, who),
           observedReading(c.batchId, adverse, PHARMACY, 5n, who),
-          ruleFired(c.batchId, 5n, RuleKind.AdverseCount),
-          ruleStopped(c.batchId, PHARMACY, who),
           observedReading(c.batchId, adverse, PHARMACY, 6n, who),
+        ]);
+        expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
+      });
+
+      it(`stops the batch on the adverse reading of the ${ADVERSE_COUNT}rd distinct party, counted with earlier adverse observations`, async function () {
+        const c = await loadFixture(adverseRules);
+        await c.quality.connect(c.hospital).observe(observation(c.batchId, Point.Adverse));
+        await c.quality.connect(c.pharmacy).observeReadings(c.batchId, [reading(Point.Adverse), reading(Point.Adverse)]);
+        const adverse = reading(Point.Adverse);
+        // The hospital again: still two parties.
+        const again = await c.quality.connect(c.hospital).observeReadings(c.batchId, [adverse]);
+        await expectEvents(c.batchRegistry, again, [observedReading(c.batchId, adverse, HOSPITAL, 5n, c.hospital.address)]);
+        const tx = await c.quality.connect(c.extra[0]).observeReadings(c.batchId, [adverse, adverse]);
+        await expectEvents(c.batchRegistry, tx, [
+          observedReading(c.batchId, adverse, EXTRA_PHARMACIES[0], 6n, c.extra[0].address),
           ruleFired(c.batchId, 6n, RuleKind.AdverseCount),
+          ruleStopped(c.batchId, EXTRA_PHARMACIES[0], c.extra[0].address),
+          observedReading(c.batchId, adverse, EXTRA_PHARMACIES[0], 7n, c.extra[0].address),
+          ruleFired(c.batchId, 7n, RuleKind.AdverseCount),
         ]);
         expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.EmergencyStop);
       });
 
-      it("counts adverse readings together with earlier adverse observations", async function () {
-        const c = await loadFixture(adverseRules);
-        await c.quality.connect(c.hospital).observe(observation(c.batchId, Point.Adverse));
-        await c.quality.connect(c.pharmacy).observeReadings(c.batchId, [reading(Point.Adverse)]);
-        const adverse = reading(Point.Adverse);
-        const tx = await c.quality.connect(c.hospital).observeReadings(c.batchId, [adverse]);
+      it("records a critical storage reading the wholesaler's device declares with in-range measures, firing nothing", async function () {
+        const c = await loadFixture(engineParties);
+        const declared = reading(Point.Storage, 500n, 4000n, Result.Critical);
+        const tx = await c.quality.connect(c.wholesalerDevice).observeReadings(c.batchId, [declared, GOOD]);
         await expectEvents(c.batchRegistry, tx, [
-          observedReading(c.batchId, adverse, HOSPITAL, 4n, c.hospital.address),
-          ruleFired(c.batchId, 4n, RuleKind.AdverseCount),
-          ruleStopped(c.batchId, HOSPITAL, c.hospital.address),
+          observedReading(c.batchId, declared, WHOLESALER, 2n, c.wholesalerDevice.address),
+          observedReading(c.batchId, GOOD, WHOLESALER, 3n, c.wholesalerDevice.address),
+        ]);
+        expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
+      });
+
+      it("stops the batch on a critical transport reading the regulator's device declares without measures", async function () {
+        const c = await loadFixture(engineParties);
+        const declared = reading(Point.Transport, NO_TEMPERATURE, NO_HUMIDITY, Result.Critical);
+        const tx = await c.quality.connect(c.regulatorDevice).observeReadings(c.batchId, [declared]);
+        await expectEvents(c.batchRegistry, tx, [
+          observedReading(c.batchId, declared, REGULATOR, 2n, c.regulatorDevice.address),
+          ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
+          ruleStopped(c.batchId, REGULATOR, c.regulatorDevice.address),
         ]);
       });
 
@@ -2449,7 +2908,7 @@ describe("QualityEngine", function () {
 
     it("continues from the device's current nonce", async function () {
       const c = await loadFixture(engineParties);
-      const device = c.logisticsDevice;
+      const device = c.pharmacyDevice;
       const deadline = await deadlineIn();
       await c.quality.connect(c.stranger).observeSignedReadings(c.batchId, device.address, await signSeries(device, c.engineAddress, c.batchId, [GOOD, GOOD], 0n, deadline));
       const r = reading(Point.Transport, 300n);
@@ -2457,7 +2916,7 @@ describe("QualityEngine", function () {
         .connect(c.stranger)
         .observeSignedReadings(c.batchId, device.address, await signSeries(device, c.engineAddress, c.batchId, [r], 2n, deadline));
       await expectEvents(c.batchRegistry, tx, [
-        observedReading(c.batchId, r, LOGISTICS, 4n, device.address),
+        observedReading(c.batchId, r, PHARMACY, 4n, device.address),
         relayed(device.address, c.stranger.address, 2n, 1n),
       ]);
       expect(await c.quality.nonces(device.address)).to.equal(3n);
@@ -2876,7 +3335,7 @@ describe("QualityEngine", function () {
 
     describe("authorization and validation", function () {
       const refusals: [string, (c: Ctx) => HardhatEthersSigner, number, bigint][] = [
-        ["the regulator's device records storage", (c) => c.regulatorDevice, Point.Storage, REGULATOR],
+        ["the logistics device records storage of a batch its party has no link to", (c) => c.logisticsDevice, Point.Storage, LOGISTICS],
         ["the wholesaler's device records an adverse reaction", (c) => c.wholesalerDevice, Point.Adverse, WHOLESALER],
         ["the wholesaler's device records production", (c) => c.wholesalerDevice, Point.Production, WHOLESALER],
         ["the logistics device records an inspection", (c) => c.logisticsDevice, Point.Inspection, LOGISTICS],
@@ -2966,19 +3425,35 @@ describe("QualityEngine", function () {
         expect((await c.batchRegistry.getBatch(c.batchId)).flags).to.equal(0n);
       });
 
-      it(`stops the batch on the ${ADVERSE_COUNT}rd signed adverse reading`, async function () {
+      it("never stops the batch on one device's signed adverse readings", async function () {
         const c = await loadFixture(adverseRules);
         const device = c.pharmacyDevice;
         const adverse = reading(Point.Adverse);
-        const signed = await signSeries(device, c.engineAddress, c.batchId, [adverse, adverse, adverse], 0n, await deadlineIn());
+        const signed = await signSeries(device, c.engineAddress, c.batchId, [adverse, adverse, adverse, adverse], 0n, await deadlineIn());
         const tx = await c.quality.connect(c.stranger).observeSignedReadings(c.batchId, device.address, signed);
         await expectEvents(c.batchRegistry, tx, [
           observedReading(c.batchId, adverse, PHARMACY, 2n, device.address),
           observedReading(c.batchId, adverse, PHARMACY, 3n, device.address),
           observedReading(c.batchId, adverse, PHARMACY, 4n, device.address),
+          observedReading(c.batchId, adverse, PHARMACY, 5n, device.address),
+          relayed(device.address, c.stranger.address, 0n, 4n),
+        ]);
+        expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
+      });
+
+      it(`stops the batch on a signed adverse reading of the ${ADVERSE_COUNT}rd distinct party, the relayer being the actor`, async function () {
+        const c = await loadFixture(adverseRules);
+        await c.quality.connect(c.hospital).observe(observation(c.batchId, Point.Adverse));
+        await c.quality.connect(c.extra[0]).observe(observation(c.batchId, Point.Adverse));
+        const device = c.pharmacyDevice;
+        const adverse = reading(Point.Adverse);
+        const signed = await signSeries(device, c.engineAddress, c.batchId, [adverse], 0n, await deadlineIn());
+        const tx = await c.quality.connect(c.stranger).observeSignedReadings(c.batchId, device.address, signed);
+        await expectEvents(c.batchRegistry, tx, [
+          observedReading(c.batchId, adverse, PHARMACY, 4n, device.address),
           ruleFired(c.batchId, 4n, RuleKind.AdverseCount),
           ruleStopped(c.batchId, PHARMACY, c.stranger.address),
-          relayed(device.address, c.stranger.address, 0n, 3n),
+          relayed(device.address, c.stranger.address, 0n, 1n),
         ]);
       });
 
@@ -3219,18 +3694,59 @@ describe("QualityEngine", function () {
     });
   });
 
-  describe("registry and collaboration", function () {
-    it("answer at the BatchRegistry's address and at the engine's own", async function () {
+  describe("registry", function () {
+    it("answers at the BatchRegistry's address and at the engine's own", async function () {
       const c = await loadFixture(engineParties);
       const registry = await c.registry.getAddress();
       const engine = (await ethers.getContractAt("QualityEngine", await c.batchRegistry.engine())) as unknown as QualityEngine;
       expect(await c.quality.registry()).to.equal(registry);
       expect(await engine.registry()).to.equal(registry);
-      const collaboration = await c.quality.collaboration();
-      expect(await engine.collaboration()).to.equal(collaboration);
-      expect(collaboration).to.not.equal(ethers.ZeroAddress);
-      const collab = (await ethers.getContractAt("CollaborationEngine", collaboration)) as unknown as CollaborationEngine;
-      expect(await collab.registry()).to.equal(registry);
+    });
+  });
+
+  describe("routing at the BatchRegistry", function () {
+    it("names the quality engine as the engine and as modules()'s quality, beside the collaboration engine", async function () {
+      const c = await loadFixture(engineParties);
+      const registry = await c.registry.getAddress();
+      const [products, quality, collaboration] = await c.batchRegistry.modules();
+      expect(await c.batchRegistry.engine()).to.equal(quality);
+      expect(new Set([products, quality, collaboration]).size).to.equal(3);
+      for (const [name, address] of [
+        ["ProductRegistry", products],
+        ["QualityEngine", quality],
+        ["CollaborationEngine", collaboration],
+      ] as const) {
+        const module = (await ethers.getContractAt("IQualityEngine", address)) as unknown as IQualityEngine;
+        expect(await module.registry(), name).to.equal(registry);
+      }
+    });
+
+    it("routes every function of IQualityEngine but registry() to the quality engine", async function () {
+      const c = await loadFixture(engineParties);
+      const [, quality] = await c.batchRegistry.modules();
+      const selectors: string[] = [];
+      c.quality.interface.forEachFunction((f) => {
+        if (f.name !== "registry") selectors.push(f.selector);
+      });
+      expect(selectors).to.have.length(8);
+      for (const selector of selectors) expect(await c.batchRegistry.moduleOf(selector), selector).to.equal(quality);
+      const atProxy = (await ethers.getContractAt("QualityEngine", c.engineAddress)) as unknown as QualityEngine;
+      for (const f of ["OBSERVATION_TYPEHASH", "READING_TYPEHASH", "eip712Domain"] as const) {
+        expect(await c.batchRegistry.moduleOf(atProxy.interface.getFunction(f).selector), f).to.equal(quality);
+      }
+    });
+
+    it("routes the collaboration engine's and the suspect cases' functions to the collaboration engine", async function () {
+      const c = await loadFixture(engineParties);
+      const [, , collaboration] = await c.batchRegistry.modules();
+      const suspects = await suspectsAt(c);
+      const selectors: string[] = [];
+      for (const iface of [c.collaboration.interface, suspects.interface]) {
+        iface.forEachFunction((f) => {
+          if (f.name !== "registry") selectors.push(f.selector);
+        });
+      }
+      for (const selector of selectors) expect(await c.batchRegistry.moduleOf(selector), selector).to.equal(collaboration);
     });
   });
 
@@ -3273,11 +3789,8 @@ describe("QualityEngine", function () {
     it("reverts when a function of a freshly deployed engine is called at its address", async function () {
       const c = await loadFixture(engineParties);
       const registry = await c.registry.getAddress();
-      const collaboration = await ethers.deployContract("CollaborationEngine", [registry]);
-      const engine = (await ethers.deployContract("QualityEngine", [
-        registry,
-        await collaboration.getAddress(),
-      ])) as unknown as QualityEngine;
+      const collaboration = (await ethers.deployContract("CollaborationEngine", [registry])) as unknown as CollaborationEngine;
+      const engine = (await ethers.deployContract("QualityEngine", [registry])) as unknown as QualityEngine;
       await expect(engine.connect(c.regulator).observe(observation(c.batchId, Point.Inspection)))
         .to.be.revertedWithCustomError(c.collaboration, "CollaborationDirectCall")
         .withArgs();
@@ -3293,13 +3806,24 @@ describe("QualityEngine", function () {
       expect(await collab.registry()).to.equal(registry);
     });
 
-    it("reverts when a collaboration function is called through the engine's own address", async function () {
-      // IQualityEngine: "Called at its own address, every function reverts with CollaborationDirectCall."
+    it("reverts without a reason when a collaboration function is called at the quality engine's own address (it has no fallback)", async function () {
       const c = await loadFixture(engineParties);
       const collab = (await ethers.getContractAt(
         "ICollaborationEngine",
         await c.batchRegistry.engine(),
       )) as unknown as ICollaborationEngine;
+      await expect(collab.stateGraph()).to.be.revertedWithoutReason(ethers);
+      await expect(collab.subjectRecord(c.batchId)).to.be.revertedWithoutReason(ethers);
+      await expect(collab.connect(c.regulator).transition(c.batchId, State.EmergencyStop, "direct")).to.be.revertedWithoutReason(ethers);
+      await expect(collab.connect(c.regulator).openRecall(c.batchId, 1, "direct")).to.be.revertedWithoutReason(ethers);
+      // The BatchRegistry's own record is untouched.
+      expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
+    });
+
+    it("reverts when a collaboration function is called at the collaboration engine's own address", async function () {
+      const c = await loadFixture(engineParties);
+      const [, , address] = await c.batchRegistry.modules();
+      const collab = (await ethers.getContractAt("ICollaborationEngine", address)) as unknown as ICollaborationEngine;
       await expect(collab.stateGraph()).to.be.revertedWithCustomError(c.collaboration, "CollaborationDirectCall").withArgs();
       await expect(collab.recallPeriods()).to.be.revertedWithCustomError(c.collaboration, "CollaborationDirectCall").withArgs();
       await expect(collab.subjectRecord(c.batchId)).to.be.revertedWithCustomError(c.collaboration, "CollaborationDirectCall").withArgs();
@@ -3310,7 +3834,10 @@ describe("QualityEngine", function () {
       await expect(collab.connect(c.regulator).openRecall(c.batchId, 1, "direct"))
         .to.be.revertedWithCustomError(c.collaboration, "CollaborationDirectCall")
         .withArgs();
-      // The BatchRegistry's own record is untouched.
+      await expect(collab.connect(c.regulator).seizeStock(c.batchId, WHOLESALER, 1n))
+        .to.be.revertedWithCustomError(c.collaboration, "CollaborationDirectCall")
+        .withArgs();
+      expect(await collab.registry()).to.equal(await c.registry.getAddress());
       expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
     });
 

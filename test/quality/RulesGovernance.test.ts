@@ -27,12 +27,14 @@ import {
   Point,
   Result,
   RuleKind,
+  DEPLOYED_GOVERNANCE,
   State,
   observation,
   vaccineBatch,
+  vaccineBatchUnderDeployedGovernance,
   vaccineRules,
 } from "../helpers/quality.js";
-import { eventsOf, expectEvents } from "../helpers/supply.js";
+import { eventsOf, expectEvents, registerProduct } from "../helpers/supply.js";
 
 // Rules set through the consortium's own governance: a proposal of kind Call to
 // IQualityEngine.setRules at the BatchRegistry proxy, approved by the standard
@@ -74,9 +76,12 @@ interface Ctx extends BatchQualityCtx {
  * proposal (regulator, maker, wholesaler).
  */
 async function rulesGovernance(): Promise<Ctx> {
-  const c = await vaccineBatch();
+  return governanceOver(await vaccineBatch());
+}
+
+async function governanceOver(c: BatchQualityCtx): Promise<Ctx> {
   const [maker2] = c.others.slice(8);
-  await c.batchRegistry.connect(c.maker).registerProduct(GTIN2, "Plain tablets", "S20260002", 0n);
+  await registerProduct(c.batchRegistry, c.maker, c.regulator, GTIN2, "Plain tablets", "S20260002", 0n);
   await c.governor.connect(c.regulator).proposeAdmission({
     name: "Maker Two",
     domain: Domain.Manufacturer,
@@ -87,6 +92,11 @@ async function rulesGovernance(): Promise<Ctx> {
   const admission = await c.governor.proposalCount();
   for (const voter of [c.regulator, c.maker, c.wholesaler]) await c.governor.connect(voter).vote(admission);
   return { ...c, maker2, target: await c.batchRegistry.getAddress(), governorAddress: await c.governor.getAddress() };
+}
+
+/** {@link rulesGovernance}, deployed with the deployment's own governance parameters (DEPLOYED_GOVERNANCE). */
+async function deployedGovernance(): Promise<Ctx> {
+  return governanceOver(await vaccineBatchUnderDeployedGovernance());
 }
 
 /** + a QualityRuleMock deployed (Pass), not yet admitted. */
@@ -184,6 +194,43 @@ describe("Rules through governance (ConsortiumGovernor Call → IQualityEngine.s
       await expectRules(c, GTIN, vaccineRules(), true);
     });
 
+    it("reverts when the rules are invalid: the call is run and undone first, and no proposal is made", async function () {
+      const c = await loadFixture(rulesGovernance);
+      const before = await c.governor.proposalCount();
+      const bad = vaccineRules({ storageRange: { minTemperature: 801n, maxTemperature: 800n, maxHumidity: 65n } });
+      await expect(c.governor.connect(c.maker).proposeCall(c.target, setRulesCall(c, GTIN, bad)))
+        .to.be.revertedWithCustomError(c.governor, "GovernorCallWouldFail")
+        .withArgs(c.target, c.quality.interface.encodeErrorResult("QualityEngineInvalidRules", ["storageRange"]));
+      expect(await c.governor.proposalCount()).to.equal(before);
+      await expectRules(c, GTIN, vaccineRules(), true);
+    });
+
+    it("reverts when the rule contract has no code", async function () {
+      const c = await loadFixture(rulesGovernance);
+      const data = setRulesCall(c, GTIN, vaccineRules({ ruleContract: c.stranger.address, ruleGas: RULE_GAS }));
+      await expect(c.governor.connect(c.maker).proposeCall(c.target, data))
+        .to.be.revertedWithCustomError(c.governor, "GovernorCallWouldFail")
+        .withArgs(c.target, c.quality.interface.encodeErrorResult("QualityEngineInvalidRules", ["ruleContract"]));
+      await expectRules(c, GTIN, vaccineRules(), true);
+    });
+
+    it("reverts for an unknown product", async function () {
+      const c = await loadFixture(rulesGovernance);
+      await expect(c.governor.connect(c.maker).proposeCall(c.target, setRulesCall(c, UNKNOWN_GTIN, NARROW)))
+        .to.be.revertedWithCustomError(c.governor, "GovernorCallWouldFail")
+        .withArgs(c.target, c.batchRegistry.interface.encodeErrorResult("BatchRegistryUnknownProduct", [UNKNOWN_GTIN]));
+    });
+
+    it("leaves the rules as they were after the simulation of a valid call", async function () {
+      const c = await loadFixture(rulesGovernance);
+      const tx = await c.governor.connect(c.maker).proposeCall(c.target, setRulesCall(c, GTIN2, NARROW));
+      await expectEvents(c.batchRegistry, tx, []);
+      await expectRules(c, GTIN2, UNSET, false);
+      // The holder may still set them once.
+      await c.quality.connect(c.maker).setRules(GTIN2, vaccineRules());
+      await expectRules(c, GTIN2, vaccineRules(), true);
+    });
+
     it("reverts when a party outside the voting set proposes", async function () {
       const c = await loadFixture(rulesGovernance);
       await expect(c.governor.connect(c.pharmacy).proposeCall(c.target, setRulesCall(c, GTIN, NARROW)))
@@ -274,41 +321,6 @@ describe("Rules through governance (ConsortiumGovernor Call → IQualityEngine.s
       expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(BigInt(State.EmergencyStop));
     });
 
-    it("reverts the completing vote when the rules are invalid; the proposal stays open and the rules unchanged", async function () {
-      const c = await loadFixture(rulesGovernance);
-      // proposeCall checks nothing of the call (the `product rules` task simulates it first).
-      const bad = vaccineRules({ storageRange: { minTemperature: 801n, maxTemperature: 800n, maxHumidity: 65n } });
-      const id = await propose(c, c.maker, GTIN, bad);
-      await approveAllButOne(c, id);
-      await expect(c.governor.connect(c.hospital).vote(id))
-        .to.be.revertedWithCustomError(c.quality, "QualityEngineInvalidRules")
-        .withArgs("storageRange");
-      const proposal = await c.governor.getProposal(id);
-      expect([proposal.approvals, proposal.executed]).to.deep.equal([2n, false]);
-      expect(await c.governor.hasVoted(id, HOSPITAL)).to.equal(false);
-      expect(await c.governor.proposalState(id)).to.equal(BigInt(ProposalState.Active));
-      await expectRules(c, GTIN, vaccineRules(), true);
-    });
-
-    it("reverts the completing vote when the rule contract has no code", async function () {
-      const c = await loadFixture(rulesGovernance);
-      const id = await propose(c, c.maker, GTIN, vaccineRules({ ruleContract: c.stranger.address, ruleGas: RULE_GAS }));
-      await approveAllButOne(c, id);
-      await expect(c.governor.connect(c.hospital).vote(id))
-        .to.be.revertedWithCustomError(c.quality, "QualityEngineInvalidRules")
-        .withArgs("ruleContract");
-      await expectRules(c, GTIN, vaccineRules(), true);
-    });
-
-    it("reverts the completing vote for an unknown product", async function () {
-      const c = await loadFixture(rulesGovernance);
-      const id = await propose(c, c.maker, UNKNOWN_GTIN, NARROW);
-      await approveAllButOne(c, id);
-      await expect(c.governor.connect(c.hospital).vote(id))
-        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryUnknownProduct")
-        .withArgs(UNKNOWN_GTIN);
-    });
-
     it("reverts when a party approves twice", async function () {
       const c = await loadFixture(rulesGovernance);
       const id = await propose(c, c.maker, GTIN, NARROW);
@@ -361,6 +373,55 @@ describe("Rules through governance (ConsortiumGovernor Call → IQualityEngine.s
         await expectRules(c, GTIN, NARROW, true);
         expect(await c.governor.proposalState(c.proposalId)).to.equal(BigInt(ProposalState.Expired));
       });
+    });
+  });
+
+  describe("under the deployed governance parameters (a Call needs the regulator's approval)", function () {
+    it("are those of the deployment module", async function () {
+      expect(DEPLOYED_GOVERNANCE.regulatorApprovalKinds).to.equal(450n);
+      const c = await loadFixture(deployedGovernance);
+      const { regulatorApprovalKinds, votingPeriod } = await c.governor.parameters();
+      expect([regulatorApprovalKinds, votingPeriod]).to.deep.equal([450n, VOTING_PERIOD]);
+    });
+
+    it("does not execute on the threshold's approvals without the regulator, and executes on the regulator's", async function () {
+      const c = await loadFixture(deployedGovernance);
+      const data = setRulesCall(c, GTIN, NARROW);
+      const created = await c.governor.connect(c.maker).proposeCall(c.target, data);
+      const id = await c.governor.proposalCount();
+      const expiresAt = BigInt(await time.latest()) + VOTING_PERIOD;
+      await expectEvents(c.governor, created, [
+        ["ProposalCreated", [id, ProposalKind.Call, MAKER, c.maker.address, c.target, data, VOTERS, THRESHOLD, true, expiresAt]],
+      ]);
+      await approveAllButOne(c, id);
+      const third = await c.governor.connect(c.hospital).vote(id);
+      await expectEvents(c.governor, third, [["VoteCast", [id, HOSPITAL, c.hospital.address, THRESHOLD]]]);
+      await expectRules(c, GTIN, vaccineRules(), true);
+      expect(await c.governor.proposalState(id)).to.equal(BigInt(ProposalState.Active));
+      await expect(c.governor.connect(c.maker).execute(id))
+        .to.be.revertedWithCustomError(c.governor, "GovernorNotApproved")
+        .withArgs(id, THRESHOLD, THRESHOLD, false);
+
+      const tx = await c.governor.connect(c.regulator).vote(id);
+      await expectEvents(c.governor, tx, [
+        ["VoteCast", [id, REGULATOR, c.regulator.address, THRESHOLD + 1n]],
+        ["ProposalExecuted", [id, "0x"]],
+      ]);
+      await expectEvents(c.batchRegistry, tx, [["RulesSet", [GTIN, rulesTuple(NARROW), c.governorAddress]]]);
+      await expectRules(c, GTIN, NARROW, true);
+    });
+
+    it("executes on the threshold's approval when the regulator approved first", async function () {
+      const c = await loadFixture(deployedGovernance);
+      const id = await propose(c, c.maker, GTIN2, NARROW);
+      await c.governor.connect(c.regulator).vote(id);
+      await c.governor.connect(c.maker).vote(id);
+      const tx = await c.governor.connect(c.wholesaler).vote(id);
+      await expectEvents(c.governor, tx, [
+        ["VoteCast", [id, WHOLESALER, c.wholesaler.address, THRESHOLD]],
+        ["ProposalExecuted", [id, "0x"]],
+      ]);
+      await expectRules(c, GTIN2, NARROW, true);
     });
   });
 

@@ -3,7 +3,7 @@ import { expect } from "chai";
 import type { Signer } from "ethers";
 
 import { Domain, Role, UnitStatus } from "../../sdk/enums.js";
-import type { IQualityEngine, ISuspectProduct } from "../../types/ethers-contracts/index.js";
+import type { ISuspectProduct } from "../../types/ethers-contracts/index.js";
 import {
   type CallerCase,
   itRejectsCallers,
@@ -33,8 +33,10 @@ import {
   QUANTITY,
   State,
   UNITS,
+  Actor,
   caseIdOf,
   custodyOf,
+  destructionIdOf,
   distributedBatch,
   expectCustodyConserved,
   productSubject,
@@ -42,7 +44,7 @@ import {
   stoppedBatch,
   suspectsAt,
 } from "../helpers/quality.js";
-import { batchIdOf, expectEvents, inspect } from "../helpers/supply.js";
+import { batchIdOf, eventsOf, expectEvents, inspect } from "../helpers/supply.js";
 
 // ==== CONSTANTS ====
 
@@ -97,15 +99,23 @@ async function minedAt<T>(tx: Promise<T>): Promise<[T, bigint]> {
   return [sent, BigInt(await time.latest())];
 }
 
-/** The engines' own addresses (the BatchRegistry delegates to the quality engine, which delegates to the collaboration engine). */
+/**
+ * The code objects' own addresses, as ISuspectProduct: the quality engine's and the
+ * collaboration engine's (the BatchRegistry routes the suspect-case selectors to the latter).
+ */
 async function enginesAt(c: SuspectCtx): Promise<[ISuspectProduct, ISuspectProduct]> {
-  const engine = await c.batchRegistry.engine();
-  const quality = (await ethers.getContractAt("IQualityEngine", engine)) as unknown as IQualityEngine;
-  const collaboration = await quality.collaboration();
+  const [, quality, collaboration] = await c.batchRegistry.modules();
   return [
-    (await ethers.getContractAt("ISuspectProduct", engine)) as unknown as ISuspectProduct,
+    (await ethers.getContractAt("ISuspectProduct", quality)) as unknown as ISuspectProduct,
     (await ethers.getContractAt("ISuspectProduct", collaboration)) as unknown as ISuspectProduct,
   ];
+}
+
+/** A qa member of the regulator, enrolled now (others[9]). */
+async function regulatorQaOf(c: SuspectCtx): Promise<HardhatEthersSigner> {
+  const qa = c.others[9];
+  await c.registry.connect(c.regulator).addMember(REGULATOR, qa.address, Role.QA);
+  return qa;
 }
 
 /** A fixture of its own for a caller table (its describe restores the clock afterwards). */
@@ -170,10 +180,10 @@ async function investigatingCase(): Promise<CaseCtx> {
   return c;
 }
 
-/** + the holder clears the case: the 15 go back to the wholesaler. */
+/** + the regulator clears the case: the 15 go back to the wholesaler. */
 async function clearedCase(): Promise<CaseCtx> {
   const c = await investigatingCase();
-  await c.suspects.connect(c.maker).concludeSuspect(c.caseId, false, FINDING);
+  await c.suspects.connect(c.regulator).concludeSuspect(c.caseId, false, FINDING);
   return c;
 }
 
@@ -260,7 +270,7 @@ function investigatorCases<C extends Ctx>(): CallerCase<C>[] {
   ];
 }
 
-/** Callers of concludeSuspect: the holder or the regulator, not the reporter. */
+/** Callers of concludeSuspect as Illegitimate: the holder or the regulator, not the reporter. */
 function concluderCases<C extends Ctx>(): CallerCase<C>[] {
   return [
     ...nonMemberCases<C>(),
@@ -272,6 +282,15 @@ function concluderCases<C extends Ctx>(): CallerCase<C>[] {
     notAllowed<C>("the laboratory's admin", (c) => c.laboratory, LABORATORY),
     notAllowed<C>("the notary's admin", (c) => c.notary, NOTARY),
     ...standingCases<C>(MAKER, "holder's admin", (c) => c.maker),
+  ];
+}
+
+/** Callers of concludeSuspect as Cleared: the regulator only; not the holder (its own product), nor the reporter. */
+function clearerCases<C extends Ctx>(): CallerCase<C>[] {
+  return [
+    ...concluderCases<C>(),
+    notAllowed<C>("the holder's admin", (c) => c.maker, MAKER),
+    notAllowed<C>("the holder's QA", (c) => c.makerQa, MAKER),
   ];
 }
 
@@ -330,6 +349,8 @@ describe("SuspectCases", function () {
       ]);
       expect(await countOf(c)).to.deep.equal([1n, CASE_QUANTITY]);
       expect(await c.batchRegistry.holding(c.batchId, WHOLESALER)).to.equal(40n - CASE_QUANTITY);
+      // The quantity is in the reporter's custody, as suspended: held 25, in transit 0, dispensed 0, suspended 15.
+      expect([...(await c.batchRegistry.custody(c.batchId, WHOLESALER))]).to.deep.equal([25n, 0n, 0n, CASE_QUANTITY, 0n, 1n]);
       expect(await expectCustodyConserved(c, c.batchId)).to.deep.include({ held: QUANTITY - CASE_QUANTITY, suspended: CASE_QUANTITY });
     });
 
@@ -461,6 +482,25 @@ describe("SuspectCases", function () {
       expect(await countOf(c)).to.deep.equal([0n, 0n]);
     });
 
+    it("reverts when the quantity would take a locked unit (only available stock goes into a case)", async function () {
+      const c = await loadFixture(suspectBatch);
+      await c.batchRegistry.connect(c.wholesaler).decommission(c.tree.unit(c.batchId, 5n), UnitStatus.Locked);
+      await expect(c.suspects.connect(c.wholesaler).reportSuspect(c.batchId, WHOLE_BATCH, 40n, EVIDENCE, ""))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryInsufficientStock")
+        .withArgs(c.batchId, WHOLESALER, 39n, 40n);
+      await c.suspects.connect(c.wholesaler).reportSuspect(c.batchId, 5n, 39n, EVIDENCE, "");
+      expect([...(await c.batchRegistry.custody(c.batchId, WHOLESALER))]).to.deep.equal([1n, 0n, 0n, 39n, 1n, 1n]);
+      await expectCustodyConserved(c, c.batchId);
+    });
+
+    it("reverts when the reporter's stock is in transit (only held stock goes into a case)", async function () {
+      const c = await loadFixture(suspectBatch);
+      await c.batchRegistry.connect(c.pharmacy).ship(c.batchId, HOSPITAL, 20n);
+      await expect(c.suspects.connect(c.pharmacy).reportSuspect(c.batchId, WHOLE_BATCH, 1n, EVIDENCE, ""))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryInsufficientStock")
+        .withArgs(c.batchId, PHARMACY, 0n, 1n);
+    });
+
     it("reverts when the batch is unknown (or the id is a product's)", async function () {
       const c = await loadFixture(suspectBatch);
       for (const subject of [batchIdOf(GTIN, NO_LOT), productSubject(GTIN), ethers.ZeroHash]) {
@@ -497,15 +537,30 @@ describe("SuspectCases", function () {
         .withArgs(c.batchId, PHARMACY, 0n, 1n);
     });
 
-    it("cannot be returned under a recall, and is not outstanding", async function () {
+    it("cannot be returned under a recall, and stays outstanding in the reporter's name", async function () {
       const c = await loadFixture(recalledSuspectBatch);
       await c.suspects.connect(c.wholesaler).reportSuspect(c.batchId, WHOLE_BATCH, CASE_QUANTITY, EVIDENCE, "");
-      expect((await c.collaboration.outstanding(c.batchId, WHOLESALER)).quantity).to.equal(25n);
+      expect(await c.collaboration.outstanding(c.batchId, WHOLESALER)).to.deep.equal([40n, false]);
       await expect(c.collaboration.connect(c.wholesaler).returnStock(c.batchId, 26n))
         .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryInsufficientStock")
         .withArgs(c.batchId, WHOLESALER, 25n, 26n);
       await c.collaboration.connect(c.wholesaler).returnStock(c.batchId, 25n);
+      expect(await c.collaboration.outstanding(c.batchId, WHOLESALER)).to.deep.equal([CASE_QUANTITY, false]);
       expect(await expectCustodyConserved(c, c.batchId)).to.deep.include({ quarantined: 25n, suspended: CASE_QUANTITY });
+    });
+
+    it("does not hide the reporter's recalled stock: reporting all of it leaves all of it outstanding", async function () {
+      const c = await loadFixture(recalledSuspectBatch);
+      await c.suspects.connect(c.wholesaler).reportSuspect(c.batchId, WHOLE_BATCH, 40n, EVIDENCE, "");
+      const { recallDeadline } = await c.collaboration.subjectRecord(c.batchId);
+      await time.increaseTo(recallDeadline + 1n);
+      expect(await c.collaboration.outstanding(c.batchId, WHOLESALER)).to.deep.equal([40n, true]);
+      // Cleared by the regulator: back in its stock, still outstanding, and now it can be returned.
+      await c.suspects.connect(c.regulator).investigateSuspect(caseIdOf(c.batchId, 1n));
+      await c.suspects.connect(c.regulator).concludeSuspect(caseIdOf(c.batchId, 1n), false, FINDING);
+      expect(await c.collaboration.outstanding(c.batchId, WHOLESALER)).to.deep.equal([40n, true]);
+      await c.collaboration.connect(c.wholesaler).returnStock(c.batchId, 40n);
+      expect(await c.collaboration.outstanding(c.batchId, WHOLESALER)).to.deep.equal([0n, false]);
     });
   });
 
@@ -581,16 +636,15 @@ describe("SuspectCases", function () {
 
   describe("concludeSuspect", function () {
     for (const [title, who, party] of [
-      ["the holder's admin", "maker", MAKER],
-      ["the holder's QA", "makerQa", MAKER],
       ["the regulator's admin", "regulator", REGULATOR],
+      ["the regulator's QA", "regulatorQa", REGULATOR],
     ] as const) {
       it(`clears the case when asked by ${title}: the stock goes back to the reporter`, async function () {
         const c = await loadFixture(investigatingCase);
-        const signer = c[who];
+        const signer = who === "regulatorQa" ? await regulatorQaOf(c) : c[who];
         const tx = await c.suspects.connect(signer).concludeSuspect(c.caseId, false, FINDING);
         await expectEvents(c.batchRegistry, tx, [
-          ["SuspectCaseStatusChanged", [c.caseId, c.batchId, party, CaseStatus.Cleared, 0n, FINDING, signer.address]],
+          ["SuspectCaseStatusChanged", [c.caseId, c.batchId, party, CaseStatus.Cleared, 0n, FINDING, await signer.getAddress()]],
         ]);
         expect(await caseOf(c, c.caseId)).to.deep.equal([
           c.batchId,
@@ -605,12 +659,19 @@ describe("SuspectCases", function () {
         ]);
         expect(await countOf(c)).to.deep.equal([1n, 0n]);
         expect(await c.batchRegistry.holding(c.batchId, WHOLESALER)).to.equal(40n);
+        expect([...(await c.batchRegistry.custody(c.batchId, WHOLESALER))]).to.deep.equal([40n, 0n, 0n, 0n, 0n, 1n]);
         expect(await expectCustodyConserved(c, c.batchId)).to.deep.include({ held: QUANTITY, destroyed: 0n, suspended: 0n });
         expect(await c.suspects.notificationOverdue(c.caseId)).to.equal(false);
         // The stock is the reporter's again: it ships.
         await expect(c.batchRegistry.connect(c.wholesaler).ship(c.batchId, PHARMACY, 40n)).to.emit(c.batchRegistry, "Shipped");
       });
+    }
 
+    for (const [title, who, party] of [
+      ["the holder's admin", "maker", MAKER],
+      ["the holder's QA", "makerQa", MAKER],
+      ["the regulator's admin", "regulator", REGULATOR],
+    ] as const) {
       it(`finds the stock illegitimate when asked by ${title}: the notification is due in 24 hours`, async function () {
         const c = await loadFixture(investigatingCase);
         const signer = c[who];
@@ -633,17 +694,46 @@ describe("SuspectCases", function () {
         // The stock stays in the case until the regulator closes it.
         expect(await countOf(c)).to.deep.equal([1n, CASE_QUANTITY]);
         expect(await c.batchRegistry.holding(c.batchId, WHOLESALER)).to.equal(25n);
+        expect([...(await c.batchRegistry.custody(c.batchId, WHOLESALER))]).to.deep.equal([25n, 0n, 0n, CASE_QUANTITY, 0n, 1n]);
         await expectCustodyConserved(c, c.batchId);
         expect(await c.suspects.notificationOverdue(c.caseId)).to.equal(false);
       });
     }
 
+    for (const [title, who] of [
+      ["the holder's admin", "maker"],
+      ["the holder's QA", "makerQa"],
+    ] as const) {
+      it(`reverts when ${title} clears a suspicion about its own product`, async function () {
+        const c = await loadFixture(investigatingCase);
+        await expect(c.suspects.connect(c[who]).concludeSuspect(c.caseId, false, FINDING))
+          .to.be.revertedWithCustomError(c.suspects, "SuspectNotAllowed")
+          .withArgs(c.caseId, MAKER);
+        expect((await c.suspects.suspectCase(c.caseId)).status).to.equal(BigInt(CaseStatus.Investigating));
+        expect(await countOf(c)).to.deep.equal([1n, CASE_QUANTITY]);
+      });
+    }
+
+    it("reverts when the holder clears a case on its own stock, which it may find illegitimate", async function () {
+      const c = await loadFixture(suspectBatch);
+      const caseId = caseIdOf(c.batchId, 1n);
+      await c.suspects.connect(c.maker).reportSuspect(c.batchId, WHOLE_BATCH, 6n, EVIDENCE, "label misprint");
+      await c.suspects.connect(c.maker).investigateSuspect(caseId);
+      await expect(c.suspects.connect(c.maker).concludeSuspect(caseId, false, FINDING))
+        .to.be.revertedWithCustomError(c.suspects, "SuspectNotAllowed")
+        .withArgs(caseId, MAKER);
+      const [tx, at] = await minedAt(c.suspects.connect(c.maker).concludeSuspect(caseId, true, FINDING));
+      await expectEvents(c.batchRegistry, tx, [
+        ["SuspectCaseStatusChanged", [caseId, c.batchId, MAKER, CaseStatus.Illegitimate, at + NOTIFICATION_PERIOD, FINDING, c.maker.address]],
+      ]);
+    });
+
     it("clears a clone report without moving stock", async function () {
       const c = await loadFixture(cloneCase);
       await c.suspects.connect(c.pharmacy).investigateSuspect(c.caseId);
-      const tx = await c.suspects.connect(c.maker).concludeSuspect(c.caseId, false, ethers.ZeroHash);
+      const tx = await c.suspects.connect(c.regulator).concludeSuspect(c.caseId, false, ethers.ZeroHash);
       await expectEvents(c.batchRegistry, tx, [
-        ["SuspectCaseStatusChanged", [c.caseId, c.batchId, MAKER, CaseStatus.Cleared, 0n, ethers.ZeroHash, c.maker.address]],
+        ["SuspectCaseStatusChanged", [c.caseId, c.batchId, REGULATOR, CaseStatus.Cleared, 0n, ethers.ZeroHash, c.regulator.address]],
       ]);
       expect(await countOf(c)).to.deep.equal([1n, 0n]);
       expect(await c.batchRegistry.holding(c.batchId, PHARMACY)).to.equal(20n);
@@ -655,9 +745,9 @@ describe("SuspectCases", function () {
       const caseId = caseIdOf(c.batchId, 1n);
       await c.suspects.connect(c.wholesaler).reportSuspect(c.batchId, WHOLE_BATCH, 10n, EVIDENCE, "");
       await c.suspects.connect(c.wholesaler).investigateSuspect(caseId);
-      const tx = await c.suspects.connect(c.maker).concludeSuspect(caseId, false, FINDING);
+      const tx = await c.suspects.connect(c.regulator).concludeSuspect(caseId, false, FINDING);
       await expectEvents(c.batchRegistry, tx, [
-        ["SuspectCaseStatusChanged", [caseId, c.batchId, MAKER, CaseStatus.Cleared, 0n, FINDING, c.maker.address]],
+        ["SuspectCaseStatusChanged", [caseId, c.batchId, REGULATOR, CaseStatus.Cleared, 0n, FINDING, c.regulator.address]],
       ]);
       expect(await c.batchRegistry.holding(c.batchId, WHOLESALER)).to.equal(40n);
       expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(BigInt(State.EmergencyStop));
@@ -694,7 +784,7 @@ describe("SuspectCases", function () {
       restoreClockAfter();
       itRejectsCallers(
         callerFixture("concludeSuspectCallers", investigatingCase),
-        concluderCases<Ctx>(),
+        clearerCases<Ctx>(),
         (c, s) => c.suspects.connect(s).concludeSuspect(c.caseId, false, FINDING),
         (c) => c.suspects,
       );
@@ -821,14 +911,76 @@ describe("SuspectCases", function () {
         notifiedAt,
       ]);
       expect(await countOf(c)).to.deep.equal([1n, 0n]);
-      // Not back to the reporter.
+      // Not back to the reporter: out of its custody altogether.
       expect(await c.batchRegistry.holding(c.batchId, WHOLESALER)).to.equal(25n);
+      expect([...(await c.batchRegistry.custody(c.batchId, WHOLESALER))]).to.deep.equal([25n, 0n, 0n, 0n, 0n, 1n]);
       expect(await expectCustodyConserved(c, c.batchId)).to.deep.include({
         held: QUANTITY - CASE_QUANTITY,
         destroyed: CASE_QUANTITY,
         suspended: 0n,
       });
       expect(await c.suspects.notificationOverdue(c.caseId)).to.equal(false);
+    });
+
+    /**
+     * A recalled batch whose last units not accounted for sit in a pharmacy's suspect case:
+     * the others return everything (80), the holder's proposal is witnessed by the notary,
+     * and the case is found illegitimate — only its closing is left.
+     */
+    async function lastUnitsInACase(): Promise<BatchQualityCtx & { suspects: ISuspectProduct; caseId: string }> {
+      const c = await recalledBatch();
+      const suspects = await suspectsAt(c);
+      await suspects.connect(c.pharmacy).reportSuspect(c.batchId, WHOLE_BATCH, 20n, EVIDENCE, REASON);
+      const caseId = caseIdOf(c.batchId, 1n);
+      for (const [signer, quantity] of [[c.maker, 30n], [c.wholesaler, 40n], [c.hospital, 10n]] as const) {
+        await c.collaboration.connect(signer).returnStock(c.batchId, quantity);
+      }
+      await c.collaboration.connect(c.maker).proposeDestruction(c.batchId, 80n);
+      await c.collaboration.connect(c.notary).witnessDestruction(c.batchId, destructionIdOf(c.batchId, 1n));
+      await suspects.connect(c.regulator).investigateSuspect(caseId);
+      await suspects.connect(c.regulator).concludeSuspect(caseId, true, FINDING);
+      return { ...c, suspects, caseId };
+    }
+
+    it("closing the case that held a recalled batch's last units enters Destroyed, the regulator as witness", async function () {
+      const c = await loadFixture(lastUnitsInACase);
+      // Every other unit is destroyed: the batch waits under recall for this case alone.
+      expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(BigInt(State.Recall));
+      expect((await c.collaboration.outstanding(c.batchId, PHARMACY))[0]).to.equal(20n);
+      const tx = await c.suspects.connect(c.regulator).closeSuspect(c.caseId);
+      await expectEvents(c.batchRegistry, tx, [
+        ["SuspectCaseStatusChanged", [c.caseId, c.batchId, REGULATOR, CaseStatus.Closed, (await c.suspects.suspectCase(c.caseId)).notifyBy, ethers.ZeroHash, c.regulator.address]],
+        ["StateChanged", [c.batchId, State.Destroyed, State.Recall, Actor.Witness, REGULATOR, c.regulator.address, "suspect case closed"]],
+      ]);
+      expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(BigInt(State.Destroyed));
+      expect(await expectCustodyConserved(c, c.batchId)).to.deep.include({ held: 0n, inTransit: 0n, quarantined: 0n, suspended: 0n, destroyed: QUANTITY });
+    });
+
+    it("closing a case while other stock is still out leaves the batch under recall", async function () {
+      const c = await loadFixture(recalledBatch);
+      const suspects = await suspectsAt(c);
+      await suspects.connect(c.pharmacy).reportSuspect(c.batchId, WHOLE_BATCH, 20n, EVIDENCE, REASON);
+      const caseId = caseIdOf(c.batchId, 1n);
+      await suspects.connect(c.regulator).investigateSuspect(caseId);
+      await suspects.connect(c.regulator).concludeSuspect(caseId, true, FINDING);
+      const tx = await suspects.connect(c.regulator).closeSuspect(caseId);
+      const names = (await eventsOf(c.batchRegistry, tx)).map(([name]) => name);
+      expect(names).to.deep.equal(["SuspectCaseStatusChanged"]);
+      expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(BigInt(State.Recall));
+      expect((await c.collaboration.outstanding(c.batchId, MAKER))[0]).to.equal(30n);
+    });
+
+    it("closing the last case of a batch that is not under recall changes no state", async function () {
+      const c = await loadFixture(distributedBatch);
+      const suspects = await suspectsAt(c);
+      // Everything but the pharmacy's 20 leaves the ledger some other way is not possible
+      // outside a recall: the batch stays Marketed whatever the case holds.
+      await suspects.connect(c.pharmacy).reportSuspect(c.batchId, WHOLE_BATCH, 20n, EVIDENCE, REASON);
+      const caseId = caseIdOf(c.batchId, 1n);
+      await suspects.connect(c.regulator).investigateSuspect(caseId);
+      await suspects.connect(c.regulator).concludeSuspect(caseId, true, FINDING);
+      await suspects.connect(c.regulator).closeSuspect(caseId);
+      expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(BigInt(State.Marketed));
     });
 
     it("closes when asked by the regulator's QA", async function () {
@@ -935,7 +1087,7 @@ describe("SuspectCases", function () {
       await s.connect(c.pharmacy).reportSuspect(c.batchId, 4n, 4n, EVIDENCE, "");
       expect(await countOf(c)).to.deep.equal([3n, 20n]);
       for (const no of [1n, 2n]) await s.connect(c.regulator).investigateSuspect(caseIdOf(c.batchId, no));
-      await s.connect(c.maker).concludeSuspect(caseIdOf(c.batchId, 1n), false, FINDING);
+      await s.connect(c.regulator).concludeSuspect(caseIdOf(c.batchId, 1n), false, FINDING);
       expect(await countOf(c)).to.deep.equal([3n, 10n]);
       await s.connect(c.maker).concludeSuspect(caseIdOf(c.batchId, 2n), true, FINDING);
       expect(await countOf(c)).to.deep.equal([3n, 10n]);
@@ -1008,7 +1160,7 @@ describe("SuspectCases", function () {
         ["investigate 1", () => s.connect(c.wholesaler).investigateSuspect(caseIdOf(batchId, 1n))],
         ["investigate 2", () => s.connect(c.maker).investigateSuspect(caseIdOf(batchId, 2n))],
         ["illegitimate 1", () => s.connect(c.regulator).concludeSuspect(caseIdOf(batchId, 1n), true, FINDING)],
-        ["clear 2", () => s.connect(c.maker).concludeSuspect(caseIdOf(batchId, 2n), false, FINDING)],
+        ["clear 2", () => s.connect(c.regulator).concludeSuspect(caseIdOf(batchId, 2n), false, FINDING)],
         ["notify 1", () => s.connect(c.maker).notifyIllegitimate(caseIdOf(batchId, 1n), NOTICE)],
         ["close 1", () => s.connect(c.regulator).closeSuspect(caseIdOf(batchId, 1n))],
         ["stop", () => c.collaboration.connect(c.regulator).transition(batchId, State.EmergencyStop, "")],
@@ -1037,26 +1189,50 @@ describe("SuspectCases", function () {
   });
 
   describe("direct calls", function () {
-    it("revert at the engines' own addresses, where the constants still answer", async function () {
+    it("revert at the collaboration engine's own address, where the constants still answer", async function () {
       const c = await loadFixture(illegitimateCase);
-      for (const engine of await enginesAt(c)) {
-        expect(await engine.getAddress()).to.not.equal(await c.batchRegistry.getAddress());
-        for (const call of [
-          () => engine.connect(c.wholesaler).reportSuspect(c.batchId, WHOLE_BATCH, 1n, EVIDENCE, ""),
-          () => engine.connect(c.regulator).investigateSuspect(c.caseId),
-          () => engine.connect(c.regulator).concludeSuspect(c.caseId, false, FINDING),
-          () => engine.connect(c.wholesaler).notifyIllegitimate(c.caseId, NOTICE),
-          () => engine.connect(c.regulator).closeSuspect(c.caseId),
-          () => engine.suspectCase(c.caseId),
-          () => engine.suspectCount(c.batchId),
-          () => engine.notificationOverdue(c.caseId),
-        ]) {
-          await expect(call()).to.be.revertedWithCustomError(c.collaboration, "CollaborationDirectCall").withArgs();
-        }
-      }
       const [, collaboration] = await enginesAt(c);
+      expect(await collaboration.getAddress()).to.not.equal(await c.batchRegistry.getAddress());
+      for (const call of [
+        () => collaboration.connect(c.wholesaler).reportSuspect(c.batchId, WHOLE_BATCH, 1n, EVIDENCE, ""),
+        () => collaboration.connect(c.regulator).investigateSuspect(c.caseId),
+        () => collaboration.connect(c.regulator).concludeSuspect(c.caseId, false, FINDING),
+        () => collaboration.connect(c.wholesaler).notifyIllegitimate(c.caseId, NOTICE),
+        () => collaboration.connect(c.regulator).closeSuspect(c.caseId),
+        () => collaboration.suspectCase(c.caseId),
+        () => collaboration.suspectCount(c.batchId),
+        () => collaboration.notificationOverdue(c.caseId),
+      ]) {
+        await expect(call()).to.be.revertedWithCustomError(c.collaboration, "CollaborationDirectCall").withArgs();
+      }
       expect(await collaboration.WHOLE_BATCH()).to.equal(WHOLE_BATCH);
       expect(await collaboration.NOTIFICATION_PERIOD()).to.equal(NOTIFICATION_PERIOD);
+    });
+
+    it("revert without a reason at the quality engine's own address, which has no suspect-case functions", async function () {
+      const c = await loadFixture(illegitimateCase);
+      const [quality] = await enginesAt(c);
+      for (const call of [
+        () => quality.connect(c.wholesaler).reportSuspect(c.batchId, WHOLE_BATCH, 1n, EVIDENCE, ""),
+        () => quality.connect(c.regulator).closeSuspect(c.caseId),
+        () => quality.suspectCase(c.caseId),
+        () => quality.WHOLE_BATCH(),
+      ]) {
+        await expect(call()).to.be.revertedWithoutReason(ethers);
+      }
+      // Nothing moved at the BatchRegistry.
+      expect((await c.suspects.suspectCase(c.caseId)).status).to.equal(BigInt(CaseStatus.Illegitimate));
+    });
+
+    it("are routed by the BatchRegistry to the collaboration engine", async function () {
+      const c = await loadFixture(suspectBatch);
+      const [, collaboration] = await enginesAt(c);
+      const selectors: string[] = [];
+      c.suspects.interface.forEachFunction((f) => selectors.push(f.selector));
+      expect(selectors).to.have.length(10);
+      for (const selector of selectors) {
+        expect(await c.batchRegistry.moduleOf(selector), selector).to.equal(await collaboration.getAddress());
+      }
     });
   });
 });

@@ -2,11 +2,13 @@
 pragma solidity 0.8.28;
 
 import {ERC1967Proxy} from "@openzeppelin/contracts/proxy/ERC1967/ERC1967Proxy.sol";
+import {Errors} from "@openzeppelin/contracts/utils/Errors.sol";
 
 import {ConsortiumRegistry} from "../../contracts/identity/ConsortiumRegistry.sol";
 import {IConsortiumRegistry} from "../../contracts/interfaces/IConsortiumRegistry.sol";
 import {IMembershipMirror} from "../../contracts/interfaces/IMembershipMirror.sol";
 import {MembershipMirrorProbe} from "../../contracts/mocks/MembershipMirrorProbe.sol";
+import {QualityEngine} from "../../contracts/quality/QualityEngine.sol";
 import {TestBase} from "./utils/Vm.sol";
 
 // ==== PARTIES ====
@@ -272,6 +274,140 @@ contract MembershipMirrorTest is MirrorFixture {
             abi.encodeWithSelector(IConsortiumRegistry.RegistryLicenceExpired.selector, M_LOGISTICS, expiry)
         );
         early.requireMember(mirrorAdmin(M_LOGISTICS), _ANY, _ANY);
+    }
+
+    // ==== detachMirror and best-effort pushes ====
+
+    function test_detachMirror_stopsPushesToIt() public {
+        vm.expectEmit(address(registry));
+        emit IConsortiumRegistry.MirrorDetached(address(late), M_GOVERNOR);
+        vm.prank(M_GOVERNOR);
+        registry.detachMirror(address(late));
+        address[] memory attached = registry.mirrors();
+        _assertEq(attached.length, 1, "one mirror left");
+        _assertEq(attached[0], address(early), "early stays");
+        vm.prank(mirrorAdmin(M_REGULATOR));
+        registry.suspendParty(M_WHOLESALER);
+        _assertTrue(_sameGate(early, M_WHOLESALER), "early follows");
+        _assertTrue(_holdsNoGate(late, M_WHOLESALER), "late got nothing");
+    }
+
+    /// Detaching a mirror that is not the last moves the last one into its place; pushes
+    /// reach every mirror still attached, the moved one included, and none reach the detached.
+    function test_detachMirror_movesTheLastIntoTheGap() public {
+        MembershipMirrorProbe third = new MembershipMirrorProbe(registry);
+        vm.prank(M_GOVERNOR);
+        registry.attachMirror(address(third));
+        vm.expectEmit(address(registry));
+        emit IConsortiumRegistry.MirrorDetached(address(early), M_GOVERNOR);
+        vm.prank(M_GOVERNOR);
+        registry.detachMirror(address(early));
+        address[] memory attached = registry.mirrors();
+        _assertEq(attached.length, 2, "two mirrors left");
+        _assertEq(attached[0], address(third), "the last took the first place");
+        _assertEq(attached[1], address(late), "the middle one stays");
+        vm.prank(mirrorAdmin(M_REGULATOR));
+        registry.suspendParty(M_WHOLESALER);
+        _assertTrue(_sameGate(third, M_WHOLESALER), "the moved mirror follows");
+        _assertTrue(_sameGate(late, M_WHOLESALER), "late follows");
+        _assertEq(
+            uint8(early.mirroredParty(M_WHOLESALER).status),
+            uint8(IConsortiumRegistry.PartyStatus.Active),
+            "the detached mirror keeps the old gate"
+        );
+        // Detaching the last one now just shortens the list.
+        vm.prank(M_GOVERNOR);
+        registry.detachMirror(address(late));
+        attached = registry.mirrors();
+        _assertEq(attached.length, 1, "one mirror left");
+        _assertEq(attached[0], address(third), "the moved one");
+    }
+
+    /// A removal of an active voter that would leave the active voters short of the threshold
+    /// (voters 1, 2, 3, 6; the regulator suspended party 3 alone) is refused, and nothing is
+    /// pushed: the mirrors still answer as the registry does.
+    function test_setPartyStatus_refusedForTheThresholdPushesNothing() public {
+        vm.prank(mirrorAdmin(M_REGULATOR));
+        registry.suspendParty(M_WHOLESALER); // A = 3, R = 1, n = 4, threshold 3
+        vm.prank(M_GOVERNOR);
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortiumRegistry.RegistryThresholdUnreachable.selector, M_MAKER, 2, 3)
+        );
+        registry.setPartyStatus(M_MAKER, IConsortiumRegistry.PartyStatus.Suspended);
+        _assertTrue(_sameGate(early, M_MAKER), "early unchanged, as the registry");
+        _assertEq(
+            uint8(early.mirroredParty(M_MAKER).status),
+            uint8(IConsortiumRegistry.PartyStatus.Active),
+            "still active"
+        );
+        _assertTrue(_holdsNoGate(late, M_MAKER), "nothing pushed to late");
+        _checkParty(early, M_MAKER, _ANY);
+        _checkMember(early, M_EARLY_OPERATOR, _ANY, _ANY);
+    }
+
+    function test_detachMirror_revertsWhenNotTheGovernorOrUnknown() public {
+        vm.prank(mirrorAdmin(M_REGULATOR));
+        vm.expectRevert(
+            abi.encodeWithSelector(IConsortiumRegistry.RegistryOnlyGovernor.selector, mirrorAdmin(M_REGULATOR))
+        );
+        registry.detachMirror(address(late));
+        vm.prank(M_GOVERNOR);
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryUnknownMirror.selector, address(detached)));
+        registry.detachMirror(address(detached));
+    }
+
+    /// A mirror that reverts on every push (an engine code object: its registry() is this
+    /// registry, it has no mirror functions) does not stop the regulator, nor the other mirrors.
+    function test_push_failingMirrorLeavesTheChangeStanding() public {
+        QualityEngine hostile = new QualityEngine(registry);
+        vm.prank(M_GOVERNOR);
+        registry.attachMirror(address(hostile));
+        vm.expectEmit(address(registry));
+        emit IConsortiumRegistry.MirrorPushFailed(
+            address(hostile),
+            IMembershipMirror.mirrorParty.selector,
+            bytes32(uint256(M_WHOLESALER))
+        );
+        vm.prank(mirrorAdmin(M_REGULATOR));
+        registry.suspendParty(M_WHOLESALER);
+        _assertEq(
+            uint8(registry.getParty(M_WHOLESALER).status),
+            uint8(IConsortiumRegistry.PartyStatus.Suspended),
+            "suspended"
+        );
+        _assertTrue(_sameGate(early, M_WHOLESALER), "early follows");
+        _assertTrue(_sameGate(late, M_WHOLESALER), "late follows");
+        vm.expectEmit(address(registry));
+        emit IConsortiumRegistry.MirrorPushFailed(
+            address(hostile),
+            IMembershipMirror.mirrorMember.selector,
+            bytes32(uint256(uint160(address(0xBEEF))))
+        );
+        vm.prank(mirrorAdmin(M_MAKER));
+        registry.addMember(M_MAKER, address(0xBEEF), IConsortiumRegistry.Role.QA);
+        _assertTrue(_sameMember(early, address(0xBEEF)), "early holds the new member");
+        // A sync must be taken: it is strict.
+        uint64[] memory parties = new uint64[](1);
+        parties[0] = M_MAKER;
+        _expectRevertFailedCall();
+        registry.syncMirror(address(hostile), parties, new address[](0));
+    }
+
+    function test_push_revertsWhenTheCallerLeavesLessThanTheAllowance() public {
+        uint256 allowance = 200_000;
+        uint256 needed = (allowance * 64) / 63 + 10_000; // 213,174
+        vm.prank(mirrorAdmin(M_REGULATOR));
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryInsufficientGas.selector, needed));
+        registry.suspendParty{gas: 150_000}(M_WHOLESALER);
+        _assertEq(
+            uint8(registry.getParty(M_WHOLESALER).status),
+            uint8(IConsortiumRegistry.PartyStatus.Active),
+            "unchanged"
+        );
+    }
+
+    function _expectRevertFailedCall() private {
+        vm.expectRevert(abi.encodeWithSelector(Errors.FailedCall.selector));
     }
 
     /// A short scripted campaign through the handler: every action can succeed, so the

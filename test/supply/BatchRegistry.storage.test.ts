@@ -1,7 +1,7 @@
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import { expect } from "chai";
 
-import type { BatchRegistry } from "../../types/ethers-contracts/index.js";
+import type { BatchRegistry, IBatchRegistry, ISuspectProduct } from "../../types/ethers-contracts/index.js";
 import { Domain, LicenceKind, MemberStatus, PartyStatus, Role } from "../../sdk/enums.js";
 import { DOC, LICENCE_EXPIRY, ethers, networkHelpers, restoreClockAfter } from "../helpers/fixtures.js";
 import { erc7201, word } from "../helpers/storage.js";
@@ -14,7 +14,9 @@ import {
   batchIdOf,
   deployBatchRegistryImplementation,
   deploySupplyConsortium,
+  expectConserved,
   inspect,
+  registerProduct,
   shipmentIdOf,
   standardSupplyConsortium,
 } from "../helpers/supply.js";
@@ -24,7 +26,7 @@ import {
 const coder = ethers.AbiCoder.defaultAbiCoder();
 
 const NAMESPACE = "medstate.storage.BatchRegistry";
-/** The value hard-coded in BatchRegistry._STORAGE_SLOT. */
+/** The value hard-coded in SupplyStorage._SLOT. */
 const PINNED_SLOT = 0x86bc7cbe5ec90195b9613502253c8c9c8a16e394e7594184288f00da7de14b00n;
 const BASE = erc7201(NAMESPACE);
 
@@ -36,6 +38,7 @@ const HOLDINGS = BASE + 4n;
 const SHIPMENTS = BASE + 5n;
 const UNITS = BASE + 6n;
 const SUSPECT_REPORTS = BASE + 7n;
+const APPLICATIONS = BASE + 8n;
 
 const MIRROR_NAMESPACE = "medstate.storage.MembershipMirror";
 /** The value hard-coded in MembershipMirror._MIRROR_SLOT. */
@@ -47,13 +50,14 @@ const MIRRORED_PARTIES = MIRROR_BASE + 1n;
 const IMPLEMENTATION_SLOT = BigInt(ethers.id("eip1967.proxy.implementation")) - 1n;
 const INITIALIZABLE_SLOT = erc7201("openzeppelin.storage.Initializable");
 
+const U8 = 2n ** 8n - 1n;
 const U24 = 2n ** 24n - 1n;
 const U32 = 2n ** 32n - 1n;
 const U36 = 2n ** 36n - 1n;
 const U40 = 2n ** 40n - 1n;
 const U48 = 2n ** 48n - 1n;
 const U64 = 2n ** 64n - 1n;
-const U128 = 2n ** 128n - 1n;
+const U104 = 2n ** 104n - 1n;
 const U160 = 2n ** 160n - 1n;
 
 const MAKER = 2n;
@@ -61,6 +65,7 @@ const WHOLESALER = 3n;
 const HOSPITAL = 4n;
 const PHARMACY = 6n;
 const GTIN = 6901234567892n;
+const GTIN2 = 4006381333931n;
 const NAME = "Amoxicillin Capsules";
 const APPROVAL = "国药准字H20230001";
 const NATIONAL = 8612345n;
@@ -79,6 +84,7 @@ const holdingSlot = (batchId: string, party: bigint) => mappingSlot("uint64", pa
 const shipmentSlot = (shipmentId: string) => mappingSlot("bytes32", shipmentId, SHIPMENTS);
 const unitWordSlot = (batchId: string, word: bigint) => mappingSlot("uint256", word, mappingSlot("bytes32", batchId, UNITS));
 const suspectSlot = (batchId: string) => mappingSlot("bytes32", batchId, SUSPECT_REPORTS);
+const applicationSlot = (gtin: bigint, applicant: bigint) => mappingSlot("uint64", applicant, mappingSlot("uint64", gtin, APPLICATIONS));
 const mirroredMemberSlot = (account: string) => mappingSlot("address", account, MIRRORED_MEMBERS);
 const mirroredPartySlot = (partyId: bigint) => mappingSlot("uint64", partyId, MIRRORED_PARTIES);
 
@@ -93,17 +99,45 @@ function shortString(w: bigint): string {
   return ethers.toUtf8String(ethers.getBytes(ethers.toBeHex(w, 32)).slice(0, length));
 }
 
+/** A short string as Solidity stores it inline. */
+function inlineString(s: string): bigint {
+  const bytes = ethers.toUtf8Bytes(s);
+  expect(bytes.length < 32, "a short string").to.equal(true);
+  return BigInt(ethers.hexlify(ethers.concat([bytes, new Uint8Array(32 - bytes.length)]))) | BigInt(bytes.length * 2);
+}
+
+// ---- Product (slot 1 and, for applications, slot 8): one packed slot, then name and approvalNo ----
+
+interface RawProduct {
+  holder: bigint;
+  nationalCode: bigint;
+  registeredAt: bigint;
+  state: bigint;
+  limits: bigint;
+}
+
+/** holder 0–63, nationalCode 64–95, registeredAt 96–143, state 144–151, limits 152–255. */
+function productWord(w: bigint): RawProduct {
+  return { holder: w & U64, nationalCode: (w >> 64n) & U32, registeredAt: (w >> 96n) & U48, state: (w >> 144n) & U8, limits: w >> 152n };
+}
+
+function packProduct(p: RawProduct): bigint {
+  return p.holder | (p.nationalCode << 64n) | (p.registeredAt << 96n) | (p.state << 144n) | (p.limits << 152n);
+}
+
+// ---- Batch (slot 3): three slots ----
+
 interface RawBatch {
   gtin: bigint;
-  manufacturedAt: bigint;
   expiresAt: bigint;
   status: number;
   quantity: bigint;
   state: bigint;
   flags: bigint;
   observations: bigint;
-  unused0: bigint;
+  dispensed: bigint;
   unitsRoot: string;
+  manufacturedAt: bigint;
   unitCount: bigint;
   destroyed: bigint;
   lost: bigint;
@@ -112,8 +146,11 @@ interface RawBatch {
 }
 
 /**
- * Decodes the three slots of a Batch: slot 0 packs gtin, dates, status, quantity and the
- * quality engine's state byte, flags and observation count; slot 2 ends with the quarantine.
+ * The three slots of a Batch. First (read by every ship, receive, verify, dispense and
+ * observation): gtin 0–63, expiresAt 64–103, status 104–111, quantity 112–159, state
+ * 160–167, flags 168–175, observations 176–207, dispensed 208–255. Second: unitsRoot.
+ * Third: manufacturedAt 0–39, unitCount 40–87, destroyed 88–135, lost 136–183,
+ * manufacturer 184–207 (24 bits), quarantined 208–255.
  */
 async function rawBatch(address: string, batchId: string): Promise<RawBatch> {
   const slot = batchSlot(batchId);
@@ -121,36 +158,44 @@ async function rawBatch(address: string, batchId: string): Promise<RawBatch> {
   const w2 = await word(address, slot + 2n);
   return {
     gtin: w0 & U64,
-    manufacturedAt: (w0 >> 64n) & U40,
-    expiresAt: (w0 >> 104n) & U40,
-    status: Number((w0 >> 144n) & 0xffn),
-    quantity: (w0 >> 152n) & U48,
-    state: (w0 >> 200n) & 0xffn,
-    flags: (w0 >> 208n) & 0xffn,
-    observations: (w0 >> 216n) & U32,
-    unused0: w0 >> 248n,
+    expiresAt: (w0 >> 64n) & U40,
+    status: Number((w0 >> 104n) & U8),
+    quantity: (w0 >> 112n) & U48,
+    state: (w0 >> 160n) & U8,
+    flags: (w0 >> 168n) & U8,
+    observations: (w0 >> 176n) & U32,
+    dispensed: w0 >> 208n,
     unitsRoot: await ethers.provider.getStorage(address, slot + 1n),
-    unitCount: w2 & U48,
-    destroyed: (w2 >> 48n) & U48,
-    lost: (w2 >> 96n) & U48,
-    manufacturer: (w2 >> 144n) & U64,
+    manufacturedAt: w2 & U40,
+    unitCount: (w2 >> 40n) & U48,
+    destroyed: (w2 >> 88n) & U48,
+    lost: (w2 >> 136n) & U48,
+    manufacturer: (w2 >> 184n) & U24,
     quarantined: w2 >> 208n,
   };
 }
 
-async function viewBatch(br: BatchRegistry, batchId: string): Promise<RawBatch> {
+function packBatch(b: RawBatch): [bigint, bigint, bigint] {
+  return [
+    b.gtin | (b.expiresAt << 64n) | (BigInt(b.status) << 104n) | (b.quantity << 112n) | (b.state << 160n) | (b.flags << 168n) | (b.observations << 176n) | (b.dispensed << 208n),
+    BigInt(b.unitsRoot),
+    b.manufacturedAt | (b.unitCount << 40n) | (b.destroyed << 88n) | (b.lost << 136n) | (b.manufacturer << 184n) | (b.quarantined << 208n),
+  ];
+}
+
+async function viewBatch(br: IBatchRegistry, batchId: string): Promise<RawBatch> {
   const b = await br.getBatch(batchId);
   return {
     gtin: b.gtin,
-    manufacturedAt: b.manufacturedAt,
     expiresAt: b.expiresAt,
     status: Number(b.status),
     quantity: b.quantity,
     state: b.state,
     flags: b.flags,
     observations: b.observations,
-    unused0: 0n,
+    dispensed: b.dispensed,
     unitsRoot: b.unitsRoot,
+    manufacturedAt: b.manufacturedAt,
     unitCount: b.unitCount,
     destroyed: b.destroyed,
     lost: b.lost,
@@ -158,6 +203,44 @@ async function viewBatch(br: BatchRegistry, batchId: string): Promise<RawBatch> 
     quarantined: b.quarantined,
   };
 }
+
+// ---- Custody (slot 4): one slot ----
+
+interface RawCustody {
+  held: bigint;
+  inTransit: bigint;
+  dispensed: bigint;
+  suspended: bigint;
+  locked: bigint;
+  shipments: bigint;
+}
+
+/** held 0–47, inTransit 48–95, dispensed 96–143, suspended 144–191, locked 192–223, shipments 224–255. */
+function custodyWord(w: bigint): RawCustody {
+  return {
+    held: w & U48,
+    inTransit: (w >> 48n) & U48,
+    dispensed: (w >> 96n) & U48,
+    suspended: (w >> 144n) & U48,
+    locked: (w >> 192n) & U32,
+    shipments: w >> 224n,
+  };
+}
+
+function packCustody(k: RawCustody): bigint {
+  return k.held | (k.inTransit << 48n) | (k.dispensed << 96n) | (k.suspended << 144n) | (k.locked << 192n) | (k.shipments << 224n);
+}
+
+function custody(fields: Partial<RawCustody>): RawCustody {
+  return { held: 0n, inTransit: 0n, dispensed: 0n, suspended: 0n, locked: 0n, shipments: 0n, ...fields };
+}
+
+async function viewCustody(br: IBatchRegistry, batchId: string, party: bigint): Promise<RawCustody> {
+  const k = await br.custody(batchId, party);
+  return { held: k.held, inTransit: k.inTransit, dispensed: k.dispensed, suspended: k.suspended, locked: k.locked, shipments: k.shipments };
+}
+
+// ---- Units (slot 6) ----
 
 /** The four 64-bit unit records of a word: status (4 bits), party (24), time (36). */
 function lanes(w: bigint): { status: number; party: bigint; at: bigint }[] {
@@ -170,11 +253,6 @@ function lanes(w: bigint): { status: number; party: bigint; at: bigint }[] {
 /** One 64-bit unit record: status in bits 0–3, party in 4–27, time in 28–63. */
 function unitRecord(status: bigint, party: bigint, at: bigint): bigint {
   return status | (party << 4n) | (at << 28n);
-}
-
-/** A Holding: held (16 bytes), the sender's shipment counter (4), dispensed (8). */
-function holdingOf(w: bigint): { held: bigint; shipments: bigint; dispensed: bigint; unused: bigint } {
-  return { held: w & U128, shipments: (w >> 128n) & U32, dispensed: (w >> 160n) & U64, unused: w >> 224n };
 }
 
 // ==== FIXTURES ====
@@ -192,13 +270,13 @@ interface Layout extends SupplyConsortium {
 async function layoutBatch(): Promise<Layout> {
   const c = await standardSupplyConsortium();
   const { batchRegistry: br, admins, registry } = c;
-  const [, maker, wholesaler, hospital, , pharmacy] = admins;
+  const [regulator, maker, wholesaler, hospital, , pharmacy] = admins;
   const gov = await ethers.getSigner(await c.governor.getAddress());
   await networkHelpers.impersonateAccount(gov.address);
   await networkHelpers.setBalance(gov.address, 10n ** 21n);
   const [qa] = c.others;
-  await registry.connect(maker).addMember(MAKER, qa.address, 3);
-  await br.connect(maker).registerProduct(GTIN, NAME, APPROVAL, NATIONAL);
+  await registry.connect(maker).addMember(MAKER, qa.address, Role.QA);
+  await registerProduct(br, maker, regulator, GTIN, NAME, APPROVAL, NATIONAL);
   const tree = UnitTree.sequential(GTIN, 16);
   const now = BigInt(await networkHelpers.time.latest());
   const manufacturedAt = now - 30n * DAY;
@@ -224,7 +302,7 @@ const FAR_NOW = 2n ** 32n + DAY;
 
 interface FarLayout {
   proxy: string;
-  batchRegistry: BatchRegistry;
+  batchRegistry: IBatchRegistry;
   pharmacy: HardhatEthersSigner;
   batchId: string;
   tree: UnitTree;
@@ -243,10 +321,10 @@ async function farLayout(): Promise<FarLayout> {
     { name: "Pharmacy", domain: Domain.Pharmacy, voter: true, licences: licence(LicenceKind.Distribution) },
   ]);
   const { batchRegistry: br, registry } = c;
-  const [, maker, pharmacy] = c.admins;
+  const [regulator, maker, pharmacy] = c.admins;
   const [qa] = c.others;
-  await registry.connect(maker).addMember(2n, qa.address, 3);
-  await br.connect(maker).registerProduct(GTIN, NAME, APPROVAL, 0n);
+  await registry.connect(maker).addMember(2n, qa.address, Role.QA);
+  await registerProduct(br, maker, regulator, GTIN, NAME, APPROVAL, 0n);
   const tree = UnitTree.sequential(GTIN, 16);
   await br.connect(maker).createBatch({
     gtin: GTIN,
@@ -266,6 +344,10 @@ async function farLayout(): Promise<FarLayout> {
   return { proxy: await br.getAddress(), batchRegistry: br, pharmacy, batchId, tree };
 }
 
+async function uupsOf(c: SupplyConsortium): Promise<BatchRegistry> {
+  return (await ethers.getContractAt("BatchRegistry", await c.batchRegistry.getAddress())) as unknown as BatchRegistry;
+}
+
 // ==== TESTS ====
 
 describe("BatchRegistry storage layout", function () {
@@ -277,7 +359,14 @@ describe("BatchRegistry storage layout", function () {
 
     it("leaves the proxy's sequential slots empty", async function () {
       const { proxy } = await networkHelpers.loadFixture(layoutBatch);
-      for (let slot = 0n; slot < 8n; ++slot) expect(await word(proxy, slot)).to.equal(0n);
+      for (let slot = 0n; slot < 10n; ++slot) expect(await word(proxy, slot)).to.equal(0n);
+    });
+
+    it("uses nine slots: nothing past slot 8 (applications) holds a value", async function () {
+      const { proxy, batchRegistry, admins } = await networkHelpers.loadFixture(layoutBatch);
+      await batchRegistry.connect(admins[1]).registerProduct(GTIN2, NAME, APPROVAL, 0n);
+      // Mappings keep their own slot empty; the undo window sits alone in slot 0.
+      for (let slot = BASE + 1n; slot < BASE + 16n; ++slot) expect(await word(proxy, slot), `slot ${slot - BASE}`).to.equal(0n);
     });
   });
 
@@ -314,14 +403,9 @@ describe("BatchRegistry storage layout", function () {
     it("packs holder (8 bytes), nationalCode (4), registeredAt (6), state (1) and limits (13) in one slot, then name and approvalNo", async function () {
       const { proxy, batchRegistry } = await networkHelpers.loadFixture(layoutBatch);
       const slot = productSlot(GTIN);
-      const w = await word(proxy, slot);
       const p = await batchRegistry.getProduct(GTIN);
       expect({
-        holder: w & U64,
-        nationalCode: (w >> 64n) & U32,
-        registeredAt: (w >> 96n) & U48,
-        state: (w >> 144n) & 0xffn,
-        limits: w >> 152n,
+        ...productWord(await word(proxy, slot)),
         name: shortString(await word(proxy, slot + 1n)),
         approvalNo: shortString(await word(proxy, slot + 2n)),
       }).to.deep.equal({
@@ -337,22 +421,101 @@ describe("BatchRegistry storage layout", function () {
       expect(await word(proxy, nationalCodeSlot(NATIONAL))).to.equal(GTIN);
       expect(await word(proxy, productSlot(GTIN + 1n))).to.equal(0n);
     });
+
+    it("is what getProduct and productOfNationalCode read (written raw, read back, every field at its extremes)", async function () {
+      const { proxy, batchRegistry } = await networkHelpers.loadFixture(layoutBatch);
+      const slot = productSlot(GTIN);
+      for (const raw of [
+        { holder: U64, nationalCode: U32, registeredAt: U48, state: U8, limits: U104 },
+        { holder: 0x0102030405060708n, nationalCode: 0x0a0b0c0dn, registeredAt: 0x111213141516n, state: 0x81n, limits: 0x2122232425262728292a2b2c2dn },
+      ]) {
+        await networkHelpers.setStorageAt(proxy, slot, packProduct(raw));
+        await networkHelpers.setStorageAt(proxy, slot + 1n, inlineString("Raw name"));
+        await networkHelpers.setStorageAt(proxy, slot + 2n, inlineString("Raw approval"));
+        const p = await batchRegistry.getProduct(GTIN);
+        expect({ holder: p.holder, nationalCode: p.nationalCode, registeredAt: p.registeredAt, state: p.state, limits: p.limits, name: p.name, approvalNo: p.approvalNo }).to.deep.equal({
+          ...raw,
+          name: "Raw name",
+          approvalNo: "Raw approval",
+        });
+      }
+      await networkHelpers.setStorageAt(proxy, nationalCodeSlot(1234567n), U64);
+      expect(await batchRegistry.productOfNationalCode(1234567n)).to.equal(U64);
+    });
+
+    it("moves the national code on a reassignment, freeing the old code's slot", async function () {
+      const { proxy, batchRegistry, gov } = await networkHelpers.loadFixture(layoutBatch);
+      const before = productWord(await word(proxy, productSlot(GTIN)));
+      await batchRegistry.connect(gov).reassignProduct(GTIN, MAKER, 7654321n);
+      expect(productWord(await word(proxy, productSlot(GTIN)))).to.deep.equal({ ...before, nationalCode: 7654321n });
+      expect(await word(proxy, nationalCodeSlot(NATIONAL))).to.equal(0n);
+      expect(await word(proxy, nationalCodeSlot(7654321n))).to.equal(GTIN);
+    });
+  });
+
+  describe("slot 8: applications", function () {
+    it("keeps an application as a Product under [gtin][applicant]: the packed slot, then name and approvalNo", async function () {
+      const { proxy, batchRegistry, admins } = await networkHelpers.loadFixture(layoutBatch);
+      const tx = await batchRegistry.connect(admins[1]).registerProduct(GTIN2, "Applied", "H-APP", 1234567n);
+      const at = BigInt((await ethers.provider.getBlock((await tx.wait())!.blockNumber))!.timestamp);
+      const slot = applicationSlot(GTIN2, MAKER);
+      expect({
+        ...productWord(await word(proxy, slot)),
+        name: shortString(await word(proxy, slot + 1n)),
+        approvalNo: shortString(await word(proxy, slot + 2n)),
+      }).to.deep.equal({ holder: MAKER, nationalCode: 1234567n, registeredAt: at, state: 0n, limits: 0n, name: "Applied", approvalNo: "H-APP" });
+      // Nothing in the products or national codes.
+      expect(await word(proxy, productSlot(GTIN2))).to.equal(0n);
+      expect(await word(proxy, nationalCodeSlot(1234567n))).to.equal(0n);
+      // Another applicant's application is another slot.
+      expect(await word(proxy, applicationSlot(GTIN2, 3n))).to.equal(0n);
+      expect(await word(proxy, applicationSlot(GTIN, MAKER))).to.equal(0n);
+    });
+
+    it("is what productApplication reads (written raw, read back)", async function () {
+      const { proxy, batchRegistry } = await networkHelpers.loadFixture(layoutBatch);
+      const raw = { holder: U64, nationalCode: U32, registeredAt: U48, state: U8, limits: U104 };
+      const slot = applicationSlot(GTIN2, 77n);
+      await networkHelpers.setStorageAt(proxy, slot, packProduct(raw));
+      await networkHelpers.setStorageAt(proxy, slot + 1n, inlineString("N"));
+      await networkHelpers.setStorageAt(proxy, slot + 2n, inlineString("A"));
+      const p = await batchRegistry.productApplication(GTIN2, 77n);
+      expect({ holder: p.holder, nationalCode: p.nationalCode, registeredAt: p.registeredAt, state: p.state, limits: p.limits, name: p.name, approvalNo: p.approvalNo }).to.deep.equal({
+        ...raw,
+        name: "N",
+        approvalNo: "A",
+      });
+    });
+
+    it("is cleared by the approval, long strings included, and the product written to slot 1", async function () {
+      const { proxy, batchRegistry, admins } = await networkHelpers.loadFixture(layoutBatch);
+      const longName = "A name longer than thirty-two bytes, stored out of line";
+      await batchRegistry.connect(admins[1]).registerProduct(GTIN2, longName, "H-LONG", 0n);
+      const slot = applicationSlot(GTIN2, MAKER);
+      const data = BigInt(ethers.keccak256(ethers.toBeHex(slot + 1n, 32)));
+      expect(await word(proxy, slot + 1n)).to.equal(BigInt(ethers.toUtf8Bytes(longName).length * 2 + 1));
+      expect(await word(proxy, data)).to.not.equal(0n);
+      await batchRegistry.connect(admins[0]).approveProduct(GTIN2, MAKER);
+      for (const s of [slot, slot + 1n, slot + 2n, data, data + 1n]) expect(await word(proxy, s), `slot ${s}`).to.equal(0n);
+      expect(productWord(await word(proxy, productSlot(GTIN2))).holder).to.equal(MAKER);
+      expect((await batchRegistry.getProduct(GTIN2)).name).to.equal(longName);
+    });
   });
 
   describe("slot 3: batches", function () {
-    it("packs gtin, manufacturedAt, expiresAt, status and quantity in the batch's first slot", async function () {
+    it("packs gtin, expiresAt, status, quantity, state, flags, observations and dispensed in the first slot; the root in the second; the rest in the third", async function () {
       const { proxy, batchRegistry, batchId, tree, manufacturedAt, expiresAt } = await networkHelpers.loadFixture(layoutBatch);
       const expected: RawBatch = {
         gtin: GTIN,
-        manufacturedAt,
         expiresAt,
         status: BatchStatus.Released,
         quantity: 1000n,
         state: 0n,
         flags: 1n, // inspected: the release needed it
         observations: 1n,
-        unused0: 0n,
+        dispensed: 0n,
         unitsRoot: tree.root,
+        manufacturedAt,
         unitCount: 16n,
         destroyed: 0n,
         lost: 0n,
@@ -361,9 +524,15 @@ describe("BatchRegistry storage layout", function () {
       };
       expect(await rawBatch(proxy, batchId)).to.deep.equal(expected);
       expect(await viewBatch(batchRegistry, batchId)).to.deep.equal(expected);
+      expect(packBatch(expected)).to.deep.equal([
+        await word(proxy, batchSlot(batchId)),
+        await word(proxy, batchSlot(batchId) + 1n),
+        await word(proxy, batchSlot(batchId) + 2n),
+      ]);
+      expect(await word(proxy, batchSlot(batchId) + 3n)).to.equal(0n);
     });
 
-    it("moves only the destroyed and lost fields on unit writes (dispenses are counted in the holding)", async function () {
+    it("counts dispenses in the first slot (dispensed) and destructions and thefts in the third", async function () {
       const { proxy, batchRegistry, admins, batchId, tree } = await networkHelpers.loadFixture(layoutBatch);
       const before = await rawBatch(proxy, batchId);
       await batchRegistry.connect(admins[5]).dispense(tree.unit(batchId, 0n));
@@ -371,31 +540,46 @@ describe("BatchRegistry storage layout", function () {
       await batchRegistry.connect(admins[2]).decommission(tree.unit(batchId, 2n), UnitStatus.Destroyed);
       await batchRegistry.connect(admins[1]).decommission(tree.unit(batchId, 3n), UnitStatus.Stolen);
       await batchRegistry.connect(admins[1]).decommission(tree.unit(batchId, 4n), UnitStatus.Stolen);
-      expect(await rawBatch(proxy, batchId)).to.deep.equal({ ...before, destroyed: 1n, lost: 2n });
+      await batchRegistry.connect(admins[1]).decommission(tree.unit(batchId, 5n), UnitStatus.Locked);
+      expect(await rawBatch(proxy, batchId)).to.deep.equal({ ...before, dispensed: 2n, destroyed: 1n, lost: 2n });
       expect(await viewBatch(batchRegistry, batchId)).to.deep.equal(await rawBatch(proxy, batchId));
-      expect(holdingOf(await word(proxy, holdingSlot(batchId, PHARMACY)))).to.deep.equal({ held: 49n, shipments: 0n, dispensed: 1n, unused: 0n });
-      expect(holdingOf(await word(proxy, holdingSlot(batchId, HOSPITAL)))).to.deep.equal({ held: 19n, shipments: 0n, dispensed: 1n, unused: 0n });
+      await batchRegistry.connect(admins[0]).restoreUnit(tree.unit(batchId, 1n));
+      await batchRegistry.connect(admins[0]).restoreUnit(tree.unit(batchId, 3n));
+      expect(await rawBatch(proxy, batchId)).to.deep.equal({ ...before, dispensed: 1n, destroyed: 1n, lost: 1n });
+    });
+
+    it("keeps the collaborative state byte and the quarantine where the engines write them", async function () {
+      const c = await networkHelpers.loadFixture(layoutBatch);
+      const { proxy, batchRegistry, collaboration, admins, batchId } = c;
+      const before = await rawBatch(proxy, batchId);
+      await collaboration.connect(admins[0]).transition(batchId, 1, "stop");
+      expect(await rawBatch(proxy, batchId)).to.deep.equal({ ...before, state: 0x81n });
+      await collaboration.connect(admins[0]).openRecall(batchId, 1, "recall");
+      await collaboration.connect(admins[2]).returnStock(batchId, 30n);
+      expect(await rawBatch(proxy, batchId)).to.deep.equal({ ...before, state: 0x82n, quarantined: 30n });
+      expect(await viewBatch(batchRegistry, batchId)).to.deep.equal(await rawBatch(proxy, batchId));
+      await expectConserved(c, batchId);
     });
 
     it("keeps every field within its bits at the extremes (uint64 GTIN, uint40 dates, uint48 quantity)", async function () {
       const { proxy, batchRegistry, admins } = await networkHelpers.loadFixture(layoutBatch);
       const gtin = 99999999999997n;
-      await batchRegistry.connect(admins[1]).registerProduct(gtin, "Max", "H-MAX", 0n);
+      await registerProduct(batchRegistry, admins[1], admins[0], gtin, "Max", "H-MAX", 0n);
       const now = BigInt(await networkHelpers.time.latest());
       const root = ethers.MaxUint256 >> 1n;
       await batchRegistry.connect(admins[1]).createBatch({ gtin, lot: "MAX", manufacturedAt: now, expiresAt: U40, quantity: U48, unitsRoot: ethers.toBeHex(root, 32), unitCount: U48 });
       const id = batchIdOf(gtin, "MAX");
       const expected: RawBatch = {
         gtin,
-        manufacturedAt: now,
         expiresAt: U40,
         status: BatchStatus.Production,
         quantity: U48,
         state: 0n,
         flags: 0n,
         observations: 0n,
-        unused0: 0n,
+        dispensed: 0n,
         unitsRoot: ethers.toBeHex(root, 32),
+        manufacturedAt: now,
         unitCount: U48,
         destroyed: 0n,
         lost: 0n,
@@ -404,30 +588,64 @@ describe("BatchRegistry storage layout", function () {
       };
       expect(await rawBatch(proxy, id)).to.deep.equal(expected);
       expect(await viewBatch(batchRegistry, id)).to.deep.equal(expected);
-      expect(await word(proxy, holdingSlot(id, MAKER))).to.equal(U48);
+      expect(custodyWord(await word(proxy, holdingSlot(id, MAKER)))).to.deep.equal(custody({ held: U48 }));
     });
 
-    it("is what getBatch reads (slot 0 written raw, read back)", async function () {
+    it("is what getBatch reads (all three slots written raw, every field at its extremes, read back)", async function () {
       const { proxy, batchRegistry, batchId } = await networkHelpers.loadFixture(layoutBatch);
       const slot = batchSlot(batchId);
-      const w = 0x1111111111111111n | (0x2222222222n << 64n) | (0x3333333333n << 104n) | (2n << 144n) | (0x444444444444n << 152n);
-      await networkHelpers.setStorageAt(proxy, slot, w);
-      const b = await viewBatch(batchRegistry, batchId);
-      expect([b.gtin, b.manufacturedAt, b.expiresAt, b.status, b.quantity]).to.deep.equal([
-        0x1111111111111111n,
-        0x2222222222n,
-        0x3333333333n,
-        2,
-        0x444444444444n,
-      ]);
+      const patterns: RawBatch[] = [
+        {
+          gtin: U64,
+          expiresAt: U40,
+          status: 2,
+          quantity: U48,
+          state: U8,
+          flags: U8,
+          observations: U32,
+          dispensed: U48,
+          unitsRoot: ethers.toBeHex(ethers.MaxUint256, 32),
+          manufacturedAt: U40,
+          unitCount: U48,
+          destroyed: U48,
+          lost: U48,
+          manufacturer: U24,
+          quarantined: U48,
+        },
+        {
+          gtin: 0x1111111111111111n,
+          expiresAt: 0x2222222222n,
+          status: 1,
+          quantity: 0x333333333333n,
+          state: 0x44n,
+          flags: 0x55n,
+          observations: 0x66666666n,
+          dispensed: 0x777777777777n,
+          unitsRoot: ethers.id("root"),
+          manufacturedAt: 0x8888888888n,
+          unitCount: 0x999999999999n,
+          destroyed: 0xaaaaaaaaaaaan,
+          lost: 0xbbbbbbbbbbbbn,
+          manufacturer: 0xccccccn,
+          quarantined: 0xddddddddddddn,
+        },
+      ];
+      for (const raw of patterns) {
+        const [w0, w1, w2] = packBatch(raw);
+        await networkHelpers.setStorageAt(proxy, slot, w0);
+        await networkHelpers.setStorageAt(proxy, slot + 1n, w1);
+        await networkHelpers.setStorageAt(proxy, slot + 2n, w2);
+        expect(await viewBatch(batchRegistry, batchId)).to.deep.equal(raw);
+        expect(await rawBatch(proxy, batchId)).to.deep.equal(raw);
+      }
     });
   });
 
-  describe("slot 4: holdings, slot 5: shipments", function () {
-    it("packs held (16 bytes), the sender's shipment counter (4 bytes) and dispensed (8 bytes) in one slot", async function () {
-      const { proxy, batchRegistry, admins, batchId, tree } = await networkHelpers.loadFixture(layoutBatch);
-      expect(holdingOf(await word(proxy, holdingSlot(batchId, MAKER)))).to.deep.equal({ held: 630n, shipments: 3n, dispensed: 0n, unused: 0n });
-      expect(await batchRegistry.holding(batchId, MAKER)).to.equal(630n);
+  describe("slot 4: custody, slot 5: shipments", function () {
+    it("packs held, inTransit, dispensed, suspended (6 bytes each), locked and shipments (4 bytes each) in one slot", async function () {
+      const c = await networkHelpers.loadFixture(layoutBatch);
+      const { proxy, batchRegistry, admins, batchId, tree } = c;
+      expect(custodyWord(await word(proxy, holdingSlot(batchId, MAKER)))).to.deep.equal(custody({ held: 630n, shipments: 3n }));
       for (const [party, held] of [
         [WHOLESALER, 300n],
         [PHARMACY, 50n],
@@ -439,21 +657,33 @@ describe("BatchRegistry storage layout", function () {
       for (const i of [0n, 1n, 2n]) await batchRegistry.connect(pharmacy).dispense(tree.unit(batchId, i));
       await batchRegistry.connect(pharmacy).undoDispense(tree.unit(batchId, 1n));
       await batchRegistry.connect(pharmacy).ship(batchId, WHOLESALER, 4n);
-      expect(holdingOf(await word(proxy, holdingSlot(batchId, PHARMACY)))).to.deep.equal({ held: 44n, shipments: 1n, dispensed: 2n, unused: 0n });
-      expect([await batchRegistry.holding(batchId, PHARMACY), await batchRegistry.dispensedBy(batchId, PHARMACY)]).to.deep.equal([44n, 2n]);
+      await batchRegistry.connect(pharmacy).decommission(tree.unit(batchId, 5n), UnitStatus.Locked);
+      await batchRegistry.connect(pharmacy).decommission(tree.unit(batchId, 6n), UnitStatus.Locked);
+      const suspects = (await ethers.getContractAt("ISuspectProduct", c.proxy)) as unknown as ISuspectProduct;
+      await suspects.connect(pharmacy).reportSuspect(batchId, 7n, 3n, ethers.ZeroHash, "damaged");
+      const expected = custody({ held: 41n, inTransit: 4n, dispensed: 2n, suspended: 3n, locked: 2n, shipments: 1n });
+      expect(custodyWord(await word(proxy, holdingSlot(batchId, PHARMACY)))).to.deep.equal(expected);
+      expect(await word(proxy, holdingSlot(batchId, PHARMACY))).to.equal(packCustody(expected));
+      expect(await viewCustody(batchRegistry, batchId, PHARMACY)).to.deep.equal(expected);
+      expect([await batchRegistry.holding(batchId, PHARMACY), await batchRegistry.dispensedBy(batchId, PHARMACY)]).to.deep.equal([41n, 2n]);
+      await expectConserved(c, batchId);
     });
 
-    it("is what holding and dispensedBy read (written raw, read back)", async function () {
+    it("is what custody, holding and dispensedBy read (written raw, every field at its extremes, read back)", async function () {
       const { proxy, batchRegistry, batchId } = await networkHelpers.loadFixture(layoutBatch);
-      await networkHelpers.setStorageAt(proxy, holdingSlot(batchId, PHARMACY), U128 | (U32 << 128n) | (U64 << 160n));
-      expect(await batchRegistry.holding(batchId, PHARMACY)).to.equal(U128);
-      expect(await batchRegistry.dispensedBy(batchId, PHARMACY)).to.equal(U64);
-      await networkHelpers.setStorageAt(proxy, holdingSlot(batchId, PHARMACY), 7n | (0x12345678n << 128n) | (0xabcdef0123456789n << 160n));
-      expect(await batchRegistry.holding(batchId, PHARMACY)).to.equal(7n);
-      expect(await batchRegistry.dispensedBy(batchId, PHARMACY)).to.equal(0xabcdef0123456789n);
+      for (const raw of [
+        { held: U48, inTransit: U48, dispensed: U48, suspended: U48, locked: U32, shipments: U32 },
+        { held: 0x111111111111n, inTransit: 0x222222222222n, dispensed: 0x333333333333n, suspended: 0x444444444444n, locked: 0x55555555n, shipments: 0x66666666n },
+        custody({ held: 7n, shipments: 1n }),
+      ]) {
+        await networkHelpers.setStorageAt(proxy, holdingSlot(batchId, PHARMACY), packCustody(raw));
+        expect(await viewCustody(batchRegistry, batchId, PHARMACY)).to.deep.equal(raw);
+        expect(await batchRegistry.holding(batchId, PHARMACY)).to.equal(raw.held);
+        expect(await batchRegistry.dispensedBy(batchId, PHARMACY)).to.equal(raw.dispensed);
+      }
     });
 
-    it("packs from, to, quantity, seq, shippedAt and status of a shipment in one slot", async function () {
+    it("packs from, to, quantity, seq, shippedAt and status of a shipment in one slot; the sender counts it in transit", async function () {
       const { proxy, batchRegistry, admins, batchId } = await networkHelpers.loadFixture(layoutBatch);
       await batchRegistry.connect(admins[2]).ship(batchId, PHARMACY, 7n);
       const open = shipmentIdOf(batchId, WHOLESALER, 0n);
@@ -474,7 +704,9 @@ describe("BatchRegistry storage layout", function () {
           unused: w >> 224n,
         }).to.deep.equal({ ...expected, shippedAt: s.shippedAt, unused: 0n });
       }
-      expect(holdingOf(await word(proxy, holdingSlot(batchId, WHOLESALER)))).to.deep.equal({ held: 293n, shipments: 1n, dispensed: 0n, unused: 0n });
+      expect(custodyWord(await word(proxy, holdingSlot(batchId, WHOLESALER)))).to.deep.equal(custody({ held: 293n, inTransit: 7n, shipments: 1n }));
+      await batchRegistry.connect(admins[5]).rejectShipment(batchId, open);
+      expect(custodyWord(await word(proxy, holdingSlot(batchId, WHOLESALER)))).to.deep.equal(custody({ held: 300n, shipments: 1n }));
     });
   });
 
@@ -561,7 +793,7 @@ describe("BatchRegistry storage layout", function () {
         await networkHelpers.time.setNextBlockTimestamp(t + 10n * DAY);
         await batchRegistry.connect(pharmacy).undoDispense(tree.unit(batchId, 5n));
         expect(await word(proxy, unitWordSlot(batchId, 1n))).to.equal(unitRecord(BigInt(UnitStatus.Active), 3n, t + 10n * DAY) << 64n);
-        expect(holdingOf(await word(proxy, holdingSlot(batchId, 3n)))).to.deep.equal({ held: 10n, shipments: 0n, dispensed: 0n, unused: 0n });
+        expect(custodyWord(await word(proxy, holdingSlot(batchId, 3n)))).to.deep.equal(custody({ held: 10n }));
       });
     });
   });
@@ -617,20 +849,32 @@ describe("BatchRegistry storage layout", function () {
 
   describe("ERC-1967 and Initializable", function () {
     it("follows an upgrade by the governor, leaving both namespaces untouched", async function () {
-      const { proxy, batchRegistry, registry, gov, admins, batchId } = await networkHelpers.loadFixture(layoutBatch);
+      const c = await networkHelpers.loadFixture(layoutBatch);
+      const { proxy, batchRegistry, registry, gov, admins, batchId, tree } = c;
+      await batchRegistry.connect(admins[2]).decommission(tree.unit(batchId, 1n), UnitStatus.Locked);
+      await batchRegistry.connect(admins[2]).ship(batchId, PHARMACY, 5n);
+      await batchRegistry.connect(admins[1]).registerProduct(GTIN2, "Applied", "H-APP", 0n);
       const slots = [
         WINDOW,
         productSlot(GTIN),
+        productSlot(GTIN) + 1n,
+        productSlot(GTIN) + 2n,
+        nationalCodeSlot(NATIONAL),
         batchSlot(batchId),
         batchSlot(batchId) + 1n,
         batchSlot(batchId) + 2n,
         holdingSlot(batchId, MAKER),
+        holdingSlot(batchId, WHOLESALER),
+        shipmentSlot(shipmentIdOf(batchId, WHOLESALER, 0n)),
+        unitWordSlot(batchId, 0n),
+        applicationSlot(GTIN2, MAKER),
         mirroredMemberSlot(admins[1].address),
         mirroredPartySlot(MAKER),
       ];
       const before = await Promise.all(slots.map((s) => word(proxy, s)));
+      expect(before.filter((w) => w === 0n)).to.deep.equal([]);
       const next = await deployBatchRegistryImplementation(await registry.getAddress());
-      await batchRegistry.connect(gov).upgradeToAndCall(await next.getAddress(), "0x");
+      await (await uupsOf(c)).connect(gov).upgradeToAndCall(await next.getAddress(), "0x");
       expect(addressIn(await word(proxy, IMPLEMENTATION_SLOT))).to.equal(await next.getAddress());
       expect(await Promise.all(slots.map((s) => word(proxy, s)))).to.deep.equal(before);
     });
@@ -641,6 +885,17 @@ describe("BatchRegistry storage layout", function () {
       const implementation = addressIn(await word(proxy, IMPLEMENTATION_SLOT));
       expect(await word(implementation, INITIALIZABLE_SLOT)).to.equal(U64);
       expect(await word(implementation, WINDOW)).to.equal(0n);
+    });
+
+    it("keeps no ledger in the implementation or the product registry at their own addresses", async function () {
+      const { proxy, batchRegistry, batchId } = await networkHelpers.loadFixture(layoutBatch);
+      const implementation = addressIn(await word(proxy, IMPLEMENTATION_SLOT));
+      const [products] = await batchRegistry.modules();
+      for (const address of [implementation, products]) {
+        for (const slot of [WINDOW, productSlot(GTIN), batchSlot(batchId), holdingSlot(batchId, MAKER), nationalCodeSlot(NATIONAL)]) {
+          expect(await word(address, slot), `${address} slot ${slot}`).to.equal(0n);
+        }
+      }
     });
   });
 });
