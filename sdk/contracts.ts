@@ -9,6 +9,7 @@ import {
   CollaborationEngine__factory,
   ConsortiumGovernor__factory,
   ConsortiumRegistry__factory,
+  ProductRegistry__factory,
   QualityEngine__factory,
 } from "../types/ethers-contracts/index.js";
 
@@ -24,7 +25,9 @@ export function combinedAbi(): InterfaceAbi {
     ConsortiumRegistry__factory.abi,
     ConsortiumGovernor__factory.abi,
     BatchRegistry__factory.abi,
-    // The engines run at the BatchRegistry's address: their functions, events and errors are its too.
+    // The code objects behind the BatchRegistry's routing table run at its address: their
+    // functions, events and errors are its too.
+    ProductRegistry__factory.abi,
     QualityEngine__factory.abi,
     CollaborationEngine__factory.abi,
   ]) {

@@ -18,10 +18,11 @@ export interface DeploymentRecord {
   contracts: Record<ContractName, string>;
   implementations: Record<ContractName, string>;
   /**
-   * The code the BatchRegistry implementation delegates to (QualityEngine →
-   * CollaborationEngine). Their functions are called at the BatchRegistry's address.
+   * The code objects the BatchRegistry implementation routes to (ProductRegistry,
+   * QualityEngine, CollaborationEngine). Their functions are called at the
+   * BatchRegistry's address.
    */
-  engines?: Record<"QualityEngine" | "CollaborationEngine", string>;
+  engines?: Record<"ProductRegistry" | "QualityEngine" | "CollaborationEngine", string>;
 }
 
 /** The Ignition deployment id of a chain. */

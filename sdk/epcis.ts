@@ -18,9 +18,18 @@
  * | StateChanged to a recall state | OBSERVE | holding | recalled |
  * | StateChanged to a plain state that does not halt (Marketed, on resume) | OBSERVE | other | active |
  * | StockReturned | OBSERVE | holding | recalled |
+ * | StockSeized (the regulator's forced return) | OBSERVE | holding | recalled |
  * | DestructionWitnessed | DELETE | destroying | destroyed |
  * | UnitStatusChanged to Dispensed / Destroyed / Stolen / Locked / Active | OBSERVE (DELETE for destroyed) | dispensing / destroying / other / holding / other | dispensed / destroyed / stolen / non_sellable_other / active |
  * | SuspectUnitReported | OBSERVE | inspecting | (none) |
+ *
+ * Returned and seized stock goes to the quarantine of the product's marketing-authorisation
+ * holder: the holder the history's ProductRegistered and ProductReassigned events name at
+ * that time (the batch's manufacturer when they are not in the history). A regulator's
+ * restoration of a unit (UnitRestored) is folded into its UnitStatusChanged to active: the
+ * regulator records it, and it concerns the stock of the party credited
+ * (`medstate:creditedParty`). A witnessed destruction that leaves units unaccounted for
+ * keeps the batch recalled: its event then carries no `medstate:state`.
  *
  * `readPoint` is the party that recorded an event and `bizLocation` the party whose
  * stock it concerns; a state change applies to the batch wherever it is held, so it
@@ -280,6 +289,9 @@ export function buildEpcisDocument(events: readonly ChainEvent[], batch: BatchFa
     if (e.name === "DestructionProposed") proposals.set(text(e.args.destructionId).toLowerCase(), e);
     if (e.name === "BatchCreated") manufacturer = text(e.args.manufacturer);
   }
+  // The product's holder as the events go (registration, reassignment): whose quarantine it is.
+  let holder: string | undefined;
+  const quarantineOf = () => holder ?? manufacturer;
   const annotationOf = (e: ChainEvent) =>
     sorted.find(
       (o) =>
@@ -306,6 +318,11 @@ export function buildEpcisDocument(events: readonly ChainEvent[], batch: BatchFa
     if (typeof e.args.actor === "string") ext["medstate:actor"] = e.args.actor;
     const a = e.args;
     switch (e.name) {
+      case "ProductRegistered":
+      case "ProductReassigned":
+        // No stock moved: it only says whose quarantine returns go to from now on.
+        holder = text(a.holder);
+        break;
       case "BatchCreated": {
         const ilmd: Record<string, string> = { "cbvmda:lotNumber": batch.lot };
         if (batch.expiry !== undefined && batch.expiry !== null) ilmd["cbvmda:itemExpirationDate"] = batch.expiry.slice(0, 10);
@@ -484,26 +501,33 @@ export function buildEpcisDocument(events: readonly ChainEvent[], batch: BatchFa
         break;
       }
       case "StockReturned":
+      case "StockSeized": {
+        const quarantine = quarantineOf();
+        const seized = e.name === "StockSeized";
         out.push({
           ...base,
           quantityList: lot(a.quantity),
           action: "OBSERVE",
           bizStep: "holding",
           disposition: "recalled",
-          ...located(a.party),
+          // A seizure is recorded by the regulator, at the site of the party whose stock it takes.
+          readPoint: { id: where(seized ? a.regulator : a.party) },
+          bizLocation: { id: where(a.party) },
           sourceList: [{ type: "possessing_party", source: where(a.party) }],
-          ...(manufacturer === undefined
+          ...(quarantine === undefined
             ? {}
-            : { destinationList: [{ type: "possessing_party", destination: where(manufacturer) }] }),
+            : { destinationList: [{ type: "possessing_party", destination: where(quarantine) }] }),
           ...ext,
           "medstate:recallId": text(a.recallId),
           "medstate:party": text(a.party),
           "medstate:outstanding": text(a.outstanding),
+          ...(seized ? { "medstate:seizedBy": text(a.regulator) } : {}),
         });
         break;
+      }
       case "DestructionWitnessed": {
         const proposal = proposals.get(text(a.destructionId).toLowerCase());
-        const holder = proposal?.args.party ?? manufacturer ?? a.witness;
+        const destroyer = proposal?.args.party ?? quarantineOf() ?? a.witness;
         const changed = inTx(e, "StateChanged")[0];
         out.push({
           ...base,
@@ -511,10 +535,10 @@ export function buildEpcisDocument(events: readonly ChainEvent[], batch: BatchFa
           action: "DELETE",
           bizStep: "destroying",
           disposition: "destroyed",
-          ...located(holder),
+          ...located(destroyer),
           ...ext,
           "medstate:destructionId": text(a.destructionId),
-          "medstate:party": text(holder),
+          "medstate:party": text(destroyer),
           "medstate:witness": text(a.witness),
           ...(changed === undefined ? {} : { "medstate:state": states[Number(changed.args.to)]?.name ?? text(changed.args.to) }),
         });
@@ -525,12 +549,21 @@ export function buildEpcisDocument(events: readonly ChainEvent[], batch: BatchFa
         const step = UNIT_STEPS[status] ?? { action: "OBSERVE" as const, bizStep: "other", disposition: "unknown" };
         const code = batch.unitCodes?.[Number(a.index)];
         const serial = serialOf(code, batch.gtin);
+        // A regulator's restoration: recorded by the regulator, for the stock of the party credited.
+        const restored = inTx(e, "UnitRestored").find(
+          (r) => text(r.args.index) === text(a.index) && text(r.args.batchId).toLowerCase() === text(a.batchId).toLowerCase(),
+        );
         out.push({
           ...base,
           ...(serial === undefined ? { quantityList: lot(1) } : { epcList: [sgtinUri(batch.gtin, serial, prefixLength)] }),
           ...step,
-          ...located(a.party),
+          ...(restored === undefined
+            ? located(a.party)
+            : { readPoint: { id: where(a.party) }, bizLocation: { id: where(restored.args.creditedParty) } }),
           ...ext,
+          ...(restored === undefined
+            ? {}
+            : { "medstate:restoredBy": text(restored.args.regulator), "medstate:creditedParty": text(restored.args.creditedParty) }),
           "medstate:unitIndex": text(a.index),
           "medstate:unitHash": text(a.unitHash),
           ...(code === undefined ? {} : { "medstate:unitCode": code }),
@@ -562,8 +595,8 @@ export function buildEpcisDocument(events: readonly ChainEvent[], batch: BatchFa
         break;
       }
       default:
-        // RuleFired, RecallOpened, ObservationAnnotated, DestructionProposed, suspect-case
-        // events, ProductRegistered: no stock moved or judged; folded in above or left to the trace.
+        // RuleFired, RecallOpened, ObservationAnnotated, DestructionProposed, UnitRestored,
+        // suspect-case events: no stock moved or judged; folded in above or left to the trace.
         break;
     }
   }

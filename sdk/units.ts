@@ -827,3 +827,154 @@ export async function readUnitCodes(dir: string, root: string): Promise<readonly
     return undefined;
   }
 }
+
+// ==== units committed to more than one batch (issue 12, attack 9) ====
+// The chain cannot check a million codes per batch; an auditor with the published unit
+// lists can: a unit hash committed to two batches defeats clone detection, since a
+// clone of one is a genuine unit of the other.
+
+/** A batch's committed units, as an auditor sees them: the chain's batch and its unit list. */
+export interface BatchUnits {
+  batchId: string;
+  /** GTIN-14. */
+  gtin: string;
+  lot: string;
+  /** The unit codes (canonical) or 0x unit hashes, by index; optional when `hashes` is given. */
+  units?: readonly string[];
+  /** The unit hashes by index, 32 bytes each (a built tree's `raw.hashes`): spares hashing the codes again. */
+  hashes?: Uint8Array;
+}
+
+/** A unit hash committed to more than one batch. */
+export interface DuplicateUnit {
+  unitHash: string;
+  /** Its canonical code, when a list gives the code (not only the hash). */
+  code: string | null;
+  /** Every batch that commits it, in the order the batches were given, with its index there. */
+  batches: { batchId: string; gtin: string; lot: string; index: number }[];
+}
+
+/**
+ * Every unit hash that more than one batch commits to, ordered by where it first appears
+ * (the first batch given, then the unit's index). A batch given twice (the same id) counts
+ * once. Sorts the hashes of all batches at once: 32 bytes and a few more per unit.
+ */
+export function findDuplicateUnits(batches: readonly BatchUnits[]): DuplicateUnit[] {
+  const seen = new Set<string>();
+  const distinct = batches.filter((b) => {
+    const id = b.batchId.toLowerCase();
+    if (seen.has(id)) return false;
+    seen.add(id);
+    return true;
+  });
+  const counts = distinct.map((b) => {
+    if (b.hashes !== undefined) {
+      if (b.hashes.length % 32 !== 0) throw new UserError(`batch ${b.batchId}: unit hashes must be 32 bytes each`);
+      if (b.units !== undefined && b.units.length !== b.hashes.length / 32) {
+        throw new UserError(`batch ${b.batchId}: ${b.units.length} units but ${b.hashes.length / 32} hashes`);
+      }
+      return b.hashes.length / 32;
+    }
+    if (b.units === undefined) throw new UserError(`batch ${b.batchId}: no units and no unit hashes`);
+    return b.units.length;
+  });
+  const total = counts.reduce((x, y) => x + y, 0);
+  if (total > 0xffffffff) throw new UserError(`too many units to compare at once: ${total}`);
+  const starts: number[] = [];
+  const all = new Uint8Array(total * 32);
+  const owner = new Uint32Array(total);
+  let at = 0;
+  distinct.forEach((b, k) => {
+    starts.push(at);
+    if (b.hashes !== undefined) {
+      all.set(b.hashes, at * 32);
+    } else {
+      (b.units as readonly string[]).forEach((unit, i) => {
+        const hash = isHash32(unit) ? unit : unitHashOfCode(unit);
+        all.set(Buffer.from(hash.slice(2), "hex"), (at + i) * 32);
+      });
+    }
+    owner.fill(k, at, at + counts[k]);
+    at += counts[k];
+  });
+
+  const order = sortEntries(all, total);
+  const found: { first: number; run: number[] }[] = [];
+  for (let start = 0; start < total;) {
+    let end = start + 1;
+    while (end < total && compare32(all, order[start], order[end]) === 0) end++;
+    if (end - start > 1) {
+      const run = Array.from(order.subarray(start, end)); // by ascending position: batch order, then index
+      if (new Set(run.map((p) => owner[p])).size > 1) found.push({ first: run[0], run });
+    }
+    start = end;
+  }
+  found.sort((x, y) => x.first - y.first);
+  return found.map(({ run }) => {
+    let code: string | null = null;
+    for (const p of run) {
+      const unit = distinct[owner[p]].units?.[p - starts[owner[p]]];
+      if (unit !== undefined && !isHash32(unit)) {
+        code = unit;
+        break;
+      }
+    }
+    return {
+      unitHash: hex32(all, run[0]),
+      code,
+      batches: run.map((p) => {
+        const b = distinct[owner[p]];
+        return { batchId: b.batchId.toLowerCase(), gtin: b.gtin, lot: b.lot, index: p - starts[owner[p]] };
+      }),
+    };
+  });
+}
+
+/** keccak256 of a canonical unit code (the hashing the tree uses), without parsing it again. */
+function unitHashOfCode(code: string): string {
+  return `0x${Buffer.from(keccak_256(new TextEncoder().encode(code))).toString("hex")}`;
+}
+
+/** A published unit list read from any file: its header, codes, and the tree rebuilt from them. */
+export interface UnitList extends UnitDump {
+  file: string;
+}
+
+/** The header of a unit dump file (`medstate-units-v1`), or undefined when the file is not one. */
+export async function unitDumpHeader(file: string): Promise<UnitDumpHeader | undefined> {
+  try {
+    return await readHeader(file);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Reads a unit list (a unit dump, at any path) and rebuilds its tree; refuses it (a
+ * {@link UserError}) unless the rebuilt root is the root its header names.
+ */
+export async function readUnitList(file: string, options: { onProgress?: ProgressCallback; threads?: number } = {}): Promise<UnitList> {
+  let parsed: UnitDumpHeader & { codes: string[] };
+  try {
+    parsed = JSON.parse(await readFile(file, "utf8")) as UnitDumpHeader & { codes: string[] };
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : "not valid JSON";
+    throw new UserError(`cannot load unit list ${file}: ${reason}`);
+  }
+  if (parsed.format !== UNIT_DUMP_FORMAT || !Array.isArray(parsed.codes) || !isHash32(String(parsed.root))) {
+    throw new UserError(`cannot load unit list ${file}: not a ${UNIT_DUMP_FORMAT} file`);
+  }
+  if (parsed.count !== parsed.codes.length) {
+    throw new UserError(`unit list ${file} was altered: it says ${parsed.count} units but lists ${parsed.codes.length}`);
+  }
+  let built: { root: string; tree: UnitTree };
+  try {
+    built = await buildUnitTree(parsed.codes, { ...options, lines: (i) => i + 2 });
+  } catch (error) {
+    if (!(error instanceof UserError)) throw error;
+    throw new UserError(`unit list ${file} was altered: ${error.message}`);
+  }
+  const root = parsed.root.toLowerCase();
+  if (built.root !== root) throw new UserError(`unit list ${file} was altered: its units give root ${built.root}, not ${root}`);
+  return { file, format: UNIT_DUMP_FORMAT, root, gtin: parsed.gtin, lot: parsed.lot, count: parsed.count, codes: parsed.codes, tree: built.tree };
+}

@@ -44,7 +44,7 @@ const CODE = {
 };
 
 export const medstateTasks: TaskDefinition[] = [
-  emptyTask("system", "Deploy MedState and show where it is").build(),
+  emptyTask("system", "Deploy MedState, show where it is, detach a broken mirror").build(),
   medstateTask(
     ["system", "deploy"],
     "Deploy MedState (registry, governor) with Ignition and write the deployment record",
@@ -57,8 +57,14 @@ export const medstateTasks: TaskDefinition[] = [
   medstateTask(["system", "info"], "Show this network's MedState deployment and consortium summary", {}, () =>
     import("./system/info.js"),
   ),
+  medstateTask(
+    ["system", "detach-mirror"],
+    "Propose detaching a membership mirror from the registry (governance Call, casting your party's approval)",
+    { options: { mirror: "The mirror's address (system info lists the attached ones)" }, signs: true },
+    () => import("./system/detach-mirror.js"),
+  ),
 
-  emptyTask("party", "Parties of the consortium: propose, vote, list, suspend, reinstate").build(),
+  emptyTask("party", "Parties of the consortium: propose, vote, execute, list, suspend, reinstate, revoke").build(),
   medstateTask(
     ["party", "propose"],
     "Propose admitting a party (by an admin of a voting party)",
@@ -76,9 +82,15 @@ export const medstateTasks: TaskDefinition[] = [
   ),
   medstateTask(
     ["party", "vote"],
-    "Approve a proposal for your party; the approval that meets the threshold executes it",
+    "Approve a proposal for your party; the approval that meets the current threshold executes it",
     { options: { proposal: "Proposal id" }, signs: true },
     () => import("./party/vote.js"),
+  ),
+  medstateTask(
+    ["party", "execute"],
+    "Execute a proposal whose approvals meet the current threshold (after the voter set shrank)",
+    { options: { proposal: "Proposal id" }, signs: true },
+    () => import("./party/execute.js"),
   ),
   medstateTask(["party", "list"], "List every party with its domain, status and admin", {}, () => import("./party/list.js")),
   medstateTask(
@@ -92,6 +104,12 @@ export const medstateTasks: TaskDefinition[] = [
     "Propose reinstating a suspended party (governance)",
     { options: PARTY, signs: true },
     () => import("./party/reinstate.js"),
+  ),
+  medstateTask(
+    ["party", "revoke"],
+    "Propose revoking a party for good (governance)",
+    { options: { party: "Party id or a unique prefix of its name" }, signs: true },
+    () => import("./party/revoke.js"),
   ),
 
   emptyTask("member", "Members of a party: add, remove, rotate (by the party's admins)").build(),
@@ -109,26 +127,54 @@ export const medstateTasks: TaskDefinition[] = [
   ),
   medstateTask(
     ["member", "rotate"],
-    "Replace a member's key, keeping its role and history",
+    "Replace a member's key, keeping its role and history (a primary admin's by itself, else by a governance proposal)",
     { options: { ...PARTY, account: "The member's current account", newAccount: "The new account" }, signs: true },
     () => import("./member/rotate.js"),
   ),
 
-  emptyTask("product", "Products: register (by the marketing-authorisation holder), change their quality rules").build(),
+  emptyTask(
+    "product",
+    "Products: apply (the marketing-authorisation holder), approve (the regulator), list applications, reassign (governance), change their quality rules",
+  ).build(),
   medstateTask(
     ["product", "register"],
-    "Register a product under its GTIN (by a manufacturer's admin or operator)",
+    "Apply to register a product under its GTIN (by a manufacturer's admin or operator); the regulator approves it",
     {
       options: {
         gtin: "GTIN (8, 12, 13 or 14 digits; check digit validated)",
         name: "Product name",
         approvalNo: "Approval number, e.g. 国药准字H20230001",
         nationalCode: "China's 7-digit product identification code (optional)",
-        rules: "Rules file (JSON: storage/transport ranges, inspection.criticalStops, adverse count/windowDays)",
+        rules: "Refused here: rules need a registered product (run `product rules` after the approval)",
       },
       signs: true,
     },
     () => import("./product/register.js"),
+  ),
+  medstateTask(
+    ["product", "approve"],
+    "Approve a manufacturer's application: the product is registered with it as holder (a regulator)",
+    { options: { gtin: "The product's GTIN", applicant: "The applicant party: id or a unique prefix of its name" }, signs: true },
+    () => import("./product/approve.js"),
+  ),
+  medstateTask(
+    ["product", "applications"],
+    "List pending product applications, and whether each can still be approved",
+    { options: { gtin: "Only this GTIN" } },
+    () => import("./product/applications.js"),
+  ),
+  medstateTask(
+    ["product", "reassign"],
+    "Propose giving a product a new holder and national code (governance Call, casting your party's approval)",
+    {
+      options: {
+        gtin: "The product's GTIN",
+        holder: "The new holder, an active manufacturer: party id or a unique prefix of its name",
+        nationalCode: "New 7-digit national code, or none (default: keep the current one)",
+      },
+      signs: true,
+    },
+    () => import("./product/reassign.js"),
   ),
   medstateTask(
     ["product", "rules"],
@@ -143,7 +189,7 @@ export const medstateTasks: TaskDefinition[] = [
     () => import("./product/rules.js"),
   ),
 
-  emptyTask("batch", "Batches: create, release, ship, receive, show").build(),
+  emptyTask("batch", "Batches: create, release, ship, receive, cancel, reject, show, trace").build(),
   medstateTask(
     ["batch", "create"],
     "Create a batch and commit its units (by the product's holder)",
@@ -178,7 +224,19 @@ export const medstateTasks: TaskDefinition[] = [
     { options: { shipment: "Shipment id (0x…)" }, signs: true },
     () => import("./batch/receive.js"),
   ),
-  medstateTask(["batch", "show"], "Show a batch and who holds how much of it", { options: BATCH }, () =>
+  medstateTask(
+    ["batch", "cancel"],
+    "Cancel an open shipment (by its sender): the stock is back in the sender's stock",
+    { options: { shipment: "Shipment id (0x…)" }, signs: true },
+    () => import("./batch/cancel.js"),
+  ),
+  medstateTask(
+    ["batch", "reject"],
+    "Reject an open shipment (by its receiver): the stock goes back to the sender",
+    { options: { shipment: "Shipment id (0x…)" }, signs: true },
+    () => import("./batch/reject.js"),
+  ),
+  medstateTask(["batch", "show"], "Show a batch and where every unit of it is: held, in transit, in suspect cases, dispensed…", { options: BATCH }, () =>
     import("./batch/show.js"),
   ),
   medstateTask(
@@ -208,7 +266,7 @@ export const medstateTasks: TaskDefinition[] = [
     () => import("./observe/observe.js"),
   ),
 
-  emptyTask("state", "Collaborative states: stop, resume, recall, return, destroy, witness, deregister, show, overdue").build(),
+  emptyTask("state", "Collaborative states: stop, resume, recall, return, seize, destroy, witness, deregister, show, overdue").build(),
   medstateTask(
     ["state", "stop"],
     "Stop a batch or product at once (regulator, or its holder)",
@@ -234,6 +292,15 @@ export const medstateTasks: TaskDefinition[] = [
     () => import("./state/return.js"),
   ),
   medstateTask(
+    ["state", "seize"],
+    "Move a party's recalled stock to quarantine without it, e.g. a revoked party's (regulator)",
+    {
+      options: { ...BATCH, party: "The party whose stock is seized: id or a unique prefix of its name", quantity: "Quantity" },
+      signs: true,
+    },
+    () => import("./state/seize.js"),
+  ),
+  medstateTask(
     ["state", "destroy"],
     "Propose destroying quarantined stock (the product's holder); a witness executes it",
     { options: { ...BATCH, quantity: "Quantity" }, signs: true },
@@ -241,7 +308,7 @@ export const medstateTasks: TaskDefinition[] = [
   ),
   medstateTask(
     ["state", "witness"],
-    "Witness a proposed destruction, which executes it (regulator or notary)",
+    "Witness a proposed destruction, which executes it (regulator or notary); the batch is Destroyed once every unit is accounted for",
     { options: { destruction: "Destruction id (0x…)" }, signs: true },
     () => import("./state/witness.js"),
   ),
@@ -254,11 +321,11 @@ export const medstateTasks: TaskDefinition[] = [
   medstateTask(["state", "show"], "Show a batch's or product's state, effective state and history", { options: SUBJECT }, () =>
     import("./state/show.js"),
   ),
-  medstateTask(["state", "overdue"], "List recalls past their deadline with stock still out, per party", {}, () =>
+  medstateTask(["state", "overdue"], "List recalls past their deadline with stock still out, per party: held, in transit, in suspect cases", {}, () =>
     import("./state/overdue.js"),
   ),
 
-  emptyTask("unit", "Serialised units: verify, dispense, undo, decommission, reactivate, reports").build(),
+  emptyTask("unit", "Serialised units: verify, dispense, undo, decommission, reactivate, restore, reports").build(),
   medstateTask(["unit", "verify"], "Verify one box: genuine, dispensed, expired…?", { options: CODE }, () =>
     import("./unit/verify.js"),
   ),
@@ -276,7 +343,7 @@ export const medstateTasks: TaskDefinition[] = [
   ),
   medstateTask(
     ["unit", "decommission"],
-    "Take an active box out of use: destroyed, stolen (out of stock) or locked",
+    "Take an active box of your own available stock out of use: destroyed, stolen (out of stock) or locked (not while halted)",
     { options: { ...CODE, status: "destroyed|stolen|locked" }, signs: true },
     () => import("./unit/decommission.js"),
   ),
@@ -285,6 +352,12 @@ export const medstateTasks: TaskDefinition[] = [
     "Reactivate a locked box (by the party that locked it)",
     { options: CODE, signs: true },
     () => import("./unit/reactivate.js"),
+  ),
+  medstateTask(
+    ["unit", "restore"],
+    "Restore a dispensed, destroyed, stolen or locked box to active, crediting the party that marked it (regulator)",
+    { options: CODE, signs: true },
+    () => import("./unit/restore.js"),
   ),
   medstateTask(
     ["unit", "reports"],
@@ -318,7 +391,7 @@ export const medstateTasks: TaskDefinition[] = [
   ),
   medstateTask(
     ["suspect", "conclude"],
-    "Conclude an investigation (the product's holder or the regulator): legitimate returns the stock",
+    "Conclude an investigation: legitimate returns the stock (the regulator); illegitimate (the regulator or the product's holder)",
     {
       options: {
         ...CASE,
@@ -351,7 +424,7 @@ export const medstateTasks: TaskDefinition[] = [
     () => import("./suspect/list.js"),
   ),
 
-  emptyTask("audit", "Auditors: replay the chain and compare it with the views, export a batch's history").build(),
+  emptyTask("audit", "Auditors: replay the chain and compare it with the views, check unit lists, export a batch's history").build(),
   medstateTask(
     ["audit", "replay"],
     "Rebuild the whole state from the event log alone and compare it, field by field, with the contracts' views",
@@ -380,6 +453,12 @@ export const medstateTasks: TaskDefinition[] = [
       },
     },
     () => import("./audit/verify-snapshot.js"),
+  ),
+  medstateTask(
+    ["audit", "units"],
+    "Flag every unit hash committed to more than one batch, from the unit lists this machine has (exit 1 if any)",
+    { options: { unitsDir: "Another directory of unit lists (unit dumps, *.json) besides the deployment's units directory" } },
+    () => import("./audit/units.js"),
   ),
   medstateTask(
     ["audit", "export"],

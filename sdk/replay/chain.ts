@@ -12,7 +12,7 @@ import type { DeploymentRecord } from "../deployment.js";
 import { canonicalJson, parseCanonical, stateDigest } from "./codec.js";
 import { type Mismatch, compareState } from "./compare.js";
 import { type Checkpoint, type LogProvider, loadCheckpoint, saveCheckpoint, streamLogs } from "./logs.js";
-import { type Anomaly, type ReplayState, StateReplayer } from "./state.js";
+import { type Anomaly, REPLAY_STATE_VERSION, type ReplayState, StateReplayer } from "./state.js";
 
 export interface ReplayChainOptions {
   provider: Provider;
@@ -118,9 +118,11 @@ export async function replayChain(options: ReplayChainOptions): Promise<ReplayCh
   };
 }
 
-/** A checkpoint is resumed only on the same chain and contracts, with the same block where it stopped. */
+/** A checkpoint is resumed only on the same chain and contracts, with the same block where it stopped, and a state of this shape. */
 async function resumable(provider: Provider, record: DeploymentRecord, saved: Checkpoint<unknown>): Promise<boolean> {
   if (saved.chainId !== record.chainId || saved.state === undefined) return false;
+  // A state of another shape (an older replay's) is rebuilt from the start, not resumed.
+  if ((saved.state as { version?: unknown }).version !== REPLAY_STATE_VERSION) return false;
   const contracts = saved.contracts as Record<string, string> | undefined;
   if (contracts?.batchRegistry?.toLowerCase() !== record.contracts.BatchRegistry.toLowerCase()) return false;
   if (saved.blockHash === undefined) return false;

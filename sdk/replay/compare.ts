@@ -7,22 +7,37 @@
 import type { Provider } from "ethers";
 
 import {
-  BatchRegistry__factory,
+  IBatchRegistry__factory,
   ConsortiumGovernor__factory,
   ConsortiumRegistry__factory,
   ICollaborationEngine__factory,
   IQualityEngine__factory,
   ISuspectProduct__factory,
 } from "../../types/ethers-contracts/index.js";
-import { type Mismatch, type RegistryViews, compareIdentity } from "./identity.js";
-import { CaseStatus, ShipmentStatus } from "../enums.js";
-import { type ReplayState, graphOf, productSubjectId, underRecall } from "./state.js";
+import { type Mismatch, type RegistryViews, compareIdentity, voterCounts } from "./identity.js";
+import { BatchStatus, CaseStatus, ShipmentStatus } from "../enums.js";
+import {
+  type CustodyRecord,
+  type ReplayState,
+  emptyCustody,
+  graphOf,
+  outstandingOf,
+  productSubjectId,
+  underRecall,
+} from "./state.js";
 
 export type { Mismatch } from "./identity.js";
 
 /** Open ends of a range when no rules are set (IQualityEngine NO_MIN / NO_MAX / NO_MAX_HUMIDITY). */
 const OPEN_RANGE = [-(2n ** 15n), 2n ** 15n - 1n, 255n];
 const ZERO_ADDRESS = `0x${"0".repeat(40)}`;
+/** A custody's fields, as ISupplyLedger.Custody names them. */
+const CUSTODY_FIELDS = ["held", "inTransit", "dispensed", "suspended", "locked", "shipments"] as const satisfies readonly (keyof CustodyRecord)[];
+
+/** The BFT threshold for `n` voters: n − ⌊(n−1)/3⌋ (0 for none), as ConsortiumGovernor.thresholdFor. */
+export function thresholdFor(n: bigint): bigint {
+  return n === 0n ? 0n : n - (n - 1n) / 3n;
+}
 
 export interface CompareOptions {
   /** The block whose state the views are read at (default: the replay's last block). */
@@ -61,7 +76,7 @@ export async function compareState(provider: Provider, state: ReplayState, optio
   const { contracts } = state;
   const registry = ConsortiumRegistry__factory.connect(contracts.registry, provider);
   const governor = ConsortiumGovernor__factory.connect(contracts.governor, provider);
-  const batches = BatchRegistry__factory.connect(contracts.batchRegistry, provider);
+  const batches = IBatchRegistry__factory.connect(contracts.batchRegistry, provider);
   const quality = IQualityEngine__factory.connect(contracts.batchRegistry, provider);
   const collaboration = ICollaborationEngine__factory.connect(contracts.batchRegistry, provider);
   const suspects = ISuspectProduct__factory.connect(contracts.batchRegistry, provider);
@@ -92,6 +107,9 @@ export async function compareState(provider: Provider, state: ReplayState, optio
     partyCount: () => registry.partyCount(at),
     activeVoterCount: () => registry.activeVoterCount(at),
     suspendedVoterCount: () => registry.suspendedVoterCount(at),
+    regulatorSuspendedVoterCount: () => registry.regulatorSuspendedVoterCount(at),
+    thresholdVoterCount: () => registry.thresholdVoterCount(at),
+    reservedUntil: (account) => registry.reservedUntil(account, at),
     getParty: (id) => registry.getParty(id, at),
     getMember: (account) => registry.getMember(account, at),
     getLicence: (id, kind) => registry.getLicence(id, kind, at),
@@ -103,6 +121,8 @@ export async function compareState(provider: Provider, state: ReplayState, optio
   // ---- governance ----
   tasks.push(async () => {
     check("governor", "proposalCount", state.governance.proposals.size, await governor.proposalCount(at));
+    // n counts active voters and those a regulator suspended on its own.
+    check("governor", "currentThreshold", thresholdFor(BigInt(voterCounts(state.identity).threshold)), await governor.currentThreshold(at));
     const p = state.governance.parameters;
     if (p !== undefined) {
       checkFields("governor", p, await governor.parameters(at), ["votingPeriod", "regulatorApprovalKinds"]);
@@ -165,7 +185,10 @@ export async function compareState(provider: Provider, state: ReplayState, optio
       check(entity, "nationalCode", p.nationalCode, view.nationalCode);
       check(entity, "name", p.name, view.name);
       check(entity, "approvalNo", p.approvalNo, view.approvalNo);
-      if (p.nationalCode !== 0n) check(entity, "productOfNationalCode", gtin, await batches.productOfNationalCode(p.nationalCode, at));
+      // The approval removed the holder's application (unless it applied again since: then it is pending).
+      if (state.applications.get(gtin)?.has(p.holder) !== true) {
+        check(entity, "application of its holder", 0n, (await batches.productApplication(gtin, p.holder, at)).holder);
+      }
       const [rules, set] = await quality.rulesOf(gtin, at);
       const r = p.rules;
       check(entity, "rules set", r !== undefined, set);
@@ -179,6 +202,21 @@ export async function compareState(provider: Provider, state: ReplayState, optio
       check(entity, "ruleContract", r?.ruleContract ?? ZERO_ADDRESS, rules.ruleContract);
       check(entity, "ruleGas", r?.ruleGas ?? 0n, rules.ruleGas);
     });
+  }
+
+  // ---- pending applications, national codes ----
+  for (const [gtin, pending] of state.applications) {
+    for (const [applicant, application] of pending) {
+      tasks.push(async () => {
+        const entity = `application ${gtin} by party ${applicant}`;
+        const view = await batches.productApplication(gtin, applicant, at);
+        check(entity, "applicant", applicant, view.holder);
+        checkFields(entity, application, view, ["nationalCode", "name", "approvalNo"]);
+      });
+    }
+  }
+  for (const [code, gtin] of state.nationalCodes) {
+    tasks.push(async () => check(`national code ${code}`, "productOfNationalCode", gtin, await batches.productOfNationalCode(code, at)));
   }
 
   // ---- collaborative subjects (products and batches) ----
@@ -207,10 +245,14 @@ export async function compareState(provider: Provider, state: ReplayState, optio
     if (sh.status === ShipmentStatus.InTransit) inTransit.set(sh.batchId, (inTransit.get(sh.batchId) ?? 0n) + sh.quantity);
     recipients.set(sh.batchId, (recipients.get(sh.batchId) ?? new Set()).add(sh.to));
   }
+  const reporters = new Map<string, Set<bigint>>();
+  for (const c of state.cases.values()) reporters.set(c.batchId, (reporters.get(c.batchId) ?? new Set()).add(c.reporter));
   const everyParty = options.exhaustive === true ? [0n, ...state.identity.parties.keys(), BigInt(state.identity.parties.size) + 1n] : [];
   for (const [id, b] of state.batches) {
     const entity = `batch ${id}`;
     const sub = state.subjects.get(id);
+    const custodies = [...b.custody.values()];
+    const sum = (field: keyof CustodyRecord) => custodies.reduce((x, c) => x + c[field], 0n);
     tasks.push(async () => {
       const view = await batches.getBatch(id, at);
       checkFields(entity, b, view, [
@@ -221,11 +263,12 @@ export async function compareState(provider: Provider, state: ReplayState, optio
         "quantity",
         "unitsRoot",
         "unitCount",
+        "dispensed",
         "destroyed",
         "lost",
         "quarantined",
       ]);
-      check(entity, "released", b.released, Number(view.status) === 2);
+      check(entity, "status", b.released ? BatchStatus.Released : BatchStatus.Production, view.status);
       check(entity, "observations", sub?.observations ?? 0n, view.observations);
       check(entity, "inspected", b.inspected, (Number(view.flags) & 1) === 1);
       const state_ = sub?.state ?? 0;
@@ -236,22 +279,35 @@ export async function compareState(provider: Provider, state: ReplayState, optio
       const [cases, suspended] = await suspects.suspectCount(id, at);
       check(entity, "cases", b.cases, cases);
       check(entity, "suspended", b.suspended, suspended);
-      const sum = (m: Map<bigint, bigint>) => [...m.values()].reduce((x, y) => x + y, 0n);
-      const accounted =
-        sum(b.held) + (inTransit.get(id) ?? 0n) + sum(b.dispensed) + b.destroyed + b.lost + b.quarantined + b.suspended;
+      // Conservation, every term replayed: Σ held + Σ in transit + dispensed + destroyed + lost + quarantined + suspended.
+      const accounted = sum("held") + sum("inTransit") + b.dispensed + b.destroyed + b.lost + b.quarantined + b.suspended;
       check(entity, "conservation (replayed sum vs quantity)", accounted, view.quantity);
+      // The per-party counters add up to what they summarise.
+      check(entity, "Σ dispensed by party (replayed) vs dispensed", sum("dispensed"), view.dispensed);
+      check(entity, "Σ suspended by party (replayed) vs suspended", sum("suspended"), suspended);
+      check(entity, "Σ in transit by party (replayed) vs open shipments (replayed)", sum("inTransit"), inTransit.get(id) ?? 0n);
     });
-    const parties = new Set<bigint>([b.manufacturer, ...b.held.keys(), ...b.dispensed.keys(), ...(recipients.get(id) ?? []), ...everyParty]);
+    const parties = new Set<bigint>([
+      b.manufacturer,
+      ...b.custody.keys(),
+      ...(recipients.get(id) ?? []),
+      ...(reporters.get(id) ?? []),
+      ...[...b.units.values()].map((u) => u.party),
+      ...everyParty,
+    ]);
     for (const p of parties) {
       tasks.push(async () => {
-        const held = b.held.get(p) ?? 0n;
+        const custody = b.custody.get(p) ?? emptyCustody();
         const pe = `${entity} party ${p}`;
-        check(pe, "holding", held, await batches.holding(id, p, at));
-        check(pe, "dispensedBy", b.dispensed.get(p) ?? 0n, await batches.dispensedBy(id, p, at));
+        const view = await batches.custody(id, p, at);
+        for (const field of CUSTODY_FIELDS) check(pe, field, custody[field], view[field]);
+        check(pe, "holding", custody.held, await batches.holding(id, p, at));
+        check(pe, "dispensedBy", custody.dispensed, await batches.dispensedBy(id, p, at));
         const recalled = sub !== undefined && underRecall(state, sub);
+        const outstanding = recalled ? outstandingOf(custody) : 0n;
         const [owed, overdue] = await collaboration.outstanding(id, p, at);
-        check(pe, "outstanding", recalled ? held : 0n, owed);
-        check(pe, "overdue", recalled && held !== 0n && now > (sub?.recallDeadline ?? 0n), overdue);
+        check(pe, "outstanding", outstanding, owed);
+        check(pe, "overdue", outstanding !== 0n && now > (sub?.recallDeadline ?? 0n), overdue);
       });
     }
     for (const [index, u] of b.units) {

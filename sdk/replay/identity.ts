@@ -26,6 +26,12 @@ export interface ReplayedParty {
   voter: boolean;
   admin: string;
   licences: Map<number, ReplayedLicence>;
+  /**
+   * Suspended by a regulator on its own (not by the governor) while an active voter: it
+   * still counts in the `n` of the governance threshold until it leaves the suspension or
+   * the voting set.
+   */
+  regulatorSuspended: boolean;
 }
 
 export interface ReplayedMember {
@@ -36,10 +42,18 @@ export interface ReplayedMember {
 
 export interface IdentityState {
   governor: string | undefined;
-  /** The attached membership mirrors, in order. */
+  /** The attached membership mirrors, in the registry's order (a detach moves the last one into the gap). */
   mirrors: string[];
   parties: Map<bigint, ReplayedParty>;
   members: Map<string, ReplayedMember>;
+  /** Accounts reserved for a pending admission (lower case) → until when (AccountReserved). */
+  reserved: Map<string, bigint>;
+  /**
+   * Pushes a mirror refused (MirrorPushFailed), by mirror (lower case): the records it
+   * may no longer reflect, by subject (an account, or a party id as a 32-byte number) →
+   * failures. The registry's change stood; the mirror is stale for that subject.
+   */
+  pushFailures: Map<string, Map<string, bigint>>;
   events: number;
 }
 
@@ -65,7 +79,7 @@ export async function fetchLogs(provider: Provider, address: string, fromBlock: 
 
 /** An identity state before any event. */
 export function emptyIdentity(): IdentityState {
-  return { governor: undefined, mirrors: [], parties: new Map(), members: new Map(), events: 0 };
+  return { governor: undefined, mirrors: [], parties: new Map(), members: new Map(), reserved: new Map(), pushFailures: new Map(), events: 0 };
 }
 
 /** Applies the registry's events, in log order, to an empty state. */
@@ -101,6 +115,25 @@ export function applyIdentityEvent(state: IdentityState, parsed: LogDescription)
     case "MirrorAttached":
       state.mirrors.push(a.mirror as string);
       break;
+    case "MirrorDetached": {
+      // The registry moves its last mirror into the gap.
+      const at = state.mirrors.findIndex((m) => m.toLowerCase() === (a.mirror as string).toLowerCase());
+      if (at === -1) throw new Error(`replay: detach of mirror ${a.mirror as string}, never attached`);
+      const last = state.mirrors.pop() as string;
+      if (at < state.mirrors.length) state.mirrors[at] = last;
+      break;
+    }
+    case "MirrorPushFailed": {
+      const mirror = (a.mirror as string).toLowerCase();
+      const failures = state.pushFailures.get(mirror) ?? new Map<string, bigint>();
+      const subject = (a.subject as string).toLowerCase();
+      failures.set(subject, (failures.get(subject) ?? 0n) + 1n);
+      state.pushFailures.set(mirror, failures);
+      break;
+    }
+    case "AccountReserved":
+      state.reserved.set((a.account as string).toLowerCase(), a.until as bigint);
+      break;
     case "PartyAdmitted":
       state.parties.set(a.partyId as bigint, {
         name: a.name as string,
@@ -109,14 +142,26 @@ export function applyIdentityEvent(state: IdentityState, parsed: LogDescription)
         voter: a.voter as boolean,
         admin: a.admin as string,
         licences: new Map(),
+        regulatorSuspended: false,
       });
       break;
-    case "PartyStatusChanged":
-      party(a.partyId as bigint).status = Number(a.status);
+    case "PartyStatusChanged": {
+      const p = party(a.partyId as bigint);
+      const status = Number(a.status);
+      // Leaving a suspension ends a regulator's; a regulator (any actor but the governor)
+      // suspending an active voter starts one, which keeps the voter in the threshold's n.
+      if (p.status === PartyStatus.Suspended) p.regulatorSuspended = false;
+      const byGovernor = state.governor !== undefined && (a.actor as string).toLowerCase() === state.governor.toLowerCase();
+      if (status === PartyStatus.Suspended && p.status === PartyStatus.Active && p.voter && !byGovernor) p.regulatorSuspended = true;
+      p.status = status;
       break;
-    case "VoterChanged":
-      party(a.partyId as bigint).voter = a.voter as boolean;
+    }
+    case "VoterChanged": {
+      const p = party(a.partyId as bigint);
+      p.voter = a.voter as boolean;
+      if (!p.voter) p.regulatorSuspended = false;
       break;
+    }
     case "LicenceGranted":
       party(a.partyId as bigint).licences.set(Number(a.kind), {
         documentHash: a.documentHash as string,
@@ -165,13 +210,28 @@ export function licenceSummary(party: ReplayedParty): { validUntil: bigint; revo
   return { validUntil, revoked };
 }
 
-/** The registry views an identity replay is compared with. */
+/** The counts of the governance threshold, as the replay derives them. */
+export function voterCounts(state: IdentityState): { active: number; suspended: number; regulatorSuspended: number; threshold: number } {
+  const parties = [...state.parties.values()];
+  const active = parties.filter((p) => p.voter && p.status === PartyStatus.Active).length;
+  const suspended = parties.filter((p) => p.voter && p.status === PartyStatus.Suspended).length;
+  const regulatorSuspended = parties.filter((p) => p.regulatorSuspended).length;
+  return { active, suspended, regulatorSuspended, threshold: active + regulatorSuspended };
+}
+
+/**
+ * The registry views an identity replay is compared with. The views the registry gained
+ * with issue 12 are optional, so that a partial set of views (a test's) still compares.
+ */
 export interface RegistryViews {
   governor(): Promise<string>;
   mirrors(): Promise<string[]>;
   partyCount(): Promise<bigint>;
   activeVoterCount(): Promise<bigint>;
   suspendedVoterCount(): Promise<bigint>;
+  regulatorSuspendedVoterCount?(): Promise<bigint>;
+  thresholdVoterCount?(): Promise<bigint>;
+  reservedUntil?(account: string): Promise<bigint>;
   getParty(partyId: bigint): Promise<{
     domain: bigint;
     status: bigint;
@@ -196,10 +256,18 @@ export async function compareIdentity(state: IdentityState, views: RegistryViews
   check("registry", "governor", state.governor ?? "0x0000000000000000000000000000000000000000", await views.governor());
   check("registry", "mirrors", state.mirrors.join(","), (await views.mirrors()).join(","));
   check("registry", "partyCount", state.parties.size, await views.partyCount());
-  const activeVoters = [...state.parties.values()].filter((p) => p.voter && p.status === PartyStatus.Active).length;
-  check("registry", "activeVoterCount", activeVoters, await views.activeVoterCount());
-  const suspendedVoters = [...state.parties.values()].filter((p) => p.voter && p.status === PartyStatus.Suspended).length;
-  check("registry", "suspendedVoterCount", suspendedVoters, await views.suspendedVoterCount());
+  const voters = voterCounts(state);
+  check("registry", "activeVoterCount", voters.active, await views.activeVoterCount());
+  check("registry", "suspendedVoterCount", voters.suspended, await views.suspendedVoterCount());
+  if (views.regulatorSuspendedVoterCount !== undefined) {
+    check("registry", "regulatorSuspendedVoterCount", voters.regulatorSuspended, await views.regulatorSuspendedVoterCount());
+  }
+  if (views.thresholdVoterCount !== undefined) {
+    check("registry", "thresholdVoterCount", voters.threshold, await views.thresholdVoterCount());
+  }
+  if (views.reservedUntil !== undefined) {
+    for (const [account, until] of state.reserved) check(`account ${account}`, "reservedUntil", until, await views.reservedUntil(account));
+  }
 
   for (const [id, party] of state.parties) {
     const entity = `party ${id}`;

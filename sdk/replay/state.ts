@@ -9,12 +9,23 @@
  * number of observations. The state is plain data (Maps, bigints) that
  * {@link canonicalJson} saves for a checkpoint or a snapshot and loads back.
  *
+ * Custody is kept per batch and party as the contracts keep it (ISupplyLedger.Custody:
+ * held, in transit, dispensed, suspended, locked, shipments), with the batch's own
+ * dispensed, destroyed, lost and quarantined counters, so that every term of the
+ * conservation law is rebuilt: Σ held + Σ in transit + dispensed + destroyed + lost +
+ * quarantined + suspended = quantity. Every stock-moving event takes from the actor's
+ * available stock (held less locked); a unit made active again gives back what its mark
+ * took to the party its record names (a reactivation, an undone dispense, or a
+ * regulator's restoration, which a UnitRestored must follow).
+ *
  * A log sequence the contracts could never have produced (an observation numbered out
  * of order, an id that is not its numbering's, a relayed run whose count is not the
- * device's observations before it, a shipment closed twice, stock going negative, an
- * event the replay does not know…) is not thrown: it is recorded in `anomalies` and
- * the replay goes on, so that an auditor sees every problem at once. `compareState` (./compare.ts) then checks the result against the
- * contracts' views.
+ * device's observations before it, a shipment closed twice, stock taken that the actor
+ * does not have, a restoration with no UnitRestored, a batch entering disposal with
+ * units not accounted for, an event the replay does not know…) is not thrown: it is
+ * recorded in `anomalies` and the replay goes on, so that an auditor sees every problem
+ * at once. `compareState` (./compare.ts) then checks the result against the contracts'
+ * views.
  */
 import { AbiCoder, type Log, type LogDescription, keccak256 } from "ethers";
 
@@ -45,7 +56,15 @@ export interface MirrorState {
   parties: Map<bigint, { domain: number; status: number; revokedLicences: bigint; licencesValidUntil: bigint }>;
 }
 
+/** A pending application to register a product (ProductApplied), by GTIN and applicant. */
+export interface ApplicationRecord {
+  nationalCode: bigint;
+  name: string;
+  approvalNo: string;
+}
+
 export interface ProductRecord {
+  /** The marketing-authorisation holder: the approved applicant, or whom governance reassigned it to. */
   holder: bigint;
   nationalCode: bigint;
   name: string;
@@ -64,6 +83,21 @@ export interface RulesRecord {
   ruleGas: bigint;
 }
 
+/** A party's custody of a batch (ISupplyLedger.Custody). */
+export interface CustodyRecord {
+  /** What it holds, its locked units included. */
+  held: bigint;
+  /** What it shipped that is not yet received, cancelled or rejected. */
+  inTransit: bigint;
+  dispensed: bigint;
+  /** What its open suspect cases hold. */
+  suspended: bigint;
+  /** Its units set aside (decommissioned Locked): part of `held`, not available. */
+  locked: bigint;
+  /** Its shipments of the batch (the next shipment's seq). */
+  shipments: bigint;
+}
+
 export interface BatchRecord {
   gtin: bigint;
   manufacturer: bigint;
@@ -74,18 +108,18 @@ export interface BatchRecord {
   unitsRoot: string;
   unitCount: bigint;
   released: boolean;
+  /** Units dispensed (Σ custody.dispensed). */
+  dispensed: bigint;
   destroyed: bigint;
   lost: bigint;
   quarantined: bigint;
-  /** Held by open suspect cases. */
+  /** Held by open suspect cases (Σ custody.suspended). */
   suspended: bigint;
   /** The latest inspection was normal (the release condition). */
   inspected: boolean;
-  held: Map<bigint, bigint>;
-  dispensed: Map<bigint, bigint>;
-  /** Shipments sent per party (the next shipment's seq). */
-  shipments: Map<bigint, bigint>;
-  /** Units whose status is not Active: index → status and the party that set it. */
+  /** Each party's custody, by party id. */
+  custody: Map<bigint, CustodyRecord>;
+  /** Units with a record (every unit once marked): index → status and the party that wrote it. */
   units: Map<bigint, { status: number; party: bigint }>;
   suspectReports: bigint;
   cases: bigint;
@@ -153,6 +187,8 @@ export interface Anomaly {
 }
 
 export interface ReplayState {
+  /** {@link REPLAY_STATE_VERSION}: a checkpoint of another version is not resumed. */
+  version: number;
   /** The addresses whose logs this state is built from (lower case). */
   contracts: { registry: string; governor: string; batchRegistry: string };
   /** The last block applied (-1: none yet). */
@@ -166,6 +202,9 @@ export interface ReplayState {
   };
   mirror: MirrorState;
   products: Map<bigint, ProductRecord>;
+  /** Pending applications: GTIN → applicant → terms. An approval removes the approved one. */
+  applications: Map<bigint, Map<bigint, ApplicationRecord>>;
+  /** National code → GTIN; 0 for a code once used and freed since (by a reassignment). */
   nationalCodes: Map<bigint, bigint>;
   batches: Map<string, BatchRecord>;
   shipments: Map<string, ShipmentRecord>;
@@ -186,6 +225,8 @@ export interface ReplayState {
 // ==== CONSTANTS ====
 
 export const MAX_ANOMALIES = 1_000;
+/** The shape of {@link ReplayState}; raised when it changes. 2: issue 12 (custody, applications, restorations). */
+export const REPLAY_STATE_VERSION = 2;
 /** ISuspectProduct.WHOLE_BATCH: the `unit` of a case on a whole batch. */
 export const WHOLE_BATCH = 2n ** 48n - 1n;
 /**
@@ -203,6 +244,9 @@ const PROXY_EVENTS = new Set<string>(STATELESS_EVENTS.any);
 const IDENTITY_EVENTS = new Set([
   "GovernorSet",
   "MirrorAttached",
+  "MirrorDetached",
+  "MirrorPushFailed",
+  "AccountReserved",
   "PartyAdmitted",
   "PartyStatusChanged",
   "VoterChanged",
@@ -238,6 +282,7 @@ export function productSubjectId(gtin: bigint): string {
 
 export function emptyState(contracts: { registry: string; governor: string; batchRegistry: string }): ReplayState {
   return {
+    version: REPLAY_STATE_VERSION,
     contracts: { registry: key(contracts.registry), governor: key(contracts.governor), batchRegistry: key(contracts.batchRegistry) },
     lastBlock: -1,
     events: 0n,
@@ -246,6 +291,7 @@ export function emptyState(contracts: { registry: string; governor: string; batc
     governance: { proposals: new Map() },
     mirror: { members: new Map(), parties: new Map() },
     products: new Map(),
+    applications: new Map(),
     nationalCodes: new Map(),
     batches: new Map(),
     shipments: new Map(),
@@ -273,6 +319,21 @@ export function recallPeriod(state: ReplayState, level: bigint): bigint {
   return (state.recallPeriods ?? DEFAULT_RECALL_PERIODS)[Number(level) - 1];
 }
 
+/** An empty custody record. */
+export function emptyCustody(): CustodyRecord {
+  return { held: 0n, inTransit: 0n, dispensed: 0n, suspended: 0n, locked: 0n, shipments: 0n };
+}
+
+/** Units a batch no longer has anywhere (dispensed, destroyed, lost): the disposal state needs them all. */
+export function accountedFor(batch: BatchRecord): bigint {
+  return batch.dispensed + batch.destroyed + batch.lost;
+}
+
+/** What a party still has of a batch under recall: held, in transit from it, in its open suspect cases. */
+export function outstandingOf(custody: CustodyRecord | undefined): bigint {
+  return custody === undefined ? 0n : custody.held + custody.inTransit + custody.suspended;
+}
+
 /** Whether a batch is under recall (recalled at least once, in the recall or disposal state). */
 export function underRecall(state: ReplayState, subject: SubjectRecord): boolean {
   return subject.recalls > 0n && (subject.state === stateOfKind(state, 1) || subject.state === stateOfKind(state, 2));
@@ -295,6 +356,14 @@ export class StateReplayer {
     count: 0n,
     subjects: new Map(),
   };
+
+  /**
+   * A unit just made active by a party other than the one its record names: a regulator's
+   * restoration, whose UnitRestored must be the next log. Transient, like {@link run}.
+   */
+  private restoring: { tx: string; batchId: string; index: bigint; previous: number; credited: bigint; regulator: bigint } | undefined;
+  /** A destruction that accounted for all of its batch: the batch's StateChanged to disposal must be the next log. */
+  private disposing: { tx: string; batchId: string } | undefined;
 
   constructor(stateOrContracts: ReplayState | { registry: string; governor: string; batchRegistry: string }) {
     this.state = "lastBlock" in stateOrContracts ? stateOrContracts : emptyState(stateOrContracts);
@@ -323,6 +392,7 @@ export class StateReplayer {
     this.current = { block: log.blockNumber, logIndex: log.index, event: parsed.name };
     this.state.events++;
     this.state.counts.set(parsed.name, (this.state.counts.get(parsed.name) ?? 0n) + 1n);
+    this.expectations(parsed.name, log.transactionHash);
     if (PROXY_EVENTS.has(parsed.name)) return;
     try {
       if (address === contracts.registry) this.identity(parsed);
@@ -412,19 +482,72 @@ export class StateReplayer {
         break;
 
       // ---- products, batches, custody, units ----
+      case "ProductApplied": {
+        const gtin = a.gtin as bigint;
+        const code = a.nationalCode as bigint;
+        if (s.products.has(gtin)) this.anomaly(`application for product ${gtin}, already registered`);
+        const taken = code === 0n ? 0n : (s.nationalCodes.get(code) ?? 0n);
+        if (taken !== 0n) this.anomaly(`application for product ${gtin} with national code ${code}, taken by product ${taken}`);
+        // A later application by the same party replaces its earlier one.
+        const pending = s.applications.get(gtin) ?? new Map<bigint, ApplicationRecord>();
+        pending.set(a.applicant as bigint, { nationalCode: code, name: a.name, approvalNo: a.approvalNo });
+        s.applications.set(gtin, pending);
+        break;
+      }
       case "ProductRegistered": {
         const gtin = a.gtin as bigint;
+        const holder = a.holder as bigint;
+        const code = a.nationalCode as bigint;
         if (s.products.has(gtin)) this.anomaly(`product ${gtin} registered twice`);
-        s.products.set(gtin, { holder: a.holder, nationalCode: a.nationalCode, name: a.name, approvalNo: a.approvalNo });
-        if ((a.nationalCode as bigint) !== 0n) s.nationalCodes.set(a.nationalCode as bigint, gtin);
+        // Registered at the regulator's approval of the holder's application, which it removes.
+        const pending = s.applications.get(gtin);
+        const application = pending?.get(holder);
+        if (application === undefined) {
+          this.anomaly(`product ${gtin} registered for party ${holder}, which has no application`);
+        } else {
+          if (application.nationalCode !== code || application.name !== a.name || application.approvalNo !== a.approvalNo) {
+            this.anomaly(`product ${gtin} registered on other terms than party ${holder}'s application`);
+          }
+          pending!.delete(holder);
+          if (pending!.size === 0) s.applications.delete(gtin);
+        }
+        const taken = code === 0n ? 0n : (s.nationalCodes.get(code) ?? 0n);
+        if (taken !== 0n) this.anomaly(`product ${gtin} registered with national code ${code}, taken by product ${taken}`);
+        s.products.set(gtin, { holder, nationalCode: code, name: a.name, approvalNo: a.approvalNo });
+        if (code !== 0n) s.nationalCodes.set(code, gtin);
         s.subjects.set(key(productSubjectId(gtin)), newSubject(true, gtin));
+        break;
+      }
+      case "ProductReassigned": {
+        const gtin = a.gtin as bigint;
+        const product = this.need(s.products.get(gtin), `reassignment of unknown product ${gtin}`);
+        const code = a.nationalCode as bigint;
+        if (product.holder !== (a.previousHolder as bigint)) {
+          this.anomaly(`product ${gtin} reassigned from party ${a.previousHolder}, held by ${product.holder}`);
+        }
+        if (product.nationalCode !== (a.previousNationalCode as bigint)) {
+          this.anomaly(`product ${gtin} reassigned from national code ${a.previousNationalCode}, replayed ${product.nationalCode}`);
+        }
+        if (code !== product.nationalCode) {
+          const taken = code === 0n ? 0n : (s.nationalCodes.get(code) ?? 0n);
+          if (taken !== 0n) this.anomaly(`product ${gtin} reassigned national code ${code}, taken by product ${taken}`);
+          // The old code is freed (0), the new one taken.
+          if (product.nationalCode !== 0n) s.nationalCodes.set(product.nationalCode, 0n);
+          if (code !== 0n) s.nationalCodes.set(code, gtin);
+          product.nationalCode = code;
+        }
+        product.holder = a.holder;
         break;
       }
       case "BatchCreated": {
         const id = key(a.batchId as string);
         if (s.batches.has(id)) this.anomaly(`batch ${id} created twice`);
         if (id !== batchIdOf(a.gtin as bigint, a.lot as string)) this.anomaly(`batch ${id} is not the id of product ${a.gtin} lot ${a.lot}`);
-        if (!s.products.has(a.gtin as bigint)) this.anomaly(`batch ${id} of unregistered product ${a.gtin}`);
+        const product = s.products.get(a.gtin as bigint);
+        if (product === undefined) this.anomaly(`batch ${id} of unregistered product ${a.gtin}`);
+        else if (product.holder !== (a.manufacturer as bigint)) {
+          this.anomaly(`batch ${id} created by party ${a.manufacturer}, not the holder (${product.holder}) of product ${a.gtin}`);
+        }
         const batch: BatchRecord = {
           gtin: a.gtin,
           manufacturer: a.manufacturer,
@@ -435,19 +558,18 @@ export class StateReplayer {
           unitsRoot: a.unitsRoot,
           unitCount: a.unitCount,
           released: false,
+          dispensed: 0n,
           destroyed: 0n,
           lost: 0n,
           quarantined: 0n,
           suspended: 0n,
           inspected: false,
-          held: new Map(),
-          dispensed: new Map(),
-          shipments: new Map(),
+          custody: new Map(),
           units: new Map(),
           suspectReports: 0n,
           cases: 0n,
         };
-        this.add(batch.held, a.manufacturer, a.quantity);
+        this.custodyOf(batch, a.manufacturer).held = a.quantity;
         s.batches.set(id, batch);
         s.subjects.set(id, newSubject(false, a.gtin));
         break;
@@ -457,16 +579,19 @@ export class StateReplayer {
         break;
       case "Shipped": {
         const batch = this.batch(a.batchId);
-        this.add(batch.held, a.from, -(a.quantity as bigint));
+        const from = a.from as bigint;
+        // From the sender's available stock into its in-transit stock.
+        const sender = this.take(a.batchId, batch, from, a.quantity);
+        sender.inTransit += a.quantity as bigint;
         // A party's shipments of a batch are numbered from 0.
-        const seq = batch.shipments.get(a.from as bigint) ?? 0n;
-        batch.shipments.set(a.from as bigint, seq + 1n);
-        if (key(a.shipmentId as string) !== shipmentIdOf(a.batchId as string, a.from as bigint, seq)) {
-          this.anomaly(`shipment ${a.shipmentId} is not shipment ${seq} of party ${a.from}`);
+        const seq = sender.shipments;
+        sender.shipments = seq + 1n;
+        if (key(a.shipmentId as string) !== shipmentIdOf(a.batchId as string, from, seq)) {
+          this.anomaly(`shipment ${a.shipmentId} is not shipment ${seq} of party ${from}`);
         }
         s.shipments.set(key(a.shipmentId as string), {
           batchId: key(a.batchId as string),
-          from: a.from,
+          from,
           to: a.to,
           quantity: a.quantity,
           seq,
@@ -490,24 +615,67 @@ export class StateReplayer {
         if (credited === undefined) this.anomaly(`shipment ${a.shipmentId} closed with status ${status}`);
         else if (credited !== (a.creditedParty as bigint)) this.anomaly(`shipment ${a.shipmentId} closed (${status}) crediting ${a.creditedParty}, not ${credited}`);
         sh.status = status;
-        this.add(this.batch(a.batchId).held, a.creditedParty, a.quantity);
+        // Out of the sender's in-transit stock, into the credited party's.
+        const batch = this.batch(a.batchId);
+        this.change(a.batchId, sh.from, this.custodyOf(batch, sh.from), "inTransit", -(a.quantity as bigint));
+        this.custodyOf(batch, a.creditedParty).held += a.quantity as bigint;
         break;
       }
       case "UnitStatusChanged": {
         const batch = this.batch(a.batchId);
+        const id = key(a.batchId as string);
         const [from, to] = [Number(a.previous), Number(a.status)];
         const index = a.index as bigint;
-        const recorded = batch.units.get(index)?.status ?? UnitStatus.Active;
-        if (recorded !== from) this.anomaly(`unit ${index} of ${a.batchId} left ${from}, replayed ${recorded}`);
-        const takesStock = (st: number) => st === UnitStatus.Dispensed || st === UnitStatus.Destroyed || st === UnitStatus.Stolen;
-        if (from === UnitStatus.Active && takesStock(to)) this.add(batch.held, a.party, -1n);
-        if (to === UnitStatus.Active && from === UnitStatus.Dispensed) this.add(batch.held, a.party, 1n);
-        if (to === UnitStatus.Dispensed) this.add(batch.dispensed, a.party, 1n);
-        if (from === UnitStatus.Dispensed) this.add(batch.dispensed, a.party, -1n);
-        if (to === UnitStatus.Destroyed) batch.destroyed += 1n;
-        if (to === UnitStatus.Stolen) batch.lost += 1n;
-        if (to === UnitStatus.Active) batch.units.delete(index);
-        else batch.units.set(index, { status: to, party: a.party });
+        const party = a.party as bigint;
+        const record = batch.units.get(index) ?? { status: UnitStatus.Active, party: 0n };
+        if (record.status !== from) this.anomaly(`unit ${index} of ${id} left ${from}, replayed ${record.status}`);
+        if (to !== UnitStatus.Active) {
+          // Marking a unit takes it from the marking party's available stock (a lock sets it aside).
+          if (from !== UnitStatus.Active) this.anomaly(`unit ${index} of ${id} moved from ${from} to ${to}`);
+          if (to === UnitStatus.Locked) {
+            const custody = this.custodyOf(batch, party);
+            if (custody.held - custody.locked < 1n) this.anomaly(`party ${party} locks a unit of ${id} with ${custody.held - custody.locked} available`);
+            custody.locked += 1n;
+          } else {
+            const custody = this.take(a.batchId, batch, party, 1n);
+            if (to === UnitStatus.Dispensed) {
+              custody.dispensed += 1n;
+              batch.dispensed += 1n;
+            } else if (to === UnitStatus.Destroyed) batch.destroyed += 1n;
+            else batch.lost += 1n;
+          }
+        } else if (from === UnitStatus.Active) {
+          this.anomaly(`unit ${index} of ${id} moved from ${from} to ${to}`);
+        } else {
+          // Back to active: the stock goes back to the party the record names. By that party
+          // itself, a reactivation (Locked) or an undone dispense; otherwise a regulator's
+          // restoration, which a UnitRestored must follow.
+          this.credit(a.batchId, batch, record.party, from);
+          const own = party === record.party && (from === UnitStatus.Locked || from === UnitStatus.Dispensed);
+          if (!own) this.restoring = { tx: log.transactionHash, batchId: id, index, previous: from, credited: record.party, regulator: party };
+        }
+        batch.units.set(index, { status: to, party });
+        break;
+      }
+      case "UnitRestored": {
+        const restoring = this.restoring;
+        this.restoring = undefined;
+        const id = key(a.batchId as string);
+        const index = a.index as bigint;
+        if (restoring === undefined || restoring.tx !== log.transactionHash || restoring.batchId !== id || restoring.index !== index) {
+          this.anomaly(`restoration of unit ${index} of ${id} with no change of its status to active before it`);
+          break;
+        }
+        if (restoring.previous !== Number(a.previous)) this.anomaly(`unit ${index} of ${id} restored from ${a.previous}, replayed ${restoring.previous}`);
+        if (restoring.credited !== (a.creditedParty as bigint)) {
+          this.anomaly(`unit ${index} of ${id} restored crediting party ${a.creditedParty}, not ${restoring.credited} that marked it`);
+        }
+        if (restoring.regulator !== (a.regulator as bigint)) {
+          this.anomaly(`unit ${index} of ${id} restored by party ${a.regulator}, its status changed by ${restoring.regulator}`);
+        }
+        if (s.identity.parties.get(a.regulator as bigint)?.domain !== Domain.Regulator) {
+          this.anomaly(`unit ${index} of ${id} restored by party ${a.regulator}, not a regulator`);
+        }
         break;
       }
       case "SuspectUnitReported": {
@@ -591,6 +759,20 @@ export class StateReplayer {
         if (Number(a.from) !== sub.state) this.anomaly(`${a.subject} left state ${a.from}, replayed ${sub.state}`);
         sub.state = Number(a.to);
         sub.reached |= 1 << sub.state;
+        // A batch enters disposal only with the witnessed destruction that accounts for all of it.
+        const disposing = this.disposing;
+        this.disposing = undefined;
+        if (!sub.isProduct && sub.state === stateOfKind(s, StateKind.Disposal)) {
+          const id = key(a.subject as string);
+          const batch = this.batch(id);
+          if (disposing?.batchId !== id || disposing.tx !== log.transactionHash) {
+            this.anomaly(`batch ${id} entered disposal with no witnessed destruction before it`);
+          }
+          const left = batch.quantity - accountedFor(batch);
+          if (left !== 0n) this.anomaly(`batch ${id} entered disposal with ${left} units not accounted for`);
+        } else if (disposing !== undefined) {
+          this.anomaly(`batch ${disposing.batchId} accounted for by its destruction, but did not enter disposal`);
+        }
         break;
       }
       case "StateGraphConfigured":
@@ -615,13 +797,21 @@ export class StateReplayer {
         }
         break;
       }
-      case "StockReturned": {
+      case "StockReturned":
+      case "StockSeized": {
+        // A return (by the party) or a seizure (by a regulator): from the party's available
+        // stock into the holder's quarantine.
         const batch = this.batch(a.batchId);
-        if (!underRecall(s, this.subject(a.batchId))) this.anomaly(`return of ${a.batchId} with no open recall`);
-        this.add(batch.held, a.party, -(a.quantity as bigint));
+        const what = parsed.name === "StockReturned" ? "return" : "seizure";
+        if (!underRecall(s, this.subject(a.batchId))) this.anomaly(`${what} of ${a.batchId} with no open recall`);
+        if (parsed.name === "StockSeized" && s.identity.parties.get(a.regulator as bigint)?.domain !== Domain.Regulator) {
+          this.anomaly(`stock of ${a.batchId} seized by party ${a.regulator}, not a regulator`);
+        }
+        const custody = this.take(a.batchId, batch, a.party, a.quantity);
         batch.quarantined += a.quantity;
-        if ((batch.held.get(a.party) ?? 0n) !== (a.outstanding as bigint)) this.anomaly(`${a.party} returned, outstanding ${a.outstanding}`);
-        if (key(a.recallId as string) !== this.subject(a.batchId).recallId) this.anomaly(`return under recall ${a.recallId}, not the latest`);
+        const outstanding = outstandingOf(custody);
+        if (outstanding !== (a.outstanding as bigint)) this.anomaly(`${what} by ${a.party}: outstanding ${a.outstanding}, replayed ${outstanding}`);
+        if (key(a.recallId as string) !== this.subject(a.batchId).recallId) this.anomaly(`${what} under recall ${a.recallId}, not the latest`);
         break;
       }
       case "DestructionProposed": {
@@ -652,6 +842,11 @@ export class StateReplayer {
         batch.quarantined -= a.quantity;
         if (batch.quarantined < 0n) this.anomaly(`quarantine of ${a.batchId} below 0`);
         batch.destroyed += a.quantity;
+        // The destruction that accounts for every unit moves the batch to disposal: a StateChanged follows.
+        const disposal = stateOfKind(s, StateKind.Disposal);
+        if (this.subject(a.batchId).state !== disposal && accountedFor(batch) === batch.quantity) {
+          this.disposing = { tx: log.transactionHash, batchId: key(a.batchId as string) };
+        }
         break;
       }
 
@@ -664,7 +859,8 @@ export class StateReplayer {
         }
         const unit = a.unit as bigint;
         if (unit !== WHOLE_BATCH && unit >= batch.unitCount) this.anomaly(`suspect case ${a.caseId} on unit ${unit} of ${batch.unitCount}`);
-        if ((a.quantity as bigint) !== 0n) this.add(batch.held, a.reporter, -(a.quantity as bigint));
+        // From the reporter's available stock into its suspended stock.
+        if ((a.quantity as bigint) !== 0n) this.take(a.batchId, batch, a.reporter, a.quantity).suspended += a.quantity as bigint;
         batch.suspended += a.quantity;
         s.cases.set(key(a.caseId as string), {
           batchId: key(a.batchId as string),
@@ -700,9 +896,12 @@ export class StateReplayer {
         c.notifyBy = a.notifyBy;
         const batch = this.batch(c.batchId);
         if (to === CaseStatus.Cleared || to === CaseStatus.Closed) {
+          // The case's stock leaves its reporter's suspended stock: back to it (cleared) or destroyed.
           batch.suspended -= c.quantity;
           if (batch.suspended < 0n) this.anomaly(`suspended stock of ${c.batchId} below 0`);
-          if (to === CaseStatus.Cleared) this.add(batch.held, c.reporter, c.quantity);
+          const reporter = this.custodyOf(batch, c.reporter);
+          this.change(c.batchId, c.reporter, reporter, "suspended", -c.quantity);
+          if (to === CaseStatus.Cleared) reporter.held += c.quantity;
           else batch.destroyed += c.quantity;
         }
         break;
@@ -721,6 +920,23 @@ export class StateReplayer {
   }
 
   // ==== helpers ====
+
+  /** The log that had to come next and did not: a restoration's UnitRestored, a disposal's StateChanged. */
+  private expectations(name: string, tx: string): void {
+    const restoring = this.restoring;
+    if (restoring !== undefined && (name !== "UnitRestored" || restoring.tx !== tx)) {
+      this.restoring = undefined;
+      this.anomaly(
+        `unit ${restoring.index} of ${restoring.batchId} made active by party ${restoring.regulator}, ` +
+          `not by party ${restoring.credited} that marked it, with no restoration`,
+      );
+    }
+    const disposing = this.disposing;
+    if (disposing !== undefined && (name !== "StateChanged" || disposing.tx !== tx)) {
+      this.disposing = undefined;
+      this.anomaly(`batch ${disposing.batchId} accounted for by its destruction, but did not enter disposal`);
+    }
+  }
 
   private anomaly(problem: string): void {
     this.state.anomalyCount++;
@@ -742,11 +958,50 @@ export class StateReplayer {
     return this.need(this.state.subjects.get(key(String(id))), `event for unknown subject ${String(id)}`);
   }
 
-  private add(m: Map<bigint, bigint>, party: unknown, by: unknown): void {
+  /** A party's custody of a batch, created empty on first use. */
+  private custodyOf(batch: BatchRecord, party: unknown): CustodyRecord {
     const p = party as bigint;
-    const next = (m.get(p) ?? 0n) + (by as bigint);
-    if (next < 0n) this.anomaly(`party ${p} would hold ${next}`);
-    m.set(p, next);
+    let custody = batch.custody.get(p);
+    if (custody === undefined) {
+      custody = emptyCustody();
+      batch.custody.set(p, custody);
+    }
+    return custody;
+  }
+
+  /** Takes `quantity` from a party's available stock (held less locked), as every stock-moving action does. */
+  private take(batchId: unknown, batch: BatchRecord, party: unknown, quantity: unknown): CustodyRecord {
+    const custody = this.custodyOf(batch, party);
+    const q = quantity as bigint;
+    const available = custody.held - custody.locked;
+    if (available < q) this.anomaly(`party ${party as bigint} takes ${q} of ${key(String(batchId))} with ${available} available`);
+    custody.held -= q;
+    return custody;
+  }
+
+  /** Moves one of a party's custody counters; below 0 is an anomaly. */
+  private change(batchId: unknown, party: unknown, custody: CustodyRecord, field: keyof CustodyRecord, by: bigint): void {
+    custody[field] += by;
+    if (custody[field] < 0n) this.anomaly(`party ${party as bigint} ${field} of ${key(String(batchId))} would be ${custody[field]}`);
+  }
+
+  /**
+   * Puts back what marking a unit `previous` took, for `party` (the one the unit's record
+   * names): a lock is lifted; a dispensed, destroyed or stolen unit is held again.
+   */
+  private credit(batchId: unknown, batch: BatchRecord, party: bigint, previous: number): void {
+    const custody = this.custodyOf(batch, party);
+    if (previous === UnitStatus.Locked) {
+      this.change(batchId, party, custody, "locked", -1n);
+      return;
+    }
+    if (previous === UnitStatus.Dispensed) {
+      this.change(batchId, party, custody, "dispensed", -1n);
+      batch.dispensed -= 1n;
+    } else if (previous === UnitStatus.Destroyed) batch.destroyed -= 1n;
+    else if (previous === UnitStatus.Stolen) batch.lost -= 1n;
+    if (batch.dispensed < 0n || batch.destroyed < 0n || batch.lost < 0n) this.anomaly(`a counter of ${key(String(batchId))} would be below 0`);
+    custody.held += 1n;
   }
 }
 

@@ -47,6 +47,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     members: String(state.identity.members.size),
     proposals: String(state.governance.proposals.size),
     products: String(state.products.size),
+    applications: String([...state.applications.values()].reduce((sum, pending) => sum + pending.size, 0)),
     batches: String(state.batches.size),
     shipments: String(state.shipments.size),
     observations,
@@ -56,6 +57,10 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     seconds: ((performance.now() - started) / 1000).toFixed(1),
     // The process's peak resident memory (maxRSS is in KiB).
     peakMemoryMB: String(Math.round(process.resourceUsage().maxRSS / 1024)),
+    // Pushes a mirror refused (the registry's change stood): the mirror is stale for these subjects.
+    mirrorPushFailures: [...state.identity.pushFailures].flatMap(([mirror, subjects]) =>
+      [...subjects].map(([subject, failures]) => ({ mirror, subject, failures: String(failures) })),
+    ),
     mismatches: result.mismatches,
     anomalies: result.anomalies,
   };
@@ -65,6 +70,9 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
       `${json.parties} parties, ${json.products} products, ${json.batches} batches, ${json.shipments} shipments, ` +
       `${observations} observations, ${json.cases} suspect cases`,
     `state digest ${result.digest} at block ${result.toBlock} (${result.blockHash}); ${json.seconds} s, peak memory ${json.peakMemoryMB} MB`,
+    ...json.mirrorPushFailures.map(
+      (f) => `mirror ${f.mirror} refused ${f.failures} push${f.failures === "1" ? "" : "es"} for ${f.subject}: it may not reflect the registry there`,
+    ),
     problems === 0
       ? "0 mismatches: the contracts' views equal the state the events rebuild"
       : [

@@ -5,7 +5,7 @@ import { BATCH_STATUSES, enumName } from "../../sdk/enums.js";
 import { subjectFromId } from "../../sdk/quality.js";
 import { loadGraph, productStateOf, subjectState } from "../lib/quality.js";
 import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
-import { batchHistory, parseBytes32 } from "../lib/supply.js";
+import { batchAccount, parseBytes32 } from "../lib/supply.js";
 
 interface Args {
   batch?: string;
@@ -14,54 +14,64 @@ interface Args {
 
 /**
  * A batch: product, lot, dates, release status, collaborative state (its own, its
- * product's, the effective one), units commitment, and who holds how much.
+ * product's, the effective one), units commitment, and where every unit of it is. Per
+ * party: held (locked units included), in transit (shipped, not yet received), in its
+ * open suspect cases, locked, dispensed. For the batch: in custody (held + in transit),
+ * dispensed, destroyed, lost, quarantined (returned under a recall) and in suspect cases,
+ * which add up to its quantity.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const batchId = parseBytes32("--batch", args.batch);
   const deployed = await openDeployment(hre);
   const { batches } = deployed;
-  const { lot, parties } = await batchHistory(deployed, batchId);
+  const account = await batchAccount(deployed, batchId);
   const b = await batches.getBatch(batchId);
   const graph = await loadGraph(deployed);
   const { state, effectiveState } = await subjectState(deployed, graph, subjectFromId(batchId));
   const productState = await productStateOf(deployed, graph, b.gtin);
-  const holders = [];
-  const dispensers = [];
-  let dispensed = 0n;
-  for (const partyId of parties) {
-    const [quantity, byParty] = await Promise.all([batches.holding(batchId, partyId), batches.dispensedBy(batchId, partyId)]);
-    dispensed += byParty;
-    if (quantity > 0n) holders.push({ partyId: partyId.toString(), quantity: quantity.toString() });
-    if (byParty > 0n) dispensers.push({ partyId: partyId.toString(), dispensed: byParty.toString() });
-  }
+  const holders = account.parties.filter((p) => BigInt(p.held) > 0n).map((p) => ({ partyId: p.partyId, quantity: p.held }));
+  const dispensers = account.parties.filter((p) => BigInt(p.dispensed) > 0n).map((p) => ({ partyId: p.partyId, dispensed: p.dispensed }));
   const json = {
     batchId,
     gtin: b.gtin.toString().padStart(14, "0"),
-    lot,
+    lot: account.lot,
     manufactured: isoDate(b.manufacturedAt),
     expiry: isoDate(b.expiresAt),
     status: enumName(BATCH_STATUSES, b.status),
     state,
     productState,
     effectiveState,
-    quantity: b.quantity.toString(),
-    dispensed: dispensed.toString(),
-    destroyed: b.destroyed.toString(),
-    lost: b.lost.toString(),
-    quarantined: b.quarantined.toString(),
+    quantity: account.quantity.toString(),
+    dispensed: account.dispensed.toString(),
+    destroyed: account.destroyed.toString(),
+    lost: account.lost.toString(),
+    quarantined: account.quarantined.toString(),
+    suspended: account.suspended.toString(),
+    inCustody: account.inCustody.toString(),
+    held: account.held.toString(),
+    inTransit: account.inTransit.toString(),
+    locked: account.locked.toString(),
     observations: b.observations.toString(),
     unitsRoot: b.unitsRoot,
     unitCount: b.unitCount.toString(),
     manufacturer: b.manufacturer.toString(),
     holders,
     dispensers,
+    custody: account.parties,
+  };
+  const partyLine = (p: (typeof account.parties)[number]): string => {
+    const parts = [`holds ${p.held}${BigInt(p.locked) > 0n ? ` (${p.locked} locked)` : ""}`];
+    if (BigInt(p.inTransit) > 0n) parts.push(`${p.inTransit} in transit`);
+    if (BigInt(p.suspended) > 0n) parts.push(`${p.suspended} in suspect cases`);
+    if (BigInt(p.dispensed) > 0n) parts.push(`dispensed ${p.dispensed}`);
+    return `  party ${p.partyId.padStart(3)} ${parts.join(", ")}`;
   };
   const human = [
-    `batch ${batchId}: GTIN ${json.gtin} lot ${lot}, ${json.status}, expires ${json.expiry}`,
-    `  state ${state} (product ${productState}, effective ${effectiveState}), ${json.observations} observations`,
-    `  quantity ${json.quantity}: dispensed ${json.dispensed}, destroyed ${json.destroyed}, lost ${json.lost}, quarantined ${json.quarantined}; ${json.unitCount} serialised units`,
-    ...holders.map((h) => `  party ${h.partyId.padStart(3)} holds ${h.quantity}`),
-    ...dispensers.map((d) => `  party ${d.partyId.padStart(3)} dispensed ${d.dispensed}`),
+    `batch ${batchId}: GTIN ${json.gtin} lot ${account.lot}, ${json.status}, expires ${json.expiry}`,
+    `  state ${state} (product ${productState}, effective ${effectiveState}), ${json.observations} observations; ${json.unitCount} serialised units`,
+    `  quantity ${json.quantity} = ${json.inCustody} in custody (${json.held} held, ${json.inTransit} in transit) + ${json.dispensed} dispensed + ` +
+      `${json.destroyed} destroyed + ${json.lost} lost + ${json.quarantined} quarantined + ${json.suspended} in suspect cases`,
+    ...account.parties.map(partyLine),
   ].join("\n");
   return { json, human };
 }

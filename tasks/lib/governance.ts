@@ -1,6 +1,14 @@
+/**
+ * What the governance tasks share: describing a proposal (its threshold is the one the
+ * voter set in force requires now, not the creation snapshot), proposing a party status
+ * change, proposing a generic Call and casting the proposer's party's approval (product
+ * rules, product reassign, system detach-mirror, member rotate), and reading what an
+ * executed proposal did from its receipt.
+ */
 import type { Signer, TransactionReceipt } from "ethers";
 
 import { PARTY_STATUSES, PROPOSAL_KINDS, enumName } from "../../sdk/enums.js";
+import { UserError, describeError } from "../../sdk/errors.js";
 import { isoDate } from "../../sdk/licences.js";
 import type { ConsortiumGovernor } from "../../types/ethers-contracts/index.js";
 import { type Deployed, type TaskResult, eventsNamed, send } from "./runtime.js";
@@ -29,7 +37,7 @@ export function proposalCreated(governor: ConsortiumGovernor, receipt: Transacti
     },
     human:
       `proposal ${a.proposalId} (${kind}) created: needs ${a.threshold} of ${a.voters} voters` +
-      `${a.regulatorRequired ? " including a regulator" : ""}, open until ${isoDate(a.expiresAt)}`,
+      `${a.regulatorRequired ? " including a regulator" : ""} (as the voter set stands when it executes), open until ${isoDate(a.expiresAt)}`,
   };
 }
 
@@ -44,4 +52,181 @@ export async function proposeStatus(
   const receipt = await send(governor.connect(signer).proposePartyStatus(partyId, status));
   const current = enumName(PARTY_STATUSES, (await registry.getParty(partyId)).status);
   return proposalCreated(governor, receipt, { partyId: partyId.toString(), status: current });
+}
+
+/** Where a proposal stands now: approvals against the threshold the voter set in force requires. */
+export interface ProposalStanding {
+  proposalId: bigint;
+  kind: string;
+  approvals: bigint;
+  /** The threshold now (`currentThreshold`): what an execution needs. */
+  threshold: bigint;
+  /** The threshold the proposal was created with (`ProposalCreated.threshold`), for the record. */
+  thresholdAtCreation: bigint;
+  regulatorRequired: boolean;
+  regulatorApproved: boolean;
+  executed: boolean;
+  expiresAt: string | null;
+  /** What it still lacks, in words (empty once executed). */
+  lacking: string;
+}
+
+/**
+ * Where `proposalId` stands. `threshold`: the one to report when known (read before a vote
+ * or an execution that may change the voter set, such as an admission: that is the one it
+ * passed with); else the current one.
+ */
+export async function proposalStanding(governor: ConsortiumGovernor, proposalId: bigint, threshold?: bigint): Promise<ProposalStanding> {
+  const proposal = await governor.getProposal(proposalId);
+  threshold ??= await governor.currentThreshold();
+  const approvals = BigInt(proposal.approvals);
+  let lacking = "";
+  if (!proposal.executed) {
+    if (approvals < threshold) lacking = `needs ${threshold - approvals} more approval${threshold - approvals === 1n ? "" : "s"}`;
+    if (proposal.regulatorRequired && !proposal.regulatorApproved) lacking += `${lacking === "" ? "" : ", "}waiting for a regulator's approval`;
+    if (lacking === "") lacking = "approved: `party execute` executes it";
+  }
+  return {
+    proposalId,
+    kind: enumName(PROPOSAL_KINDS, proposal.kind),
+    approvals,
+    threshold,
+    thresholdAtCreation: BigInt(proposal.threshold),
+    regulatorRequired: proposal.regulatorRequired,
+    regulatorApproved: proposal.regulatorApproved,
+    executed: proposal.executed,
+    expiresAt: isoDate(proposal.expiresAt),
+    lacking,
+  };
+}
+
+/** A governance Call proposed, with its proposer's party's approval cast. */
+export interface CallProposed {
+  proposalId: bigint;
+  proposerParty: string;
+  executed: boolean;
+  /** The receipt of the approval (the execution's, when it executed). */
+  receipt: TransactionReceipt;
+  /** `proposalId`, `kind`, `proposerParty`, `approvals`, `threshold`, `voters`, `regulatorRequired`, `regulatorApproved`, `executed`, `expiresAt`. */
+  json: Record<string, unknown>;
+  /** `proposal 4 (call) to <what>: 1 of 3 approvals (party 2's included), …` or `… executed at once`. */
+  human: string;
+}
+
+/**
+ * Proposes the governor's call of `data` on `target` and casts the proposer's party's
+ * approval (with one voter, that executes it). Checked first as `proposeCall` checks it
+ * (the governor runs the call and undoes it): a call that could never execute, or a
+ * signer who may not propose, is refused at once with `refusal(reason)`, sending nothing.
+ */
+export async function proposeCall(
+  deployed: Pick<Deployed, "governor">,
+  signer: Signer,
+  target: string,
+  data: string,
+  what: string,
+  refusal: (reason: string) => string,
+): Promise<CallProposed> {
+  const proposer = deployed.governor.connect(signer);
+  try {
+    await proposer.proposeCall.staticCall(target, data);
+  } catch (error) {
+    throw new UserError(refusal(describeError(error)));
+  }
+  const proposed = await send(proposer.proposeCall(target, data));
+  const [created] = eventsNamed(deployed.governor, proposed, "ProposalCreated");
+  const proposalId = created.args.proposalId as bigint;
+  const proposerParty = String(created.args.proposerParty);
+  const threshold = await deployed.governor.currentThreshold();
+  let receipt: TransactionReceipt;
+  try {
+    receipt = await send(proposer.vote(proposalId));
+  } catch (error) {
+    throw new UserError(`proposal ${proposalId} created, but party ${proposerParty}'s approval failed: ${describeError(error)}`);
+  }
+  const executed = eventsNamed(deployed.governor, receipt, "ProposalExecuted").length > 0;
+  const standing = await proposalStanding(deployed.governor, proposalId, threshold);
+  return {
+    proposalId,
+    proposerParty,
+    executed,
+    receipt,
+    json: {
+      proposalId: proposalId.toString(),
+      kind: standing.kind,
+      proposerParty,
+      approvals: standing.approvals.toString(),
+      threshold: standing.threshold.toString(),
+      voters: String(created.args.voters),
+      regulatorRequired: standing.regulatorRequired,
+      regulatorApproved: standing.regulatorApproved,
+      executed,
+      expiresAt: standing.expiresAt,
+    },
+    human: executed
+      ? `proposal ${proposalId} (${standing.kind}) executed at once: ${what}`
+      : `proposal ${proposalId} (${standing.kind}) to ${what}: ${standing.approvals} of ${standing.threshold} approvals ` +
+        `(party ${proposerParty}'s included)${standing.regulatorRequired && !standing.regulatorApproved ? ", and a regulator must approve" : ""}, ` +
+        `open until ${standing.expiresAt}; the other voters approve with \`party vote --proposal ${proposalId}\``,
+  };
+}
+
+/**
+ * What an executed proposal did, read from its receipt: the JSON keys it adds (`partyId`
+ * for a party's admission, status or voting seat) and a few words.
+ */
+export function executedOutcome(deployed: Pick<Deployed, "registry" | "batches" | "quality">, receipt: TransactionReceipt): { json: Record<string, string>; text: string } {
+  const { registry, batches, quality } = deployed;
+  const [admitted] = eventsNamed(registry, receipt, "PartyAdmitted");
+  if (admitted !== undefined) {
+    return { json: { partyId: String(admitted.args.partyId) }, text: `party ${String(admitted.args.partyId)} "${String(admitted.args.name)}" admitted` };
+  }
+  const [changed] = eventsNamed(registry, receipt, "PartyStatusChanged");
+  if (changed !== undefined) {
+    return {
+      json: { partyId: String(changed.args.partyId) },
+      text: `party ${String(changed.args.partyId)} is now ${enumName(PARTY_STATUSES, changed.args.status as bigint)}`,
+    };
+  }
+  const [voter] = eventsNamed(registry, receipt, "VoterChanged");
+  if (voter !== undefined) {
+    return {
+      json: { partyId: String(voter.args.partyId) },
+      text: `party ${String(voter.args.partyId)} ${voter.args.voter === true ? "joined" : "left"} the voting set`,
+    };
+  }
+  const [reassigned] = eventsNamed(batches, receipt, "ProductReassigned");
+  if (reassigned !== undefined) {
+    const gtin = String(reassigned.args.gtin).padStart(14, "0");
+    return {
+      json: { gtin, holder: String(reassigned.args.holder) },
+      text: `product ${gtin} reassigned from party ${String(reassigned.args.previousHolder)} to party ${String(reassigned.args.holder)}`,
+    };
+  }
+  const [detached] = eventsNamed(registry, receipt, "MirrorDetached");
+  if (detached !== undefined) return { json: { mirror: String(detached.args.mirror) }, text: `mirror ${String(detached.args.mirror)} detached` };
+  const [rotated] = eventsNamed(registry, receipt, "MemberRotated");
+  if (rotated !== undefined) {
+    return {
+      json: { partyId: String(rotated.args.partyId) },
+      text: `party ${String(rotated.args.partyId)}: ${String(rotated.args.previous)} rotated to ${String(rotated.args.account)}`,
+    };
+  }
+  const [rules] = eventsNamed(quality, receipt, "RulesSet");
+  if (rules !== undefined) {
+    const gtin = String(rules.args.gtin).padStart(14, "0");
+    return { json: { gtin }, text: `rules of product ${gtin} set` };
+  }
+  return { json: {}, text: "executed" };
+}
+
+/** The mirrors that failed to take a registry change in this receipt ({MirrorPushFailed}): the change stands. */
+export function mirrorFailures(registry: Deployed["registry"], receipt: TransactionReceipt): string[] {
+  return [...new Set(eventsNamed(registry, receipt, "MirrorPushFailed").map((e) => String(e.args.mirror)))];
+}
+
+/** ` (mirror 0x… did not take the change: the governor detaches it with \`system detach-mirror\`)`, or nothing. */
+export function mirrorWarning(failed: string[]): string {
+  if (failed.length === 0) return "";
+  return `; mirror${failed.length === 1 ? "" : "s"} ${failed.join(", ")} did not take the change (\`system detach-mirror\` detaches a broken mirror)`;
 }

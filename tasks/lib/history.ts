@@ -36,6 +36,7 @@ const BATCH_EVENTS = [
   "Shipped",
   "ShipmentClosed",
   "UnitStatusChanged",
+  "UnitRestored",
   "SuspectUnitReported",
   "Observed",
   "ObservationAnnotated",
@@ -44,6 +45,7 @@ const BATCH_EVENTS = [
   "StateChanged",
   "RecallOpened",
   "StockReturned",
+  "StockSeized",
   "DestructionProposed",
   "DestructionWitnessed",
   "SuspectCaseOpened",
@@ -51,20 +53,23 @@ const BATCH_EVENTS = [
   "SuspectNotified",
 ];
 /** Events of the batch's product (its subject, or its GTIN, as topic 1). */
-const PRODUCT_EVENTS = ["ProductRegistered", "Observed", "ObservationAnnotated", "RuleFired", "RuleFailed", "StateChanged"];
+const PRODUCT_EVENTS = ["ProductRegistered", "ProductReassigned", "Observed", "ObservationAnnotated", "RuleFired", "RuleFailed", "StateChanged"];
 /** Arguments that hold a party id, per event. */
 const PARTY_ARGS: Record<string, string[]> = {
   ProductRegistered: ["holder"],
+  ProductReassigned: ["holder", "previousHolder"],
   BatchCreated: ["manufacturer"],
   BatchReleased: ["manufacturer"],
   Shipped: ["from", "to"],
   ShipmentClosed: ["creditedParty"],
   UnitStatusChanged: ["party"],
+  UnitRestored: ["regulator", "creditedParty"],
   SuspectUnitReported: ["reporter", "recordedParty"],
   Observed: ["party"],
   StateChanged: ["party"],
   RecallOpened: ["party"],
   StockReturned: ["party"],
+  StockSeized: ["regulator", "party"],
   DestructionProposed: ["party"],
   DestructionWitnessed: ["witness"],
   SuspectCaseOpened: ["reporter"],
@@ -245,6 +250,11 @@ export function timeline(history: BatchHistory): TimelineEntry[] {
       case "ProductRegistered":
         what = `product ${String(a.name)} registered (approval ${String(a.approvalNo)})`;
         break;
+      case "ProductReassigned":
+        what = `product reassigned by governance from ${partyName(a.previousHolder)} to ${partyName(a.holder)}`;
+        details.previousHolder = String(a.previousHolder);
+        details.nationalCode = String(a.nationalCode);
+        break;
       case "BatchCreated":
         what = `batch created: lot ${String(a.lot)}, quantity ${String(a.quantity)}, ${String(a.unitCount)} serialised units, expires ${isoDate(a.expiresAt as bigint)?.slice(0, 10) ?? "never"}`;
         result = "production";
@@ -304,9 +314,16 @@ export function timeline(history: BatchHistory): TimelineEntry[] {
         details.deadline = isoDate(a.deadline as bigint) ?? "";
         break;
       case "StockReturned":
-        what = `returned ${String(a.quantity)} to quarantine (still held by this party: ${String(a.outstanding)})`;
+        what = `returned ${String(a.quantity)} to quarantine (still outstanding at this party: ${String(a.outstanding)})`;
         result = "returned";
         details.recallId = String(a.recallId);
+        break;
+      case "StockSeized":
+        what = `seized ${String(a.quantity)} of ${partyName(a.party)}'s stock into quarantine (still outstanding there: ${String(a.outstanding)})`;
+        result = "seized";
+        where = partyName(a.party);
+        details.recallId = String(a.recallId);
+        details.party = String(a.party);
         break;
       case "DestructionProposed":
         what = `destruction of ${String(a.quantity)} proposed`;
@@ -323,6 +340,14 @@ export function timeline(history: BatchHistory): TimelineEntry[] {
         what = `unit #${String(a.index)}${code === undefined ? "" : ` (${code})`} ${enumName(UNIT_STATUSES, a.previous as bigint)} → ${enumName(UNIT_STATUSES, a.status as bigint)}`;
         result = enumName(UNIT_STATUSES, a.status as bigint);
         if (code !== undefined) details.code = code;
+        break;
+      }
+      case "UnitRestored": {
+        const code = history.unitCodes?.[Number(a.index)];
+        what = `unit #${String(a.index)}${code === undefined ? "" : ` (${code})`} restored from ${enumName(UNIT_STATUSES, a.previous as bigint)}, its stock credited back to ${partyName(a.creditedParty)}`;
+        result = "restored";
+        where = partyName(a.creditedParty);
+        details.creditedParty = String(a.creditedParty);
         break;
       }
       case "SuspectUnitReported": {

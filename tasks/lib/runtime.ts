@@ -16,9 +16,10 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import { type DeploymentRecord, readRecord } from "../../sdk/deployment.js";
-import { UserError, describeError } from "../../sdk/errors.js";
+import { type ErrorContext, UserError, explainError, namesStates } from "../../sdk/errors.js";
+import { graphFrom } from "../../sdk/quality.js";
 import type {
-  BatchRegistry,
+  IBatchRegistry,
   ConsortiumGovernor,
   ConsortiumRegistry,
   ICollaborationEngine,
@@ -39,7 +40,7 @@ export interface Deployed {
   record: DeploymentRecord;
   registry: ConsortiumRegistry;
   governor: ConsortiumGovernor;
-  batches: BatchRegistry;
+  batches: IBatchRegistry;
   /** The quality engine's functions, at the BatchRegistry's address (where it runs). */
   quality: IQualityEngine;
   /** The collaboration engine's functions, at the BatchRegistry's address. */
@@ -94,15 +95,19 @@ export async function openDeployment(hre: HardhatRuntimeEnvironment): Promise<De
     "ConsortiumGovernor",
     record.contracts.ConsortiumGovernor,
   )) as unknown as ConsortiumGovernor;
-  const batches = (await ethers.getContractAt("BatchRegistry", record.contracts.BatchRegistry)) as unknown as BatchRegistry;
+  const batches = (await ethers.getContractAt("IBatchRegistry", record.contracts.BatchRegistry)) as unknown as IBatchRegistry;
   const quality = (await ethers.getContractAt("IQualityEngine", record.contracts.BatchRegistry)) as unknown as IQualityEngine;
   const collaboration = (await ethers.getContractAt(
     "ICollaborationEngine",
     record.contracts.BatchRegistry,
   )) as unknown as ICollaborationEngine;
   const suspects = (await ethers.getContractAt("ISuspectProduct", record.contracts.BatchRegistry)) as unknown as ISuspectProduct;
-  return { connection, ethers, chainId, record, registry, governor, batches, quality, collaboration, suspects };
+  opened = { connection, ethers, chainId, record, registry, governor, batches, quality, collaboration, suspects };
+  return opened;
 }
+
+/** The deployment this process opened last: a refusal's states are named from its graph. */
+let opened: Deployed | undefined;
 
 /** The signer named by `--from`: an index into the network's accounts, or one of their addresses. */
 export async function resolveSigner(ethers: Ethers, from: string | undefined): Promise<HardhatEthersSigner> {
@@ -205,8 +210,27 @@ export function toJson(value: unknown): string {
 }
 
 /**
+ * What a refusal is decoded with: the deployment's own state names when the error names
+ * states and a deployment was opened (best effort: the pharmaceutical graph's otherwise).
+ */
+async function errorContext(error: unknown): Promise<ErrorContext> {
+  if (opened === undefined || !namesStates(error)) return {};
+  try {
+    return { stateNames: graphFrom(await opened.collaboration.stateGraph()).map((s) => s.name) };
+  } catch {
+    return {};
+  }
+}
+
+/** One line for `error`, its states named from the deployment's graph: for a task that wraps a refusal in its own words. */
+export async function describeRefusal(error: unknown): Promise<string> {
+  return explainError(error, await errorContext(error)).message;
+}
+
+/**
  * Wraps a task body: prints its result, or prints the refusal as one line on stderr
- * and sets a non-zero exit code (never a stack trace, never a raw revert blob).
+ * and sets a non-zero exit code (never a stack trace, never a raw revert blob); with
+ * `--json`, the refusal is also `{"error": {"name", "args", "message"}}` on stdout.
  */
 export function taskAction<A extends { json?: boolean }>(
   body: (args: A, hre: HardhatRuntimeEnvironment) => Promise<TaskResult>,
@@ -222,7 +246,9 @@ export function taskAction<A extends { json?: boolean }>(
       }
       return result;
     } catch (error) {
-      process.stderr.write(`error: ${describeError(error)}\n`);
+      const decoded = explainError(error, await errorContext(error));
+      if (args.json === true) process.stdout.write(`${toJson({ error: decoded })}\n`);
+      process.stderr.write(`error: ${decoded.message}\n`);
       process.exitCode = 1;
       return undefined;
     }

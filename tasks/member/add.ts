@@ -1,6 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { ROLES, parseEnum } from "../../sdk/enums.js";
+import { mirrorFailures, mirrorWarning } from "../lib/governance.js";
 import { type TaskResult, openDeployment, parseAddress, parseId, resolveSigner, send, taskAction } from "../lib/runtime.js";
 
 interface Args {
@@ -11,16 +12,22 @@ interface Args {
   json: boolean;
 }
 
+/**
+ * Enrols a fresh account in the signer's party. An account that a pending admission names
+ * as its admin is reserved until the proposal expires: enrolling it is refused with
+ * RegistryAccountReserved (the date it is free again).
+ */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const partyId = parseId("--party", args.party);
   const account = parseAddress("--account", args.account);
   const role = parseEnum(ROLES, "--role", args.role ?? "operator");
   const { ethers, registry } = await openDeployment(hre);
   const signer = await resolveSigner(ethers, args.from);
-  await send(registry.connect(signer).addMember(partyId, account, role));
+  const receipt = await send(registry.connect(signer).addMember(partyId, account, role));
+  const failed = mirrorFailures(registry, receipt);
   return {
-    json: { partyId: partyId.toString(), account, role: ROLES[role] },
-    human: `${account} enrolled in party ${partyId} as ${ROLES[role]}`,
+    json: { partyId: partyId.toString(), account, role: ROLES[role], ...(failed.length > 0 ? { mirrorPushFailed: failed } : {}) },
+    human: `${account} enrolled in party ${partyId} as ${ROLES[role]}${mirrorWarning(failed)}`,
   };
 }
 

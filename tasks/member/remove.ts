@@ -1,6 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { ROLES, enumName } from "../../sdk/enums.js";
+import { mirrorFailures, mirrorWarning } from "../lib/governance.js";
 import { type TaskResult, openDeployment, parseAddress, parseId, resolveSigner, send, taskAction } from "../lib/runtime.js";
 
 interface Args {
@@ -16,10 +17,11 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const { ethers, registry } = await openDeployment(hre);
   const signer = await resolveSigner(ethers, args.from);
   const role = enumName(ROLES, (await registry.getMember(account)).role);
-  await send(registry.connect(signer).removeMember(partyId, account));
+  const receipt = await send(registry.connect(signer).removeMember(partyId, account));
+  const failed = mirrorFailures(registry, receipt);
   return {
-    json: { partyId: partyId.toString(), account, role },
-    human: `${account} (${role}) removed from party ${partyId}`,
+    json: { partyId: partyId.toString(), account, role, ...(failed.length > 0 ? { mirrorPushFailed: failed } : {}) },
+    human: `${account} (${role}) removed from party ${partyId}${mirrorWarning(failed)}`,
   };
 }
 

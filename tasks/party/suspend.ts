@@ -1,8 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { Domain, PartyStatus, Role, mask } from "../../sdk/enums.js";
-import { describeError } from "../../sdk/errors.js";
-import { proposeStatus } from "../lib/governance.js";
+import { describeError, errorName } from "../../sdk/errors.js";
+import { mirrorFailures, mirrorWarning, proposeStatus } from "../lib/governance.js";
 import { type TaskResult, openDeployment, parseId, resolveSigner, send, taskAction } from "../lib/runtime.js";
 
 interface Args {
@@ -13,28 +13,46 @@ interface Args {
 
 /**
  * A regulator suspends at once (the law gives it that power); anyone else proposes
- * it. So does a regulator that already keeps f voting parties suspended: beyond
- * that, suspending a voter needs the supermajority.
+ * it. A voter the regulator suspends still counts in the governance threshold's n, so
+ * its suspension lowers no threshold; and a regulator keeps at most f of those n voters
+ * suspended on its own: beyond that, suspending a voter needs the supermajority, and the
+ * task proposes it instead.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const partyId = parseId("--party", args.party);
   const deployed = await openDeployment(hre);
-  const { ethers, registry } = deployed;
+  const { ethers, registry, governor } = deployed;
   const signer = await resolveSigner(ethers, args.from);
   const [isRegulator] = await registry.isAuthorized(signer.address, mask(Role.Admin, Role.Operator), mask(Domain.Regulator));
   if (!isRegulator) return proposeStatus(deployed, signer, partyId, PartyStatus.Suspended);
   try {
     await registry.connect(signer).suspendParty.staticCall(partyId);
   } catch (error) {
-    const reason = describeError(error);
-    if (!reason.startsWith("RegistryVoterSuspensionLimit(")) throw error;
+    if (errorName(error) !== "RegistryVoterSuspensionLimit") throw error;
     const proposal = await proposeStatus(deployed, signer, partyId, PartyStatus.Suspended);
-    return { json: proposal.json, human: `${reason}: proposed instead\n${proposal.human}` };
+    return { json: proposal.json, human: `${describeError(error)}: proposed instead\n${proposal.human}` };
   }
-  await send(registry.connect(signer).suspendParty(partyId));
+  const receipt = await send(registry.connect(signer).suspendParty(partyId));
+  const [voter, thresholdVoters, threshold] = await Promise.all([
+    registry.isVoter(partyId),
+    registry.thresholdVoterCount(),
+    governor.currentThreshold(),
+  ]);
+  const failed = mirrorFailures(registry, receipt);
   return {
-    json: { partyId: partyId.toString(), status: "suspended", by: "regulator" },
-    human: `party ${partyId} suspended by the regulator, with immediate effect`,
+    json: {
+      partyId: partyId.toString(),
+      status: "suspended",
+      by: "regulator",
+      voter,
+      thresholdVoters: thresholdVoters.toString(),
+      threshold: threshold.toString(),
+      ...(failed.length > 0 ? { mirrorPushFailed: failed } : {}),
+    },
+    human:
+      `party ${partyId} suspended by the regulator, with immediate effect` +
+      (voter ? `; as a voter it still counts in the governance threshold (${threshold} of ${thresholdVoters})` : "") +
+      mirrorWarning(failed),
   };
 }
 

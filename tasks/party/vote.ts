@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { PARTY_STATUSES, PROPOSAL_KINDS, enumName } from "../../sdk/enums.js";
+import { executedOutcome, mirrorFailures, mirrorWarning, proposalStanding } from "../lib/governance.js";
 import { type TaskResult, eventsNamed, openDeployment, parseId, resolveSigner, send, taskAction } from "../lib/runtime.js";
 
 interface Args {
@@ -9,40 +9,48 @@ interface Args {
   json: boolean;
 }
 
+/**
+ * Approves a proposal for the signer's party (an admin of an active voting party). The
+ * approval that meets the threshold executes it: the threshold of the voter set in force
+ * now (`currentThreshold`), which may differ from the one the proposal was created with.
+ */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const proposalId = parseId("--proposal", args.proposal, 2n ** 256n - 1n);
-  const { ethers, governor, registry } = await openDeployment(hre);
+  const deployed = await openDeployment(hre);
+  const { ethers, governor, registry } = deployed;
   const signer = await resolveSigner(ethers, args.from);
+  // The threshold the proposal is measured against: read first, as an execution may change the voter set.
+  const threshold = await governor.currentThreshold();
   const receipt = await send(governor.connect(signer).vote(proposalId));
-  const proposal = await governor.getProposal(proposalId);
   const [cast] = eventsNamed(governor, receipt, "VoteCast");
   const executed = eventsNamed(governor, receipt, "ProposalExecuted").length > 0;
+  const standing = await proposalStanding(governor, proposalId, threshold);
   const json: Record<string, unknown> = {
     proposalId: proposalId.toString(),
-    kind: enumName(PROPOSAL_KINDS, proposal.kind),
+    kind: standing.kind,
     partyVoting: String(cast.args.partyId),
     approvals: String(cast.args.approvals),
-    threshold: proposal.threshold.toString(),
-    regulatorRequired: proposal.regulatorRequired,
-    regulatorApproved: proposal.regulatorApproved,
+    threshold: standing.threshold.toString(),
+    thresholdAtCreation: standing.thresholdAtCreation.toString(),
+    regulatorRequired: standing.regulatorRequired,
+    regulatorApproved: standing.regulatorApproved,
     executed,
   };
   let outcome = "";
   if (executed) {
-    const [admitted] = eventsNamed(registry, receipt, "PartyAdmitted");
-    const [changed] = eventsNamed(registry, receipt, "PartyStatusChanged");
-    const [voter] = eventsNamed(registry, receipt, "VoterChanged");
-    const subject = admitted ?? changed ?? voter;
-    if (subject !== undefined) json.partyId = String(subject.args.partyId);
-    if (admitted !== undefined) outcome = `: party ${String(admitted.args.partyId)} "${String(admitted.args.name)}" admitted`;
-    else if (changed !== undefined) outcome = `: party ${String(changed.args.partyId)} is now ${enumName(PARTY_STATUSES, changed.args.status as bigint)}`;
-    else outcome = ": executed";
-  } else if (proposal.approvals >= proposal.threshold && proposal.regulatorRequired && !proposal.regulatorApproved) {
-    outcome = " — waiting for a regulator's approval";
+    const done = executedOutcome(deployed, receipt);
+    Object.assign(json, done.json, { outcome: done.text });
+    outcome = `: ${done.text}`;
+    const failed = mirrorFailures(registry, receipt);
+    if (failed.length > 0) json.mirrorPushFailed = failed;
+    outcome += mirrorWarning(failed);
+  } else {
+    outcome = ` — ${standing.lacking}`;
   }
+  const creation = standing.thresholdAtCreation === standing.threshold ? "" : ` (${standing.thresholdAtCreation} when proposed)`;
   return {
     json,
-    human: `proposal ${proposalId}: ${String(json.approvals)} approvals, needs ${String(json.threshold)}${outcome}`,
+    human: `proposal ${proposalId}: ${String(json.approvals)} approvals, needs ${standing.threshold} now${creation}${outcome}`,
   };
 }
 

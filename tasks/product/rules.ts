@@ -1,11 +1,11 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { normaliseGtin } from "../../sdk/codes.js";
-import { Domain, PROPOSAL_KINDS, Role, enumName, mask } from "../../sdk/enums.js";
-import { UserError, describeError } from "../../sdk/errors.js";
-import { isoDate } from "../../sdk/licences.js";
+import { Domain, Role, mask } from "../../sdk/enums.js";
+import { UserError, describeError, errorName } from "../../sdk/errors.js";
+import { proposeCall } from "../lib/governance.js";
 import { describeRules, hasRuleContract, readRulesFile, rulesToJson } from "../lib/rules.js";
-import { type TaskResult, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { type TaskResult, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
 
 interface Args {
   gtin?: string;
@@ -33,8 +33,16 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const signer = await resolveSigner(ethers, args.from);
   const id = BigInt(gtin);
 
-  // Unknown products revert here with BatchRegistryUnknownProduct(gtin).
-  const product = await batches.getProduct(id);
+  // Unknown products revert here with BatchRegistryUnknownProduct(gtin); one only applied for says so.
+  const product = await batches.getProduct(id).catch(async (error: unknown) => {
+    if (errorName(error) !== "BatchRegistryUnknownProduct") throw error;
+    const [applied] = await batches.queryFilter(batches.filters.ProductApplied(id), Number(record.block));
+    if (applied === undefined) throw error;
+    throw new UserError(
+      `${describeError(error)}: it is not registered yet; its application awaits the regulator's approval ` +
+        `(\`product approve --gtin ${gtin} --applicant ${applied.args.applicant}\`)`,
+    );
+  });
   const [current, alreadySet] = await quality.rulesOf(id);
   const target = record.contracts.BatchRegistry;
   const data = quality.interface.encodeFunctionData("setRules", [id, rules]);
@@ -68,53 +76,23 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     : hasRuleContract(rules)
       ? "a rule contract needs a governance proposal"
       : `${signer.address} is not an admin or operator of its holder, party ${product.holder} (others need a governance proposal)`;
-  const proposer = governor.connect(signer);
-  try {
-    await proposer.proposeCall.staticCall(target, data);
-  } catch (error) {
-    throw new UserError(`cannot set the rules of product ${gtin}: ${why}, and ${signer.address} may not propose one: ${describeError(error)}`);
-  }
-  const proposed = await send(proposer.proposeCall(target, data));
-  const [created] = eventsNamed(governor, proposed, "ProposalCreated");
-  const proposalId = created.args.proposalId as bigint;
-  const proposerParty = String(created.args.proposerParty);
-  // The proposer's party approves its own proposal at once (with one voter, that executes it).
-  let executed: boolean;
-  try {
-    const voted = await send(proposer.vote(proposalId));
-    executed = eventsNamed(governor, voted, "ProposalExecuted").length > 0;
-  } catch (error) {
-    throw new UserError(`proposal ${proposalId} created, but party ${proposerParty}'s approval failed: ${describeError(error)}`);
-  }
-  const proposal = await governor.getProposal(proposalId);
-  const kind = enumName(PROPOSAL_KINDS, proposal.kind);
-  const expiresAt = isoDate(proposal.expiresAt);
-  const waiting =
-    proposal.approvals >= proposal.threshold && proposal.regulatorRequired && !proposal.regulatorApproved
-      ? "; waiting for a regulator's approval"
-      : "";
+  const proposal = await proposeCall(
+    { governor },
+    signer,
+    target,
+    data,
+    `set the rules of product ${gtin} to ${summary}`,
+    (reason) => `cannot set the rules of product ${gtin}: ${why}, and ${signer.address} may not propose one: ${reason}`,
+  );
   return {
     json: {
       gtin,
-      proposalId: proposalId.toString(),
-      kind,
-      proposerParty,
-      approvals: proposal.approvals.toString(),
-      threshold: proposal.threshold.toString(),
-      voters: String(created.args.voters),
-      regulatorRequired: proposal.regulatorRequired,
-      regulatorApproved: proposal.regulatorApproved,
-      executed,
-      set: executed,
-      expiresAt,
+      ...proposal.json,
+      set: proposal.executed,
       rules: rulesJson,
       previous: alreadySet ? rulesToJson(current) : null,
     },
-    human: executed
-      ? `proposal ${proposalId} (${kind}) executed at once: rules of product ${gtin} set to ${summary}`
-      : `proposal ${proposalId} (${kind}) to set the rules of product ${gtin} to ${summary}: ` +
-        `${proposal.approvals} of ${proposal.threshold} approvals (party ${proposerParty}'s included)${waiting}, open until ${expiresAt}; ` +
-        `the other voters approve with \`party vote --proposal ${proposalId}\``,
+    human: proposal.human,
   };
 }
 

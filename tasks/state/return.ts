@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { batchOfEvent } from "../lib/quality.js";
 import { eventsNamed, openDeployment, sendAs, taskAction, type TaskResult } from "../lib/runtime.js";
-import { parseBytes32, parseQuantity } from "../lib/supply.js";
+import { custodyParts, parseBytes32, parseQuantity } from "../lib/supply.js";
 
 interface Args {
   recall?: string;
@@ -11,7 +11,11 @@ interface Args {
   json: boolean;
 }
 
-/** Returns recalled stock from the caller's party to the holder's quarantine. */
+/**
+ * Returns recalled stock from the caller's party to the holder's quarantine. What it still
+ * has outstanding counts what it holds, what it shipped that is in transit and what its
+ * open suspect cases hold.
+ */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const recallId = parseBytes32("--recall", args.recall);
   const quantity = parseQuantity("--quantity", args.quantity);
@@ -23,7 +27,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const party = String(returned.args.party);
   return {
     json: { recallId, batchId, party, quantity: quantity.toString(), outstanding },
-    human: `party ${party} returned ${quantity} of batch ${batchId} to quarantine; it still holds ${outstanding}`,
+    human: `party ${party} returned ${quantity} of batch ${batchId} to quarantine; it still has ${outstanding} outstanding (${custodyParts(await deployed.batches.custody(batchId, party))})`,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { UserError } from "../../sdk/errors.js";
+import { UserError, describeError, errorName } from "../../sdk/errors.js";
 import { evidenceHashOf } from "../lib/evidence.js";
 import { openDeployment, required, taskAction, type TaskResult } from "../lib/runtime.js";
 import { type CaseArgs, advanceCase } from "../lib/suspect.js";
@@ -14,9 +14,10 @@ interface Args extends CaseArgs {
 const FINDINGS = ["legitimate", "illegitimate"] as const;
 
 /**
- * Concludes an investigation (the product's holder or the regulator): legitimate puts
- * the quarantined stock back with the reporter; illegitimate starts the 24-hour clock
- * for notifying the regulator and trading partners.
+ * Concludes an investigation: legitimate (the regulator only: clearing a suspicion about
+ * its own product is the holder's conflict of interest) puts the quarantined stock back
+ * with the reporter; illegitimate (the regulator or the product's holder) starts the
+ * 24-hour clock for notifying the regulator and trading partners.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const caseId = parseBytes32("--case", args.case);
@@ -26,9 +27,19 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   }
   const evidenceHash = await evidenceHashOf("--evidence", args.evidence);
   const deployed = await openDeployment(hre);
-  const result = await advanceCase(deployed, caseId, args.from, (s) =>
-    s.concludeSuspect(caseId, finding === "illegitimate", evidenceHash),
-  );
+  let result: Awaited<ReturnType<typeof advanceCase>>;
+  try {
+    result = await advanceCase(deployed, caseId, args.from, (s) => s.concludeSuspect(caseId, finding === "illegitimate", evidenceHash));
+  } catch (error) {
+    if (errorName(error) !== "SuspectNotAllowed") throw error;
+    throw new UserError(
+      `${describeError(error)}: ${
+        finding === "legitimate"
+          ? "only the regulator clears a case (the product's holder may conclude it illegitimate, not clear its own product)"
+          : "only the regulator or the product's holder concludes a case"
+      }`,
+    );
+  }
   return { json: { ...result.json, finding, evidenceHash }, human: result.human };
 }
 

@@ -93,6 +93,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
       BatchRegistry: await address(deployed.batchRegistryImpl),
     },
     engines: {
+      ProductRegistry: await address(deployed.productRegistry),
       QualityEngine: await address(deployed.qualityEngine),
       CollaborationEngine: await address(deployed.collaborationEngine),
     },

@@ -28,18 +28,21 @@ export function describeDeployment(record: DeploymentRecord, verb: string, extra
 }
 
 export async function run(_args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const { record, registry, governor, batches, quality } = await openDeployment(hre);
-  const voters = await registry.activeVoterCount();
+  const { record, registry, governor, batches } = await openDeployment(hre);
+  const [products, qualityEngine, collaborationEngine] = await batches.modules();
   return describeDeployment(record, "deployed", {
     parties: (await registry.partyCount()).toString(),
-    activeVoters: voters.toString(),
-    threshold: (await governor.thresholdFor(voters)).toString(),
+    activeVoters: (await registry.activeVoterCount()).toString(),
+    // The n of the threshold: active voters and those a regulator suspended on its own.
+    thresholdVoters: (await registry.thresholdVoterCount()).toString(),
+    threshold: (await governor.currentThreshold()).toString(),
     proposals: (await governor.proposalCount()).toString(),
     // Contracts the registry pushes membership changes to (see IMembershipMirror).
     mirrors: (await registry.mirrors()).join(", "),
-    // The code BatchRegistry runs its engines' functions with, read from the chain.
-    qualityEngine: await batches.engine(),
-    collaborationEngine: await quality.collaboration(),
+    // The code objects BatchRegistry routes to, read from the chain.
+    productRegistry: products,
+    qualityEngine,
+    collaborationEngine,
   });
 }
 

@@ -1,9 +1,9 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { UNIT_STATUSES } from "../../sdk/enums.js";
-import { UserError, describeError } from "../../sdk/errors.js";
+import { UserError, describeError, errorName } from "../../sdk/errors.js";
 import { NO_EVIDENCE } from "../lib/evidence.js";
-import { type TaskResult, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { type TaskResult, describeRefusal, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
 import { locateUnit, type UnitArgs } from "../lib/supply.js";
 
 /**
@@ -21,7 +21,10 @@ export async function run(args: UnitArgs, hre: HardhatRuntimeEnvironment): Promi
   const signer = await resolveSigner(ethers, args.from);
   const receipt = await send(
     batches.connect(signer).dispense({ batchId: unit.batchId, index: unit.index, unitHash: unit.unitHash, proof: unit.proof }),
-  );
+  ).catch(async (error: unknown) => {
+    if (errorName(error) !== "BatchRegistryInsufficientStock") throw error;
+    throw new UserError(`${await describeRefusal(error)}: a pharmacy or hospital dispenses only from its own available stock of the batch`);
+  });
   const base = { code: unit.canonical, batchId: unit.batchId, index: unit.index.toString() };
   const [report] = eventsNamed(batches, receipt, "SuspectUnitReported");
   if (report !== undefined) {

@@ -48,7 +48,9 @@ describe("audit: a batch's trace and EPCIS 2.0 export through the CLI against a 
     const rules = path.join(dir, "rules.json");
     await writeFile(rules, JSON.stringify({ storage: { temperature: { min: 2, max: 8 }, humidity: { max: 65 } } }));
     expect(await admitNotary(node)).to.equal("8");
-    await node.json("product", "register", "--gtin", GTIN, "--name", "Influenza vaccine", "--approval-no", "国药准字S20260002", "--rules", rules, "--from", "1");
+    await node.json("product", "register", "--gtin", GTIN, "--name", "Influenza vaccine", "--approval-no", "国药准字S20260002", "--from", "1");
+    await node.json("product", "approve", "--gtin", GTIN, "--applicant", "2", "--from", "0");
+    await node.json("product", "rules", "--gtin", GTIN, "--rules", rules, "--from", "1");
 
     // create → inspect → release → ship → receive → ship on → receive → storage reading → dispense → stop → recall → return → destroy
     ({ batchId } = await node.json<{ batchId: string }>(

@@ -9,7 +9,11 @@ const ACCOUNT = {
   device: "0xa0Ee7A142d267C1f36714E4a8F75612F20a79720", // 9
   outsider: "0xBcd4042DE499D14e55001CcbB24a551F3b954096", // 10
   spare: "0x71bE63f3384f5fb98995898A86B02Fb2426c5788", // 11
+  fresh: "0x1CBd3b2770909D4e10f157cABC84C7264073C9Ec", // 13
+  secondAdmin: "0xdF3e18d64BC6A983f673Ab319CCaE4f1a57C7097", // 14
+  newKey: "0xcd3B766CCDd6AE721141F452C550Ca635964ce71", // 15
 };
+const ISO = "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z";
 
 interface Party {
   partyId: string;
@@ -51,13 +55,20 @@ describe("CLI against a hardhat node @e2e", function () {
 
     const again = await node.json<typeof deployed>("system", "deploy");
     expect(again.contracts).to.deep.equal(deployed.contracts);
-    const info = await node.json<typeof deployed & { parties: string; activeVoters: string; threshold: string }>(
+    const info = await node.json<typeof deployed & { parties: string; activeVoters: string; threshold: string; productRegistry: string }>(
       "system",
       "info",
     );
     expect(info.contracts).to.deep.equal(deployed.contracts);
     expect(info.block).to.equal(deployed.block);
-    expect(info).to.include({ chainId: "31337", parties: "7", activeVoters: "4", threshold: "3" });
+    expect(info).to.include({ chainId: "31337", parties: "7", activeVoters: "4", thresholdVoters: "4", threshold: "3" });
+    // The code objects behind the BatchRegistry's routing table, as deployed.
+    const engines = (deployed as unknown as { engines: Record<string, string> }).engines;
+    expect(info).to.include({
+      productRegistry: engines.ProductRegistry,
+      qualityEngine: engines.QualityEngine,
+      collaborationEngine: engines.CollaborationEngine,
+    });
     // The batch registry is attached as the registry's one membership mirror.
     expect((info as unknown as { mirrors: string }).mirrors).to.equal(deployed.contracts.BatchRegistry);
   });
@@ -137,11 +148,61 @@ describe("CLI against a hardhat node @e2e", function () {
       await node.json("member", "add", "--party", "8", "--account", ACCOUNT.device, "--role", "device", "--from", "7"),
     ).to.deep.equal({ partyId: "8", account: ACCOUNT.device, role: "device" });
     expect(
-      await node.json("member", "rotate", "--party", "8", "--account", ACCOUNT.device, "--new-account", ACCOUNT.outsider, "--from", "7"),
-    ).to.deep.equal({ partyId: "8", account: ACCOUNT.outsider, previous: ACCOUNT.device, role: "device" });
+      await node.json("member", "rotate", "--party", "8", "--account", ACCOUNT.device, "--new-account", ACCOUNT.fresh, "--from", "7"),
+    ).to.deep.equal({ partyId: "8", account: ACCOUNT.fresh, previous: ACCOUNT.device, role: "device" });
     expect(
-      await node.json("member", "remove", "--party", "8", "--account", ACCOUNT.outsider, "--from", "7"),
-    ).to.deep.equal({ partyId: "8", account: ACCOUNT.outsider, role: "device" });
+      await node.json("member", "remove", "--party", "8", "--account", ACCOUNT.fresh, "--from", "7"),
+    ).to.deep.equal({ partyId: "8", account: ACCOUNT.fresh, role: "device" });
+  });
+
+  it("refuses to enrol the admin a pending admission names, until the proposal expires", async function () {
+    // The Harbour Pharmacy admission proposed above names the outsider as its admin.
+    for (const args of [
+      ["member", "add", "--party", "8", "--account", ACCOUNT.outsider, "--from", "7"],
+      ["member", "rotate", "--party", "8", "--account", ACCOUNT.person, "--new-account", ACCOUNT.outsider, "--from", "7"],
+    ]) {
+      await refusedWithoutChange(
+        node,
+        args,
+        new RegExp(
+          `^error: RegistryAccountReserved\\(account=${ACCOUNT.outsider}, until=(${ISO})\\): ` +
+            `${ACCOUNT.outsider} is the admin named by a pending admission: no party may enrol it before \\1$`,
+        ),
+      );
+    }
+    const refused = await node.run("member", "add", "--party", "8", "--account", ACCOUNT.outsider, "--from", "7", "--json");
+    expect(refused.code).to.equal(1);
+    const { error } = JSON.parse(refused.stdout) as { error: { name: string; args: Record<string, string>; message: string } };
+    expect(error.name).to.equal("RegistryAccountReserved");
+    expect(error.args.account).to.equal(ACCOUNT.outsider);
+    expect(error.args.until).to.match(new RegExp(`^${ISO}$`));
+    expect(refused.stderr.trim()).to.equal(`error: ${error.message}`);
+  });
+
+  it("turns a secondary admin's rotation of the primary admin into a governance proposal", async function () {
+    await node.json("member", "add", "--party", "8", "--account", ACCOUNT.secondAdmin, "--role", "admin", "--from", "7");
+    const result = await node.run(
+      "member", "rotate", "--party", "8", "--account", ACCOUNT.newWholesalerAdmin, "--new-account", ACCOUNT.newKey, "--from", "14",
+    );
+    expect(result.code, result.stderr).to.equal(0);
+    expect(result.stdout).to.match(
+      new RegExp(
+        `^RegistryPrimaryAdminRotation\\(partyId=8, caller=${ACCOUNT.secondAdmin}\\): party 8's primary admin key is rotated only ` +
+          "by that key itself or by a governance proposal: proposed instead\nproposal \\d+ \\(call\\) to rotate party 8's primary admin",
+      ),
+    );
+    // A rotated-away key is never fresh again: the governor's simulation refuses it before anyone votes.
+    await refusedWithoutChange(
+      node,
+      ["member", "rotate", "--party", "8", "--account", ACCOUNT.newWholesalerAdmin, "--new-account", ACCOUNT.fresh, "--from", "14"],
+      new RegExp(
+        `^error: RegistryPrimaryAdminRotation\\(partyId=8, caller=${ACCOUNT.secondAdmin}\\): .*; a governance proposal to do it is refused too: ` +
+          `GovernorCallWouldFail\\(target=0x[0-9a-fA-F]{40}, reason=RegistryAccountTaken\\(account=${ACCOUNT.fresh}, partyId=8\\)\\): ` +
+          "the call, run now as the governor, fails: nobody can vote it through$",
+      ),
+    );
+    const parties = await node.json<Party[]>("party", "list");
+    expect(parties[7].admin).to.equal(ACCOUNT.newWholesalerAdmin);
   });
 
   it("refuses malformed input and unknown parties with one line, changing nothing", async function () {
@@ -181,30 +242,47 @@ describe("CLI against a hardhat node @e2e", function () {
     expect(await node.json<Party[]>("party", "list")).to.deep.equal(partiesBefore);
   });
 
-  it("lets the regulator suspend a party at once and refuses that party's next action", async function () {
+  it("lets the regulator suspend a party at once and refuses that party's next action; the voter still counts in the threshold", async function () {
     expect(await node.json("party", "suspend", "--party", "8", "--from", "0")).to.include({
       partyId: "8",
       status: "suspended",
+      voter: true,
+      thresholdVoters: "5",
+      threshold: "4",
     });
+    expect(await node.json("system", "info")).to.include({ activeVoters: "4", thresholdVoters: "5", threshold: "4" });
     await refusedWithoutChange(
       node,
       ["member", "add", "--party", "8", "--account", ACCOUNT.spare, "--from", "7"],
       /^error: RegistryPartyNotActive\(partyId=8, status=suspended\)$/,
     );
-    // Reinstatement goes through governance (no regulator approval needed for it).
-    const proposal = await node.json<{ proposalId: string; status: string }>("party", "reinstate", "--party", "8", "--from", "1");
-    expect(proposal.status).to.equal("suspended");
+    // Reinstatement goes through governance (no regulator approval needed for it), but the
+    // regulator's suspension did not lower the threshold: 4 of 5, so three voters are not enough.
+    const proposal = await node.json<{ proposalId: string; status: string; threshold: string; voters: string }>(
+      "party", "reinstate", "--party", "8", "--from", "1",
+    );
+    expect(proposal).to.include({ status: "suspended", threshold: "4", voters: "5" });
     await node.json("party", "vote", "--proposal", proposal.proposalId, "--from", "1");
     await node.json("party", "vote", "--proposal", proposal.proposalId, "--from", "2");
-    const executed = await node.json<Record<string, unknown>>("party", "vote", "--proposal", proposal.proposalId, "--from", "4");
-    expect(executed).to.include({ executed: true, partyId: "8" });
+    expect(await node.json("party", "vote", "--proposal", proposal.proposalId, "--from", "4")).to.include({
+      approvals: "3",
+      threshold: "4",
+      executed: false,
+    });
+    const executed = await node.json<Record<string, unknown>>("party", "vote", "--proposal", proposal.proposalId, "--from", "0");
+    expect(executed).to.include({ approvals: "4", threshold: "4", executed: true, partyId: "8", outcome: "party 8 is now active" });
     const parties = await node.json<Party[]>("party", "list");
     expect(parties[7].status).to.equal("active");
   });
 
   it("turns a regulator's suspend into a proposal once f voters are suspended", async function () {
     // 5 voters (f = 1): the regulator suspends one voting party at once, not a second.
-    expect(await node.json("party", "suspend", "--party", "2", "--from", "0")).to.include({ partyId: "2", status: "suspended" });
+    expect(await node.json("party", "suspend", "--party", "2", "--from", "0")).to.include({
+      partyId: "2",
+      status: "suspended",
+      thresholdVoters: "5",
+      threshold: "4",
+    });
     const result = await node.run("party", "suspend", "--party", "3", "--from", "0");
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout).to.match(/^RegistryVoterSuspensionLimit\(partyId=3, suspended=1, limit=1\): proposed instead\n/);

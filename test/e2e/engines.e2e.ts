@@ -78,7 +78,7 @@ for (const engine of ENGINES) {
       await refusedWithoutChange(
         node,
         ["batch", "ship", "--batch", batchId, "--to", "6", "--quantity", "1", "--from", "2"],
-        new RegExp(`^error: BatchRegistryHalted\\(batchId=${batchId}, state=1\\)$`),
+        new RegExp(`^error: BatchRegistryHalted\\(batchId=${batchId}, state=EmergencyStop\\)$`),
       );
       expect(await node.json("unit", "verify", "--code", unitCode(7))).to.include({ status: "stopped" });
     });
@@ -93,7 +93,7 @@ for (const engine of ENGINES) {
       await refusedWithoutChange(
         node,
         ["state", "return", "--recall", recallId, "--quantity", "1", "--from", "2"],
-        new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, held=0, requested=1\\)$`),
+        new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, available=0, requested=1\\)$`),
       );
       expect(await node.json("state", "overdue")).to.deep.equal([]);
       await advanceTime(node, 2 * 86400);
@@ -114,6 +114,8 @@ for (const engine of ENGINES) {
         quantity: "100",
         witness: notary,
         state: "Destroyed",
+        enteredDisposal: true,
+        unaccounted: "0",
       });
       const shown = await node.json<Record<string, unknown>>("state", "show", "--batch", batchId);
       expect(shown).to.include({ state: "Destroyed", effectiveState: "Destroyed", destroyed: "100" });

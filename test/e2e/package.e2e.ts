@@ -12,6 +12,7 @@ import path from "node:path";
 import { expect } from "chai";
 
 import { type CliResult, type LocalNode, ROOT, startLocalNode } from "../helpers/cli.js";
+import { registerProduct } from "../helpers/lifecycle.js";
 
 // Well-known accounts of `hardhat node` (mnemonic "test … junk"): 1 is the manufacturer's
 // admin (party 2), 2 the wholesaler's (party 3); 9 becomes the manufacturer's QA, 10 a
@@ -233,7 +234,7 @@ describe("the npm package in a consumer project, against a hardhat node @e2e", f
     await writeFile(rules, JSON.stringify({ storage: { temperature: { min: 2, max: 8 } }, inspection: { criticalStops: true } }));
     await node.json("member", "add", "--party", "2", "--account", QA, "--role", "qa", "--from", "1");
     await node.json("member", "add", "--party", "3", "--account", DEVICE, "--role", "device", "--from", "2");
-    await node.json("product", "register", "--gtin", GTIN, "--name", "Insulin glargine", "--approval-no", "国药准字S20260002", "--rules", rules, "--from", "1");
+    await registerProduct(node, { gtin: GTIN, name: "Insulin glargine", approvalNo: "国药准字S20260002", rules });
     ({ batchId } = await node.json<{ batchId: string }>(
       "batch", "create", "--gtin", GTIN, "--lot", LOT, "--manufactured", "2026-11-01", "--expiry", "2028-06-30", "--quantity", "10", "--units", units, "--from", "1",
     ));

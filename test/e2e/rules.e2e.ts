@@ -5,10 +5,12 @@ import path from "node:path";
 import { expect } from "chai";
 
 import { type LocalNode, refusedWithoutChange, startLocalNode } from "../helpers/cli.js";
+import { registerProduct } from "../helpers/lifecycle.js";
 
 // Well-known accounts of `hardhat node` and the localhost founders: 0 regulator (party 1),
 // 1 manufacturer admin (2), 2 wholesaler admin (3), 4 hospital admin (5) are the voters
-// (n = 4, threshold 3); 5 is the pharmacy's admin (party 6, not a voter).
+// (n = 4, threshold 3); 5 is the pharmacy's admin (party 6, not a voter). A generic Call
+// needs a regulator among its approvers (deploy/parameters/localhost.json: 450).
 const PHARMACY_ADMIN = "0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc";
 const GTIN = "06901234567892";
 /** A second product of the maker, registered without rules. */
@@ -45,8 +47,8 @@ describe("a product's rules changed by the consortium through the CLI against a 
     await writeFile(INVERTED, JSON.stringify({ storage: { temperature: { min: 8, max: 2 } } }));
     await writeFile(NO_CODE, JSON.stringify({ storage: { temperature: { min: 2, max: 5 } }, ruleContract: PHARMACY_ADMIN, ruleGas: 50000 }));
     await node.json("system", "deploy");
-    await node.json("product", "register", "--gtin", GTIN, "--name", "Influenza vaccine", "--approval-no", "国药准字S20260001", "--rules", OLD, "--from", "1");
-    await node.json("product", "register", "--gtin", GTIN2, "--name", "Plain tablets", "--approval-no", "国药准字H20260002", "--from", "1");
+    await registerProduct(node, { gtin: GTIN, name: "Influenza vaccine", approvalNo: "国药准字S20260001", rules: OLD });
+    await registerProduct(node, { gtin: GTIN2, name: "Plain tablets", approvalNo: "国药准字H20260002" });
     ({ batchId } = await node.json<{ batchId: string }>(
       "batch", "create", "--gtin", GTIN, "--lot", LOT, "--manufactured", "2026-11-01", "--expiry", "2028-06-30",
       "--quantity", "10", "--units", units, "--from", "1",
@@ -66,11 +68,21 @@ describe("a product's rules changed by the consortium through the CLI against a 
     });
   });
 
-  it("turns the holder's second setting into a Call proposal, which the other voters execute: 7 °C becomes critical", async function () {
+  it("turns the holder's second setting into a Call proposal, which the other voters and the regulator execute: 7 °C becomes critical", async function () {
     expect((await storageAt("7")).observations[0].result).to.equal("normal");
 
     const proposed = await node.json<Record<string, unknown>>("product", "rules", "--gtin", GTIN, "--rules", NEW, "--from", "1");
-    expect(proposed).to.include({ gtin: GTIN, kind: "call", proposerParty: "2", approvals: "1", threshold: "3", executed: false, set: false });
+    expect(proposed).to.include({
+      gtin: GTIN,
+      kind: "call",
+      proposerParty: "2",
+      approvals: "1",
+      threshold: "3",
+      regulatorRequired: true,
+      regulatorApproved: false,
+      executed: false,
+      set: false,
+    });
     expect(proposed.proposalId).to.match(/^\d+$/);
     expect((proposed.rules as Record<string, unknown>).storageRange).to.deep.equal({ minTemperature: "200", maxTemperature: "500", maxHumidity: "255" });
     expect((proposed.previous as Record<string, unknown>).storageRange).to.deep.equal({ minTemperature: "200", maxTemperature: "800", maxHumidity: "255" });
@@ -79,18 +91,31 @@ describe("a product's rules changed by the consortium through the CLI against a 
     // Not in effect before the completing vote.
     expect(await node.json("party", "vote", "--proposal", proposalId, "--from", "2")).to.include({ proposalId, approvals: "2", executed: false });
     expect((await storageAt("7")).observations[0].result).to.equal("normal");
+    // Three of four approve: the threshold is met, but a Call needs the regulator too.
     expect(await node.json("party", "vote", "--proposal", proposalId, "--from", "4")).to.include({
       proposalId,
       kind: "call",
       approvals: "3",
       threshold: "3",
+      regulatorApproved: false,
+      executed: false,
+    });
+    expect((await storageAt("7")).observations[0].result).to.equal("normal");
+    expect(await node.json("party", "vote", "--proposal", proposalId, "--from", "0")).to.include({
+      proposalId,
+      kind: "call",
+      approvals: "4",
+      threshold: "3",
+      regulatorApproved: true,
       executed: true,
+      gtin: GTIN,
+      outcome: `rules of product ${GTIN} set`,
     });
 
     const excursion = await storageAt("7");
     expect(excursion.observations[0].result).to.equal("critical");
     expect(excursion.triggered).to.deep.equal([
-      { subject: batchId, seq: "3", rule: "critical-observation", ruleContract: ZERO, action: "EmergencyStop", applied: "yes" },
+      { subject: batchId, seq: "4", rule: "critical-observation", ruleContract: ZERO, action: "EmergencyStop", applied: "yes" },
     ]);
     expect(await node.json("batch", "show", "--batch", batchId)).to.include({
       batchId,
@@ -125,7 +150,7 @@ describe("a product's rules changed by the consortium through the CLI against a 
     await refusedWithoutChange(
       node,
       ["product", "rules", "--gtin", "06901234567878", "--rules", NEW, "--from", "1"],
-      /^error: BatchRegistryUnknownProduct\(gtin=6901234567878\)$/,
+      /^error: BatchRegistryUnknownProduct\(gtin=06901234567878\)$/,
     );
   });
 });

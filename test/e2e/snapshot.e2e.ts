@@ -58,6 +58,7 @@ describe("audit snapshot and verify-snapshot through the CLI against a hardhat n
     await node.json("system", "deploy");
     await node.json("member", "add", "--party", "2", "--account", QA, "--role", "qa", "--from", "1");
     await node.json("product", "register", "--gtin", GTIN, "--name", "Amoxicillin 500 mg", "--approval-no", "国药准字H20260003", "--from", "1");
+    await node.json("product", "approve", "--gtin", GTIN, "--applicant", "2", "--from", "0");
     const created = await node.json<{ batchId: string; dump: string }>(
       "batch", "create", "--gtin", GTIN, "--lot", LOT, "--manufactured", "2026-11-01", "--expiry", "2028-06-30",
       "--quantity", "50", "--units", units, "--from", "1",

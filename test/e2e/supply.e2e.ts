@@ -40,11 +40,24 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
   });
 
 
-  it("registers a product and creates a batch of 1,000 units", async function () {
+  it("applies for a product, which the regulator approves, and creates a batch of 1,000 units", async function () {
     expect(
       await node.json("product", "register", "--gtin", GTIN, "--name", "Amoxicillin Capsules 0.25g",
         "--approval-no", "国药准字H20230001", "--national-code", "8123456", "--from", "1"),
-    ).to.include({ gtin: GTIN, productId: GTIN, holder: "2" });
+    ).to.include({ gtin: GTIN, productId: GTIN, applicant: "2", nationalCode: "8123456", status: "applied" });
+    // Not registered before the regulator's approval: no batch yet.
+    await refusedWithoutChange(
+      node,
+      ["batch", "create", "--gtin", GTIN, "--lot", LOT, "--manufactured", "2026-10-01", "--expiry", "2028-06-30",
+        "--quantity", "1000", "--units", unitsFile, "--from", "1"],
+      /^error: BatchRegistryUnknownProduct\(gtin=06901234567892\)$/,
+    );
+    expect(await node.json("product", "approve", "--gtin", GTIN, "--applicant", "2", "--from", "0")).to.include({
+      gtin: GTIN,
+      holder: "2",
+      nationalCode: "8123456",
+      approvedBy: "1",
+    });
     const created = await node.json<{ batchId: string; unitsRoot: string; unitCount: string }>(
       "batch", "create", "--gtin", GTIN, "--lot", LOT, "--manufactured", "2026-10-01", "--expiry", "2028-06-30",
       "--quantity", "1000", "--units", unitsFile, "--from", "1",
@@ -67,7 +80,7 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
       node,
       ["batch", "create", "--gtin", GTIN, "--lot", "L2", "--manufactured", "2026-10-01", "--expiry", "2026-09-01",
         "--quantity", "10", "--units", lot2, "--from", "1"],
-      /^error: BatchRegistryInvalidDates\(manufacturedAt=\d+, expiresAt=\d+\)$/,
+      /^error: BatchRegistryInvalidDates\(manufacturedAt=2026-10-01T00:00:00\.000Z, expiresAt=2026-09-01T00:00:00\.000Z\)$/,
     );
     await refusedWithoutChange(
       node,
@@ -106,7 +119,7 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
     await refusedWithoutChange(
       node,
       ["batch", "ship", "--batch", batchId, "--to", "6", "--quantity", "101", "--from", "2"],
-      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, held=100, requested=101\\)$`),
+      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, available=100, requested=101\\)$`),
     );
     const second = await node.json<{ shipmentId: string }>("batch", "ship", "--batch", batchId, "--to", "6", "--quantity", "20", "--from", "2");
     await node.json("batch", "receive", "--shipment", second.shipmentId, "--from", "5");
@@ -117,6 +130,29 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
       { partyId: "3", quantity: "80" },
       { partyId: "6", quantity: "20" },
     ]);
+    // A shipment in transit stays in the batch's custody, and the receiver may reject it.
+    const third = await node.json<{ shipmentId: string }>("batch", "ship", "--batch", batchId, "--to", "6", "--quantity", "5", "--from", "2");
+    expect(await node.json("batch", "show", "--batch", batchId)).to.include({ held: "995", inTransit: "5", inCustody: "1000" });
+    const human = await node.run("batch", "show", "--batch", batchId);
+    expect(human.stdout).to.include(
+      "quantity 1000 = 1000 in custody (995 held, 5 in transit) + 0 dispensed + 0 destroyed + 0 lost + 0 quarantined + 0 in suspect cases",
+    );
+    expect(human.stdout).to.include("party   3 holds 75, 5 in transit");
+    await refusedWithoutChange(
+      node,
+      ["batch", "reject", "--shipment", third.shipmentId, "--from", "2"],
+      new RegExp(`^error: BatchRegistryNotShipmentParty\\(shipmentId=${third.shipmentId}, party=3\\)$`),
+    );
+    expect(await node.json("batch", "reject", "--shipment", third.shipmentId, "--from", "5")).to.deep.equal({
+      shipmentId: third.shipmentId,
+      batchId,
+      status: "rejected",
+      quantity: "5",
+      from: "3",
+      to: "6",
+      credited: "3",
+    });
+    expect(await node.json("batch", "show", "--batch", batchId)).to.include({ held: "1000", inTransit: "0", inCustody: "1000" });
   });
 
   it("verifies, dispenses, and catches the same code at a second pharmacy as suspect", async function () {
@@ -152,6 +188,9 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
       status: "active",
       previous: "dispensed",
       party: "6",
+      held: "19",
+      locked: "0",
+      available: "19",
     });
     await refusedWithoutChange(
       node,
@@ -161,7 +200,33 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
     expect(await node.json("unit", "decommission", "--code", code(9), "--status", "locked", "--from", "5")).to.include({
       status: "locked",
       previous: "active",
+      held: "19",
+      locked: "1",
+      available: "18",
     });
+    // A locked box cannot leave: the pharmacy ships at most its 18 available.
+    await refusedWithoutChange(
+      node,
+      ["batch", "ship", "--batch", batchId, "--to", "3", "--quantity", "19", "--from", "5"],
+      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=6, available=18, requested=19\\)$`),
+    );
+    // A party with no stock of the batch cannot mark its units (attack 2 of issue 12).
+    await refusedWithoutChange(
+      node,
+      ["unit", "decommission", "--code", code(11), "--status", "destroyed", "--from", "4"],
+      new RegExp(
+        `^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=5, available=0, requested=1\\): ` +
+          "a party decommissions only units of its own available stock \\(held, less locked\\)$",
+      ),
+    );
+    await refusedWithoutChange(
+      node,
+      ["unit", "dispense", "--code", code(11), "--from", "4"],
+      new RegExp(
+        `^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=5, available=0, requested=1\\): ` +
+          "a pharmacy or hospital dispenses only from its own available stock of the batch$",
+      ),
+    );
     await refusedWithoutChange(
       node,
       ["unit", "dispense", "--code", code(9), "--from", "5"],
@@ -170,9 +235,17 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
     await refusedWithoutChange(
       node,
       ["unit", "reactivate", "--code", code(9), "--from", "2"],
-      new RegExp(`^error: BatchRegistryNotUnitParty\\(batchId=${batchId}, index=9, party=6\\)$`),
+      new RegExp(
+        `^error: BatchRegistryNotUnitParty\\(batchId=${batchId}, index=9, party=6\\): ` +
+          "only the party that locked the unit reactivates it \\(a regulator restores it with `unit restore`\\)$",
+      ),
     );
-    expect(await node.json("unit", "reactivate", "--code", code(9), "--from", "5")).to.include({ status: "active", previous: "locked" });
+    expect(await node.json("unit", "reactivate", "--code", code(9), "--from", "5")).to.include({
+      status: "active",
+      previous: "locked",
+      locked: "0",
+      available: "19",
+    });
     await refusedWithoutChange(
       node,
       ["unit", "decommission", "--code", code(10), "--status", "dispensed", "--from", "5"],
@@ -181,8 +254,10 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
     expect(await node.json("unit", "decommission", "--code", code(10), "--status", "destroyed", "--from", "5")).to.include({
       status: "destroyed",
     });
-    const shown = await node.json<{ destroyed: string; holders: { partyId: string; quantity: string }[] }>("batch", "show", "--batch", batchId);
-    expect(shown.destroyed).to.equal("1");
+    const shown = await node.json<{ destroyed: string; dispensed: string; inCustody: string; holders: { partyId: string; quantity: string }[] }>(
+      "batch", "show", "--batch", batchId,
+    );
+    expect(shown).to.include({ destroyed: "1", dispensed: "1", inCustody: "998" });
     expect(shown.holders.find((h) => h.partyId === "6")?.quantity).to.equal("18");
   });
 

@@ -6,6 +6,7 @@ import { expect } from "chai";
 import { keccak256, toUtf8Bytes } from "ethers";
 
 import { type LocalNode, refusedWithoutChange, startLocalNode } from "../helpers/cli.js";
+import { registerProduct } from "../helpers/lifecycle.js";
 
 // Well-known accounts of `hardhat node` and the localhost founders: 0 regulator (party 1),
 // 1 manufacturer admin (2, the product's holder), 2 wholesaler admin (3), 5 pharmacy
@@ -18,7 +19,7 @@ const canonical = (i: number) => `0106901234567892${"21"}S${String(i).padStart(6
 const HEX = /^0x[0-9a-f]{64}$/;
 const NOTICE = `0x${"ab".repeat(32)}`;
 
-type Holders = { holders: { partyId: string; quantity: string }[]; destroyed: string };
+type Holders = { holders: { partyId: string; quantity: string }[]; destroyed: string; suspended: string; inCustody: string };
 
 describe("suspect-product cases through the CLI against a hardhat node @e2e", function () {
   this.timeout(300_000);
@@ -32,7 +33,12 @@ describe("suspect-product cases through the CLI against a hardhat node @e2e", fu
 
   const holdings = async () => {
     const shown = await node.json<Holders>("batch", "show", "--batch", batchId);
-    return { holders: Object.fromEntries(shown.holders.map((h) => [h.partyId, h.quantity])), destroyed: shown.destroyed };
+    return {
+      holders: Object.fromEntries(shown.holders.map((h) => [h.partyId, h.quantity])),
+      destroyed: shown.destroyed,
+      suspended: shown.suspended,
+      inCustody: shown.inCustody,
+    };
   };
 
   before(async function () {
@@ -43,7 +49,7 @@ describe("suspect-product cases through the CLI against a hardhat node @e2e", fu
     await writeFile(evidenceFile, evidenceText);
     await node.json("system", "deploy");
     await node.json("member", "add", "--party", "2", "--account", QA, "--role", "qa", "--from", "1");
-    await node.json("product", "register", "--gtin", GTIN, "--name", "Metformin 500 mg", "--approval-no", "国药准字H20260002", "--from", "1");
+    await registerProduct(node, { gtin: GTIN, name: "Metformin 500 mg", approvalNo: "国药准字H20260002" });
     ({ batchId } = await node.json<{ batchId: string }>(
       "batch", "create", "--gtin", GTIN, "--lot", LOT, "--manufactured", "2026-10-01", "--expiry", "2028-06-30",
       "--quantity", "100", "--units", units, "--from", "1",
@@ -109,12 +115,15 @@ describe("suspect-product cases through the CLI against a hardhat node @e2e", fu
     );
     expect(one).to.include({ batchId, unit: "40", code: canonical(40), quantity: "5", status: "quarantined", evidenceHash: NOTICE });
     illegitimateCase = one.caseId;
-    expect(await holdings()).to.deep.equal({ holders: { "2": "40", "3": "25", "6": "19" }, destroyed: "0" });
+    // 40 + 25 + 19 held, 1 dispensed, 15 in the wholesaler's cases: 100.
+    expect(await holdings()).to.deep.equal({ holders: { "2": "40", "3": "25", "6": "19" }, destroyed: "0", suspended: "15", inCustody: "84" });
+    const shown = await node.json<{ custody: Record<string, string>[] }>("batch", "show", "--batch", batchId);
+    expect(shown.custody).to.deep.include({ partyId: "3", held: "25", inTransit: "0", suspended: "15", locked: "0", dispensed: "0" });
 
     await refusedWithoutChange(
       node,
       ["suspect", "report", "--batch", batchId, "--quantity", "26", "--from", "2"],
-      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, held=25, requested=26\\)$`),
+      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, available=25, requested=26\\)$`),
     );
     await refusedWithoutChange(
       node,
@@ -141,7 +150,7 @@ describe("suspect-product cases through the CLI against a hardhat node @e2e", fu
     );
   });
 
-  it("investigates, and a legitimate finding puts the stock back", async function () {
+  it("investigates, and the regulator's legitimate finding puts the stock back; the holder may not clear its own product", async function () {
     expect(await node.json("suspect", "investigate", "--case", clearedCase, "--from", "2")).to.deep.equal({
       caseId: clearedCase,
       batchId,
@@ -154,14 +163,22 @@ describe("suspect-product cases through the CLI against a hardhat node @e2e", fu
       status: "investigating",
       party: "1",
     });
-    expect(await node.json("suspect", "conclude", "--case", clearedCase, "--finding", "legitimate", "--from", "1")).to.include({
+    await refusedWithoutChange(
+      node,
+      ["suspect", "conclude", "--case", clearedCase, "--finding", "legitimate", "--from", "1"],
+      new RegExp(
+        `^error: SuspectNotAllowed\\(caseId=${clearedCase}, party=2\\): only the regulator clears a case ` +
+          "\\(the product's holder may conclude it illegitimate, not clear its own product\\)$",
+      ),
+    );
+    expect(await node.json("suspect", "conclude", "--case", clearedCase, "--finding", "legitimate", "--from", "0")).to.include({
       caseId: clearedCase,
       batchId,
       status: "cleared",
-      party: "2",
+      party: "1",
       quantity: "10",
     });
-    expect(await holdings()).to.deep.equal({ holders: { "2": "40", "3": "35", "6": "19" }, destroyed: "0" });
+    expect(await holdings()).to.deep.equal({ holders: { "2": "40", "3": "35", "6": "19" }, destroyed: "0", suspended: "5", inCustody: "94" });
   });
 
   it("finds one illegitimate: notified (late), closed by the regulator only, its stock destroyed", async function () {
@@ -206,7 +223,7 @@ describe("suspect-product cases through the CLI against a hardhat node @e2e", fu
       party: "1",
       quantity: "5",
     });
-    expect(await holdings()).to.deep.equal({ holders: { "2": "40", "3": "35", "6": "19" }, destroyed: "5" });
+    expect(await holdings()).to.deep.equal({ holders: { "2": "40", "3": "35", "6": "19" }, destroyed: "5", suspended: "0", inCustody: "94" });
     const shown = await node.json<Record<string, unknown>>("suspect", "show", "--case", illegitimateCase);
     expect(shown).to.include({ status: "closed", unit: "40", overdue: false, notifyBy: concluded.notifyBy, notifiedAt: notified.notifiedAt });
     expect((shown.history as Record<string, string>[]).map((h) => [h.action, h.party])).to.deep.equal([

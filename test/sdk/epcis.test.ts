@@ -336,6 +336,86 @@ describe("sdk/epcis", function () {
     });
   });
 
+  describe("buildEpcisDocument: issue 12's events (seizures, restorations, holders, partial destructions)", function () {
+    /** Registered for party 2, reassigned to party 9; a seizure, a restoration, a destruction that leaves units. */
+    function issue12History(): ChainEvent[] {
+      const out: ChainEvent[] = [];
+      let block = 100;
+      const tx = (...logs: [string, Record<string, unknown>][]) => {
+        block++;
+        const hash = `0x${block.toString(16).padStart(64, "0")}`;
+        logs.forEach(([name, args], logIndex) =>
+          out.push({ name, args, blockNumber: block, transactionHash: hash, logIndex, timestamp: T0 + block * 60 }),
+        );
+      };
+      tx(["ProductRegistered", { gtin: BigInt(GTIN), holder: 2n, nationalCode: 0n, name: "Influenza vaccine", approvalNo: "S1", actor: ACTOR }]);
+      tx([
+        "BatchCreated",
+        { batchId: BATCH, gtin: BigInt(GTIN), manufacturer: 2n, lot: LOT, manufacturedAt: 0n, expiresAt: 0n, quantity: 100n, unitsRoot: ZERO32, unitCount: 2n, actor: ACTOR },
+      ]);
+      tx(["UnitStatusChanged", { batchId: BATCH, index: 0n, party: 6n, unitHash: ZERO32, previous: 0n, status: 2n, actor: ACTOR }]);
+      // The regulator (party 1) restores the unit the pharmacy (6) marked destroyed: back into the pharmacy's stock.
+      tx(
+        ["UnitStatusChanged", { batchId: BATCH, index: 0n, party: 1n, unitHash: ZERO32, previous: 2n, status: 0n, actor: ACTOR }],
+        ["UnitRestored", { batchId: BATCH, index: 0n, creditedParty: 6n, previous: 2n, regulator: 1n, actor: ACTOR }],
+      );
+      tx(["ProductReassigned", { gtin: BigInt(GTIN), previousHolder: 2n, holder: 9n, previousNationalCode: 0n, nationalCode: 0n, actor: ACTOR }]);
+      tx(["StockReturned", { recallId: RECALL, batchId: BATCH, party: 3n, quantity: 10n, outstanding: 0n, actor: ACTOR }]);
+      tx(["StockSeized", { recallId: RECALL, batchId: BATCH, party: 6n, quantity: 4n, outstanding: 16n, regulator: 1n, actor: ACTOR }]);
+      tx(["DestructionProposed", { destructionId: DESTRUCTION, batchId: BATCH, party: 9n, quantity: 14n, proposedAt: BigInt(T0), actor: ACTOR }]);
+      // Units are left elsewhere: the batch stays recalled (no StateChanged in the transaction).
+      tx(["DestructionWitnessed", { destructionId: DESTRUCTION, batchId: BATCH, witness: 8n, quantity: 14n, actor: ACTOR }]);
+      return out;
+    }
+    const doc = buildEpcisDocument(issue12History(), facts);
+
+    it("is valid EPCIS 2.0, with no event for a product's registration or reassignment", function () {
+      expect(validate(doc)).to.deep.equal({ success: true, errors: [] });
+      expect(steps(doc)).to.deep.equal([
+        ["commissioning", "active"],
+        ["destroying", "destroyed"],
+        ["other", "active"],
+        ["holding", "recalled"],
+        ["holding", "recalled"],
+        ["destroying", "destroyed"],
+      ]);
+    });
+
+    it("tells a restoration as recorded by the regulator for the stock of the party credited", function () {
+      const [, restoration] = byEvent(doc, "UnitStatusChanged");
+      expect(restoration).to.deep.include({
+        readPoint: { id: "urn:medstate:party:1" },
+        bizLocation: { id: "urn:medstate:party:6" },
+        "medstate:status": "active",
+        "medstate:previousStatus": "destroyed",
+        "medstate:restoredBy": "1",
+        "medstate:creditedParty": "6",
+      });
+    });
+
+    it("sends returned and seized stock to the quarantine of the product's holder at the time", function () {
+      const [returned] = byEvent(doc, "StockReturned");
+      const [seized] = byEvent(doc, "StockSeized");
+      expect(returned.destinationList).to.deep.equal([{ type: "possessing_party", destination: "urn:medstate:party:9" }]);
+      expect(returned["medstate:seizedBy"]).to.equal(undefined);
+      expect(seized).to.deep.include({
+        quantityList: [{ epcClass: "urn:epc:class:lgtin:6901234.056789.VAX26A", quantity: 4 }],
+        readPoint: { id: "urn:medstate:party:1" },
+        bizLocation: { id: "urn:medstate:party:6" },
+        sourceList: [{ type: "possessing_party", source: "urn:medstate:party:6" }],
+        destinationList: [{ type: "possessing_party", destination: "urn:medstate:party:9" }],
+        "medstate:seizedBy": "1",
+        "medstate:outstanding": "16",
+      });
+    });
+
+    it("tells a destruction that leaves units unaccounted for with no state", function () {
+      const [destroyed] = byEvent(doc, "DestructionWitnessed");
+      expect(destroyed).to.deep.include({ action: "DELETE", readPoint: { id: "urn:medstate:party:9" }, "medstate:witness": "8" });
+      expect(destroyed["medstate:state"]).to.equal(undefined);
+    });
+  });
+
   describe("validation with epcis2.js (GS1 EPCIS 2.0 JSON schema)", function () {
     const doc = buildEpcisDocument(history(), facts);
     const broken = (mutate: (copy: EpcisDocument & Record<string, unknown>) => void) => {

@@ -35,6 +35,24 @@ describe("sdk/errors", function () {
       );
     });
 
+    it("decodes the errors of every code object behind the proxy and the registry's new ones, by name and arguments", function () {
+      const account = getAddress("0x" + "cd".repeat(20));
+      const batch = `0x${"ab".repeat(32)}`;
+      // The text after the decoded call (an explanation, when the SDK has one) is not pinned here.
+      const cases: [string, unknown[], string][] = [
+        ["BatchRegistryUnknownApplication", [6901234567892n, 9n], "BatchRegistryUnknownApplication(gtin=06901234567892, applicant=9)"],
+        ["BatchRegistryInsufficientStock", [batch, 3n, 0n, 1n], `BatchRegistryInsufficientStock(batchId=${batch}, party=3, available=0, requested=1)`],
+        ["BatchRegistryDirectCall", [], "BatchRegistryDirectCall()"],
+        ["RegistryAccountReserved", [account, 1956441600n], `RegistryAccountReserved(account=${account}, until=2031-12-31T00:00:00.000Z)`],
+        ["GovernorNotApproved", [1n, 2n, 3n, false], "GovernorNotApproved(proposalId=1, approvals=2, threshold=3, regulatorApproved=false)"],
+      ];
+      for (const [name, args, decoded] of cases) {
+        const text = decodeRevertData(iface.encodeErrorResult(name, args));
+        expect(text.startsWith(decoded), text).to.equal(true);
+        expect(text.slice(decoded.length)).to.match(/^(: .+)?$/);
+      }
+    });
+
     it("combines the contracts' ABIs without their constructors (each contract has its own)", function () {
       const fragments = combinedAbi() as readonly { type: string }[];
       expect(fragments.filter((f) => f.type === "constructor")).to.deep.equal([]);

@@ -329,11 +329,14 @@ describe("network genesis", function () {
     }
   });
 
-  it("refuses fewer than one validator with one line on stderr, writing nothing", async function () {
+  it("refuses fewer than one validator with one line on stderr (and, with --json, the error as JSON on stdout), writing nothing", async function () {
     const out = path.join(scratch, "none");
+    const message = 'invalid --validators "0": expected an integer from 1 to 64';
+    expectRefusal(await hardhat("network", "genesis", "--validators", "0", "--chain-id", "1337", "--out", out), /^error: invalid --validators "0": expected an integer from 1 to 64$/);
     const result = await hardhat("network", "genesis", "--validators", "0", "--chain-id", "1337", "--out", out, "--json");
-    expectRefusal(result, /^error: invalid --validators "0": expected an integer from 1 to 64$/);
     expect(result.code).to.equal(1);
+    expect(result.stderr).to.equal(`error: ${message}\n`);
+    expect(JSON.parse(result.stdout)).to.deep.equal({ error: { name: "UserError", args: {}, message } });
     expect(await exists(out)).to.equal(false);
   });
 

@@ -1,122 +1,22 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 
 import { expect } from "chai";
-import { Log } from "ethers";
 
 import { medstateInterface, parseMedstateLog } from "../../sdk/contracts.js";
-import type { DeploymentRecord } from "../../sdk/deployment.js";
 import { PHARMACEUTICAL_GRAPH, graphFrom } from "../../sdk/quality.js";
 import { canonicalJson, parseCanonical, stateDigest } from "../../sdk/replay/codec.js";
 import { replayChain } from "../../sdk/replay/chain.js";
 import { compareState } from "../../sdk/replay/compare.js";
 import { streamLogs } from "../../sdk/replay/logs.js";
 import { CaseStatus, ShipmentStatus } from "../../sdk/enums.js";
-import { type ReplayState, StateReplayer, WHOLE_BATCH } from "../../sdk/replay/state.js";
-import { MAKER, PHARMACY, REGULATOR, WHOLESALER, ethers, networkHelpers } from "../helpers/fixtures.js";
-import {
-  type BatchQualityCtx,
-  DAY,
-  GTIN,
-  LOT,
-  Point,
-  Result,
-  State,
-  caseIdOf,
-  destructionIdOf,
-  distributedBatch,
-  observation,
-  reading,
-  signReading,
-  suspectsAt,
-} from "../helpers/quality.js";
+import { REPLAY_STATE_VERSION, type ReplayState, StateReplayer, WHOLE_BATCH } from "../../sdk/replay/state.js";
+import { HOSPITAL, MAKER, PHARMACY, REGULATOR, WHOLESALER, ethers, networkHelpers } from "../helpers/fixtures.js";
+import { DAY, GTIN, LOT, State, caseIdOf, distributedBatch } from "../helpers/quality.js";
+import { CODE2, CODE2_NEW, GTIN2, GTIN3, MAKER_B, allLogs, auditedChain, nth, recordOf, replayerOf } from "./replay.fixtures.js";
 
-const { loadFixture, time } = networkHelpers;
-
-/** The deployment record a fixture would have written. */
-async function recordOf(c: BatchQualityCtx): Promise<DeploymentRecord> {
-  const names = { ConsortiumRegistry: c.registry, ConsortiumGovernor: c.governor, BatchRegistry: c.batchRegistry };
-  const contracts = Object.fromEntries(
-    await Promise.all(Object.entries(names).map(async ([n, contract]) => [n, await contract.getAddress()])),
-  ) as DeploymentRecord["contracts"];
-  const { chainId } = await ethers.provider.getNetwork();
-  return { chainId: chainId.toString(), network: "default", block: "0", deployedAt: "", contracts, implementations: contracts };
-}
-
-/**
- * Every kind of history: governance, custody, device-signed series, a rule's stop, a
- * recall with returns and a witnessed destruction, suspect cases in every status, a
- * dispense and a clone.
- */
-async function auditedChain(): Promise<BatchQualityCtx> {
-  const c = await distributedBatch();
-  const { batchRegistry: br, batchId, quality, collaboration } = c;
-  const suspects = await suspectsAt(c);
-  // Governance: a Call proposal (recall periods) passed by three of four voters.
-  const data = collaboration.interface.encodeFunctionData("setRecallPeriods", [[2n * DAY, 4n * DAY, 8n * DAY]]);
-  await c.governor.connect(c.maker).proposeCall(c.engineAddress, data);
-  for (const voter of [c.maker, c.wholesaler, c.regulator]) await c.governor.connect(voter).vote(1n);
-  // A dispense, and its clone.
-  const unit = c.tree.unit(batchId, 0n);
-  await br.connect(c.pharmacy).dispense(unit);
-  await br.connect(c.hospital).dispense(unit);
-  // Device-signed readings through a gateway, then a direct observation with evidence.
-  const deadline = BigInt(await time.latest()) + DAY;
-  const signed = [];
-  for (let i = 0n; i < 3n; i++) {
-    signed.push(await signReading(c.wholesalerDevice, c.engineAddress, batchId, reading(Point.Storage, 500n), i, deadline));
-  }
-  await quality.connect(c.stranger).observeSignedReadings(batchId, c.wholesalerDevice.address, signed);
-  await quality.connect(c.wholesalerQa).observe({ ...observation(batchId, Point.Inspection, Result.Normal), evidenceHash: ethers.id("report"), evidenceUri: "ipfs://report" });
-  // Suspect cases: one cleared, one illegitimate, notified and closed, one still open.
-  for (const [quantity, reason] of [[5n, "seal"], [3n, "price"], [2n, "label"]] as const) {
-    await suspects.connect(c.wholesaler).reportSuspect(batchId, await suspects.WHOLE_BATCH(), quantity, ethers.id(reason), reason);
-  }
-  for (const no of [1n, 2n]) await suspects.connect(c.maker).investigateSuspect(caseIdOf(batchId, no));
-  await suspects.connect(c.maker).concludeSuspect(caseIdOf(batchId, 1n), false, ethers.ZeroHash);
-  await suspects.connect(c.regulator).concludeSuspect(caseIdOf(batchId, 2n), true, ethers.id("lab"));
-  await suspects.connect(c.wholesaler).notifyIllegitimate(caseIdOf(batchId, 2n), ethers.id("notice"));
-  await suspects.connect(c.regulator).closeSuspect(caseIdOf(batchId, 2n));
-  // An excursion stops the batch by rule; a recall; returns; a witnessed destruction.
-  await quality.connect(c.wholesalerDevice).observe(observation(batchId, Point.Storage, Result.Normal, { temperature: 950n }));
-  await collaboration.connect(c.regulator).openRecall(batchId, 1, "excursion");
-  await collaboration.connect(c.wholesaler).returnStock(batchId, 10n);
-  await collaboration.connect(c.maker).returnStock(batchId, 30n);
-  await collaboration.connect(c.maker).proposeDestruction(batchId, 40n);
-  await collaboration.connect(c.notary).witnessDestruction(batchId, destructionIdOf(batchId, 1n));
-  return c;
-}
-
-/** Every log of the record's contracts, in chain order. */
-async function allLogs(record: DeploymentRecord): Promise<Log[]> {
-  const logs: Log[] = [];
-  for await (const page of streamLogs(ethers.provider, { addresses: Object.values(record.contracts), fromBlock: 0 })) logs.push(...page.logs);
-  return logs;
-}
-
-/** A replayer over the record's contracts that has applied `logs`. */
-function replayerOf(record: DeploymentRecord, logs: readonly Log[]): StateReplayer {
-  const replayer = new StateReplayer({
-    registry: record.contracts.ConsortiumRegistry,
-    governor: record.contracts.ConsortiumGovernor,
-    batchRegistry: record.contracts.BatchRegistry,
-  });
-  replayer.applyAll(logs);
-  return replayer;
-}
-
-/** The `n`th log (from 0) of event `name`, with its arguments changed by `changes` (re-encoded). */
-function nth(logs: readonly Log[], name: string, n = 0, changes: Record<string, unknown> = {}): Log {
-  const iface = medstateInterface();
-  const matching = logs.filter((log) => iface.parseLog(log)?.name === name);
-  const log = matching[n];
-  if (log === undefined) throw new Error(`no ${name} log #${n}`);
-  const parsed = iface.parseLog(log)!;
-  const values = parsed.fragment.inputs.map((input, i) => (input.name in changes ? changes[input.name] : parsed.args[i]));
-  const { data, topics } = iface.encodeEventLog(parsed.fragment, values);
-  return new Log({ ...log, data, topics }, ethers.provider);
-}
+const { loadFixture } = networkHelpers;
 
 describe("parseMedstateLog (sdk/contracts)", function () {
   it("decodes every MedState log exactly as the combined Interface's parseLog does, and nothing else", async function () {
@@ -154,19 +54,41 @@ describe("replayChain (sdk/replay)", function () {
     expect(result.anomalies).to.deep.equal([]);
     expect(result.mismatches).to.deep.equal([]);
     const { state } = result;
-    const batch = state.batches.get(c.batchId.toLowerCase())!;
-    expect(state.subjects.get(c.batchId.toLowerCase())!.state).to.equal(State.Destroyed);
-    // 40 received; 5 + 3 + 2 reported; the 5 cleared came back; 10 returned to the recall.
-    expect(batch.held.get(WHOLESALER)).to.equal(25n);
-    expect(batch.suspended).to.equal(2n);
-    expect(batch.destroyed).to.equal(40n + 3n);
-    expect(batch.dispensed.get(PHARMACY)).to.equal(1n);
-    expect(batch.suspectReports).to.equal(1n);
+    const id = c.batchId.toLowerCase();
+    const batch = state.batches.get(id)!;
+    // A partial destruction leaves the batch recalled; the second lot, wholly destroyed, is Destroyed.
+    expect(state.subjects.get(id)!.state).to.equal(State.Recall);
+    expect(state.subjects.get(c.batch2.toLowerCase())!.state).to.equal(State.Destroyed);
+    // Wholesaler: 40 received, 1 stolen, 1 locked, 5 + 3 + 2 reported, 5 cleared back, 10 returned.
+    expect(batch.custody.get(WHOLESALER)).to.deep.equal({ held: 24n, inTransit: 0n, dispensed: 0n, suspended: 2n, locked: 1n, shipments: 1n });
+    // Pharmacy: 20, one dispensed (one undone, one restored), its lock restored.
+    expect(batch.custody.get(PHARMACY)).to.deep.equal({ held: 19n, inTransit: 0n, dispensed: 1n, suspended: 0n, locked: 0n, shipments: 0n });
+    // Hospital: 10, its destroyed unit restored, 4 seized.
+    expect(batch.custody.get(HOSPITAL)).to.deep.equal({ held: 6n, inTransit: 0n, dispensed: 0n, suspended: 0n, locked: 0n, shipments: 0n });
+    // Maker: 30, 5 still in transit to the wholesaler, 20 returned.
+    expect(batch.custody.get(MAKER)).to.deep.equal({ held: 5n, inTransit: 5n, dispensed: 0n, suspended: 0n, locked: 0n, shipments: 3n });
+    expect(batch).to.deep.include({ dispensed: 1n, destroyed: 30n + 3n, lost: 1n, quarantined: 4n, suspended: 2n, suspectReports: 1n });
     expect(state.nonces.get(c.wholesalerDevice.address.toLowerCase())).to.equal(3n);
     expect(state.governance.proposals.get(1n)!.executed).to.equal(true);
+    expect(state.governance.proposals.get(2n)!.executed).to.equal(true);
     expect(state.recallPeriods).to.deep.equal([2n * DAY, 4n * DAY, 8n * DAY]);
     expect([...state.cases.values()].map((x) => x.status)).to.deep.equal([3, 5, 1]);
-    expect(state.identity.parties.size).to.equal(8);
+    expect(state.identity.parties.size).to.equal(9);
+    // Products: GTIN2 reassigned to Maker B with a new code, its old code freed; two applications pending.
+    expect(state.products.get(GTIN2)).to.deep.include({ holder: MAKER_B, nationalCode: CODE2_NEW });
+    expect(state.nationalCodes).to.deep.equal(new Map([[CODE2, 0n], [CODE2_NEW, GTIN2]]));
+    expect([...state.applications].map(([gtin, pending]) => [gtin, [...pending.keys()]])).to.deep.equal([
+      [GTIN2, [MAKER_B]],
+      [GTIN3, [MAKER_B]],
+    ]);
+    // Identity: the hospital suspended by the regulator alone (counted), Maker B by governance.
+    expect(state.identity.parties.get(HOSPITAL)!.regulatorSuspended).to.equal(true);
+    expect(state.identity.parties.get(MAKER_B)!.regulatorSuspended).to.equal(false);
+    expect(state.identity.mirrors.map((m) => m.toLowerCase())).to.deep.equal(
+      [await c.batchRegistry.getAddress(), await c.mirror.getAddress()].map((m) => m.toLowerCase()),
+    );
+    expect([...state.identity.pushFailures.keys()]).to.deep.equal([(await c.brokenMirror.getAddress()).toLowerCase()]);
+    expect([...state.identity.reserved.keys()]).to.deep.equal([c.makerB.address.toLowerCase()]);
     expect(result.toBlock).to.equal(await ethers.provider.getBlockNumber());
     expect(result.digest).to.equal(stateDigest(state));
   });
@@ -177,14 +99,14 @@ describe("replayChain (sdk/replay)", function () {
     const { state } = result;
     // Tamper with the rebuilt state: as if the logs had said otherwise.
     const batch = state.batches.get(c.batchId.toLowerCase())!;
-    batch.held.set(PHARMACY, batch.held.get(PHARMACY)! + 1n);
+    batch.custody.get(PHARMACY)!.held += 1n;
     state.cases.values().next().value!.status = 4;
     state.nonces.set(c.wholesalerDevice.address.toLowerCase(), 2n);
     state.subjects.get(c.batchId.toLowerCase())!.recallOpenedAt += 1n;
     const mismatches = await compareState(ethers.provider, state, { blockTag: result.toBlock });
     const seen = mismatches.map((m) => `${m.entity} | ${m.field} | ${m.replayed} | ${m.view}`);
     const id = c.batchId.toLowerCase();
-    const held = batch.held.get(PHARMACY)!;
+    const { held } = batch.custody.get(PHARMACY)!;
     expect(seen).to.include(`batch ${id} party ${PHARMACY} | holding | ${held} | ${held - 1n}`);
     expect(seen).to.include(`batch ${id} | conservation (replayed sum vs quantity) | 101 | 100`);
     expect(seen).to.include(`case ${caseIdOf(c.batchId, 1n).toLowerCase()} | status | 4 | 3`);
@@ -219,10 +141,10 @@ describe("replayChain (sdk/replay)", function () {
     for (const log of [
       nth(logs, "BatchCreated", 0, { batchId: stranger }),
       nth(logs, "ShipmentClosed", 0, { creditedParty: 9n }), // received by the wholesaler, closed again
-      nth(logs, "Shipped", 0, { quantity: 0n }), // the maker's shipment 0 again: its next is 2
+      nth(logs, "Shipped", 0, { quantity: 0n }), // the maker's shipment 0 again: its next is 3
       nth(logs, "SuspectCaseOpened", 0, { caseId: caseIdOf(c.batchId, 9n), unit: unitCount, quantity: 0n }),
       nth(logs, "SuspectCaseOpened", 0, { caseId: caseIdOf(c.batchId, 5n), unit: WHOLE_BATCH, quantity: 0n }), // case 5: no anomaly
-      nth(logs, "RecallOpened"), // a second recall of the destroyed batch, under the first one's id
+      nth(logs, "RecallOpened", 1), // a second recall of the destroyed second lot, under its first one's id
       nth(logs, "DestructionProposed"), // a second destruction, under the first one's id, of stock no longer quarantined
       nth(logs, "DestructionWitnessed", 0, { batchId: stranger }),
       nth(logs, "StockReturned", 0, { batchId: stranger }),
@@ -233,6 +155,8 @@ describe("replayChain (sdk/replay)", function () {
     const iface = medstateInterface();
     const shipment = nth(logs, "Shipped").topics[1];
     const recall = nth(logs, "RecallOpened").topics[1];
+    const recall2 = nth(logs, "RecallOpened", 1).topics[1];
+    const id2 = c.batch2.toLowerCase();
     const destruction = nth(logs, "DestructionProposed").topics[1];
     const returned = iface.parseLog(nth(logs, "StockReturned"))!.args;
     const observations = replayer.state.subjects.get(id)!.observations;
@@ -240,18 +164,20 @@ describe("replayChain (sdk/replay)", function () {
       `batch ${stranger} is not the id of product ${GTIN} lot ${LOT}`,
       `shipment ${shipment} closed twice`,
       `shipment ${shipment} closed (${ShipmentStatus.Received}) crediting 9, not ${WHOLESALER}`,
-      `shipment ${shipment} is not shipment 2 of party ${MAKER}`,
+      // The 60 leave the maker's in-transit stock again, where only 5 are.
+      `party ${MAKER} inTransit of ${id} would be -55`,
+      `shipment ${shipment} is not shipment 3 of party ${MAKER}`,
       `suspect case ${caseIdOf(c.batchId, 9n).toLowerCase()} is not case 4 of ${id}`,
       `suspect case ${caseIdOf(c.batchId, 9n).toLowerCase()} on unit ${unitCount} of ${unitCount}`,
-      `recall ${recall} is not recall 2 of ${id}`,
-      `recall ${recall} opened in state ${State.Destroyed}`,
+      `recall ${recall2} is not recall 2 of ${id2}`,
+      `recall ${recall2} opened in state ${State.Destroyed}`,
       `destruction ${destruction} is not destruction 2 of ${id}`,
-      `destruction ${destruction} of 40, quarantined 0`,
+      `destruction ${destruction} of 30, quarantined 4`,
       `destruction ${destruction} witnessed on ${stranger}, proposed on ${id}`,
       `quarantine of ${stranger} below 0`,
       `return of ${stranger} with no open recall`,
-      `party ${WHOLESALER} would hold -${returned.quantity}`,
-      `${WHOLESALER} returned, outstanding ${returned.outstanding}`,
+      `party ${WHOLESALER} takes ${returned.quantity} of ${stranger} with 0 available`,
+      `return by ${WHOLESALER}: outstanding ${returned.outstanding}, replayed -${returned.quantity}`,
       `return under recall ${recall}, not the latest`,
       `RuleFired on observation 99 of ${id}, replayed ${observations}`,
     ]);
@@ -284,6 +210,7 @@ describe("replayChain (sdk/replay)", function () {
       `case ${open} moved on ${stranger}, opened on ${id}`,
       `case ${open} moved from ${CaseStatus.Closed} to ${CaseStatus.Closed}`,
       `suspended stock of ${id} below 0`,
+      `party ${WHOLESALER} suspended of ${id} would be -2`,
     ]);
   });
 
@@ -309,6 +236,28 @@ describe("replayChain (sdk/replay)", function () {
       const rest = await replayChain({ provider: ethers.provider, record, toBlock: full.toBlock, checkpointFile: file });
       expect(rest.resumedFrom).to.equal(half + 1);
       expect(rest.mismatches).to.deep.equal([]);
+      expect(rest.digest).to.equal(full.digest);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("replays from the start, not from a checkpoint whose state has another shape (an older replay's)", async function () {
+    const c = await loadFixture(auditedChain);
+    const record = await recordOf(c);
+    const full = await replayChain({ provider: ethers.provider, record, compare: false });
+    const dir = await mkdtemp(path.join(tmpdir(), "medstate-replay-"));
+    try {
+      const file = path.join(dir, "checkpoint.json");
+      const half = Math.floor(full.toBlock / 2);
+      await replayChain({ provider: ethers.provider, record, toBlock: half, checkpointFile: file, compare: false });
+      const saved = JSON.parse(await readFile(file, "utf8")) as { state: { version: number } };
+      expect(saved.state.version).to.equal(REPLAY_STATE_VERSION);
+      saved.state.version = 1;
+      await writeFile(file, JSON.stringify(saved));
+      const rest = await replayChain({ provider: ethers.provider, record, toBlock: full.toBlock, checkpointFile: file, compare: false });
+      expect(rest.resumedFrom).to.equal(undefined);
+      expect(rest.fromBlock).to.equal(0);
       expect(rest.digest).to.equal(full.digest);
     } finally {
       await rm(dir, { recursive: true, force: true });

@@ -200,14 +200,14 @@ describe("snapshots (sdk/replay/snapshot)", function () {
       const tampered = copy(snapshot);
       const batch = batchOf(tampered, c.batchId);
       batch.quantity = { $bigint: "99" };
-      const held = (batch.held as { $map: [unknown, unknown][] }).$map;
-      const entry = held.find(([party]) => (party as { $bigint: string }).$bigint === String(WHOLESALER))!;
-      entry[1] = { $bigint: "41" };
+      const custody = (batch.custody as { $map: [unknown, Record<string, unknown>][] }).$map;
+      const entry = custody.find(([party]) => (party as { $bigint: string }).$bigint === String(WHOLESALER))!;
+      entry[1].held = { $bigint: "41" };
       const result = await verify(tampered);
       expect(result.ok).to.equal(false);
       const id = c.batchId.toLowerCase();
       expect(result.differences.filter((d) => d.what === "state")).to.deep.equal([
-        { what: "state", path: `batches[${id}].held[3]`, snapshot: "41", actual: "40" },
+        { what: "state", path: `batches[${id}].custody[3].held`, snapshot: "41", actual: "40" },
         { what: "state", path: `batches[${id}].quantity`, snapshot: "99", actual: "100" },
       ]);
       expect(result.stateDifferences).to.equal(2);

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, readdir, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -11,12 +12,14 @@ import { UserError } from "../../sdk/errors.js";
 import {
   UNIT_LEAF_ENCODING,
   buildUnitTree,
+  findDuplicateUnits,
   findUnit,
   loadUnitDump,
   parseUnitLines,
   proofFor,
   readUnitCodes,
   readUnitFile,
+  readUnitList,
   saveUnitDump,
   verifyUnitProof,
 } from "../../sdk/units.js";
@@ -314,6 +317,94 @@ describe("sdk/units", function () {
         // rebuilt from the dump, and the cache rewritten
         expect(await readFile(cache)).to.deep.equal(bytes);
       });
+    });
+  });
+
+  describe("findDuplicateUnits", function () {
+    const A = { batchId: batchIdOf(GTIN, "A"), gtin: GTIN, lot: "A" };
+    const B = { batchId: batchIdOf(GTIN, "B"), gtin: GTIN, lot: "B" };
+    const C = { batchId: batchIdOf(GTIN, "C"), gtin: GTIN, lot: "C" };
+
+    it("reports every unit hash committed to more than one batch, with each batch's index, in order of first appearance", function () {
+      const a = serials(10);
+      const b = [...serials(5, "T"), sgtin("S7"), sgtin("S3")];
+      // C gives hashes only: its copy of S3 is still found, and named by the code another list gives.
+      const c = [hashOf(sgtin("X0")), hashOf(sgtin("X1")), hashOf(sgtin("S3"))];
+      expect(findDuplicateUnits([{ ...A, units: a }, { ...B, units: b }, { ...C, units: c }])).to.deep.equal([
+        {
+          unitHash: hashOf(sgtin("S3")),
+          code: sgtin("S3"),
+          batches: [
+            { ...A, index: 3 },
+            { ...B, index: 6 },
+            { ...C, index: 2 },
+          ],
+        },
+        { unitHash: hashOf(sgtin("S7")), code: sgtin("S7"), batches: [{ ...A, index: 7 }, { ...B, index: 5 }] },
+      ]);
+    });
+
+    it("finds nothing in disjoint batches, or in one batch given twice", function () {
+      expect(findDuplicateUnits([{ ...A, units: serials(50) }, { ...B, units: serials(50, "T") }])).to.deep.equal([]);
+      expect(findDuplicateUnits([{ ...A, units: serials(50) }, { ...A, units: serials(50) }])).to.deep.equal([]);
+      expect(findDuplicateUnits([])).to.deep.equal([]);
+    });
+
+    it("takes a built tree's hashes instead of codes; with hashes alone the code is unknown", async function () {
+      const a = await buildUnitTree(serials(20));
+      const b = await buildUnitTree([sgtin("S19"), ...serials(3, "T")]);
+      expect(findDuplicateUnits([{ ...A, hashes: a.tree.raw.hashes }, { ...B, hashes: b.tree.raw.hashes }])).to.deep.equal([
+        { unitHash: hashOf(sgtin("S19")), code: null, batches: [{ ...A, index: 19 }, { ...B, index: 0 }] },
+      ]);
+      const named = findDuplicateUnits([{ ...A, hashes: a.tree.raw.hashes, units: serials(20) }, { ...B, hashes: b.tree.raw.hashes }]);
+      expect(named[0].code).to.equal(sgtin("S19"));
+    });
+
+    it("compares whole hashes: entries that share a long prefix are not duplicates", function () {
+      const n = 60_000;
+      const a = new Uint8Array(randomBytes(n * 32));
+      const b = new Uint8Array(randomBytes(n * 32));
+      // b[10] shares a's unit 5 but for its last byte; b[20] is a's unit 40 exactly.
+      b.set(a.subarray(5 * 32, 6 * 32), 10 * 32);
+      b[10 * 32 + 31] ^= 1;
+      b.set(a.subarray(40 * 32, 41 * 32), 20 * 32);
+      const found = findDuplicateUnits([{ ...A, hashes: a }, { ...B, hashes: b }]);
+      expect(found.map((d) => d.batches.map((x) => x.index))).to.deep.equal([[40, 20]]);
+      expect(found[0].unitHash).to.equal(`0x${Buffer.from(a.subarray(40 * 32, 41 * 32)).toString("hex")}`);
+    });
+
+    it("refuses hashes that are not 32 bytes each, and units that do not match their hashes", function () {
+      expect(() => findDuplicateUnits([{ ...A, hashes: new Uint8Array(33) }])).to.throw(UserError, `batch ${A.batchId}: unit hashes must be 32 bytes each`);
+      expect(() => findDuplicateUnits([{ ...A, hashes: new Uint8Array(64), units: serials(3) }])).to.throw(UserError, `batch ${A.batchId}: 3 units but 2 hashes`);
+      expect(() => findDuplicateUnits([{ ...A }])).to.throw(UserError, `batch ${A.batchId}: no units and no unit hashes`);
+    });
+  });
+
+  describe("readUnitList", function () {
+    it("reads a unit dump under any name and rebuilds its tree", async function () {
+      const dir = await tempDir();
+      const codes = serials(40);
+      const { root, tree } = await buildUnitTree(codes);
+      const saved = await saveUnitDump(dir, { root, gtin: GTIN, lot: LOT, codes });
+      const file = path.join(dir, "published by the maker.json");
+      await writeFile(file, await readFile(saved));
+      const list = await readUnitList(file);
+      expect(list).to.deep.include({ file, root, gtin: GTIN, lot: LOT, count: 40, codes });
+      expect(list.tree.raw.hashes).to.deep.equal(tree.raw.hashes);
+    });
+
+    it("refuses a list whose units do not give the root it names, and a file that is not a unit list", async function () {
+      const dir = await tempDir();
+      const codes = serials(10);
+      const { root } = await buildUnitTree(codes);
+      const file = await saveUnitDump(dir, { root, gtin: GTIN, lot: LOT, codes });
+      await writeFile(file, (await readFile(file, "utf8")).replace(sgtin("S4"), sgtin("S44")));
+      const { root: altered } = await buildUnitTree(codes.map((c) => (c === sgtin("S4") ? sgtin("S44") : c)));
+      await expectUserError(readUnitList(file), `unit list ${file} was altered: its units give root ${altered}, not ${root}`);
+      const other = path.join(dir, "other.json");
+      await writeFile(other, JSON.stringify({ hello: "world" }));
+      await expectUserError(readUnitList(other), `cannot load unit list ${other}: not a medstate-units-v1 file`);
+      await expectUserError(readUnitList(path.join(dir, "none.json")), `cannot load unit list ${path.join(dir, "none.json")}: no such file`);
     });
   });
 });

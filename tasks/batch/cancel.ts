@@ -1,0 +1,11 @@
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { type TaskResult, taskAction } from "../lib/runtime.js";
+import { type ShipmentArgs, closeShipment } from "../lib/supply.js";
+
+/** The sender cancels an open shipment: its stock is back in the sender's held stock (allowed under a recall). */
+export async function run(args: ShipmentArgs, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+  return closeShipment(hre, args, "cancel");
+}
+
+export default taskAction(run);
