@@ -27,6 +27,7 @@ try {
   await writeFile(units, `(01)${GTIN}(21)S1(10)${LOT}(17)300630\n`);
   await node.json("system", "deploy");
   await node.json("product", "register", "--gtin", GTIN, "--name", "Bench", "--approval-no", "H0", "--from", "1");
+  await node.json("product", "approve", "--gtin", GTIN, "--applicant", "2", "--from", "0");
   const { batchId } = await node.json<{ batchId: string }>(
     "batch", "create", "--gtin", GTIN, "--lot", LOT, "--manufactured", "2026-11-01", "--expiry", "2030-06-30",
     "--quantity", "1", "--units", units, "--from", "1",

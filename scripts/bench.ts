@@ -9,7 +9,7 @@ import path from "node:path";
 import type { ContractTransactionResponse } from "ethers";
 import hre from "hardhat";
 
-import { Domain, LicenceKind, PartyStatus, Point, Result, Role, mask } from "../sdk/enums.js";
+import { Domain, LicenceKind, PartyStatus, Point, Result, Role, UnitStatus, mask } from "../sdk/enums.js";
 import {
   NO_HUMIDITY,
   NO_TEMPERATURE,
@@ -93,9 +93,11 @@ const unitCode = (lot: string, i: number) => `010${GTIN}21${lot}-${String(i).pad
 const qa = signers[12];
 await registry.connect(maker).addMember(2n, qa.address, Role.QA);
 await measure(
-  "batches.registerProduct",
+  "batches.registerProduct (the holder applies)",
   batches.connect(maker).registerProduct(GTIN, "Amoxicillin Capsules 0.25g", "国药准字H20230001", 8123456),
+  "stores the application",
 );
+await measure("batches.approveProduct (regulator)", batches.connect(regulator).approveProduct(GTIN, 2n), "registers it, binds the GTIN and code");
 const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
 const trees = new Map<string, Awaited<ReturnType<typeof buildUnitTree>>>();
 for (const [lot, count] of [
@@ -190,6 +192,13 @@ results.push(
 await measure("batches.dispense of a dispensed unit (suspect)", batches.connect(hospital).dispense(unit(0)), "report recorded");
 await measure("batches.undoDispense", batches.connect(pharmacy).undoDispense(unit(1)));
 
+// ==== unit administration and the regulator's corrections (issue 12) ====
+await measure("batches.decommission (locked)", batches.connect(pharmacy).decommission(unit(10), UnitStatus.Locked), "sets one unit of own stock aside");
+await measure("batches.reactivate", batches.connect(pharmacy).reactivate(unit(10)));
+await measure("batches.decommission (destroyed)", batches.connect(pharmacy).decommission(unit(11), UnitStatus.Destroyed), "one unit of own stock");
+await measure("batches.restoreUnit (destroyed, regulator)", batches.connect(regulator).restoreUnit(unit(11)), "credits the marking party");
+await measure("batches.restoreUnit (dispensed, regulator)", batches.connect(regulator).restoreUnit(unit(2)), "undoes another party's dispense");
+
 // ==== observations, rules, states, recall (issue 4) ====
 const logger = signers[13];
 const gateway = signers[14];
@@ -270,7 +279,7 @@ await opened(
   "no stock moves",
 );
 await measure("suspects.investigateSuspect", suspects.connect(wholesaler).investigateSuspect(cleared));
-await measure("suspects.concludeSuspect (cleared)", suspects.connect(maker).concludeSuspect(cleared, false, ethers.id("lab")), "case → held");
+await measure("suspects.concludeSuspect (cleared, regulator)", suspects.connect(regulator).concludeSuspect(cleared, false, ethers.id("lab")), "case → held");
 const fake = await opened(
   suspects.connect(wholesaler).reportSuspect(batchId, WHOLE_BATCH, 20n, ethers.id("price"), "offered below cost"),
   "suspects.reportSuspect (whole batch, quarantines 20)",
@@ -311,12 +320,30 @@ await measure(
   "target ≤ 80,000; reads no holding",
 );
 await measure("collaboration.returnStock", collaboration.connect(holders[0].admin).returnStock(thousand, 1n), "holding → quarantine");
+await measure("collaboration.seizeStock (regulator)", collaboration.connect(regulator).seizeStock(thousand, holders[1].partyId, 1n), "a holder's stock → quarantine, without it");
 await collaboration.connect(maker).returnStock(thousand, 10n);
-await measure("collaboration.proposeDestruction", collaboration.connect(maker).proposeDestruction(thousand, 11n));
+await measure("collaboration.proposeDestruction", collaboration.connect(maker).proposeDestruction(thousand, 12n));
 const proposal = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "string", "uint32"], [thousand, "destruction", 1n]));
-await measure("collaboration.witnessDestruction (regulator)", collaboration.connect(regulator).witnessDestruction(thousand, proposal), "enters Destroyed");
+await measure(
+  "collaboration.witnessDestruction (regulator, stock still out)",
+  collaboration.connect(regulator).witnessDestruction(thousand, proposal),
+  "quarantine → destroyed; the batch stays under recall",
+);
+// The small batch: its maker returns everything, and the last witnessed destruction accounts for every unit.
+await collaboration.connect(maker).returnStock(small, 10n);
+await collaboration.connect(maker).proposeDestruction(small, 10n);
+const last = ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["bytes32", "string", "uint32"], [small, "destruction", 1n]));
+await measure("collaboration.witnessDestruction (regulator, enters Destroyed)", collaboration.connect(regulator).witnessDestruction(small, last), "every unit accounted for");
 await collaboration.connect(regulator).transition(ethers.toBeHex(GTIN, 32), 1, "product stop");
 await measure("collaboration.transition (product: Deregistered)", collaboration.connect(maker).transition(ethers.toBeHex(GTIN, 32), 4, "withdrawn"));
+
+// ==== governance's corrections (issue 12) ====
+await measure(
+  "governor.proposeCall (run and undone first)",
+  governor.connect(maker).proposeCall(await batches.getAddress(), batches.interface.encodeFunctionData("setDispenseUndoWindow", [7 * 86_400])),
+  "a call that would fail is refused",
+);
+await measure("batches.reassignProduct (governor)", batches.connect(gov).reassignProduct(GTIN, 2n, 8123457), "holder and national code");
 
 const width = Math.max(...results.map((r) => r.operation.length));
 console.log(`${"operation".padEnd(width)}  ${"gas".padStart(9)}  note`);

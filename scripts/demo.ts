@@ -2,7 +2,8 @@
  * A walkthrough on the embedded Hardhat network (`npm run demo`): the consortium
  * forms, a new wholesaler is admitted by a BFT supermajority, its members (a person
  * and a device) are enrolled, and the regulator suspends it, after which its next
- * action is refused; then a product, a batch of serialised units, its journey to a
+ * action is refused; then a product (applied for by its maker, approved by the
+ * regulator), a batch of serialised units, its journey to a
  * pharmacy, a dispense, and a cloned code caught and reported; then a vaccine with a
  * 2–8 °C rule, whose batch stops by itself when a logger reads 9.5 °C, is recalled at
  * level I, returned and destroyed under a notary's witness; the clone's suspect case
@@ -29,7 +30,9 @@ import { run as receiveShipment } from "../tasks/batch/receive.js";
 import { run as releaseBatch } from "../tasks/batch/release.js";
 import { run as shipBatch } from "../tasks/batch/ship.js";
 import { run as showBatch } from "../tasks/batch/show.js";
-import { run as registerProduct } from "../tasks/product/register.js";
+import { run as applyForProduct } from "../tasks/product/register.js";
+import { run as approveProduct } from "../tasks/product/approve.js";
+import { run as setRules } from "../tasks/product/rules.js";
 import { run as dispenseUnit } from "../tasks/unit/dispense.js";
 import { run as listReports } from "../tasks/unit/reports.js";
 import { run as verifyUnit } from "../tasks/unit/verify.js";
@@ -118,16 +121,18 @@ step(6, "A product and a batch of 1,000 serialised units");
 const qa = accounts[12];
 say(indent((await addMember({ party: "2", account: qa, role: "qa", from: "1", json: false }, hre)).human));
 const gtin = "06901234567892";
+say(indent("A product exists once the regulator approves its holder's application (no one can squat its codes):"));
 say(
   indent(
     (
-      await registerProduct(
+      await applyForProduct(
         { gtin, name: "Amoxicillin Capsules 0.25g", approvalNo: "国药准字H20230001", nationalCode: "8123456", from: "1", json: false },
         hre,
       )
     ).human,
   ),
 );
+say(indent((await approveProduct({ gtin, applicant: "2", from: "0", json: false }, hre)).human));
 const unitsFile = path.join(await mkdtemp(path.join(tmpdir(), "medstate-demo-")), "units.txt");
 const code = (i: number) => `(01)${gtin}(21)SN${String(i).padStart(7, "0")}(10)L2026A(17)280630`;
 await writeFile(unitsFile, `${Array.from({ length: 1000 }, (_, i) => code(i)).join("\n")}\n`);
@@ -183,7 +188,9 @@ await writeFile(
   rulesFile,
   JSON.stringify({ storage: { temperature: { min: 2, max: 8 }, humidity: { max: 65 } }, transport: { temperature: { min: 2, max: 8 } }, inspection: { criticalStops: true } }),
 );
-say(indent((await registerProduct({ gtin: vaccine, name: "Influenza Vaccine (Split Virion)", approvalNo: "国药准字S20260001", rules: rulesFile, from: "1", json: false }, hre)).human));
+say(indent((await applyForProduct({ gtin: vaccine, name: "Influenza Vaccine (Split Virion)", approvalNo: "国药准字S20260001", from: "1", json: false }, hre)).human));
+say(indent((await approveProduct({ gtin: vaccine, applicant: "2", from: "0", json: false }, hre)).human));
+say(indent((await setRules({ gtin: vaccine, rules: rulesFile, from: "1", json: false }, hre)).human));
 const vaxUnits = path.join(path.dirname(unitsFile), "vaccine-units.txt");
 const vax = (i: number) => `(01)${vaccine}(21)V${String(i).padStart(6, "0")}(10)VAX26A(17)271130`;
 await writeFile(vaxUnits, `${Array.from({ length: 200 }, (_, i) => vax(i)).join("\n")}\n`);
