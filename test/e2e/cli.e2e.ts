@@ -29,7 +29,7 @@ describe("CLI against a hardhat node @e2e", function () {
   let node: LocalNode;
 
   before(async function () {
-    node = await startLocalNode();
+    node = await startLocalNode({ cold: true });
   });
 
   after(async function () {

@@ -27,7 +27,7 @@ for (const engine of ENGINES) {
     let recallId: string;
 
     before(async function () {
-      node = await startLocalNode({ engine });
+      node = await startLocalNode({ engine, cold: true });
       files = await writeLifecycleFiles(`engines-${engine}`);
     });
 

@@ -1,7 +1,9 @@
 /**
  * End-to-end helpers: a real local node on 127.0.0.1 (free port) — `hardhat node` by
- * default, or anvil (Foundry's independent EVM engine) — and MedState tasks run as
- * child processes against it, exactly as an operator runs them.
+ * default, or anvil (Foundry's independent EVM engine) — and MedState tasks run against
+ * it through Hardhat's CLI: in a fresh child process each, exactly as an operator runs
+ * them (`cold`), or in one warm child process per node that runs each command through
+ * the same CLI entry point (`task-worker.ts`).
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
@@ -28,6 +30,14 @@ export type Engine = "hardhat" | "anvil";
 export interface LocalNodeOptions {
   /** `hardhat` (default): `hardhat node`; `anvil`: the anvil binary from npm `@foundry-rs/anvil`. */
   engine?: Engine;
+  /**
+   * `true`: every command is a fresh `hardhat` process, exactly as an operator types it
+   * (the suites that prove the CLI surface and one lifecycle per engine). Otherwise
+   * (default) commands go to one warm Hardhat process per node that runs each through
+   * Hardhat's own CLI entry point (`test/helpers/task-worker.ts`): same parsing, output
+   * and exit code, without paying Hardhat's start-up for every command.
+   */
+  cold?: boolean;
 }
 
 export interface LocalNode {
@@ -51,6 +61,54 @@ async function freePort(): Promise<number> {
       server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
     });
   });
+}
+
+const TASK_WORKER = path.join(ROOT, "test", "helpers", "task-worker.ts");
+
+/** One warm Hardhat process that runs commands in turn (see `task-worker.ts`). */
+interface TaskWorker {
+  run(args: string[]): Promise<CliResult>;
+  stop(): Promise<void>;
+}
+
+function startTaskWorker(env: NodeJS.ProcessEnv): TaskWorker {
+  const child = spawn(process.execPath, ["--import", "tsx", TASK_WORKER], {
+    cwd: ROOT,
+    env,
+    stdio: ["ignore", "inherit", "pipe", "ipc"],
+  });
+  let childErr = "";
+  child.stderr?.on("data", (d: Buffer) => (childErr += d.toString()));
+  const pending = new Map<number, { resolve: (r: CliResult) => void; reject: (e: Error) => void }>();
+  let nextId = 1;
+  child.on("message", (message: CliResult & { id: number }) => {
+    const waiting = pending.get(message.id);
+    pending.delete(message.id);
+    waiting?.resolve({ code: message.code, stdout: message.stdout, stderr: message.stderr });
+  });
+  child.once("exit", (code) => {
+    for (const waiting of pending.values()) waiting.reject(new Error(`the task worker exited (${code}): ${childErr}`));
+    pending.clear();
+  });
+  return {
+    run(args) {
+      return new Promise((resolve, reject) => {
+        if (child.exitCode !== null || !child.connected) {
+          reject(new Error(`the task worker is not running: ${childErr}`));
+          return;
+        }
+        const id = nextId++;
+        pending.set(id, { resolve, reject });
+        child.send({ id, args });
+      });
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once("exit", r));
+      child.disconnect();
+      await exited;
+    },
+  };
 }
 
 function runProcess(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
@@ -158,7 +216,9 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
     }
   }
 
-  const run = (...args: string[]) => runProcess([...args, "--network", "localhost"], env);
+  const worker = options.cold === true ? undefined : startTaskWorker(env);
+  const run = (...args: string[]) =>
+    worker === undefined ? runProcess([...args, "--network", "localhost"], env) : worker.run([...args, "--network", "localhost"]);
   return {
     engine,
     url,
@@ -172,6 +232,7 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
       return JSON.parse(result.stdout) as T;
     },
     async stop() {
+      await worker?.stop();
       if (node.exitCode === null) {
         const exited = new Promise((r) => node.once("exit", r));
         node.kill("SIGTERM");
