@@ -9,6 +9,7 @@ import path from "node:path";
 import type { ContractTransactionResponse } from "ethers";
 import hre from "hardhat";
 
+import { productApplicationHash } from "../sdk/codes.js";
 import { Domain, LicenceKind, PartyStatus, Point, Result, Role, UnitStatus, mask } from "../sdk/enums.js";
 import {
   NO_HUMIDITY,
@@ -97,7 +98,11 @@ await measure(
   batches.connect(maker).registerProduct(GTIN, "Amoxicillin Capsules 0.25g", "国药准字H20230001", 8123456),
   "stores the application",
 );
-await measure("batches.approveProduct (regulator)", batches.connect(regulator).approveProduct(GTIN, 2n), "registers it, binds the GTIN and code");
+await measure(
+  "batches.approveProduct (regulator)",
+  batches.connect(regulator).approveProduct(GTIN, 2n, productApplicationHash(await batches.productApplication(GTIN, 2n))),
+  "registers it, binds the GTIN and code",
+);
 const now = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
 const trees = new Map<string, Awaited<ReturnType<typeof buildUnitTree>>>();
 for (const [lot, count] of [

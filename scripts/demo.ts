@@ -32,6 +32,7 @@ import { run as shipBatch } from "../tasks/batch/ship.js";
 import { run as showBatch } from "../tasks/batch/show.js";
 import { run as applyForProduct } from "../tasks/product/register.js";
 import { run as approveProduct } from "../tasks/product/approve.js";
+import { run as listApplications } from "../tasks/product/applications.js";
 import { run as setRules } from "../tasks/product/rules.js";
 import { run as dispenseUnit } from "../tasks/unit/dispense.js";
 import { run as listReports } from "../tasks/unit/reports.js";
@@ -132,7 +133,11 @@ say(
     ).human,
   ),
 );
-say(indent((await approveProduct({ gtin, applicant: "2", from: "0", json: false }, hre)).human));
+say(indent("The regulator examines the pending application (`product applications`) and approves exactly that one, by its hash:"));
+const applications = await listApplications({ gtin, json: false }, hre);
+say(indent(applications.human));
+const [examined] = applications.json as { applicationHash: string }[];
+say(indent((await approveProduct({ gtin, applicant: "2", application: examined.applicationHash, from: "0", json: false }, hre)).human));
 const unitsFile = path.join(await mkdtemp(path.join(tmpdir(), "medstate-demo-")), "units.txt");
 const code = (i: number) => `(01)${gtin}(21)SN${String(i).padStart(7, "0")}(10)L2026A(17)280630`;
 await writeFile(unitsFile, `${Array.from({ length: 1000 }, (_, i) => code(i)).join("\n")}\n`);

@@ -334,6 +334,27 @@ export function batchIdOf(gtin: string | bigint, lot: string): string {
   return keccak256(AbiCoder.defaultAbiCoder().encode(["uint64", "string"], [BigInt(gtin14), lot]));
 }
 
+/** What a product application says, as the regulator examines it. */
+export interface ProductApplicationContent {
+  nationalCode: bigint | number;
+  name: string;
+  approvalNo: string;
+}
+
+/**
+ * The hash `approveProduct` checks, as the contract derives it:
+ * keccak256(abi.encode(uint32 nationalCode, string name, string approvalNo)). The
+ * regulator approves the application it examined, not whatever replaced it since.
+ */
+export function productApplicationHash(application: ProductApplicationContent): string {
+  return keccak256(
+    AbiCoder.defaultAbiCoder().encode(
+      ["uint32", "string", "string"],
+      [BigInt(application.nationalCode), application.name, application.approvalNo],
+    ),
+  );
+}
+
 /** OpenZeppelin's standard leaf for `[index, unitHash]`: keccak256(keccak256(abi.encode(uint256, bytes32))). */
 export function unitLeaf(index: number | bigint, unitHash: string): string {
   return keccak256(keccak256(AbiCoder.defaultAbiCoder().encode(["uint256", "bytes32"], [index, unitHash])));

@@ -137,6 +137,8 @@ const EXPLANATIONS: Record<string, (args: Record<string, string>) => string> = {
     "this code runs only behind the BatchRegistry proxy and was called at its own address: call the BatchRegistry proxy",
   BatchRegistryUnknownApplication: (a) =>
     `party ${a.applicant} has no pending application for product ${a.gtin} (it applies with \`product register\`)`,
+  BatchRegistryApplicationChanged: (a) =>
+    `party ${a.applicant} replaced its application for product ${a.gtin} after it was examined: examine it again (\`product applications\`) and approve the current one`,
   RegistryPrimaryAdminRotation: (a) =>
     `party ${a.partyId}'s primary admin key is rotated only by that key itself or by a governance proposal`,
   RegistryAccountReserved: (a) =>
@@ -149,7 +151,7 @@ const EXPLANATIONS: Record<string, (args: Record<string, string>) => string> = {
   GovernorCallSimulated: () => "the simulated call succeeded (only the governor simulates calls, and the simulation always reverts)",
   GovernorNotApproved: (a) =>
     BigInt(a.approvals) < BigInt(a.threshold)
-      ? `proposal ${a.proposalId} has ${a.approvals} of the ${a.threshold} approvals the voter set in force now requires`
+      ? `proposal ${a.proposalId} has ${a.approvals} of the ${a.threshold} approvals the voter set in force now requires (approvals of parties no longer in the voter set do not count)`
       : `proposal ${a.proposalId} still needs a regulator's approval`,
 };
 

@@ -88,7 +88,7 @@ export const medstateTasks: TaskDefinition[] = [
   ),
   medstateTask(
     ["party", "execute"],
-    "Execute a proposal whose approvals meet the current threshold (after the voter set shrank)",
+    "Execute a proposal whose approvals in force meet the current threshold (after the voter set shrank)",
     { options: { proposal: "Proposal id" }, signs: true },
     () => import("./party/execute.js"),
   ),
@@ -154,12 +154,19 @@ export const medstateTasks: TaskDefinition[] = [
   medstateTask(
     ["product", "approve"],
     "Approve a manufacturer's application: the product is registered with it as holder (a regulator)",
-    { options: { gtin: "The product's GTIN", applicant: "The applicant party: id or a unique prefix of its name" }, signs: true },
+    {
+      options: {
+        gtin: "The product's GTIN",
+        applicant: "The applicant party: id or a unique prefix of its name",
+        application: "The hash of the application you examined (`product applications` prints it; default: the pending one, read now)",
+      },
+      signs: true,
+    },
     () => import("./product/approve.js"),
   ),
   medstateTask(
     ["product", "applications"],
-    "List pending product applications, and whether each can still be approved",
+    "List pending product applications with their hashes, and whether each can still be approved",
     { options: { gtin: "Only this GTIN" } },
     () => import("./product/applications.js"),
   ),

@@ -31,6 +31,9 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
         // slots 4..5
         mapping(uint256 proposalId => Proposal) proposals;
         mapping(uint256 proposalId => mapping(uint64 partyId => bool)) voted;
+        // slot 6: one entry per approving party (each votes once), so at most the parties
+        // that were voters while the proposal was open.
+        mapping(uint256 proposalId => uint64[]) approvers;
     }
 
     // ==== CONSTANTS ====
@@ -199,12 +202,13 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
         if ($.voted[proposalId][partyId]) revert GovernorAlreadyVoted(proposalId, partyId);
 
         $.voted[proposalId][partyId] = true;
+        $.approvers[proposalId].push(partyId);
         // One approval per voting party, and parties are far fewer than 2^16.
         uint16 approvals = ++proposal.approvals;
         if (domain == IConsortiumRegistry.Domain.Regulator) proposal.regulatorApproved = true;
         emit VoteCast(proposalId, partyId, _msgSender(), approvals);
 
-        if (_approved(proposal)) {
+        if (_approved(proposalId, proposal)) {
             _execute(proposalId, proposal);
             return true;
         }
@@ -217,8 +221,9 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
         if (proposal.executed) revert GovernorProposalExecuted(proposalId);
         if (block.timestamp >= proposal.expiresAt) revert GovernorProposalExpired(proposalId, proposal.expiresAt);
         _requireVoter();
-        if (!_approved(proposal)) {
-            revert GovernorNotApproved(proposalId, proposal.approvals, _currentThreshold(), proposal.regulatorApproved);
+        if (!_approved(proposalId, proposal)) {
+            (uint256 approvals, bool regulatorApproved) = _approvalsInForce(proposalId);
+            revert GovernorNotApproved(proposalId, approvals, _currentThreshold(), regulatorApproved);
         }
         _execute(proposalId, proposal);
     }
@@ -269,6 +274,11 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
     /// @inheritdoc IConsortiumGovernor
     function currentThreshold() external view returns (uint256) {
         return _currentThreshold();
+    }
+
+    /// @inheritdoc IConsortiumGovernor
+    function approvalsInForce(uint256 proposalId) external view returns (uint256 approvals, bool regulatorApproved) {
+        return _approvalsInForce(proposalId);
     }
 
     /// @inheritdoc IConsortiumGovernor
@@ -334,10 +344,28 @@ contract ConsortiumGovernor is IConsortiumGovernor, Initializable, ContextUpgrad
         emit ProposalExecuted(proposalId, result);
     }
 
-    /// Approved by the threshold of the voter set in force now (not at creation) and, where
-    /// required, by a regulator.
-    function _approved(Proposal storage proposal) internal view returns (bool) {
-        return proposal.approvals >= _currentThreshold() && (!proposal.regulatorRequired || proposal.regulatorApproved);
+    /// Approved by the threshold of the voter set in force now (not at creation), counting
+    /// only approvers still in that set, and, where required, by a regulator among them.
+    function _approved(uint256 proposalId, Proposal storage proposal) internal view returns (bool) {
+        uint256 threshold = _currentThreshold();
+        // The approvals cast bound those in force: recount only when they could meet it.
+        if (proposal.approvals < threshold) return false;
+        (uint256 approvals, bool regulatorApproved) = _approvalsInForce(proposalId);
+        return approvals >= threshold && (!proposal.regulatorRequired || regulatorApproved);
+    }
+
+    /// One registry read per approving party: at most the parties that were voters while
+    /// the proposal was open.
+    function _approvalsInForce(uint256 proposalId) internal view returns (uint256 approvals, bool regulatorApproved) {
+        GovernorStorage storage $ = _storage();
+        uint64[] storage approvers = $.approvers[proposalId];
+        IConsortiumRegistry registry_ = $.registry;
+        for (uint256 i = 0; i < approvers.length; ++i) {
+            (bool counted, IConsortiumRegistry.Domain domain) = registry_.countedVoter(approvers[i]);
+            if (!counted) continue;
+            ++approvals;
+            if (domain == IConsortiumRegistry.Domain.Regulator) regulatorApproved = true;
+        }
     }
 
     function _currentThreshold() internal view returns (uint256) {

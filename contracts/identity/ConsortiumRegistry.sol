@@ -200,13 +200,15 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
             if (actingParty == partyId) revert RegistrySelfSuspension(partyId);
             counted = _checkRegulatorVoterSuspension(partyId);
         }
-        _transition(partyId, PartyStatus.Suspended);
+        _setStatus(partyId, PartyStatus.Suspended);
         if (counted) {
             // A voter the regulator alone suspends stays in the threshold's n.
             RegistryStorage storage $ = _storage();
             $.regulatorSuspended[partyId] = true;
             ++$.regulatorSuspendedVoterCount;
         }
+        // Mirrors are called once the registry's own state is complete.
+        _pushParty(partyId);
     }
 
     /// @inheritdoc IConsortiumRegistry
@@ -373,6 +375,14 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     }
 
     /// @inheritdoc IConsortiumRegistry
+    function countedVoter(uint64 partyId) external view returns (bool counted, Domain domain) {
+        RegistryStorage storage $ = _storage();
+        Party storage party = $.parties[partyId];
+        counted = party.voter && (party.status == PartyStatus.Active || $.regulatorSuspended[partyId]);
+        domain = party.domain;
+    }
+
+    /// @inheritdoc IConsortiumRegistry
     function getParty(uint64 partyId) external view returns (Party memory) {
         return _party(partyId);
     }
@@ -431,6 +441,12 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
     /// Every status write goes through here: checks the transition graph, keeps the
     /// voter counts, emits.
     function _transition(uint64 partyId, PartyStatus status) internal {
+        _setStatus(partyId, status);
+        _pushParty(partyId);
+    }
+
+    /// A party's status change, without the mirrors' push.
+    function _setStatus(uint64 partyId, PartyStatus status) internal {
         RegistryStorage storage $ = _storage();
         (Party storage party, PartyStatus current) = _checkTransition(partyId, status);
         party.status = status;
@@ -446,7 +462,6 @@ contract ConsortiumRegistry is IConsortiumRegistry, Initializable, ContextUpgrad
             else if (status == PartyStatus.Suspended) ++$.suspendedVoterCount;
         }
         emit PartyStatusChanged(partyId, current, status, _msgSender());
-        _pushParty(partyId);
     }
 
     function _enrol(uint64 partyId, address account, Role role) internal {

@@ -38,14 +38,17 @@ pragma solidity ^0.8.24;
  *   regulator seizes the stock of a party that cannot return it (a revoked one) into
  *   quarantine. Destruction of quarantined stock is proposed by the holder and executed by
  *   a witness (the regulator or a notary): two signatures. The batch enters the graph's
- *   `Disposal` state (Destroyed) only with the witnessed destruction that accounts for every
- *   unit of it: nothing left held, in transit, in quarantine or in a suspect case.
+ *   `Disposal` state (Destroyed) only once every unit of it is accounted for — nothing left
+ *   held, in transit, in quarantine or in a suspect case: with the witnessed destruction
+ *   that accounts for the last units, or with the regulator's closing of the suspect case
+ *   that held them ({ISuspectProduct-closeSuspect}).
  */
 interface ICollaborationEngine {
     // ==== TYPES ====
 
     /// @notice How a state is entered: `Plain` by {transition}, `Recall` by {openRecall}
-    /// (returns open), `Disposal` by {witnessDestruction} (a second signature).
+    /// (returns open), `Disposal` by {witnessDestruction} (a second signature) or
+    /// {ISuspectProduct-closeSuspect}, once every unit is accounted for.
     enum StateKind {
         Plain,
         Recall,
@@ -264,7 +267,8 @@ interface ICollaborationEngine {
     // ==== GOVERNANCE ====
 
     /// @notice Replaces the state graph (1 to 16 states; state 0 plain and not halting; once a
-    /// state halts every later one does; recall and disposal states halt). Only the governor.
+    /// state halts every later one does; recall and disposal states halt, and no rule enters
+    /// them). Only the governor.
     function configureGraph(StateDef[] calldata states) external;
 
     /// @notice Sets the recall deadlines (seconds) for levels I, II, III. Only the governor.

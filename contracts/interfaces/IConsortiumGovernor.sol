@@ -11,7 +11,8 @@ import {IConsortiumRegistry} from "./IConsortiumRegistry.sol";
  * and the threshold is `n − f` (more than two thirds). `n` counts the active voters and
  * the voters a regulator suspended on its own ({IConsortiumRegistry-thresholdVoterCount}),
  * so no suspension by one party lowers it; it is taken when a proposal executes, so a
- * proposal passes only with the threshold of the voter set in force then. Where the
+ * proposal passes only with the threshold of the voter set in force then, counting only
+ * the approvals of parties still in that set ({approvalsInForce}). Where the
  * parameters say so for a proposal's kind, a regulator must also be among the approvers;
  * and whatever the parameters, for suspending, revoking or unseating (as a voter) a
  * regulator party, and for a generic call that grants or revokes a regulator party's
@@ -129,9 +130,9 @@ interface IConsortiumGovernor {
     /// @notice {simulateCall}'s answer when the call succeeds (it always reverts, to undo it);
     /// `call` is `keccak256(abi.encode(target, data))`, so that no other answer passes for it.
     error GovernorCallSimulated(bytes32 call);
-    /// @notice The proposal has `approvals`, fewer than the current `threshold`, or lacks a
-    /// regulator's approval it needs.
-    error GovernorNotApproved(uint256 proposalId, uint16 approvals, uint256 threshold, bool regulatorApproved);
+    /// @notice The proposal has `approvals` in force (from parties still in the voter set),
+    /// fewer than the current `threshold`, or lacks a regulator's approval it needs.
+    error GovernorNotApproved(uint256 proposalId, uint256 approvals, uint256 threshold, bool regulatorApproved);
 
     // ==== PROPOSING (admins of active voting parties) ====
 
@@ -227,6 +228,15 @@ interface IConsortiumGovernor {
     /// @notice The threshold a proposal needs now: {thresholdFor} the registry's
     /// {IConsortiumRegistry-thresholdVoterCount}.
     function currentThreshold() external view returns (uint256);
+
+    /**
+     * @notice The approvals of `proposalId` that count now: those of parties still in the
+     * threshold's voter set ({IConsortiumRegistry-countedVoter}), and whether a regulator
+     * party is among them. A party that left the set (removed as a voter, revoked, or
+     * suspended by governance) takes its approval with it, so approvals cast before voters
+     * leave cannot meet the lower threshold their leaving makes.
+     */
+    function approvalsInForce(uint256 proposalId) external view returns (uint256 approvals, bool regulatorApproved);
 
     /// @notice The BFT threshold for `voters` voters: `n − ⌊(n−1)/3⌋` (0 for none).
     function thresholdFor(uint256 voters) external pure returns (uint256);

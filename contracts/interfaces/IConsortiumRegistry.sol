@@ -474,6 +474,10 @@ interface IConsortiumRegistry {
     /// @notice Whether the party is in the voting set (counted only while Active).
     function isVoter(uint64 partyId) external view returns (bool);
 
+    /// @notice Whether the party counts in {thresholdVoterCount} (a voter that is active, or
+    /// that a regulator suspended on its own), and its domain.
+    function countedVoter(uint64 partyId) external view returns (bool counted, Domain domain);
+
     /// @notice A party record; reverts for an unknown id.
     function getParty(uint64 partyId) external view returns (Party memory);
 

@@ -53,8 +53,11 @@ interface IProductRegistry is ISupplyLedger {
      * holder, and the GTIN and national code are bound to it. Caller: an admin or operator of
      * a regulator. The GTIN and the national code must still be free, and the applicant an
      * active manufacturer.
+     * @param application {productApplicationHash} of the application the regulator
+     * examined: an application replaced since (another national code, name or approval
+     * number) is refused, so the regulator approves exactly what it saw.
      */
-    function approveProduct(uint64 gtin, uint64 applicant) external;
+    function approveProduct(uint64 gtin, uint64 applicant, bytes32 application) external;
 
     /**
      * @notice Gives a product a new holder (an active manufacturer) and national code (0:
@@ -73,8 +76,10 @@ interface IProductRegistry is ISupplyLedger {
     function createBatch(BatchInput calldata input) external returns (bytes32 batchId);
 
     /**
-     * @notice Releases a batch for sale. Caller: a `qa` member of the batch's manufacturer.
-     * The batch's latest inspection ({IQualityEngine-observe}) must be normal.
+     * @notice Releases a batch for sale. Caller: a `qa` member of the batch's manufacturer,
+     * which must still hold the product (a product governance reassigned leaves its former
+     * holder's batches in production). The batch's latest inspection
+     * ({IQualityEngine-observe}) must be normal.
      */
     function releaseBatch(bytes32 batchId) external;
 
@@ -117,6 +122,11 @@ interface IProductRegistry is ISupplyLedger {
 
     /// @notice `applicant`'s pending application for `gtin` (holder 0: none).
     function productApplication(uint64 gtin, uint64 applicant) external view returns (Product memory);
+
+    /// @notice What {approveProduct} checks: `keccak256(abi.encode(nationalCode, name,
+    /// approvalNo))` of `applicant`'s pending application for `gtin`; reverts with
+    /// {BatchRegistryUnknownApplication} when there is none.
+    function productApplicationHash(uint64 gtin, uint64 applicant) external view returns (bytes32);
 
     /// @notice The GTIN of the product with this national code (0 if none).
     function productOfNationalCode(uint32 nationalCode) external view returns (uint64 gtin);

@@ -7,7 +7,9 @@ pragma solidity ^0.8.24;
  * the code objects that run on the BatchRegistry proxy: {ICustody} (shipping, receiving,
  * dispensing: the hot paths, in `BatchRegistry` itself) and {IProductRegistry}
  * (products, batches, unit decommissioning and restoration, the views: in
- * `ProductRegistry`). {IBatchRegistry} is the whole ABI at the proxy.
+ * `ProductRegistry`). {IBatchRegistry} is the whole supply ABI at the proxy; the
+ * quality and collaboration engines ({IQualityEngine}, {ICollaborationEngine},
+ * {ISuspectProduct}) answer at the same address.
  *
  * **The ledger.** Custody is kept by quantity, per batch and party ({Custody}): what it
  * holds (locked units included), what it shipped that is still in transit, what it
@@ -293,6 +295,9 @@ interface ISupplyLedger {
     error BatchRegistryUnknownProduct(uint64 gtin);
     /// @notice `applicant` has no pending application for this GTIN.
     error BatchRegistryUnknownApplication(uint64 gtin, uint64 applicant);
+    /// @notice `applicant`'s application is no longer the one approved: its hash is now
+    /// `current`, not `approved` (it was replaced after the regulator examined it).
+    error BatchRegistryApplicationChanged(uint64 gtin, uint64 applicant, bytes32 approved, bytes32 current);
     /// @notice `party` is not the product's marketing-authorisation holder.
     error BatchRegistryNotProductHolder(uint64 gtin, uint64 party);
     /// @notice A batch with this id (GTIN and lot) already exists.

@@ -12,7 +12,7 @@ import {SuspectCases} from "./SuspectCases.sol";
  * @title CollaborationEngine
  * @notice Stop, resume, recall, return, witnessed destruction and deregistration, the
  * governance of the state graph, and suspect-product cases ({SuspectCases}). Reached
- * from the BatchRegistry proxy through the quality engine (two delegatecalls), on the
+ * from the BatchRegistry proxy by one delegatecall (its router's default route), on the
  * registry's storage: a recall moves stock into quarantine in the same ledger that
  * `ship` reads.
  */
@@ -178,8 +178,12 @@ contract CollaborationEngine is ICollaborationEngine, SuspectCases {
             // A higher id is more severe: once a state halts trade, every later one does (a
             // batch's effective state is the higher of its own and its product's).
             if (i > 0 && states[i - 1].halts && !def.halts) revert CollaborationInvalidGraph(i, "severity");
-            // Stock under recall or awaiting disposal must not trade.
+            // Stock under recall or awaiting disposal must not trade; and people, not rules,
+            // open a recall (its level and deadline) or dispose of a batch.
             if (def.kind != StateKind.Plain && !def.halts) revert CollaborationInvalidGraph(i, "halts");
+            if (def.kind != StateKind.Plain && def.actors & (1 << uint8(Actor.Rule)) != 0) {
+                revert CollaborationInvalidGraph(i, "rule");
+            }
             uint8 id = uint8(i);
             if (def.kind == StateKind.Recall) {
                 if (recall != _NONE || def.scope & _BATCH_SCOPE == 0) revert CollaborationInvalidGraph(i, "recall");

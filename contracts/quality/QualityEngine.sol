@@ -122,7 +122,10 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
                 count = 0;
             }
             _checkSignature(signed, domainSeparator);
-            if (newDevice) observer = _observer(signed.device, _DEVICE);
+            if (newDevice) {
+                observer = _observer(signed.device, _DEVICE);
+                observer.role = IConsortiumRegistry.Role.Device;
+            }
             _observe(signed.observation, observer, run);
             // At most the list's length.
             unchecked {
@@ -151,6 +154,7 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
     ) external delegated {
         bytes32 domainSeparator = _domainSeparatorV4();
         Observer memory observer = _observer(device, _DEVICE);
+        observer.role = IConsortiumRegistry.Role.Device;
         Run memory run;
         uint256 first = nonces(device);
         for (uint256 i = 0; i < readings.length; ++i) {
@@ -334,19 +338,20 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
         }
     }
 
-    /// Whether a critical observation may stop its subject: a measure broke the product's
-    /// limits (the chain saw it), or the observer speaks for the product — its holder, a
-    /// laboratory or the regulator. A result another party merely declares is recorded,
-    /// and stops nothing by itself.
+    /// Whether a critical observation may stop its subject: the observer speaks for the
+    /// product (its holder, a laboratory or the regulator), or a device measured a value
+    /// outside the product's limits. A result another party merely declares, or a value a
+    /// person of that party types, is recorded and stops nothing by itself.
     function _criticalStops(
         Observation memory o,
         Observer memory observer,
         Run memory run
-    ) internal pure returns (bool) {
+    ) internal view returns (bool) {
         if (observer.party == run.holder || _isInspector(observer.domain)) return true;
         return
             (o.point == Point.Storage || o.point == Point.Transport) &&
-            run.limits.outside(o.point == Point.Storage ? 0 : 40, o.temperature, o.humidity);
+            run.limits.outside(o.point == Point.Storage ? 0 : 40, o.temperature, o.humidity) &&
+            _role(observer) == IConsortiumRegistry.Role.Device;
     }
 
     /// Reads what observations of `subject` by `party` share: its product's holder and
@@ -619,8 +624,14 @@ contract QualityEngine is IQualityEngine, QualityStates, EIP712, NoncesUpgradeab
     }
 
     function _isQaOrDevice(Observer memory observer) private view returns (bool) {
+        IConsortiumRegistry.Role role = _role(observer);
+        return role == IConsortiumRegistry.Role.QA || role == IConsortiumRegistry.Role.Device;
+    }
+
+    /// The observer's role, read once when a check first needs it.
+    function _role(Observer memory observer) private view returns (IConsortiumRegistry.Role) {
         if (observer.role == IConsortiumRegistry.Role.None) observer.role = _memberRole(observer.account);
-        return observer.role == IConsortiumRegistry.Role.QA || observer.role == IConsortiumRegistry.Role.Device;
+        return observer.role;
     }
 
     function _isInspector(IConsortiumRegistry.Domain domain) private pure returns (bool) {

@@ -27,7 +27,8 @@ import {SupplyBase} from "./SupplyBase.sol";
  * suspect cases). One hop for every module, and this contract keeps the code room its hot
  * paths need. UUPS-upgradeable by the consortium governor only; storage in an ERC-7201
  * namespace ({SupplyStorage}); membership checked against the registry-fed
- * {MembershipMirror}. {IBatchRegistry} is the whole ABI at the proxy.
+ * {MembershipMirror}. {IBatchRegistry} is the whole supply ABI at the proxy; the engines'
+ * interfaces answer at the same address.
  */
 contract BatchRegistry is ICustody, Initializable, MembershipMirror, SupplyBase, UUPSUpgradeable {
     using SafeCast for uint256;
@@ -321,6 +322,7 @@ contract BatchRegistry is ICustody, Initializable, MembershipMirror, SupplyBase,
             s == IProductRegistry.approveProduct.selector ||
             s == IProductRegistry.reassignProduct.selector ||
             s == IProductRegistry.productApplication.selector ||
+            s == IProductRegistry.productApplicationHash.selector ||
             s == IProductRegistry.productOfNationalCode.selector ||
             s == IProductRegistry.suspectReportCount.selector ||
             s == IProductRegistry.dispenseUndoWindow.selector ||

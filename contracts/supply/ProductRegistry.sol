@@ -61,11 +61,12 @@ contract ProductRegistry is IProductRegistry, SupplyBase {
     }
 
     /// @inheritdoc IProductRegistry
-    function approveProduct(uint64 gtin, uint64 applicant) external {
+    function approveProduct(uint64 gtin, uint64 applicant, bytes32 approved) external {
         _member(_ACTORS, _REGULATOR);
         SupplyStorage.Layout storage $ = _storage();
-        Product storage application = $.applications[gtin][applicant];
-        if (application.holder == 0) revert BatchRegistryUnknownApplication(gtin, applicant);
+        Product storage application = _application(gtin, applicant);
+        bytes32 current = _applicationHash(application);
+        if (current != approved) revert BatchRegistryApplicationChanged(gtin, applicant, approved, current);
         uint32 nationalCode = application.nationalCode;
         _checkProductFree(gtin, nationalCode);
         _requireParty(applicant, _MANUFACTURER);
@@ -134,6 +135,9 @@ contract ProductRegistry is IProductRegistry, SupplyBase {
         (uint64 party, ) = _member(_QA, _MANUFACTURER);
         Batch storage batch = _batch(batchId);
         if (batch.manufacturer != party) revert BatchRegistryNotManufacturer(batchId, party);
+        // A product governance reassigned is released only by its new holder: the batches
+        // its former holder made of it stay in production.
+        if (_storage().products[batch.gtin].holder != party) revert BatchRegistryNotProductHolder(batch.gtin, party);
         if (batch.status != BatchStatus.Production) revert BatchRegistryAlreadyReleased(batchId);
         if (block.timestamp >= batch.expiresAt) revert BatchRegistryBatchExpired(batchId, batch.expiresAt);
         if (batch.flags & SupplyStorage.INSPECTED == 0) revert BatchRegistryNotInspected(batchId);
@@ -241,6 +245,11 @@ contract ProductRegistry is IProductRegistry, SupplyBase {
     }
 
     /// @inheritdoc IProductRegistry
+    function productApplicationHash(uint64 gtin, uint64 applicant) external view returns (bytes32) {
+        return _applicationHash(_application(gtin, applicant));
+    }
+
+    /// @inheritdoc IProductRegistry
     function productOfNationalCode(uint32 nationalCode) external view returns (uint64) {
         return _storage().nationalCodes[nationalCode];
     }
@@ -297,6 +306,15 @@ contract ProductRegistry is IProductRegistry, SupplyBase {
     }
 
     // ==== INTERNAL ====
+
+    function _application(uint64 gtin, uint64 applicant) internal view returns (Product storage application) {
+        application = _storage().applications[gtin][applicant];
+        if (application.holder == 0) revert BatchRegistryUnknownApplication(gtin, applicant);
+    }
+
+    function _applicationHash(Product storage application) internal view returns (bytes32) {
+        return keccak256(abi.encode(application.nationalCode, application.name, application.approvalNo));
+    }
 
     /// Reverts unless the GTIN has no product and the national code is valid and free.
     function _checkProductFree(uint64 gtin, uint32 nationalCode) internal view {

@@ -14,8 +14,8 @@ import {
   IQualityEngine__factory,
   ISuspectProduct__factory,
 } from "../../types/ethers-contracts/index.js";
-import { type Mismatch, type RegistryViews, compareIdentity, voterCounts } from "./identity.js";
-import { BatchStatus, CaseStatus, ShipmentStatus } from "../enums.js";
+import { type Mismatch, type RegistryViews, compareIdentity, countedVoter, voterCounts } from "./identity.js";
+import { BatchStatus, CaseStatus, Domain, ShipmentStatus } from "../enums.js";
 import {
   type CustodyRecord,
   type ReplayState,
@@ -110,6 +110,7 @@ export async function compareState(provider: Provider, state: ReplayState, optio
     regulatorSuspendedVoterCount: () => registry.regulatorSuspendedVoterCount(at),
     thresholdVoterCount: () => registry.thresholdVoterCount(at),
     reservedUntil: (account) => registry.reservedUntil(account, at),
+    countedVoter: (id) => registry.countedVoter(id, at),
     getParty: (id) => registry.getParty(id, at),
     getMember: (account) => registry.getMember(account, at),
     getLicence: (id, kind) => registry.getLicence(id, kind, at),
@@ -130,6 +131,21 @@ export async function compareState(provider: Provider, state: ReplayState, optio
   });
   for (const [id, p] of state.governance.proposals) {
     tasks.push(async () => {
+      // An open proposal passes on its approvals in force: those of its approvers still in
+      // the threshold's voter set (the replay's own party state), a regulator among them.
+      if (!p.executed && now < p.expiresAt) {
+        let approvals = 0n;
+        let regulatorApproved = false;
+        for (const party of p.voters) {
+          const { counted, domain } = countedVoter(state.identity, party);
+          if (!counted) continue;
+          approvals++;
+          if (domain === Domain.Regulator) regulatorApproved = true;
+        }
+        const [inForce, regulatorInForce] = await governor.approvalsInForce(id, at);
+        check(`proposal ${id}`, "approvalsInForce", approvals, inForce);
+        check(`proposal ${id}`, "regulatorApprovedInForce", regulatorApproved, regulatorInForce);
+      }
       checkFields(`proposal ${id}`, p, await governor.getProposal(id, at), [
         "kind",
         "proposerParty",

@@ -7,7 +7,7 @@
 import type { Log, LogDescription, Provider } from "ethers";
 
 import { ConsortiumRegistry__factory } from "../../types/ethers-contracts/index.js";
-import { MemberStatus, PartyStatus } from "../enums.js";
+import { Domain, MemberStatus, PartyStatus } from "../enums.js";
 import { streamLogs } from "./logs.js";
 
 const NO_EXPIRY = 2n ** 48n - 1n;
@@ -220,6 +220,18 @@ export function voterCounts(state: IdentityState): { active: number; suspended: 
 }
 
 /**
+ * Whether `partyId` counts in the threshold's n, as `IConsortiumRegistry.countedVoter`
+ * answers: a voter that is active or that a regulator suspended on its own; and its domain
+ * (None for a party never admitted). A proposal's approvals in force are those of its
+ * approvers that count.
+ */
+export function countedVoter(state: IdentityState, partyId: bigint): { counted: boolean; domain: number } {
+  const party = state.parties.get(partyId);
+  if (party === undefined) return { counted: false, domain: Domain.None };
+  return { counted: party.voter && (party.status === PartyStatus.Active || party.regulatorSuspended), domain: party.domain };
+}
+
+/**
  * The registry views an identity replay is compared with. The views the registry gained
  * with issue 12 are optional, so that a partial set of views (a test's) still compares.
  */
@@ -232,6 +244,7 @@ export interface RegistryViews {
   regulatorSuspendedVoterCount?(): Promise<bigint>;
   thresholdVoterCount?(): Promise<bigint>;
   reservedUntil?(account: string): Promise<bigint>;
+  countedVoter?(partyId: bigint): Promise<{ counted: boolean; domain: bigint }>;
   getParty(partyId: bigint): Promise<{
     domain: bigint;
     status: bigint;
@@ -280,6 +293,7 @@ export async function compareIdentity(state: IdentityState, views: RegistryViews
     const summary = licenceSummary(party);
     check(entity, "licencesValidUntil", summary.validUntil, view.licencesValidUntil);
     check(entity, "revokedLicences", summary.revoked, view.revokedLicences);
+    if (views.countedVoter !== undefined) check(entity, "countedVoter", countedVoter(state, id).counted, (await views.countedVoter(id)).counted);
     for (const [kind, licence] of party.licences) {
       const lv = await views.getLicence(id, kind);
       const lentity = `${entity} licence ${kind}`;

@@ -1,6 +1,7 @@
 /**
  * What the governance tasks share: describing a proposal (its threshold is the one the
- * voter set in force requires now, not the creation snapshot), proposing a party status
+ * voter set in force requires now, not the creation snapshot, and only the approvals of
+ * parties still in that set count towards it), proposing a party status
  * change, proposing a generic Call and casting the proposer's party's approval (product
  * rules, product reassign, system detach-mirror, member rotate), and reading what an
  * executed proposal did from its receipt.
@@ -54,17 +55,39 @@ export async function proposeStatus(
   return proposalCreated(governor, receipt, { partyId: partyId.toString(), status: current });
 }
 
-/** Where a proposal stands now: approvals against the threshold the voter set in force requires. */
+/**
+ * A proposal's approvals in force (`approvalsInForce`): those of the parties still in the
+ * threshold's voter set (active voters, and voters a regulator suspended on its own), and
+ * whether a regulator party is among them. A party that left the set took its approval with it.
+ */
+export interface ApprovalsInForce {
+  approvals: bigint;
+  regulatorApproved: boolean;
+}
+
+/** Reads `approvalsInForce(proposalId)`. */
+export async function approvalsInForce(governor: ConsortiumGovernor, proposalId: bigint): Promise<ApprovalsInForce> {
+  const [approvals, regulatorApproved] = await governor.approvalsInForce(proposalId);
+  return { approvals, regulatorApproved };
+}
+
+/** Where a proposal stands now: approvals in force against the threshold the voter set in force requires. */
 export interface ProposalStanding {
   proposalId: bigint;
   kind: string;
+  /** The approvals cast (`VoteCast`), whether or not their parties are still in the voter set. */
   approvals: bigint;
+  /** The approvals of parties still in the voter set: what an execution counts. */
+  approvalsInForce: bigint;
   /** The threshold now (`currentThreshold`): what an execution needs. */
   threshold: bigint;
   /** The threshold the proposal was created with (`ProposalCreated.threshold`), for the record. */
   thresholdAtCreation: bigint;
   regulatorRequired: boolean;
+  /** A regulator party cast an approval. */
   regulatorApproved: boolean;
+  /** A regulator party is among the approvers still in the voter set. */
+  regulatorApprovedInForce: boolean;
   executed: boolean;
   expiresAt: string | null;
   /** What it still lacks, in words (empty once executed). */
@@ -72,32 +95,65 @@ export interface ProposalStanding {
 }
 
 /**
- * Where `proposalId` stands. `threshold`: the one to report when known (read before a vote
- * or an execution that may change the voter set, such as an admission: that is the one it
- * passed with); else the current one.
+ * Where `proposalId` stands. `threshold` and `inForce`: the ones to report when known (read
+ * before a vote or an execution that may change the voter set, such as an admission or a
+ * voter's removal: those are what it passed with); else the current ones.
  */
-export async function proposalStanding(governor: ConsortiumGovernor, proposalId: bigint, threshold?: bigint): Promise<ProposalStanding> {
+export async function proposalStanding(
+  governor: ConsortiumGovernor,
+  proposalId: bigint,
+  threshold?: bigint,
+  inForce?: ApprovalsInForce,
+): Promise<ProposalStanding> {
   const proposal = await governor.getProposal(proposalId);
   threshold ??= await governor.currentThreshold();
+  inForce ??= await approvalsInForce(governor, proposalId);
   const approvals = BigInt(proposal.approvals);
+  const counted = inForce.approvals;
   let lacking = "";
   if (!proposal.executed) {
-    if (approvals < threshold) lacking = `needs ${threshold - approvals} more approval${threshold - approvals === 1n ? "" : "s"}`;
-    if (proposal.regulatorRequired && !proposal.regulatorApproved) lacking += `${lacking === "" ? "" : ", "}waiting for a regulator's approval`;
+    if (counted < threshold) lacking = `needs ${threshold - counted} more approval${threshold - counted === 1n ? "" : "s"}`;
+    if (proposal.regulatorRequired && !inForce.regulatorApproved) {
+      const gone = proposal.regulatorApproved ? " (the regulator that approved has left the voter set)" : "";
+      lacking += `${lacking === "" ? "" : ", "}waiting for a regulator's approval${gone}`;
+    }
     if (lacking === "") lacking = "approved: `party execute` executes it";
   }
   return {
     proposalId,
     kind: enumName(PROPOSAL_KINDS, proposal.kind),
     approvals,
+    approvalsInForce: counted,
     threshold,
     thresholdAtCreation: BigInt(proposal.threshold),
     regulatorRequired: proposal.regulatorRequired,
     regulatorApproved: proposal.regulatorApproved,
+    regulatorApprovedInForce: inForce.regulatorApproved,
     executed: proposal.executed,
     expiresAt: isoDate(proposal.expiresAt),
     lacking,
   };
+}
+
+/** Whether some approvals cast (or the regulator's) no longer count: a party left the voter set. */
+export function approvalsLeft(standing: ProposalStanding): boolean {
+  return standing.approvalsInForce !== standing.approvals || standing.regulatorApprovedInForce !== standing.regulatorApproved;
+}
+
+/**
+ * The JSON keys of approvals that no longer count, only where some do (`approvalsInForce`,
+ * `regulatorApprovedInForce`): a standing in which every approver is still in the voter set
+ * prints as before.
+ */
+export function inForceJson(standing: ProposalStanding): Record<string, unknown> {
+  if (!approvalsLeft(standing)) return {};
+  return { approvalsInForce: standing.approvalsInForce.toString(), regulatorApprovedInForce: standing.regulatorApprovedInForce };
+}
+
+/** `4 approvals`, or `4 approvals cast, 2 in force` where parties that approved have left the voter set. */
+export function approvalsText(standing: ProposalStanding): string {
+  const cast = `${standing.approvals} approval${standing.approvals === 1n ? "" : "s"}`;
+  return standing.approvalsInForce === standing.approvals ? cast : `${cast} cast, ${standing.approvalsInForce} in force`;
 }
 
 /** A governance Call proposed, with its proposer's party's approval cast. */

@@ -1,6 +1,15 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { executedOutcome, mirrorFailures, mirrorWarning, proposalStanding } from "../lib/governance.js";
+import { Domain } from "../../sdk/enums.js";
+import {
+  approvalsInForce,
+  approvalsText,
+  executedOutcome,
+  inForceJson,
+  mirrorFailures,
+  mirrorWarning,
+  proposalStanding,
+} from "../lib/governance.js";
 import { type TaskResult, eventsNamed, openDeployment, parseId, resolveSigner, send, taskAction } from "../lib/runtime.js";
 
 interface Args {
@@ -12,24 +21,35 @@ interface Args {
 /**
  * Approves a proposal for the signer's party (an admin of an active voting party). The
  * approval that meets the threshold executes it: the threshold of the voter set in force
- * now (`currentThreshold`), which may differ from the one the proposal was created with.
+ * now (`currentThreshold`), which may differ from the one the proposal was created with,
+ * met by the approvals in force (`approvalsInForce`: those of parties still in that set).
+ * Where they differ from the approvals cast, both are shown (`approvalsInForce`,
+ * `regulatorApprovedInForce`).
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const proposalId = parseId("--proposal", args.proposal, 2n ** 256n - 1n);
   const deployed = await openDeployment(hre);
   const { ethers, governor, registry } = deployed;
   const signer = await resolveSigner(ethers, args.from);
-  // The threshold the proposal is measured against: read first, as an execution may change the voter set.
+  // What the proposal is measured against: read first, as an execution may change the voter set.
   const threshold = await governor.currentThreshold();
+  const before = await approvalsInForce(governor, proposalId);
   const receipt = await send(governor.connect(signer).vote(proposalId));
   const [cast] = eventsNamed(governor, receipt, "VoteCast");
   const executed = eventsNamed(governor, receipt, "ProposalExecuted").length > 0;
-  const standing = await proposalStanding(governor, proposalId, threshold);
+  // The vote's own approval is in force: only an active voter's party may vote.
+  const partyVoting = cast.args.partyId as bigint;
+  const byRegulator = (await registry.getParty(partyVoting)).domain === BigInt(Domain.Regulator);
+  const standing = await proposalStanding(governor, proposalId, threshold, {
+    approvals: before.approvals + 1n,
+    regulatorApproved: before.regulatorApproved || byRegulator,
+  });
   const json: Record<string, unknown> = {
     proposalId: proposalId.toString(),
     kind: standing.kind,
-    partyVoting: String(cast.args.partyId),
+    partyVoting: partyVoting.toString(),
     approvals: String(cast.args.approvals),
+    ...inForceJson(standing),
     threshold: standing.threshold.toString(),
     thresholdAtCreation: standing.thresholdAtCreation.toString(),
     regulatorRequired: standing.regulatorRequired,
@@ -50,7 +70,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const creation = standing.thresholdAtCreation === standing.threshold ? "" : ` (${standing.thresholdAtCreation} when proposed)`;
   return {
     json,
-    human: `proposal ${proposalId}: ${String(json.approvals)} approvals, needs ${standing.threshold} now${creation}${outcome}`,
+    human: `proposal ${proposalId}: ${approvalsText(standing)}, needs ${standing.threshold} now${creation}${outcome}`,
   };
 }
 

@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { normaliseGtin } from "../../sdk/codes.js";
+import { normaliseGtin, productApplicationHash } from "../../sdk/codes.js";
 import { isoDate } from "../../sdk/licences.js";
 import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
 import { nationalCodeJson } from "./register.js";
@@ -15,7 +15,9 @@ interface Args {
  * that a ProductApplied event names and whose application the `productApplication` view
  * still holds (approval deletes it; a later application by the same party replaces it,
  * and the view shows the latest). Each says whether it can still be approved: not when
- * the GTIN was registered meanwhile or its national code is taken.
+ * the GTIN was registered meanwhile or its national code is taken. Each carries its
+ * application hash: the regulator approves exactly what it examined with
+ * `product approve --application <hash>`, refused if the applicant replaced it since.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const gtin = args.gtin === undefined ? undefined : BigInt(normaliseGtin(args.gtin));
@@ -47,6 +49,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
       approvalNo: application.approvalNo,
       nationalCode: nationalCodeJson(application.nationalCode),
       appliedAt: isoDate(application.registeredAt),
+      applicationHash: productApplicationHash(application),
       approvable: blockedBy === null,
       blockedBy,
     });
@@ -58,7 +61,8 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
           .map(
             (a) =>
               `${a.gtin} "${a.name}" (${a.approvalNo}${a.nationalCode === null ? "" : `, national code ${a.nationalCode}`}) ` +
-              `applied for by party ${a.applicant} at ${a.appliedAt}: ${a.blockedBy === null ? "awaits approval" : `cannot be approved, ${a.blockedBy}`}`,
+              `applied for by party ${a.applicant} at ${a.appliedAt}, application ${a.applicationHash}: ` +
+              `${a.blockedBy === null ? "awaits approval" : `cannot be approved, ${a.blockedBy}`}`,
           )
           .join("\n");
   return { json: pending, human };

@@ -6,15 +6,19 @@
  * Attack 14 runs on the Ignition module's DEFAULT governance parameters.
  */
 import { expect } from "chai";
+import type { Signer } from "ethers";
 
 import { PartyStatus, ProposalKind, mask } from "../../sdk/enums.js";
 import { VOTING_PERIOD, ethers, networkHelpers, votersConsortium } from "../helpers/fixtures.js";
 import {
+  type Arena,
   LABORATORY,
   LOGISTICS,
+  MAKER,
   PHARMACY,
   PHARMACY2,
   REGULATOR,
+  WHOLESALER,
   arena,
   governorView,
   implementationOf,
@@ -32,12 +36,9 @@ async function threeSuspended() {
   return c;
 }
 
-/** The standard four voters; the maker proposed suspending pharmacy two (threshold 3); then three more voters joined. */
-async function grownVotingSet() {
-  const c = await arena();
+/** Logistics, pharmacy and laboratory join the four founding voters, each through governance: seven voters (threshold 5). */
+async function joinThree(c: Arena): Promise<Signer[]> {
   const { governor } = c;
-  await governor.connect(c.maker).proposePartyStatus(PHARMACY2, PartyStatus.Suspended);
-  const stale = await governor.proposalCount();
   const founders = [c.regulator, c.maker, c.wholesaler, c.hospital];
   const joiners = [c.logistics, c.pharmacy, c.laboratory];
   const parties = [LOGISTICS, PHARMACY, LABORATORY];
@@ -47,7 +48,30 @@ async function grownVotingSet() {
     const needed = Number(await governor.currentThreshold());
     await voteAll(c, id, [...founders, ...joiners.slice(0, i)].slice(0, needed));
   }
+  return joiners;
+}
+
+/** The standard four voters; the maker proposed suspending pharmacy two (threshold 3); then three more voters joined. */
+async function grownVotingSet() {
+  const c = await arena();
+  await c.governor.connect(c.maker).proposePartyStatus(PHARMACY2, PartyStatus.Suspended);
+  const stale = await c.governor.proposalCount();
+  const joiners = await joinThree(c);
   return { ...c, stale, joiners };
+}
+
+/**
+ * Seven voters (threshold 5): the regulator, logistics and laboratory are honest; the maker,
+ * wholesaler, hospital and the hostile pharmacy form a clique, which proposed revoking its
+ * competitor pharmacy two (`target`) and approved it: 4 of 5.
+ */
+async function cliqueApprovedRevocation() {
+  const c = await arena();
+  await joinThree(c);
+  await c.governor.connect(c.pharmacy).proposePartyStatus(PHARMACY2, PartyStatus.Revoked);
+  const target = await c.governor.proposalCount();
+  await voteAll(c, target, [c.maker, c.wholesaler, c.hospital, c.pharmacy]);
+  return { ...c, target };
 }
 
 describe("Adversarial: colluding voters", function () {
@@ -114,6 +138,72 @@ describe("Adversarial: colluding voters", function () {
       await governor.connect(c.logistics).vote(stale);
       await expect(governor.connect(c.pharmacy).vote(stale)).to.emit(governor, "ProposalExecuted").withArgs(stale, "0x");
       expect((await registry.getParty(PHARMACY2)).status).to.equal(BigInt(PartyStatus.Suspended));
+    });
+  });
+
+  describe("attack 13, reviewed: voters who step down take their approvals with them", function () {
+    it("4 of 7 approve a revocation, two of them leave the voter set, and the 2 approvals in force cannot execute it under the lower threshold", async function () {
+      const c = await loadFixture(cliqueApprovedRevocation);
+      const { registry, governor, target } = c;
+      expect([await registry.thresholdVoterCount(), await governor.currentThreshold()]).to.deep.equal([7n, 5n]);
+      expect(await governor.approvalsInForce(target)).to.deep.equal([4n, false]);
+
+      // Two of the clique step down as voters, each through a proposal the clique and an honest
+      // voter (who sees no harm in a member stepping down) pass: n = 5, threshold 4 — the 4
+      // approvals cast would now meet it.
+      await governor.connect(c.maker).proposeVoter(MAKER, false);
+      const first = await governor.proposalCount();
+      await voteAll(c, first, [c.maker, c.wholesaler, c.hospital, c.pharmacy]);
+      await expect(governor.connect(c.regulator).vote(first)).to.emit(registry, "VoterChanged").withArgs(MAKER, false, 6n);
+      await governor.connect(c.wholesaler).proposeVoter(WHOLESALER, false);
+      const second = await governor.proposalCount();
+      await voteAll(c, second, [c.wholesaler, c.hospital, c.pharmacy, c.regulator]);
+      await expect(governor.connect(c.logistics).vote(second)).to.emit(registry, "VoterChanged").withArgs(WHOLESALER, false, 5n);
+      expect([await registry.thresholdVoterCount(), await governor.currentThreshold()]).to.deep.equal([5n, 4n]);
+
+      // The revocation still shows 4 approvals cast, but only the hospital's and the pharmacy's are in force.
+      expect((await governor.getProposal(target)).approvals).to.equal(4n);
+      expect(await governor.approvalsInForce(target)).to.deep.equal([2n, false]);
+      const before = await registryView(c);
+      await expect(governor.connect(c.pharmacy).execute(target))
+        .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+        .withArgs(target, 2n, 4n, false);
+      expect(await registryView(c)).to.deep.equal(before);
+      expect((await registry.getParty(PHARMACY2)).status).to.equal(BigInt(PartyStatus.Active));
+      expect(await registry.isPartyActive(PHARMACY2)).to.equal(true);
+
+      // An honest voter's approval makes 3 in force: still short of 4.
+      expect(await governor.connect(c.laboratory).vote.staticCall(target)).to.equal(false);
+      await expect(governor.connect(c.laboratory).vote(target)).not.to.emit(governor, "ProposalExecuted");
+      expect(await governor.approvalsInForce(target)).to.deep.equal([3n, false]);
+      await expect(governor.connect(c.hospital).execute(target))
+        .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+        .withArgs(target, 3n, 4n, false);
+      expect((await registry.getParty(PHARMACY2)).status).to.equal(BigInt(PartyStatus.Active));
+
+      // Honest approvals do count: once those in force reach the threshold, the proposal passes.
+      await expect(governor.connect(c.regulator).vote(target))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(PHARMACY2, PartyStatus.Active, PartyStatus.Revoked, await governor.getAddress());
+      expect(await governor.approvalsInForce(target)).to.deep.equal([4n, true]);
+    });
+
+    it("the regulator cannot strike approvals out by suspending their voters on its own: they stay in n and in force", async function () {
+      const c = await loadFixture(cliqueApprovedRevocation);
+      const { registry, governor, target } = c;
+      // Its limit for n = 7 is f = 2: the maker and the wholesaler.
+      await registry.connect(c.regulator).suspendParty(MAKER);
+      await registry.connect(c.regulator).suspendParty(WHOLESALER);
+      expect([await registry.activeVoterCount(), await registry.thresholdVoterCount(), await governor.currentThreshold()]).to.deep.equal([
+        5n,
+        7n,
+        5n,
+      ]);
+      expect(await governor.approvalsInForce(target)).to.deep.equal([4n, false]);
+      // One more approval of the five active voters executes it.
+      await expect(governor.connect(c.laboratory).vote(target))
+        .to.emit(registry, "PartyStatusChanged")
+        .withArgs(PHARMACY2, PartyStatus.Active, PartyStatus.Revoked, await governor.getAddress());
     });
   });
 

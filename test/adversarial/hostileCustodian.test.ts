@@ -7,7 +7,10 @@
  */
 import { expect } from "chai";
 
-import { Domain, PartyStatus, UnitStatus } from "../../sdk/enums.js";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
+import type { ContractTransactionResponse } from "ethers";
+
+import { Domain, PartyStatus, Role, UnitStatus } from "../../sdk/enums.js";
 import { ethers, networkHelpers } from "../helpers/fixtures.js";
 import {
   Actor,
@@ -21,7 +24,10 @@ import {
   destructionIdOf,
   observation,
   productSubject,
+  reading,
   recallIdOf,
+  signObservation,
+  signReading,
 } from "../helpers/quality.js";
 import { ShipmentStatus, expectConserved, expectEvents, ledgerOf, shipmentIdOf } from "../helpers/supply.js";
 import {
@@ -39,6 +45,34 @@ import {
 } from "./setup.js";
 
 const { loadFixture, time } = networkHelpers;
+
+/** +99 °C, in hundredths of a degree: far outside the vaccine's 2–8 °C. */
+const HOT = 9900n;
+
+interface LoggerArena extends BatchArena {
+  /** The pharmacy's cold-chain logger: a Device member of the pharmacy (which holds one box). */
+  pharmacyLogger: HardhatEthersSigner;
+  /** An operator of the maker, the product's holder. */
+  makerOperator: HardhatEthersSigner;
+}
+
+/** + a device member of the pharmacy (its logger) and an operator of the maker. */
+async function loggerArena(): Promise<LoggerArena> {
+  const c = await batchArena();
+  const [pharmacyLogger, makerOperator] = c.others;
+  await c.registry.connect(c.pharmacy).addMember(PHARMACY, pharmacyLogger.address, Role.Device);
+  await c.registry.connect(c.maker).addMember(MAKER, makerOperator.address, Role.Operator);
+  return { ...c, pharmacyLogger, makerOperator };
+}
+
+/**
+ * {@link ledgerView} `view` with the batch's observation count (in getBatch and in
+ * subjectRecord) set to `count`: the view after observations that change nothing else.
+ */
+function withObservations(view: unknown, count: bigint): unknown {
+  const v = view as { batch: unknown[]; subject: unknown[] };
+  return { ...v, batch: v.batch.map((x, i) => (i === 6 ? count : x)), subject: v.subject.map((x, i) => (i === 3 ? count : x)) };
+}
 
 /** The pharmacy (one box) has locked unit 0, the only unit its stock covers. */
 async function oneLockArena(): Promise<BatchArena> {
@@ -310,6 +344,105 @@ describe("Adversarial: a hostile custodian", function () {
         .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryInsufficientStock")
         .withArgs(batchId, PHARMACY2, 0n, 1n);
       await expectConserved(c, batchId);
+    });
+  });
+
+  describe("attack 5: one box stops the whole batch with a typed reading", function () {
+    // The vaccine stops on critical storage readings. The pharmacy holds one box of the
+    // batch (a linked party): it may record storage readings, but a number its people type
+    // stops nothing; only a device's measure (or the holder, a laboratory, the regulator) does.
+    const typedWays: [string, (c: LoggerArena) => Promise<ContractTransactionResponse>][] = [
+      ["observe", (c) => c.quality.connect(c.pharmacy).observe(observation(c.batchId, Point.Storage, Result.Normal, { temperature: HOT }))],
+      [
+        "observeMany",
+        (c) => c.quality.connect(c.pharmacy).observeMany([observation(c.batchId, Point.Storage, Result.Critical, { temperature: HOT })]),
+      ],
+      ["observeReadings", (c) => c.quality.connect(c.pharmacy).observeReadings(c.batchId, [reading(Point.Storage, HOT)])],
+    ];
+    for (const [way, send] of typedWays) {
+      it(`a pharmacy holding one box types a +99 °C storage reading (${way}): recorded as critical, stops nothing`, async function () {
+        const c = await loadFixture(loggerArena);
+        const { batchId, batchRegistry: br, tree } = c;
+        expect(await br.holding(batchId, PHARMACY)).to.equal(1n);
+        const before = await ledgerView(c, batchId);
+        expect(withObservations(before, 1n)).to.deep.equal(before);
+        const tx = await send(c);
+        await expectEvents(c.quality, tx, [
+          ["Observed", [batchId, PHARMACY, 2n, c.pharmacy.address, Point.Storage, Result.Critical, HOT, NO_HUMIDITY]],
+        ]);
+        // Only the observation count moved: the batch stays marketed, everyone's stock as it was.
+        expect(await ledgerView(c, batchId)).to.deep.equal(withObservations(before, 2n));
+        await br.connect(c.pharmacy2).dispense(tree.unit(batchId, 0n));
+      });
+    }
+
+    type Events = [string, unknown[]][];
+    const relayed = (c: LoggerArena): Events => [["SignedObservationsRelayed", [c.pharmacyLogger.address, c.relayer.address, 0n, 1n]]];
+    // [how, send, the StateChanged actor, the events after the stop]
+    const loggerWays: [string, (c: LoggerArena) => Promise<ContractTransactionResponse>, (c: LoggerArena) => string, (c: LoggerArena) => Events][] = [
+      [
+        "sent by the logger itself (observe)",
+        (c) => c.quality.connect(c.pharmacyLogger).observe(observation(c.batchId, Point.Storage, Result.Normal, { temperature: HOT })),
+        (c) => c.pharmacyLogger.address,
+        () => [],
+      ],
+      [
+        "sent by the logger itself (observeReadings)",
+        (c) => c.quality.connect(c.pharmacyLogger).observeReadings(c.batchId, [reading(Point.Storage, HOT)]),
+        (c) => c.pharmacyLogger.address,
+        () => [],
+      ],
+      [
+        "signed by the logger and relayed (observeSigned)",
+        async (c) => {
+          const deadline = BigInt(await time.latest()) + 3600n;
+          const o = observation(c.batchId, Point.Storage, Result.Normal, { temperature: HOT });
+          const signed = await signObservation(c.pharmacyLogger, await c.quality.getAddress(), o, 0n, deadline);
+          return c.quality.connect(c.relayer).observeSigned([signed]);
+        },
+        (c) => c.relayer.address,
+        relayed,
+      ],
+      [
+        "signed by the logger and relayed (observeSignedReadings)",
+        async (c) => {
+          const deadline = BigInt(await time.latest()) + 3600n;
+          const signed = await signReading(c.pharmacyLogger, await c.quality.getAddress(), c.batchId, reading(Point.Storage, HOT), 0n, deadline);
+          return c.quality.connect(c.relayer).observeSignedReadings(c.batchId, c.pharmacyLogger.address, [signed]);
+        },
+        (c) => c.relayer.address,
+        relayed,
+      ],
+    ];
+    for (const [way, send, actor, trailing] of loggerWays) {
+      it(`the same pharmacy's logger (a device key) reading +99 °C does stop the batch, ${way}`, async function () {
+        const c = await loadFixture(loggerArena);
+        const { batchId, batchRegistry: br, tree } = c;
+        const tx = await send(c);
+        await expectEvents(c.quality, tx, [
+          ["Observed", [batchId, PHARMACY, 2n, c.pharmacyLogger.address, Point.Storage, Result.Critical, HOT, NO_HUMIDITY]],
+          ["RuleFired", [batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, State.EmergencyStop]],
+          ["StateChanged", [batchId, State.EmergencyStop, State.Marketed, Actor.Rule, PHARMACY, actor(c), ""]],
+          ...trailing(c),
+        ]);
+        const record = await c.collaboration.subjectRecord(batchId);
+        expect([record.state, record.effectiveState]).to.deep.equal([BigInt(State.EmergencyStop), BigInt(State.EmergencyStop)]);
+        await expect(br.connect(c.pharmacy2).dispense(tree.unit(batchId, 0n)))
+          .to.be.revertedWithCustomError(br, "BatchRegistryHalted")
+          .withArgs(batchId, State.EmergencyStop);
+      });
+    }
+
+    it("the holder's own operator typing a +99 °C storage reading still stops the batch (the holder speaks for its product)", async function () {
+      const c = await loadFixture(loggerArena);
+      const { batchId } = c;
+      const tx = await c.quality.connect(c.makerOperator).observeReadings(batchId, [reading(Point.Storage, HOT)]);
+      await expectEvents(c.quality, tx, [
+        ["Observed", [batchId, MAKER, 2n, c.makerOperator.address, Point.Storage, Result.Critical, HOT, NO_HUMIDITY]],
+        ["RuleFired", [batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, State.EmergencyStop]],
+        ["StateChanged", [batchId, State.EmergencyStop, State.Marketed, Actor.Rule, MAKER, c.makerOperator.address, ""]],
+      ]);
+      expect((await c.collaboration.subjectRecord(batchId)).state).to.equal(BigInt(State.EmergencyStop));
     });
   });
 

@@ -8,6 +8,7 @@ import { expect } from "chai";
 
 import { ethers, networkHelpers } from "../helpers/fixtures.js";
 import {
+  Actor,
   NO_HUMIDITY,
   NO_TEMPERATURE,
   Point,
@@ -23,6 +24,15 @@ import { expectEvents } from "../helpers/supply.js";
 import { LOGISTICS, batchArena, carrierArena, ledgerView } from "./setup.js";
 
 const { loadFixture, time } = networkHelpers;
+
+/**
+ * {@link ledgerView} `view` with the batch's observation count (in getBatch and in
+ * subjectRecord) set to `count`: the view after observations that change nothing else.
+ */
+function withObservations(view: unknown, count: bigint): unknown {
+  const v = view as { batch: unknown[]; subject: unknown[] };
+  return { ...v, batch: v.batch.map((x, i) => (i === 6 ? count : x)), subject: v.subject.map((x, i) => (i === 3 ? count : x)) };
+}
 
 describe("Adversarial: a hostile logistics party and a stolen device key", function () {
   describe("attack 5: a stranger stops your batch", function () {
@@ -100,13 +110,56 @@ describe("Adversarial: a hostile logistics party and a stolen device key", funct
       expect((await collaboration.subjectRecord(batchId)).effectiveState).to.equal(BigInt(State.Marketed));
     });
 
-    it("a carrier's measured reading outside the product's limits still stops the batch (what the chain sees, it may act on)", async function () {
+    it("a carrier's logger reading outside the product's limits still stops the batch (what a device measured, the chain may act on)", async function () {
       const c = await loadFixture(carrierArena);
       const { quality, collaboration, batchId } = c;
-      await expect(quality.connect(c.logistics).observeReadings(batchId, [reading(Point.Storage, 1500n)]))
-        .to.emit(quality, "RuleFired")
-        .withArgs(batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, State.EmergencyStop);
+      const device = c.logisticsDevice;
+      const hot = reading(Point.Storage, 1500n);
+      const direct = await quality.connect(device).observeReadings(batchId, [hot]);
+      await expectEvents(quality, direct, [
+        ["Observed", [batchId, LOGISTICS, 2n, device.address, Point.Storage, Result.Critical, 1500n, NO_HUMIDITY]],
+        ["RuleFired", [batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, State.EmergencyStop]],
+        ["StateChanged", [batchId, State.EmergencyStop, State.Marketed, Actor.Rule, LOGISTICS, device.address, ""]],
+      ]);
       expect((await collaboration.subjectRecord(batchId)).state).to.equal(BigInt(State.EmergencyStop));
+    });
+
+    it("a carrier's logger reading outside the product's limits, signed and relayed by anyone, stops the batch", async function () {
+      const c = await loadFixture(carrierArena);
+      const { quality, collaboration, batchId } = c;
+      const device = c.logisticsDevice;
+      const engine = await quality.getAddress();
+      const deadline = BigInt(await time.latest()) + 3600n;
+      const hot = reading(Point.Transport, 1500n);
+      const signed = await signReading(device, engine, batchId, hot, 0n, deadline);
+      const tx = await quality.connect(c.relayer).observeSignedReadings(batchId, device.address, [signed]);
+      await expectEvents(quality, tx, [
+        ["Observed", [batchId, LOGISTICS, 2n, device.address, Point.Transport, Result.Critical, 1500n, NO_HUMIDITY]],
+        ["RuleFired", [batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, State.EmergencyStop]],
+        ["StateChanged", [batchId, State.EmergencyStop, State.Marketed, Actor.Rule, LOGISTICS, c.relayer.address, ""]],
+        ["SignedObservationsRelayed", [device.address, c.relayer.address, 0n, 1n]],
+      ]);
+      expect((await collaboration.subjectRecord(batchId)).state).to.equal(BigInt(State.EmergencyStop));
+    });
+
+    it("a carrier's staff typing a reading outside the product's limits records it as critical, and that stops nothing", async function () {
+      const c = await loadFixture(carrierArena);
+      const { quality, batchId, batchRegistry: br, tree } = c;
+      const before = await ledgerView(c, batchId);
+      expect(withObservations(before, 1n)).to.deep.equal(before);
+      const hot = reading(Point.Storage, 1500n);
+      const cold = observation(batchId, Point.Transport, Result.Critical, { temperature: -2000n });
+      const typed = await quality.connect(c.logistics).observeReadings(batchId, [hot]);
+      await expectEvents(quality, typed, [
+        ["Observed", [batchId, LOGISTICS, 2n, c.logistics.address, Point.Storage, Result.Critical, 1500n, NO_HUMIDITY]],
+      ]);
+      const declared = await quality.connect(c.logistics).observe(cold);
+      await expectEvents(quality, declared, [
+        ["Observed", [batchId, LOGISTICS, 3n, c.logistics.address, Point.Transport, Result.Critical, -2000n, NO_HUMIDITY]],
+      ]);
+      // Only the observation count moved (1 → 3): the batch's state, custody and units are as before.
+      expect(await ledgerView(c, batchId)).to.deep.equal(withObservations(before, 3n));
+      await br.connect(c.pharmacy2).dispense(tree.unit(batchId, 0n));
     });
   });
 });

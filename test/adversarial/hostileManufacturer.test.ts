@@ -7,11 +7,11 @@
  */
 import { expect } from "chai";
 
-import { CaseStatus, Domain } from "../../sdk/enums.js";
-import { type BatchUnits, findDuplicateUnits } from "../../sdk/index.js";
+import { CaseStatus, Domain, Role } from "../../sdk/enums.js";
+import { type BatchUnits, findDuplicateUnits, productApplicationHash } from "../../sdk/index.js";
 import { ethers, networkHelpers } from "../helpers/fixtures.js";
 import { GTIN, caseIdOf, observation, Point } from "../helpers/quality.js";
-import { UnitTree, UnitVerdict, batchIdOf, expectConserved, unitHash } from "../helpers/supply.js";
+import { BatchStatus, UnitTree, UnitVerdict, batchIdOf, expectConserved, inspect, unitHash } from "../helpers/supply.js";
 import type { IBatchRegistry } from "../../types/ethers-contracts/index.js";
 import {
   MAKER,
@@ -36,6 +36,12 @@ const { loadFixture, time } = networkHelpers;
 /** The maker's insulin: its GTIN and national code, which the rival goes after. */
 const THEIRS = gtinOf(690123456780n);
 const THEIR_CODE = 7654321n;
+/** The rival's own product and the national code it applies with at first. */
+const OURS = gtinOf(690123456781n);
+const OUR_CODE = 1111111n;
+
+/** The hash the regulator approves: of the application's national code, name and approval number. */
+const hashOf = (nationalCode: bigint, name: string, approvalNo: string) => productApplicationHash({ nationalCode, name, approvalNo });
 
 /** Everything the product registry says about THEIRS and THEIR_CODE. */
 async function productView(c: Arena): Promise<unknown> {
@@ -56,7 +62,7 @@ async function productView(c: Arena): Promise<unknown> {
 async function squattedArena(): Promise<Arena> {
   const c = await arena();
   await c.batchRegistry.connect(c.rival).registerProduct(THEIRS, "Maker's insulin", "H20260002", THEIR_CODE);
-  await c.batchRegistry.connect(c.regulator).approveProduct(THEIRS, RIVAL);
+  await c.batchRegistry.connect(c.regulator).approveProduct(THEIRS, RIVAL, hashOf(THEIR_CODE, "Maker's insulin", "H20260002"));
   return c;
 }
 
@@ -76,12 +82,12 @@ describe("Adversarial: a hostile manufacturer", function () {
 
       // The real owner applies and the regulator approves it: the codes are bound to it.
       await br.connect(c.maker).registerProduct(THEIRS, "Insulin", "H20260002", THEIR_CODE);
-      await expect(br.connect(c.regulator).approveProduct(THEIRS, MAKER))
+      await expect(br.connect(c.regulator).approveProduct(THEIRS, MAKER, hashOf(THEIR_CODE, "Insulin", "H20260002")))
         .to.emit(br, "ProductRegistered")
         .withArgs(THEIRS, MAKER, THEIR_CODE, "Insulin", "H20260002", c.regulator.address);
       // The rival's application can no longer be approved.
       const before = await productView(c);
-      await expect(br.connect(c.regulator).approveProduct(THEIRS, RIVAL))
+      await expect(br.connect(c.regulator).approveProduct(THEIRS, RIVAL, hashOf(THEIR_CODE, "Maker's insulin", "H20260002")))
         .to.be.revertedWithCustomError(br, "BatchRegistryProductExists")
         .withArgs(THEIRS);
       await expect(br.connect(c.rival).createBatch(batchInput(THEIRS, "SQUAT", await time.latest())))
@@ -95,7 +101,7 @@ describe("Adversarial: a hostile manufacturer", function () {
       const br = c.batchRegistry;
       await br.connect(c.rival).registerProduct(GTIN, "Vaccine", "S20260001", 0n);
       const before = await productView(c);
-      await expect(br.connect(c.rival).approveProduct(GTIN, RIVAL))
+      await expect(br.connect(c.rival).approveProduct(GTIN, RIVAL, hashOf(0n, "Vaccine", "S20260001")))
         .to.be.revertedWithCustomError(c.registry, "RegistryDomainNotAllowed")
         .withArgs(RIVAL, Domain.Manufacturer);
       await expect(br.connect(c.maker).reassignProduct(THEIRS, MAKER, THEIR_CODE))
@@ -128,6 +134,67 @@ describe("Adversarial: a hostile manufacturer", function () {
         .withArgs(THEIRS, RIVAL);
       await br.connect(c.maker).createBatch(batchInput(THEIRS, "INS-1", now));
       expect((await br.getBatch(batchIdOf(THEIRS, "INS-1"))).manufacturer).to.equal(MAKER);
+    });
+
+    it("a manufacturer cannot swap its application for a competitor's national code while the regulator examines it", async function () {
+      const c = await loadFixture(arena);
+      const br = c.batchRegistry;
+      // The maker applies for its insulin with its national code; the rival applies for its own product.
+      await br.connect(c.maker).registerProduct(THEIRS, "Insulin", "H20260002", THEIR_CODE);
+      await br.connect(c.rival).registerProduct(OURS, "Rival tablets", "H20260009", OUR_CODE);
+      // The regulator reads the rival's application, as `product applications` shows it, and checks it.
+      const examined = await br.productApplicationHash(OURS, RIVAL);
+      expect(examined).to.equal(hashOf(OUR_CODE, "Rival tablets", "H20260009"));
+      // Meanwhile the rival swaps in the maker's pending national code (an application reserves nothing).
+      await br.connect(c.rival).registerProduct(OURS, "Rival tablets", "H20260009", THEIR_CODE);
+      const swapped = hashOf(THEIR_CODE, "Rival tablets", "H20260009");
+      const before = await productView(c);
+      const ours = await br.productApplication(OURS, RIVAL);
+      // The regulator approves what it examined: refused, the code stays free.
+      await expect(br.connect(c.regulator).approveProduct(OURS, RIVAL, examined))
+        .to.be.revertedWithCustomError(br, "BatchRegistryApplicationChanged")
+        .withArgs(OURS, RIVAL, examined, swapped);
+      expect(await productView(c)).to.deep.equal(before);
+      expect(await br.productOfNationalCode(THEIR_CODE)).to.equal(0n);
+      await expect(br.getProduct(OURS)).to.be.revertedWithCustomError(br, "BatchRegistryUnknownProduct").withArgs(OURS);
+      expect([...(await br.productApplication(OURS, RIVAL))]).to.deep.equal([...ours]);
+      // The maker's own application, examined, binds its code; the swapped one then cannot have it.
+      await br.connect(c.regulator).approveProduct(THEIRS, MAKER, hashOf(THEIR_CODE, "Insulin", "H20260002"));
+      expect(await br.productOfNationalCode(THEIR_CODE)).to.equal(THEIRS);
+      await expect(br.connect(c.regulator).approveProduct(OURS, RIVAL, swapped))
+        .to.be.revertedWithCustomError(br, "BatchRegistryNationalCodeTaken")
+        .withArgs(THEIR_CODE, THEIRS);
+    });
+
+    it("a squatter's batches of a product reassigned away stay in production", async function () {
+      const c = await loadFixture(squattedArena);
+      const { batchRegistry: br, governor } = c;
+      // The squatter, holding the maker's insulin by the regulator's mistake, makes and inspects a batch of it.
+      const [rivalQa] = c.others;
+      await c.registry.connect(c.rival).addMember(RIVAL, rivalQa.address, Role.QA);
+      await br.connect(c.rival).createBatch(batchInput(THEIRS, "SQUAT-1", await time.latest()));
+      const squatBatch = batchIdOf(THEIRS, "SQUAT-1");
+      await inspect(br, rivalQa, squatBatch);
+      // Governance gives the product to its owner before the squatter releases the batch.
+      const data = br.interface.encodeFunctionData("reassignProduct", [THEIRS, MAKER, THEIR_CODE]);
+      await governor.connect(c.maker).proposeCall(await br.getAddress(), data);
+      const id = await governor.proposalCount();
+      await voteAll(c, id, [c.maker, c.wholesaler, c.regulator]);
+      expect((await br.getProduct(THEIRS)).holder).to.equal(MAKER);
+      const before = await ledgerView(c, squatBatch);
+      await expect(br.connect(rivalQa).releaseBatch(squatBatch))
+        .to.be.revertedWithCustomError(br, "BatchRegistryNotProductHolder")
+        .withArgs(THEIRS, RIVAL);
+      // The owner did not make it, so it cannot release it either: the batch cannot reach the market.
+      await expect(br.connect(c.makerQa).releaseBatch(squatBatch))
+        .to.be.revertedWithCustomError(br, "BatchRegistryNotManufacturer")
+        .withArgs(squatBatch, MAKER);
+      await expect(br.connect(c.rival).ship(squatBatch, 3n, 1n))
+        .to.be.revertedWithCustomError(br, "BatchRegistryNotReleased")
+        .withArgs(squatBatch);
+      expect(await ledgerView(c, squatBatch)).to.deep.equal(before);
+      const batch = await br.getBatch(squatBatch);
+      expect([batch.status, batch.manufacturer]).to.deep.equal([BigInt(BatchStatus.Production), RIVAL]);
     });
   });
 
@@ -199,7 +266,7 @@ describe("Adversarial: a hostile manufacturer", function () {
           br,
           "BatchRegistryDirectCall",
         );
-        await expect(target.connect(c.regulator).approveProduct(shadow, MAKER)).to.be.revertedWithCustomError(
+        await expect(target.connect(c.regulator).approveProduct(shadow, MAKER, ethers.ZeroHash)).to.be.revertedWithCustomError(
           br,
           "BatchRegistryDirectCall",
         );

@@ -295,4 +295,43 @@ describe("CLI against a hardhat node @e2e", function () {
     expect(proposal).to.include({ kind: "suspend-party", partyId: "6", status: "active" });
     expect(proposal.proposalId).to.be.a("string");
   });
+
+  it("shows the approvals in force next to those cast once an approver left the voter set, and counts only those", async function () {
+    // Voters: 1, 3, 5 and 8 active, 2 suspended by the regulator (n = 5, threshold 4).
+    const revoke = await node.json<{ proposalId: string; threshold: string; voters: string }>("party", "revoke", "--party", "7", "--from", "2");
+    expect(revoke).to.include({ threshold: "4", voters: "5" });
+    const id = revoke.proposalId;
+    await node.json("party", "vote", "--proposal", id, "--from", "2"); // party 3
+    await node.json("party", "vote", "--proposal", id, "--from", "7"); // party 8
+    // Governance suspends party 8, an approver: it leaves n (4, threshold 3) and takes its approval with it.
+    const suspend = await node.json<{ proposalId: string }>("party", "suspend", "--party", "8", "--from", "4");
+    for (const from of ["0", "2", "4"]) await node.json("party", "vote", "--proposal", suspend.proposalId, "--from", from);
+    expect(await node.json("party", "vote", "--proposal", suspend.proposalId, "--from", "7")).to.include({
+      executed: true,
+      outcome: "party 8 is now suspended",
+    });
+    const third = await node.run("party", "vote", "--proposal", id, "--from", "4"); // party 5
+    expect(third.code, third.stderr).to.equal(0);
+    expect(third.stdout.trim()).to.equal(`proposal ${id}: 3 approvals cast, 2 in force, needs 3 now (4 when proposed) — needs 1 more approval`);
+    await refusedWithoutChange(
+      node,
+      ["party", "execute", "--proposal", id, "--from", "0"],
+      new RegExp(`^error: GovernorNotApproved\\(proposalId=${id}, approvals=2, threshold=3, regulatorApproved=false\\): `),
+    );
+    expect(await node.json("party", "vote", "--proposal", id, "--from", "0")).to.deep.equal({
+      proposalId: id,
+      kind: "revoke-party",
+      partyVoting: "1",
+      approvals: "4",
+      approvalsInForce: "3",
+      regulatorApprovedInForce: true,
+      threshold: "3",
+      thresholdAtCreation: "4",
+      regulatorRequired: false,
+      regulatorApproved: true,
+      executed: true,
+      partyId: "7",
+      outcome: "party 7 is now revoked",
+    });
+  });
 });

@@ -4,6 +4,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
+import { productApplicationHash } from "../../sdk/codes.js";
 import { type LocalNode, expectRefusal, refusedWithoutChange, startLocalNode } from "../helpers/cli.js";
 import { QA } from "../helpers/lifecycle.js";
 
@@ -21,6 +22,9 @@ const LOT = "PWR26A";
 const code = (i: number) => `(01)${GTIN}(21)W${String(i).padStart(6, "0")}(10)${LOT}(17)280630`;
 const canonical = (i: number) => `0106901234567892${"21"}W${String(i).padStart(6, "0")}`;
 const HEX = /^0x[0-9a-f]{64}$/;
+/** The squatter's application as the regulator first examines it, and the maker's. */
+const SQUATTER_APPLICATION = { nationalCode: 8123456, name: "Amoxicillin 0.25g", approvalNo: "国药准字H20260099" };
+const MAKER_APPLICATION = { nationalCode: 8123456, name: "Amoxicillin Capsules 0.25g", approvalNo: "国药准字H20230001" };
 
 describe("the regulator's and the consortium's powers of issue 12 through the CLI against a hardhat node @e2e", function () {
   this.timeout(600_000);
@@ -68,14 +72,14 @@ describe("the regulator's and the consortium's powers of issue 12 through the CL
       ),
     );
     const pending = await node.json<Record<string, unknown>[]>("product", "applications");
-    expect(pending.map((a) => [a.gtin, a.applicant, a.nationalCode, a.approvable, a.blockedBy])).to.deep.equal([
-      [GTIN, "8", "8123456", true, null],
-      [GTIN, "2", "8123456", true, null],
+    expect(pending.map((a) => [a.gtin, a.applicant, a.nationalCode, a.applicationHash, a.approvable, a.blockedBy])).to.deep.equal([
+      [GTIN, "8", "8123456", productApplicationHash(SQUATTER_APPLICATION), true, null],
+      [GTIN, "2", "8123456", productApplicationHash(MAKER_APPLICATION), true, null],
     ]);
     expect(await node.json("product", "applications", "--gtin", "06901234567885")).to.deep.equal([]);
   });
 
-  it("lets only a regulator approve, and only an application that exists", async function () {
+  it("lets only a regulator approve, only an application that exists, and only as the regulator examined it", async function () {
     await refusedWithoutChange(
       node,
       ["product", "approve", "--gtin", GTIN, "--applicant", "2", "--from", "1"],
@@ -94,9 +98,47 @@ describe("the regulator's and the consortium's powers of issue 12 through the CL
       ["product", "approve", "--gtin", GTIN, "--applicant", "Acme", "--from", "0"],
       /^error: invalid --applicant "Acme": no party's id or name starts with it$/,
     );
+    // The regulator examines the squatter's application (its hash, from `product applications`) …
+    const examined = productApplicationHash(SQUATTER_APPLICATION);
+    await refusedWithoutChange(
+      node,
+      ["product", "approve", "--gtin", GTIN, "--applicant", "8", "--application", "0x1234", "--from", "0"],
+      /^error: invalid --application "0x1234": expected the application's 0x-prefixed 32-byte hash, as `product applications` prints it$/,
+    );
+    // … and the squatter swaps another national code in before the approval is mined: refused, nothing approved.
+    await node.json("product", "register", "--gtin", GTIN, "--name", SQUATTER_APPLICATION.name, "--approval-no", SQUATTER_APPLICATION.approvalNo,
+      "--national-code", "8123457", "--from", "11");
+    const swapped = productApplicationHash({ ...SQUATTER_APPLICATION, nationalCode: 8123457 });
+    await refusedWithoutChange(
+      node,
+      ["product", "approve", "--gtin", GTIN, "--applicant", "8", "--application", examined, "--from", "0"],
+      new RegExp(
+        `^error: BatchRegistryApplicationChanged\\(gtin=${GTIN}, applicant=8, approved=${examined}, current=${swapped}\\): ` +
+          "party 8 replaced its application for product 06901234567892 after it was examined: " +
+          "examine it again \\(`product applications`\\) and approve the current one$",
+      ),
+    );
+    const stale = await node.run("product", "approve", "--gtin", GTIN, "--applicant", "8", "--application", examined, "--from", "0", "--json");
+    expect(stale.code).to.equal(1);
+    const message =
+      `BatchRegistryApplicationChanged(gtin=${GTIN}, applicant=8, approved=${examined}, current=${swapped}): ` +
+      `party 8 replaced its application for product ${GTIN} after it was examined: ` +
+      "examine it again (`product applications`) and approve the current one";
+    expect(JSON.parse(stale.stdout)).to.deep.equal({
+      error: { name: "BatchRegistryApplicationChanged", args: { gtin: GTIN, applicant: "8", approved: examined, current: swapped }, message },
+    });
+    expect(stale.stderr).to.equal(`error: ${message}\n`);
+    const listed = await node.json<Record<string, unknown>[]>("product", "applications", "--gtin", GTIN);
+    expect(listed.map((a) => [a.applicant, a.nationalCode, a.applicationHash])).to.deep.equal([
+      ["8", "8123457", swapped],
+      ["2", "8123456", productApplicationHash(MAKER_APPLICATION)],
+    ]);
+    // The squatter files its first application again (the same content: the same hash).
+    await node.json("product", "register", "--gtin", GTIN, "--name", SQUATTER_APPLICATION.name, "--approval-no", SQUATTER_APPLICATION.approvalNo,
+      "--national-code", "8123456", "--from", "11");
     // The regulator approves the squatter's application by mistake (the applicant named by its name).
     const approved = await node.json<Record<string, string>>("product", "approve", "--gtin", GTIN, "--applicant", "jiangnan", "--from", "0");
-    expect(approved).to.include({ gtin: GTIN, holder: "8", nationalCode: "8123456", name: "Amoxicillin 0.25g", approvedBy: "1" });
+    expect(approved).to.include({ gtin: GTIN, holder: "8", nationalCode: "8123456", name: "Amoxicillin 0.25g", applicationHash: examined, approvedBy: "1" });
     // The maker's application can no longer be approved: the GTIN is taken.
     const refused = await node.run("product", "approve", "--gtin", GTIN, "--applicant", "2", "--from", "0", "--json");
     expect(refused.code).to.equal(1);
@@ -118,7 +160,8 @@ describe("the regulator's and the consortium's powers of issue 12 through the CL
     const human = await node.run("product", "applications");
     expect(human.stdout.trim()).to.match(
       new RegExp(
-        `^${GTIN} "Amoxicillin Capsules 0\\.25g" \\(国药准字H20230001, national code 8123456\\) applied for by party 2 at \\S+: ` +
+        `^${GTIN} "Amoxicillin Capsules 0\\.25g" \\(国药准字H20230001, national code 8123456\\) applied for by party 2 at \\S+, ` +
+          `application ${productApplicationHash(MAKER_APPLICATION)}: ` +
           "cannot be approved, product registered, held by party 8$",
       ),
     );
@@ -236,7 +279,7 @@ describe("the regulator's and the consortium's powers of issue 12 through the CL
       ["party", "execute", "--proposal", detachProposal, "--from", "4"],
       new RegExp(
         `^error: GovernorNotApproved\\(proposalId=${detachProposal}, approvals=3, threshold=4, regulatorApproved=true\\): ` +
-          `proposal ${detachProposal} has 3 of the 4 approvals the voter set in force now requires$`,
+          `proposal ${detachProposal} has 3 of the 4 approvals the voter set in force now requires \\(approvals of parties no longer in the voter set do not count\\)$`,
       ),
     );
   });

@@ -4,6 +4,7 @@ import path from "node:path";
 
 import { expect } from "chai";
 
+import { productApplicationHash } from "../../sdk/codes.js";
 import { type LocalNode, refusedWithoutChange, startLocalNode } from "../helpers/cli.js";
 
 // Well-known accounts of `hardhat node`: 1 = manufacturer admin, 2 = wholesaler admin,
@@ -52,10 +53,17 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
         "--quantity", "1000", "--units", unitsFile, "--from", "1"],
       /^error: BatchRegistryUnknownProduct\(gtin=06901234567892\)$/,
     );
-    expect(await node.json("product", "approve", "--gtin", GTIN, "--applicant", "2", "--from", "0")).to.include({
+    // The regulator examines the pending application and approves exactly that one, by its hash.
+    const [pending] = await node.json<{ applicant: string; applicationHash: string }[]>("product", "applications", "--gtin", GTIN);
+    const examined = productApplicationHash({ nationalCode: 8123456, name: "Amoxicillin Capsules 0.25g", approvalNo: "国药准字H20230001" });
+    expect(pending).to.include({ applicant: "2", applicationHash: examined });
+    expect(
+      await node.json("product", "approve", "--gtin", GTIN, "--applicant", "2", "--application", examined, "--from", "0"),
+    ).to.include({
       gtin: GTIN,
       holder: "2",
       nationalCode: "8123456",
+      applicationHash: examined,
       approvedBy: "1",
     });
     const created = await node.json<{ batchId: string; unitsRoot: string; unitCount: string }>(

@@ -738,17 +738,19 @@ describe("ConsortiumGovernor", function () {
     it("executes a proposal whose approvals meet the threshold after it fell", async function () {
       const { governor, registry, admins } = await loadFixture(fiveVoters);
       const id = await proposeParams(governor, admins[4], HOUR);
-      await voteAll(governor, id, [admins[4], admins[3], admins[2]]);
+      await voteAll(governor, id, [admins[1], admins[2], admins[3]]);
       expect(await governor.currentThreshold()).to.equal(4n);
       await expect(governor.connect(admins[0]).execute(id))
         .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
         .withArgs(id, 3n, 4n, false);
-      // Governance takes party 5 out of the voters: n = 4, threshold 3.
+      // Governance takes party 5 (which did not approve) out of the voters: n = 4, threshold 3,
+      // and the three approvers are all still in the set.
       await governor.connect(admins[0]).proposeVoter(5n, false);
       const removal = await governor.proposalCount();
       await voteAll(governor, removal, admins.slice(0, 4));
       expect(await registry.isVoter(5n)).to.equal(false);
       expect(await governor.currentThreshold()).to.equal(3n);
+      expect(await governor.approvalsInForce(id)).to.deep.equal([3n, false]);
       // Nobody votes again: execute() runs it on the approvals already cast.
       const tx = governor.connect(admins[0]).execute(id);
       await expect(tx).to.emit(governor, "ProposalExecuted").withArgs(id, "0x");
@@ -766,7 +768,7 @@ describe("ConsortiumGovernor", function () {
     it("returns the action's result in ProposalExecuted and runs it as the governor", async function () {
       const { governor, registry, admins } = await loadFixture(fiveVoters);
       await governor.connect(admins[4]).proposeCall(registry, registry.interface.encodeFunctionData("partyCount"));
-      await voteAll(governor, 1n, [admins[4], admins[3], admins[2]]);
+      await voteAll(governor, 1n, [admins[1], admins[2], admins[3]]);
       await governor.connect(admins[0]).proposeVoter(5n, false);
       await voteAll(governor, 2n, admins.slice(0, 4));
       await expect(governor.connect(admins[1]).execute(1n))
@@ -785,6 +787,45 @@ describe("ConsortiumGovernor", function () {
         .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
         .withArgs(id, 2n, 3n, true);
       expect((await governor.getProposal(id)).executed).to.equal(false);
+    });
+
+    it("reverts with the approvals in force when approvers left the voter set: their approvals left with them", async function () {
+      const { governor, registry, admins } = await loadFixture(fiveVoters);
+      const id = await proposeParams(governor, admins[4], HOUR);
+      await voteAll(governor, id, [admins[2], admins[3], admins[4]]);
+      // Governance takes party 5, an approver, out of the voters: n = 4, threshold 3, which
+      // the 3 approvals cast would meet; 2 are in force.
+      await governor.connect(admins[0]).proposeVoter(5n, false);
+      await voteAll(governor, 2n, admins.slice(0, 4));
+      expect(await governor.currentThreshold()).to.equal(3n);
+      await expect(governor.connect(admins[0]).execute(id))
+        .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+        .withArgs(id, 2n, 3n, false);
+      const p = await governor.getProposal(id);
+      expect([p.approvals, p.executed]).to.deep.equal([3n, false]);
+      expect((await governor.parameters()).votingPeriod).to.equal(VOTING_PERIOD);
+      // A voter still in the set approves: 3 in force, and that vote executes it.
+      await expect(governor.connect(admins[1]).vote(id))
+        .to.emit(governor, "VoteCast")
+        .withArgs(id, 2n, admins[1].address, 4n)
+        .and.to.emit(governor, "ProposalExecuted")
+        .withArgs(id, "0x");
+      expect(await registry.isVoter(5n)).to.equal(false);
+    });
+
+    it("reverts without a regulator in force when the regulator that approved left the set", async function () {
+      const { governor, admins } = await loadFixture(standardConsortium);
+      await governor.connect(admins[1]).proposeAdmission(admission(freshAccount(1)));
+      await voteAll(governor, 1n, [admins[0], admins[1]]);
+      // Governance suspends the regulator, with the regulator's own approval (required): n = 3.
+      await governor.connect(admins[1]).proposePartyStatus(1n, PartyStatus.Suspended);
+      await voteAll(governor, 2n, admins.slice(0, 3));
+      await voteAll(governor, 1n, [admins[2], admins[3]]);
+      expect(await governor.approvalsInForce(1n)).to.deep.equal([3n, false]);
+      expect((await governor.getProposal(1n)).regulatorApproved, "the approval cast is kept").to.equal(true);
+      await expect(governor.connect(admins[1]).execute(1n))
+        .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+        .withArgs(1n, 3n, 3n, false);
     });
 
     it("reverts when a regulator's approval is required and missing", async function () {
@@ -819,10 +860,12 @@ describe("ConsortiumGovernor", function () {
     it("reverts from the proposal's expiry on, even when approved by then", async function () {
       const { governor, registry, admins } = await loadFixture(fiveVoters);
       const id = await proposeParams(governor, admins[4], HOUR);
-      await voteAll(governor, id, [admins[4], admins[3], admins[2]]);
+      await voteAll(governor, id, [admins[1], admins[2], admins[3]]);
       await governor.connect(admins[0]).proposeVoter(5n, false);
       await voteAll(governor, 2n, admins.slice(0, 4));
       expect(await registry.isVoter(5n)).to.equal(false);
+      expect(await governor.approvalsInForce(id)).to.deep.equal([3n, false]);
+      expect(await governor.currentThreshold()).to.equal(3n);
       const { expiresAt } = await governor.getProposal(id);
       await time.setNextBlockTimestamp(expiresAt);
       await expect(governor.connect(admins[0]).execute(id))
@@ -917,6 +960,86 @@ describe("ConsortiumGovernor", function () {
           .to.be.revertedWithCustomError(fx.registry, "RegistryNotMember")
           .withArgs(caller.address);
       }
+    });
+  });
+
+  describe("approvalsInForce", function () {
+    it("is (0, false) before any vote, then follows the approvals cast while every approver stays in the set", async function () {
+      const { governor, admins } = await loadFixture(standardConsortium);
+      const id = await proposeParams(governor, admins[1]);
+      expect(await governor.approvalsInForce(id)).to.deep.equal([0n, false]);
+      await governor.connect(admins[1]).vote(id);
+      expect(await governor.approvalsInForce(id)).to.deep.equal([1n, false]);
+      await governor.connect(admins[0]).vote(id);
+      expect(await governor.approvalsInForce(id)).to.deep.equal([2n, true]);
+      expect((await governor.getProposal(id)).approvals).to.equal(2n);
+    });
+
+    it("drops each approver governance takes out of the set (suspended, revoked, unseated); the approvals cast stay", async function () {
+      const { governor, registry, admins } = await loadFixture(votersFixtures.get(7)!);
+      const id = await proposeParams(governor, admins[0]);
+      await voteAll(governor, id, admins.slice(1, 5)); // parties 2..5: 4 of threshold 5
+      expect(await governor.approvalsInForce(id)).to.deep.equal([4n, false]);
+      const gov = await impersonate(await governor.getAddress());
+      const steps: [string, () => Promise<unknown>, bigint, bigint][] = [
+        ["party 2 suspended by governance", () => registry.connect(gov).setPartyStatus(2n, PartyStatus.Suspended), 3n, 5n],
+        ["party 3 revoked", () => registry.connect(gov).setPartyStatus(3n, PartyStatus.Revoked), 2n, 4n],
+        ["party 4 unseated", () => registry.connect(gov).setVoter(4n, false), 1n, 3n],
+      ];
+      for (const [title, step, inForce, threshold] of steps) {
+        await step();
+        expect(await governor.approvalsInForce(id), title).to.deep.equal([inForce, false]);
+        expect(await governor.currentThreshold(), title).to.equal(threshold);
+        expect((await governor.getProposal(id)).approvals, title).to.equal(4n);
+      }
+      await expect(governor.connect(admins[0]).execute(id))
+        .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+        .withArgs(id, 1n, 3n, false);
+    });
+
+    it("keeps the approval of a voter the regulator suspended on its own, and of one whose licence lapsed", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      const id = await proposeParams(governor, admins[0], HOUR);
+      await voteAll(governor, id, [admins[1], admins[2]]);
+      await registry.connect(admins[0]).suspendParty(2n);
+      await registry.connect(admins[0]).revokeLicence(3n, LicenceKind.Distribution);
+      expect(await registry.isPartyActive(3n)).to.equal(false);
+      expect(await governor.approvalsInForce(id)).to.deep.equal([2n, false]);
+    });
+
+    it("drops the regulator from regulatorApproved while the regulator party is out of the set, and counts it again once reinstated", async function () {
+      const { governor, registry, admins } = await loadFixture(standardConsortium);
+      const a = admission(freshAccount(1));
+      await governor.connect(admins[1]).proposeAdmission(a); // 1: needs a regulator
+      await voteAll(governor, 1n, [admins[0], admins[1]]);
+      expect(await governor.approvalsInForce(1n)).to.deep.equal([2n, true]);
+      // Governance suspends the regulator party, with its approval (required): n = 3, threshold 3.
+      await governor.connect(admins[1]).proposePartyStatus(1n, PartyStatus.Suspended); // 2
+      await voteAll(governor, 2n, admins.slice(0, 3));
+      expect((await registry.getParty(1n)).status).to.equal(BigInt(PartyStatus.Suspended));
+      expect(await governor.approvalsInForce(1n)).to.deep.equal([1n, false]);
+      // The other three approve the admission: 3 in force meet the threshold, but no regulator is among them.
+      await governor.connect(admins[2]).vote(1n);
+      await expect(governor.connect(admins[3]).vote(1n)).not.to.emit(governor, "ProposalExecuted");
+      expect(await governor.approvalsInForce(1n)).to.deep.equal([3n, false]);
+      const p = await governor.getProposal(1n);
+      expect([p.approvals, p.regulatorApproved, p.executed]).to.deep.equal([4n, true, false]);
+      await expect(governor.connect(admins[1]).execute(1n))
+        .to.be.revertedWithCustomError(governor, "GovernorNotApproved")
+        .withArgs(1n, 3n, 3n, false);
+      // Governance reinstates the regulator (no regulator needed): back in the set, its approval counts again.
+      await governor.connect(admins[1]).proposePartyStatus(1n, PartyStatus.Active); // 3
+      await voteAll(governor, 3n, admins.slice(1, 4));
+      expect(await governor.approvalsInForce(1n)).to.deep.equal([4n, true]);
+      await expect(governor.connect(admins[1]).execute(1n))
+        .to.emit(registry, "PartyAdmitted")
+        .withArgs(9n, Domain.Pharmacy, a.admin, false, "New Pharmacy");
+    });
+
+    it("is (0, false) for an unknown proposal", async function () {
+      const { governor } = await loadFixture(standardConsortium);
+      expect(await governor.approvalsInForce(0n)).to.deep.equal([0n, false]);
+      expect(await governor.approvalsInForce(1n)).to.deep.equal([0n, false]);
     });
   });
 
@@ -1432,14 +1555,41 @@ describe("ConsortiumGovernor", function () {
       await expect(governor.connect(admins[3]).vote(early)).to.be.revertedWithCustomError(governor, "GovernorNotVoter").withArgs(4n);
     });
 
-    it("keeps an approval cast before the party was suspended (current behaviour)", async function () {
-      // Approvals are tallied when cast and never recounted: the suspended party's
-      // earlier approval still counts. The regulator suspended it alone, so n stays 4
-      // and the threshold in force at execution is still 3.
+    it("does not execute on approvals cast by parties that left the set: only those in force meet the threshold", async function () {
+      const { governor, registry, admins } = await loadFixture(fiveVoters);
+      const id = await proposeParams(governor, admins[0], HOUR);
+      await voteAll(governor, id, [admins[2], admins[3], admins[4]]);
+      // Governance unseats parties 4 and 5, both approvers: n = 3, threshold 3.
+      const gov = await impersonate(await governor.getAddress());
+      await registry.connect(gov).setVoter(5n, false);
+      await registry.connect(gov).setVoter(4n, false);
+      expect(await governor.currentThreshold()).to.equal(3n);
+      expect(await governor.approvalsInForce(id)).to.deep.equal([1n, false]);
+      // Party 2's approval makes 4 cast, 2 in force: it does not execute.
+      expect(await governor.connect(admins[1]).vote.staticCall(id)).to.equal(false);
+      await expect(governor.connect(admins[1]).vote(id))
+        .to.emit(governor, "VoteCast")
+        .withArgs(id, 2n, admins[1].address, 4n)
+        .and.not.to.emit(governor, "ProposalExecuted");
+      expect(await governor.approvalsInForce(id)).to.deep.equal([2n, false]);
+      // The regulator's makes 3 in force: it executes.
+      await expect(governor.connect(admins[0]).vote(id))
+        .to.emit(governor, "VoteCast")
+        .withArgs(id, 1n, admins[0].address, 5n)
+        .and.to.emit(governor, "ProposalExecuted")
+        .withArgs(id, "0x");
+      expect((await governor.parameters()).votingPeriod).to.equal(HOUR);
+    });
+
+    it("keeps the approval of a party the regulator suspended on its own: it stays in n", async function () {
+      // The regulator suspended it alone, so it still counts in n (4, threshold 3) and its
+      // earlier approval stays in force.
       const { governor, registry, admins } = await loadFixture(standardConsortium);
       const id = await proposeParams(governor, admins[0], HOUR);
       await voteAll(governor, id, [admins[1], admins[2]]);
       await registry.connect(admins[0]).suspendParty(2);
+      expect(await governor.approvalsInForce(id)).to.deep.equal([2n, false]);
+      expect(await governor.currentThreshold()).to.equal(3n);
       await expect(governor.connect(admins[3]).vote(id)).to.emit(governor, "ProposalExecuted");
       expect((await governor.parameters()).votingPeriod).to.equal(HOUR);
     });

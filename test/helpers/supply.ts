@@ -2,6 +2,7 @@ import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
 import type { ContractTransactionResponse, Interface, Log, Signer } from "ethers";
 
+import { productApplicationHash } from "../../sdk/codes.js";
 import { medstateInterface } from "../../sdk/contracts.js";
 import { ShipmentStatus } from "../../sdk/enums.js";
 import type { ISupplyLedger } from "../../types/ethers-contracts/contracts/interfaces/IBatchRegistry.js";
@@ -138,7 +139,10 @@ export async function registerProduct(
   const receipt = await (await batchRegistry.connect(applicant).registerProduct(gtin, name, approvalNo, nationalCode)).wait();
   const applied = receipt!.logs.map((l) => batchRegistry.interface.parseLog(l)).find((e) => e?.name === "ProductApplied");
   if (applied === undefined || applied === null) throw new Error("no ProductApplied event");
-  return batchRegistry.connect(regulator).approveProduct(gtin, applied.args.applicant as bigint);
+  const applicantId = applied.args.applicant as bigint;
+  // The regulator approves the application it examined: the one it reads now, hashed as the contract does.
+  const examined = productApplicationHash(await batchRegistry.productApplication(gtin, applicantId));
+  return batchRegistry.connect(regulator).approveProduct(gtin, applicantId, examined);
 }
 
 /** No temperature / humidity in an observation (IQualityEngine: type(int16).min, type(uint16).max). */

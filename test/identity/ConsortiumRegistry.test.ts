@@ -7,6 +7,7 @@ import type {
   ConsortiumRegistry,
   IConsortiumRegistry,
   MembershipMirrorProbe,
+  VoterCountsMirrorProbe,
 } from "../../types/ethers-contracts/index.js";
 import {
   type Consortium,
@@ -2156,6 +2157,25 @@ describe("ConsortiumRegistry", function () {
       expect(await registry.activeVoterCount()).to.equal(3n);
     });
 
+    it("pushes to the mirrors once its counts are written: a mirror reading them back during the push sees the final counts", async function () {
+      const { registry, regulator, gov } = await loadFixture(consortiumWithMembers);
+      const probe = (await ethers.deployContract("VoterCountsMirrorProbe", [await registry.getAddress()])) as unknown as VoterCountsMirrorProbe;
+      await registry.connect(gov).attachMirror(await probe.getAddress());
+      // The regulator alone suspends a voter: it leaves the active voters and stays in n
+      // (active, suspended, suspended by the regulator, n, counted).
+      const byRegulator = registry.connect(regulator).suspendParty(WHOLESALER);
+      await expect(byRegulator).to.emit(probe, "CountsSeen").withArgs(WHOLESALER, PartyStatus.Suspended, 3n, 1n, 1n, 4n, true);
+      await expect(byRegulator).not.to.emit(registry, "MirrorPushFailed");
+      // Governance reinstates it (setPartyStatus), then suspends another voter (suspendParty): it leaves n.
+      await expect(registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Active))
+        .to.emit(probe, "CountsSeen")
+        .withArgs(WHOLESALER, PartyStatus.Active, 4n, 0n, 0n, 4n, true);
+      const byGovernor = registry.connect(gov).suspendParty(HOSPITAL);
+      await expect(byGovernor).to.emit(probe, "CountsSeen").withArgs(HOSPITAL, PartyStatus.Suspended, 3n, 1n, 0n, 3n, false);
+      await expect(byGovernor).not.to.emit(registry, "MirrorPushFailed");
+      expect((await probe.mirroredParty(HOSPITAL)).status).to.equal(BigInt(PartyStatus.Suspended));
+    });
+
     it("leaves reinstatement to the governor", async function () {
       const { registry, regulator, gov } = await loadFixture(consortiumWithMembers);
       await registry.connect(regulator).suspendParty(WHOLESALER);
@@ -3409,6 +3429,120 @@ describe("ConsortiumRegistry", function () {
       expect(await registry.isVoter(UNKNOWN)).to.equal(false);
       await registry.connect(regulator).suspendParty(MAKER);
       expect(await registry.isVoter(MAKER)).to.equal(true);
+    });
+  });
+
+  describe("countedVoter", function () {
+    /** `countedVoter(partyId)` as a plain pair. */
+    const counted = async (registry: ConsortiumRegistry, partyId: bigint): Promise<[boolean, number]> => {
+      const [isCounted, domain] = await registry.countedVoter(partyId);
+      return [isCounted, Number(domain)];
+    };
+
+    it("counts an active voter and answers its domain", async function () {
+      const { registry } = await loadFixture(consortiumWithMembers);
+      expect(await counted(registry, REGULATOR)).to.deep.equal([true, Domain.Regulator]);
+      expect(await counted(registry, MAKER)).to.deep.equal([true, Domain.Manufacturer]);
+      expect(await counted(registry, WHOLESALER)).to.deep.equal([true, Domain.Wholesaler]);
+      expect(await counted(registry, HOSPITAL)).to.deep.equal([true, Domain.Hospital]);
+    });
+
+    it("counts a voter a regulator suspended on its own: it stays in n", async function () {
+      const { registry, regOperator } = await loadFixture(consortiumWithMembers);
+      // The regulator's operator acts for it, as its admin does.
+      await registry.connect(regOperator).suspendParty(WHOLESALER);
+      expect(await counted(registry, WHOLESALER)).to.deep.equal([true, Domain.Wholesaler]);
+      expect(await registry.isPartyActive(WHOLESALER)).to.equal(false);
+      expect(await registry.thresholdVoterCount()).to.equal(4n);
+    });
+
+    it("does not count a voter governance suspended (setPartyStatus, or the governor's suspendParty): it left n", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Suspended);
+      await registry.connect(gov).suspendParty(HOSPITAL);
+      expect(await counted(registry, WHOLESALER)).to.deep.equal([false, Domain.Wholesaler]);
+      expect(await counted(registry, HOSPITAL)).to.deep.equal([false, Domain.Hospital]);
+      expect(await registry.thresholdVoterCount()).to.equal(2n);
+    });
+
+    it("does not count a party that does not vote, active or suspended", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      expect(await counted(registry, LOGISTICS)).to.deep.equal([false, Domain.Logistics]);
+      await registry.connect(regulator).suspendParty(LOGISTICS);
+      expect(await counted(registry, LOGISTICS)).to.deep.equal([false, Domain.Logistics]);
+      expect(await registry.regulatorSuspendedVoterCount()).to.equal(0n);
+    });
+
+    it("does not count a revoked voter, even one the regulator had suspended first", async function () {
+      const { registry, regulator, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).suspendParty(HOSPITAL);
+      await registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Revoked);
+      expect(await counted(registry, HOSPITAL)).to.deep.equal([false, Domain.Hospital]);
+      expect(await registry.isVoter(HOSPITAL)).to.equal(true);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Revoked);
+      expect(await counted(registry, WHOLESALER)).to.deep.equal([false, Domain.Wholesaler]);
+      expect(await registry.thresholdVoterCount()).to.equal(2n);
+    });
+
+    it("does not count a party removed from the voters, even one the regulator had suspended, nor after its reinstatement", async function () {
+      const { registry, regulator, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).suspendParty(HOSPITAL);
+      await registry.connect(gov).setVoter(HOSPITAL, false);
+      expect(await counted(registry, HOSPITAL)).to.deep.equal([false, Domain.Hospital]);
+      await registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Active);
+      expect(await counted(registry, HOSPITAL)).to.deep.equal([false, Domain.Hospital]);
+      await registry.connect(gov).setVoter(MAKER, false);
+      expect(await counted(registry, MAKER)).to.deep.equal([false, Domain.Manufacturer]);
+      expect(await registry.thresholdVoterCount()).to.equal(2n);
+    });
+
+    it("counts a party again once it is back in the set: reinstated, or made a voter", async function () {
+      const { registry, gov } = await loadFixture(consortiumWithMembers);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Suspended);
+      await registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Active);
+      expect(await counted(registry, WHOLESALER)).to.deep.equal([true, Domain.Wholesaler]);
+      await registry.connect(gov).setVoter(LOGISTICS, true);
+      expect(await counted(registry, LOGISTICS)).to.deep.equal([true, Domain.Logistics]);
+    });
+
+    it("counts a voter whose licence was revoked or lapsed: that blocks its vote, not its place in n", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      await registry.connect(regulator).revokeLicence(WHOLESALER, LicenceKind.Distribution);
+      expect(await registry.isPartyActive(WHOLESALER)).to.equal(false);
+      expect(await counted(registry, WHOLESALER)).to.deep.equal([true, Domain.Wholesaler]);
+      await time.increaseTo(LICENCE_EXPIRY);
+      expect(await registry.isPartyActive(MAKER)).to.equal(false);
+      expect(await counted(registry, MAKER)).to.deep.equal([true, Domain.Manufacturer]);
+    });
+
+    it("answers (false, None) for party 0 and an unknown party, without reverting", async function () {
+      const { registry } = await loadFixture(consortiumWithMembers);
+      expect(await counted(registry, 0n)).to.deep.equal([false, Domain.None]);
+      expect(await counted(registry, UNKNOWN)).to.deep.equal([false, Domain.None]);
+    });
+
+    it("counts exactly the thresholdVoterCount parties through every kind of change", async function () {
+      const { registry, gov, regulator } = await loadFixture(consortiumWithMembers);
+      const countedParties = async (): Promise<bigint> => {
+        let n = 0n;
+        for (let id = 1n; id <= (await registry.partyCount()); ++id) if ((await registry.countedVoter(id))[0]) ++n;
+        return n;
+      };
+      const steps: [string, () => Promise<unknown>][] = [
+        ["a voter admitted", () => registry.connect(gov).admitParty(admission({ voter: true }))],
+        ["the regulator suspends a voter", () => registry.connect(regulator).suspendParty(MAKER)],
+        ["a voter joins", () => registry.connect(gov).setVoter(LOGISTICS, true)],
+        ["governance suspends a voter", () => registry.connect(gov).setPartyStatus(WHOLESALER, PartyStatus.Suspended)],
+        ["the regulator's suspension is lifted", () => registry.connect(gov).setPartyStatus(MAKER, PartyStatus.Active)],
+        ["the regulator suspends again", () => registry.connect(regulator).suspendParty(HOSPITAL)],
+        ["that voter is revoked", () => registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Revoked)],
+        ["a voter leaves", () => registry.connect(gov).setVoter(9n, false)],
+      ];
+      expect(await countedParties()).to.equal(await registry.thresholdVoterCount());
+      for (const [title, step] of steps) {
+        await step();
+        expect(await countedParties(), title).to.equal(await registry.thresholdVoterCount());
+      }
     });
   });
 

@@ -546,25 +546,25 @@ describe("CollaborationEngine", function () {
         }
       });
 
-      it("lets a rule stop a marketed batch (a critical storage reading)", async function () {
+      it("lets a rule stop a marketed batch (a device's critical storage reading)", async function () {
         const c = await loadFixture(distributedBatch);
         const tx = await c.quality
-          .connect(c.wholesalerQa)
+          .connect(c.wholesalerDevice)
           .observe(observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n, humidity: 4000n }));
         await expectEvents(c.batchRegistry, tx, [
-          ["Observed", [c.batchId, WHOLESALER, 2n, c.wholesalerQa.address, Point.Storage, Result.Critical, 950n, 4000n]],
+          ["Observed", [c.batchId, WHOLESALER, 2n, c.wholesalerDevice.address, Point.Storage, Result.Critical, 950n, 4000n]],
           ["RuleFired", [c.batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, State.EmergencyStop]],
-          ["StateChanged", [c.batchId, State.EmergencyStop, State.Marketed, Actor.Rule, WHOLESALER, c.wholesalerQa.address, ""]],
+          ["StateChanged", [c.batchId, State.EmergencyStop, State.Marketed, Actor.Rule, WHOLESALER, c.wholesalerDevice.address, ""]],
         ]);
       });
 
       it("leaves a recalled batch where it is when a rule fires", async function () {
         const c = await loadFixture(recalledBatch);
         const tx = await c.quality
-          .connect(c.wholesalerQa)
+          .connect(c.wholesalerDevice)
           .observe(observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n, humidity: 4000n }));
         await expectEvents(c.batchRegistry, tx, [
-          ["Observed", [c.batchId, WHOLESALER, 2n, c.wholesalerQa.address, Point.Storage, Result.Critical, 950n, 4000n]],
+          ["Observed", [c.batchId, WHOLESALER, 2n, c.wholesalerDevice.address, Point.Storage, Result.Critical, 950n, 4000n]],
           ["RuleFired", [c.batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, State.EmergencyStop]],
         ]);
         expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Recall);
@@ -1610,7 +1610,7 @@ describe("CollaborationEngine", function () {
       ["state 0 halts", patched(0, { halts: true }), 0, "initial"],
       ["state 0 is a recall", patched(0, { kind: StateKind.Recall }), 0, "initial"],
       ["state 0 is a disposal", patched(0, { kind: StateKind.Disposal }), 0, "initial"],
-      ["two states are recalls", patched(1, { kind: StateKind.Recall }), 2, "recall"],
+      ["two states are recalls", patched(1, { kind: StateKind.Recall, actors: REG | HOLD }), 2, "recall"],
       ["the recall state does not apply to batches", patched(2, { scope: 2 }), 2, "recall"],
       ["two states are disposals", [...FOOD_GRAPH, stateDef("Incinerated", StateKind.Disposal, true, WIT, 1, bit(3), 0)], 4, "disposal"],
       ["the disposal state does not apply to batches", patched(3, { scope: 2 }), 3, "disposal"],
@@ -1631,6 +1631,23 @@ describe("CollaborationEngine", function () {
         "the disposal state does not halt (after states that do not)",
         [FOOD_GRAPH[0], stateDef("Disposal", StateKind.Disposal, false, WIT, 1, bit(0), 0)],
         1,
+        "halts",
+      ],
+      ["the recall state lets a rule act", patched(2, { actors: REG | HOLD | RULE }), 2, "rule"],
+      ["the disposal state lets a rule act", patched(3, { actors: WIT | RULE }), 3, "rule"],
+      ["the disposal state lets only a rule act", patched(3, { actors: RULE }), 3, "rule"],
+      ["a plain state turned recall lets a rule act (before the second recall is seen)", patched(1, { kind: StateKind.Recall }), 1, "rule"],
+      [
+        "a second recall state lets a rule act",
+        [...FOOD_GRAPH, stateDef("Seizure", StateKind.Recall, true, REG | RULE, 1, bit(2), 0)],
+        4,
+        "rule",
+      ],
+      ["the recall state lets a rule act and does not apply to batches", patched(2, { actors: REG | RULE, scope: 2 }), 2, "rule"],
+      [
+        "the recall state lets a rule act and does not halt (after states that do not)",
+        FOOD_GRAPH.map((d, i) => (i === Food.Hold || i === Food.Withdrawal ? { ...d, halts: false, actors: REG | HOLD | RULE } : d)),
+        2,
         "halts",
       ],
     ] as const) {
@@ -1668,14 +1685,14 @@ describe("CollaborationEngine", function () {
         const c = await loadFixture(foodGraph);
         const { collaboration, batchRegistry: br, quality, batchId } = c;
 
-        // A critical storage reading: the rule holds the batch.
+        // A logger's critical storage reading: the rule holds the batch.
         const reading = await quality
-          .connect(c.wholesalerQa)
+          .connect(c.wholesalerDevice)
           .observe(observation(batchId, Point.Storage, Result.Normal, { temperature: 950n, humidity: 4000n }));
         await expectEvents(br, reading, [
-          ["Observed", [batchId, WHOLESALER, 2n, c.wholesalerQa.address, Point.Storage, Result.Critical, 950n, 4000n]],
+          ["Observed", [batchId, WHOLESALER, 2n, c.wholesalerDevice.address, Point.Storage, Result.Critical, 950n, 4000n]],
           ["RuleFired", [batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, Food.Hold]],
-          ["StateChanged", [batchId, Food.Hold, Food.Marketed, Actor.Rule, WHOLESALER, c.wholesalerQa.address, ""]],
+          ["StateChanged", [batchId, Food.Hold, Food.Marketed, Actor.Rule, WHOLESALER, c.wholesalerDevice.address, ""]],
         ]);
         expect(await recordOf(c, batchId)).to.deep.equal([1n, 1n, 3n, 2n, 0n, 0n, 0n, 0n, 0n]);
 
@@ -1740,9 +1757,9 @@ describe("CollaborationEngine", function () {
         ];
         await c.collaboration.connect(c.gov).configureGraph(graph);
         const storage = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n, humidity: 4000n });
-        const early = await c.quality.connect(c.wholesalerQa).observe(storage);
+        const early = await c.quality.connect(c.wholesalerDevice).observe(storage);
         await expectEvents(c.batchRegistry, early, [
-          ["Observed", [c.batchId, WHOLESALER, 2n, c.wholesalerQa.address, Point.Storage, Result.Critical, 950n, 4000n]],
+          ["Observed", [c.batchId, WHOLESALER, 2n, c.wholesalerDevice.address, Point.Storage, Result.Critical, 950n, 4000n]],
           ["RuleFired", [c.batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, 2n]],
         ]);
         const product = await c.quality.connect(c.laboratory).observe(observation(PRODUCT, Point.Inspection, Result.Critical));
@@ -1756,11 +1773,11 @@ describe("CollaborationEngine", function () {
         await c.collaboration.connect(c.regulator).transition(c.batchId, 1, "watch");
         // Watch does not halt: trade goes on.
         await expect(c.batchRegistry.connect(c.wholesaler).ship(c.batchId, PHARMACY, 1n)).to.emit(c.batchRegistry, "Shipped");
-        const late = await c.quality.connect(c.wholesalerQa).observe(storage);
+        const late = await c.quality.connect(c.wholesalerDevice).observe(storage);
         await expectEvents(c.batchRegistry, late, [
-          ["Observed", [c.batchId, WHOLESALER, 3n, c.wholesalerQa.address, Point.Storage, Result.Critical, 950n, 4000n]],
+          ["Observed", [c.batchId, WHOLESALER, 3n, c.wholesalerDevice.address, Point.Storage, Result.Critical, 950n, 4000n]],
           ["RuleFired", [c.batchId, 3n, RuleKind.CriticalObservation, ethers.ZeroAddress, 2n]],
-          ["StateChanged", [c.batchId, 2n, 1n, Actor.Rule, WHOLESALER, c.wholesalerQa.address, ""]],
+          ["StateChanged", [c.batchId, 2n, 1n, Actor.Rule, WHOLESALER, c.wholesalerDevice.address, ""]],
         ]);
         expect((await recordOf(c, c.batchId)).slice(0, 3)).to.deep.equal([2n, 2n, 7n]);
       });
@@ -1772,10 +1789,10 @@ describe("CollaborationEngine", function () {
           stateDef("Hold", StateKind.Plain, true, REG | HOLD, 3, bit(0), 0),
         ]);
         const tx = await c.quality
-          .connect(c.wholesalerQa)
+          .connect(c.wholesalerDevice)
           .observe(observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n, humidity: 4000n }));
         await expectEvents(c.batchRegistry, tx, [
-          ["Observed", [c.batchId, WHOLESALER, 2n, c.wholesalerQa.address, Point.Storage, Result.Critical, 950n, 4000n]],
+          ["Observed", [c.batchId, WHOLESALER, 2n, c.wholesalerDevice.address, Point.Storage, Result.Critical, 950n, 4000n]],
           ["RuleFired", [c.batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, 255n]],
         ]);
         expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(0n);

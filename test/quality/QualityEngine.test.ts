@@ -552,10 +552,10 @@ const SERIES: Series[] = [
     extra: ruleState,
   },
   {
-    title: "a wholesaler's series with a rule contract that reverts",
+    title: "a wholesaler device's series with a rule contract that reverts",
     fixture: ruleContract,
     setup: (c) => (c as RuleCtx).rule.setBehaviour(Behaviour.Revert),
-    pick: (c) => c.wholesaler,
+    pick: (c) => c.wholesalerDevice,
     subject: (c) => c.batchId,
     readings: [GOOD, reading(Point.Storage, 950n, 4000n), GOOD],
     emits: ["RuleFailed", "RuleFired", "StateChanged"],
@@ -573,6 +573,14 @@ const SERIES: Series[] = [
       reading(Point.Inspection),
     ],
     emits: ["RuleFired", "StateChanged"],
+  },
+  {
+    title: "the excursions a wholesaler's admin types, recorded as critical without a stop",
+    fixture: engineParties,
+    pick: (c) => c.wholesaler,
+    subject: (c) => c.batchId,
+    readings: [GOOD, reading(Point.Storage, 950n, 4000n), reading(Point.Transport, -150n, NO_HUMIDITY, Result.Critical), GOOD],
+    emits: [],
   },
   {
     title: "a wholesaler's series classified against the limits without stops",
@@ -1308,14 +1316,14 @@ describe("QualityEngine", function () {
     });
 
     describe("critical-observation rule", function () {
-      it("stops a batch on a storage reading outside its range", async function () {
+      it("stops a batch on a storage reading outside its range, recorded by the wholesaler's device", async function () {
         const c = await loadFixture(engineParties);
         const o = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n, humidity: 4000n });
-        const tx = await c.quality.connect(c.wholesaler).observe(o);
+        const tx = await c.quality.connect(c.wholesalerDevice).observe(o);
         await expectEvents(c.batchRegistry, tx, [
-          observed(o, WHOLESALER, 2n, c.wholesaler.address, Result.Critical),
+          observed(o, WHOLESALER, 2n, c.wholesalerDevice.address, Result.Critical),
           ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
-          ruleStopped(c.batchId, WHOLESALER, c.wholesaler.address),
+          ruleStopped(c.batchId, WHOLESALER, c.wholesalerDevice.address),
         ]);
         const record = await c.collaboration.subjectRecord(c.batchId);
         expect([record.state, record.effectiveState, record.reached]).to.deep.equal([
@@ -1350,9 +1358,9 @@ describe("QualityEngine", function () {
       it("fires without a state change when the batch is already stopped", async function () {
         const c = await loadFixture(stoppedBatch);
         const o = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
-        const tx = await c.quality.connect(c.wholesaler).observe(o);
+        const tx = await c.quality.connect(c.wholesalerDevice).observe(o);
         await expectEvents(c.batchRegistry, tx, [
-          observed(o, WHOLESALER, 2n, c.wholesaler.address, Result.Critical),
+          observed(o, WHOLESALER, 2n, c.wholesalerDevice.address, Result.Critical),
           ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
         ]);
         expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.EmergencyStop);
@@ -1361,10 +1369,10 @@ describe("QualityEngine", function () {
       it("fires once per critical observation, stopping only on the first", async function () {
         const c = await loadFixture(engineParties);
         const o = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
-        await c.quality.connect(c.wholesaler).observe(o);
-        const tx = await c.quality.connect(c.pharmacy).observe(o);
+        await c.quality.connect(c.wholesalerDevice).observe(o);
+        const tx = await c.quality.connect(c.pharmacyDevice).observe(o);
         await expectEvents(c.batchRegistry, tx, [
-          observed(o, PHARMACY, 3n, c.pharmacy.address, Result.Critical),
+          observed(o, PHARMACY, 3n, c.pharmacyDevice.address, Result.Critical),
           ruleFired(c.batchId, 3n, RuleKind.CriticalObservation),
         ]);
       });
@@ -1391,8 +1399,8 @@ describe("QualityEngine", function () {
       it("does nothing when no point is in the mask", async function () {
         const c = await loadFixture(classifyingRules);
         const o = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
-        const tx = await c.quality.connect(c.wholesaler).observe(o);
-        await expectEvents(c.batchRegistry, tx, [observed(o, WHOLESALER, 2n, c.wholesaler.address, Result.Critical)]);
+        const tx = await c.quality.connect(c.wholesalerDevice).observe(o);
+        await expectEvents(c.batchRegistry, tx, [observed(o, WHOLESALER, 2n, c.wholesalerDevice.address, Result.Critical)]);
         expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.Marketed);
       });
 
@@ -1468,11 +1476,11 @@ describe("QualityEngine", function () {
           def("Quarantine", regulator | rule, 0b011, true),
         ]);
         const o = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
-        const tx = await c.quality.connect(c.wholesaler).observe(o);
+        const tx = await c.quality.connect(c.wholesalerDevice).observe(o);
         await expectEvents(c.batchRegistry, tx, [
-          observed(o, WHOLESALER, 2n, c.wholesaler.address, Result.Critical),
+          observed(o, WHOLESALER, 2n, c.wholesalerDevice.address, Result.Critical),
           ruleFired(c.batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, 2),
-          ["StateChanged", [c.batchId, 2n, 0n, Actor.Rule, WHOLESALER, c.wholesaler.address, ""]],
+          ["StateChanged", [c.batchId, 2n, 0n, Actor.Rule, WHOLESALER, c.wholesalerDevice.address, ""]],
         ]);
       });
 
@@ -1484,9 +1492,9 @@ describe("QualityEngine", function () {
           { name: ethers.encodeBytes32String("Hold").slice(0, 34), kind: StateKind.Plain, halts: true, actors: regulator, scope: 3, from: 1, prerequisites: 0 },
         ]);
         const o = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
-        const tx = await c.quality.connect(c.wholesaler).observe(o);
+        const tx = await c.quality.connect(c.wholesalerDevice).observe(o);
         await expectEvents(c.batchRegistry, tx, [
-          observed(o, WHOLESALER, 2n, c.wholesaler.address, Result.Critical),
+          observed(o, WHOLESALER, 2n, c.wholesalerDevice.address, Result.Critical),
           ruleFired(c.batchId, 2n, RuleKind.CriticalObservation, ethers.ZeroAddress, NO_STATE),
         ]);
         expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(0n);
@@ -1494,9 +1502,10 @@ describe("QualityEngine", function () {
     });
 
     describe("declared critical results", function () {
-      // The vaccine stops on critical storage, transport and inspection results. A result a
-      // party declares critical stops the batch only when a measure broke the limits, or when
-      // the product's holder, a laboratory or the regulator declares it.
+      // The vaccine stops on critical storage, transport and inspection results. A critical
+      // result stops the batch only when the product's holder, a laboratory or the regulator
+      // records it, or when a device measured a value outside the limits. What another
+      // party declares, or what a person of that party types, is recorded and stops nothing.
       const unmeasured: [string, Partial<Observation>][] = [
         ["no measures", {}],
         ["measures within the limits", { temperature: 500n, humidity: 4000n }],
@@ -1526,19 +1535,85 @@ describe("QualityEngine", function () {
           }
         }
 
-        it(`stops the batch on a critical ${POINT_NAMES[point]} result the wholesaler declares with a measure outside the limits`, async function () {
+        const people: [string, (c: Ctx) => HardhatEthersSigner, bigint, () => Promise<Ctx>][] = [
+          ["the wholesaler's admin (a holder)", (c) => c.wholesaler, WHOLESALER, engineParties],
+          ["the wholesaler's qa member (a holder)", (c) => c.wholesalerQa, WHOLESALER, engineParties],
+          ["the pharmacy's admin (a holder)", (c) => c.pharmacy, PHARMACY, engineParties],
+          ["the admin of a logistics party that holds some", (c) => c.logistics, LOGISTICS, carrierBatch],
+          ["the pharmacy, whose stock is all in transit", (c) => c.pharmacy, PHARMACY, inTransitBatch],
+        ];
+        for (const [submittedName, submitted] of [["Normal", Result.Normal], ["Critical", Result.Critical]] as const) {
+          for (const [who, pick, party, fixture] of people) {
+            it(`records a ${POINT_NAMES[point]} measure outside the limits, submitted ${submittedName}, typed by ${who} as critical, firing nothing`, async function () {
+              const c = await loadFixture(fixture);
+              const signer = pick(c);
+              const o = observation(c.batchId, point, submitted, { temperature: 150n });
+              const tx = await c.quality.connect(signer).observe(o);
+              await expectEvents(c.batchRegistry, tx, [observed(o, party, 2n, signer.address, Result.Critical)]);
+              const record = await c.collaboration.subjectRecord(c.batchId);
+              expect([record.state, record.effectiveState, record.observations]).to.deep.equal([
+                BigInt(State.Marketed),
+                BigInt(State.Marketed),
+                2n,
+              ]);
+            });
+          }
+        }
+
+        const devices: [string, (c: Ctx) => HardhatEthersSigner, bigint, () => Promise<Ctx>][] = [
+          ["the wholesaler's device", (c) => c.wholesalerDevice, WHOLESALER, engineParties],
+          ["the pharmacy's device", (c) => c.pharmacyDevice, PHARMACY, engineParties],
+          ["the device of a logistics party that holds some", (c) => c.logisticsDevice, LOGISTICS, carrierBatch],
+          ["the pharmacy's device, whose stock is all in transit", (c) => c.pharmacyDevice, PHARMACY, inTransitBatch],
+        ];
+        for (const [who, pick, party, fixture] of devices) {
+          it(`stops the batch on a critical ${POINT_NAMES[point]} result with a measure outside the limits recorded by ${who}`, async function () {
+            const c = await loadFixture(fixture);
+            const signer = pick(c);
+            const o = observation(c.batchId, point, Result.Critical, { temperature: 150n });
+            const tx = await c.quality.connect(signer).observe(o);
+            await expectEvents(c.batchRegistry, tx, [
+              observed(o, party, 2n, signer.address),
+              ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
+              ruleStopped(c.batchId, party, signer.address),
+            ]);
+            expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(State.EmergencyStop);
+          });
+        }
+
+        it(`stops the batch on a ${POINT_NAMES[point]} measure outside the limits, signed by the wholesaler's device and relayed by a stranger`, async function () {
           const c = await loadFixture(engineParties);
-          const o = observation(c.batchId, point, Result.Critical, { temperature: 150n });
-          const tx = await c.quality.connect(c.wholesaler).observe(o);
+          const o = observation(c.batchId, point, Result.Normal, { temperature: 150n });
+          const signed = await signObservation(c.wholesalerDevice, c.engineAddress, o, 0n, await deadlineIn());
+          const tx = await c.quality.connect(c.stranger).observeSigned([signed]);
           await expectEvents(c.batchRegistry, tx, [
-            observed(o, WHOLESALER, 2n, c.wholesaler.address),
+            observed(o, WHOLESALER, 2n, c.wholesalerDevice.address, Result.Critical),
             ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
-            ruleStopped(c.batchId, WHOLESALER, c.wholesaler.address),
+            ruleStopped(c.batchId, WHOLESALER, c.stranger.address),
+            relayed(c.wholesalerDevice.address, c.stranger.address, 0n, 1n),
           ]);
         });
 
         for (const [who, pick, party] of [
+          ["the holder's operator", (c: Ctx) => c.makerOperator, MAKER],
+          ["the holder's qa member", (c: Ctx) => c.makerQa, MAKER],
+        ] as const) {
+          it(`stops the batch on a ${POINT_NAMES[point]} measure outside the limits typed by ${who}`, async function () {
+            const c = await loadFixture(engineParties);
+            const signer = pick(c);
+            const o = observation(c.batchId, point, Result.Normal, { temperature: 150n });
+            const tx = await c.quality.connect(signer).observe(o);
+            await expectEvents(c.batchRegistry, tx, [
+              observed(o, party, 2n, signer.address, Result.Critical),
+              ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
+              ruleStopped(c.batchId, party, signer.address),
+            ]);
+          });
+        }
+
+        for (const [who, pick, party] of [
           ["the holder's admin", (c: Ctx) => c.maker, MAKER],
+          ["the holder's operator", (c: Ctx) => c.makerOperator, MAKER],
           ["the holder's device", (c: Ctx) => c.makerDevice, MAKER],
           ["the laboratory's admin", (c: Ctx) => c.laboratory, LABORATORY],
           ["the regulator's admin", (c: Ctx) => c.regulator, REGULATOR],
@@ -1884,11 +1959,11 @@ describe("QualityEngine", function () {
         const c = await loadFixture(ruleContract);
         await c.rule.setBehaviour(Behaviour.Stop);
         const o = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
-        const tx = await c.quality.connect(c.wholesaler).observe(o);
+        const tx = await c.quality.connect(c.wholesalerDevice).observe(o);
         await expectEvents(c.batchRegistry, tx, [
-          observed(o, WHOLESALER, 2n, c.wholesaler.address, Result.Critical),
+          observed(o, WHOLESALER, 2n, c.wholesalerDevice.address, Result.Critical),
           ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
-          ruleStopped(c.batchId, WHOLESALER, c.wholesaler.address),
+          ruleStopped(c.batchId, WHOLESALER, c.wholesalerDevice.address),
           ruleFired(c.batchId, 2n, RuleKind.Contract, c.ruleAddress),
         ]);
       });
@@ -1938,11 +2013,11 @@ describe("QualityEngine", function () {
         const c = await loadFixture(ruleContract);
         await c.rule.setBehaviour(Behaviour.Revert);
         const o = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
-        const tx = await c.quality.connect(c.wholesaler).observe(o);
+        const tx = await c.quality.connect(c.wholesalerDevice).observe(o);
         await expectEvents(c.batchRegistry, tx, [
-          observed(o, WHOLESALER, 2n, c.wholesaler.address, Result.Critical),
+          observed(o, WHOLESALER, 2n, c.wholesalerDevice.address, Result.Critical),
           ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
-          ruleStopped(c.batchId, WHOLESALER, c.wholesaler.address),
+          ruleStopped(c.batchId, WHOLESALER, c.wholesalerDevice.address),
           ["RuleFailed", [c.batchId, 2n, c.ruleAddress]],
         ]);
       });
@@ -2002,21 +2077,40 @@ describe("QualityEngine", function () {
       const inspection = observation(c.batchId, Point.Inspection, Result.Normal, { corrects: 1n });
       const excursion = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 1200n });
       const after = observation(c.batchId, Point.Transport, Result.Normal, { temperature: 500n, corrects: 5n });
-      const tx = await c.quality.connect(c.wholesalerQa).observeMany([storage, order, inspection, excursion, after]);
-      const qa = c.wholesalerQa.address;
+      const tx = await c.quality.connect(c.wholesalerDevice).observeMany([storage, order, inspection, excursion, after]);
+      const device = c.wholesalerDevice.address;
       await expectEvents(c.batchRegistry, tx, [
-        observed(storage, WHOLESALER, 2n, qa),
-        observed(order, WHOLESALER, 3n, qa),
+        observed(storage, WHOLESALER, 2n, device),
+        observed(order, WHOLESALER, 3n, device),
         ["ObservationAnnotated", [c.batchId, 3n, 0n, ethers.ZeroHash, "erp://po/42"]],
-        observed(inspection, WHOLESALER, 4n, qa),
+        observed(inspection, WHOLESALER, 4n, device),
         ["ObservationAnnotated", [c.batchId, 4n, 1n, ethers.ZeroHash, ""]],
-        observed(excursion, WHOLESALER, 5n, qa, Result.Critical),
+        observed(excursion, WHOLESALER, 5n, device, Result.Critical),
         ruleFired(c.batchId, 5n, RuleKind.CriticalObservation),
-        ruleStopped(c.batchId, WHOLESALER, qa),
-        observed(after, WHOLESALER, 6n, qa),
+        ruleStopped(c.batchId, WHOLESALER, device),
+        observed(after, WHOLESALER, 6n, device),
         ["ObservationAnnotated", [c.batchId, 6n, 5n, ethers.ZeroHash, ""]],
       ]);
       expect(await observationsOf(c, c.batchId)).to.equal(6n);
+    });
+
+    it("records the excursions a qa member of a linked party types in a list as critical, firing nothing", async function () {
+      const c = await loadFixture(engineParties);
+      const storage = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 1200n });
+      const transport = observation(c.batchId, Point.Transport, Result.Critical, { temperature: 150n });
+      const tx = await c.quality.connect(c.wholesalerQa).observeMany([storage, transport, goodReading(c)]);
+      const qa = c.wholesalerQa.address;
+      await expectEvents(c.batchRegistry, tx, [
+        observed(storage, WHOLESALER, 2n, qa, Result.Critical),
+        observed(transport, WHOLESALER, 3n, qa),
+        observed(goodReading(c), WHOLESALER, 4n, qa),
+      ]);
+      const record = await c.collaboration.subjectRecord(c.batchId);
+      expect([record.state, record.effectiveState, record.observations]).to.deep.equal([
+        BigInt(State.Marketed),
+        BigInt(State.Marketed),
+        4n,
+      ]);
     });
 
     it("records observations of several subjects", async function () {
@@ -2066,7 +2160,7 @@ describe("QualityEngine", function () {
     it("reverts when a later observation fails after a rule stopped the batch, leaving it marketed", async function () {
       const c = await loadFixture(engineParties);
       const excursion = observation(c.batchId, Point.Storage, Result.Normal, { temperature: 950n });
-      await expect(c.quality.connect(c.wholesaler).observeMany([excursion, observation(c.plainBatchId, Point.Adverse)]))
+      await expect(c.quality.connect(c.wholesalerDevice).observeMany([excursion, observation(c.plainBatchId, Point.Adverse)]))
         .to.be.revertedWithCustomError(c.quality, "QualityEnginePointNotAllowed")
         .withArgs(c.plainBatchId, Point.Adverse, WHOLESALER);
       const record = await c.collaboration.subjectRecord(c.batchId);
@@ -2722,6 +2816,41 @@ describe("QualityEngine", function () {
         ]);
       });
 
+      for (const [who, pick, party, fixture] of [
+        ["the wholesaler's admin", (c: Ctx) => c.wholesaler, WHOLESALER, engineParties],
+        ["the wholesaler's qa member", (c: Ctx) => c.wholesalerQa, WHOLESALER, engineParties],
+        ["the admin of a logistics party that holds some", (c: Ctx) => c.logistics, LOGISTICS, carrierBatch],
+      ] as const) {
+        it(`records the readings outside the limits ${who} types as critical, firing nothing`, async function () {
+          const c = await loadFixture(fixture);
+          const signer = pick(c);
+          const hot = reading(Point.Storage, 950n, 4000n);
+          const cold = reading(Point.Transport, -150n);
+          const tx = await c.quality.connect(signer).observeReadings(c.batchId, [hot, cold]);
+          await expectEvents(c.batchRegistry, tx, [
+            observedReading(c.batchId, hot, party, 2n, signer.address, Result.Critical),
+            observedReading(c.batchId, cold, party, 3n, signer.address, Result.Critical),
+          ]);
+          const record = await c.collaboration.subjectRecord(c.batchId);
+          expect([record.state, record.effectiveState, record.observations]).to.deep.equal([
+            BigInt(State.Marketed),
+            BigInt(State.Marketed),
+            3n,
+          ]);
+        });
+      }
+
+      it("stops the batch on a storage reading outside the limits the holder's operator types", async function () {
+        const c = await loadFixture(engineParties);
+        const hot = reading(Point.Storage, 950n, 4000n);
+        const tx = await c.quality.connect(c.makerOperator).observeReadings(c.batchId, [hot]);
+        await expectEvents(c.batchRegistry, tx, [
+          observedReading(c.batchId, hot, MAKER, 2n, c.makerOperator.address, Result.Critical),
+          ruleFired(c.batchId, 2n, RuleKind.CriticalObservation),
+          ruleStopped(c.batchId, MAKER, c.makerOperator.address),
+        ]);
+      });
+
       it("does not stop on a critical reading at a point outside the mask", async function () {
         const c = await loadFixture(engineParties);
         const r = reading(Point.Order, NO_TEMPERATURE, NO_HUMIDITY, Result.Critical);
@@ -2815,13 +2944,14 @@ describe("QualityEngine", function () {
         const c = await loadFixture(ruleContract);
         await c.rule.setBehaviour(Behaviour.Revert);
         const excursion = reading(Point.Storage, 950n);
-        const tx = await c.quality.connect(c.wholesaler).observeReadings(c.batchId, [GOOD, excursion]);
+        const device = c.wholesalerDevice.address;
+        const tx = await c.quality.connect(c.wholesalerDevice).observeReadings(c.batchId, [GOOD, excursion]);
         await expectEvents(c.batchRegistry, tx, [
-          observedReading(c.batchId, GOOD, WHOLESALER, 2n, c.wholesaler.address),
+          observedReading(c.batchId, GOOD, WHOLESALER, 2n, device),
           ["RuleFailed", [c.batchId, 2n, c.ruleAddress]],
-          observedReading(c.batchId, excursion, WHOLESALER, 3n, c.wholesaler.address, Result.Critical),
+          observedReading(c.batchId, excursion, WHOLESALER, 3n, device, Result.Critical),
           ruleFired(c.batchId, 3n, RuleKind.CriticalObservation),
-          ruleStopped(c.batchId, WHOLESALER, c.wholesaler.address),
+          ruleStopped(c.batchId, WHOLESALER, device),
           ["RuleFailed", [c.batchId, 3n, c.ruleAddress]],
         ]);
         expect(await observationsOf(c, c.batchId)).to.equal(3n);

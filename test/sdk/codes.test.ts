@@ -1,6 +1,6 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
-import { AbiCoder, keccak256, toUtf8Bytes } from "ethers";
+import { AbiCoder, concat, hexlify, keccak256, toBeHex, toUtf8Bytes, zeroPadBytes } from "ethers";
 
 import {
   batchIdOf,
@@ -10,8 +10,10 @@ import {
   parseChinaCode,
   parseGs1,
   parseUnitCode,
+  productApplicationHash,
   unitLeaf,
 } from "../../sdk/codes.js";
+import { productApplicationHash as exported } from "../../sdk/index.js";
 import { UserError } from "../../sdk/errors.js";
 
 const GTIN = "06901234567892";
@@ -199,6 +201,54 @@ describe("sdk/codes", function () {
     it("refuses an invalid GTIN or an empty lot", function () {
       expect(() => batchIdOf("06901234567893", "L")).to.throw(UserError, "check digit is 3, expected 2");
       expect(() => batchIdOf(GTIN, "")).to.throw(UserError, "invalid lot: it is empty");
+    });
+  });
+
+  describe("productApplicationHash", function () {
+    /** ABI encoding by hand: a word per head (the uint32, two offsets), then each string's length and padded bytes. */
+    function encodedByHand(nationalCode: bigint, name: string, approvalNo: string): string {
+      const word = (n: bigint | number) => toBeHex(n, 32);
+      const tail = (text: string) => {
+        const bytes = toUtf8Bytes(text);
+        const padded = Math.ceil(bytes.length / 32) * 32;
+        return concat([word(bytes.length), zeroPadBytes(bytes, padded)]);
+      };
+      const first = tail(name);
+      return hexlify(concat([word(nationalCode), word(96), word(96 + (first.length - 2) / 2), first, tail(approvalNo)]));
+    }
+
+    it("is keccak256(abi.encode(uint32 nationalCode, string name, string approvalNo)), as the contract derives it", function () {
+      const cases: [bigint, string, string][] = [
+        [8612345n, "Amoxicillin Capsules 0.25 g × 24", "国药准字H20230001"],
+        [0n, "N", "A"],
+        [9999999n, "A name longer than thirty-two bytes, stored out of line", ""],
+      ];
+      for (const [nationalCode, name, approvalNo] of cases) {
+        const expected = keccak256(encodedByHand(nationalCode, name, approvalNo));
+        expect(AbiCoder.defaultAbiCoder().encode(["uint32", "string", "string"], [nationalCode, name, approvalNo])).to.equal(
+          encodedByHand(nationalCode, name, approvalNo),
+        );
+        expect(productApplicationHash({ nationalCode, name, approvalNo }), name).to.equal(expected);
+        expect(productApplicationHash({ nationalCode: Number(nationalCode), name, approvalNo }), `${name} (number)`).to.equal(expected);
+      }
+      expect(exported).to.equal(productApplicationHash);
+    });
+
+    it("changes with every field, and keeps the fields apart (abi.encode, not a concatenation)", function () {
+      const base = { nationalCode: 8612345n, name: "Insulin", approvalNo: "H20260002" };
+      const hash = productApplicationHash(base);
+      for (const changed of [
+        { ...base, nationalCode: 7654321n },
+        { ...base, nationalCode: 0n },
+        { ...base, name: "Insulin " },
+        { ...base, approvalNo: "H20260003" },
+        { ...base, name: "InsulinH", approvalNo: "20260002" },
+        { ...base, name: "H20260002", approvalNo: "Insulin" },
+      ]) {
+        expect(productApplicationHash(changed), JSON.stringify(changed, (_k, v: unknown) => (typeof v === "bigint" ? String(v) : v))).to.not.equal(hash);
+      }
+      // Only what the regulator examines counts: extra fields (the applicant, the time) do not.
+      expect(productApplicationHash({ ...base, holder: 2n, registeredAt: 1_700_000_000n } as typeof base)).to.equal(hash);
     });
   });
 

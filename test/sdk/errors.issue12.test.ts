@@ -39,6 +39,16 @@ describe("sdk/errors (issue 12: the new contract errors, read as a person reads 
       );
     });
 
+    it("says an application was replaced after the regulator examined it, and what to do", function () {
+      const approved = `0x${"11".repeat(32)}`;
+      const current = `0x${"22".repeat(32)}`;
+      expect(decodeRevertData(data("BatchRegistryApplicationChanged", [GTIN, 5n, approved, current]))).to.equal(
+        `BatchRegistryApplicationChanged(gtin=06901234567892, applicant=5, approved=${approved}, current=${current}): ` +
+          "party 5 replaced its application for product 06901234567892 after it was examined: " +
+          "examine it again (`product applications`) and approve the current one",
+      );
+    });
+
     it("prints every GTIN as 14 digits, in the old errors too", function () {
       expect(decodeRevertData(data("BatchRegistryUnknownProduct", [GTIN]))).to.equal("BatchRegistryUnknownProduct(gtin=06901234567892)");
       expect(decodeRevertData(data("BatchRegistryNationalCodeTaken", [8123456n, GTIN]))).to.equal(
@@ -103,7 +113,7 @@ describe("sdk/errors (issue 12: the new contract errors, read as a person reads 
     it("says what an unapproved proposal lacks: approvals against the current threshold, or the regulator", function () {
       expect(decodeRevertData(data("GovernorNotApproved", [4n, 3n, 4n, true]))).to.equal(
         "GovernorNotApproved(proposalId=4, approvals=3, threshold=4, regulatorApproved=true): " +
-          "proposal 4 has 3 of the 4 approvals the voter set in force now requires",
+          "proposal 4 has 3 of the 4 approvals the voter set in force now requires (approvals of parties no longer in the voter set do not count)",
       );
       expect(decodeRevertData(data("GovernorNotApproved", [4n, 3n, 3n, false]))).to.equal(
         "GovernorNotApproved(proposalId=4, approvals=3, threshold=3, regulatorApproved=false): proposal 4 still needs a regulator's approval",

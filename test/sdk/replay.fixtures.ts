@@ -79,7 +79,9 @@ async function probe(c: BatchQualityCtx): Promise<MembershipMirrorProbe> {
  * - a second lot recalled and wholly destroyed: it enters the disposal state;
  * - mirrors: one attached that fails a push and is detached, one attached that stays;
  * - a voter suspended by the regulator, reinstated by governance and suspended again (it
- *   stays in the threshold's n), and a voter suspended by governance (it leaves n).
+ *   stays in the threshold's n), and a voter suspended by governance (it leaves n);
+ * - an open proposal (3) approved by the maker and Maker B before governance suspended Maker
+ *   B: 2 approvals cast, 1 in force.
  */
 export async function auditedChain(): Promise<AuditedCtx> {
   const c = await distributedBatch();
@@ -181,6 +183,8 @@ export async function auditedChain(): Promise<AuditedCtx> {
   await registry.connect(gov).detachMirror(await brokenMirror.getAddress());
   await registry.connect(gov).setPartyStatus(HOSPITAL, PartyStatus.Active);
   await registry.connect(c.regulator).suspendParty(HOSPITAL);
+  await governor.connect(c.maker).proposeParameters({ votingPeriod: 2n * DAY, regulatorApprovalKinds: 0n });
+  for (const voter of [c.maker, makerB]) await governor.connect(voter).vote(3n);
   await registry.connect(gov).setPartyStatus(MAKER_B, PartyStatus.Suspended);
   return { ...c, makerB, batch2, brokenMirror, mirror };
 }

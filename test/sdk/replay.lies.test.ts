@@ -11,7 +11,7 @@ import { PartyStatus } from "../../sdk/enums.js";
 import { canonicalJson, parseCanonical } from "../../sdk/replay/codec.js";
 import { compareState } from "../../sdk/replay/compare.js";
 import { type ReplayState, StateReplayer } from "../../sdk/replay/state.js";
-import { LOGISTICS, ethers, networkHelpers } from "../helpers/fixtures.js";
+import { LOGISTICS, REGULATOR, ethers, networkHelpers } from "../helpers/fixtures.js";
 import { GTIN, LOT, State } from "../helpers/quality.js";
 import { batchIdOf } from "../helpers/supply.js";
 import {
@@ -227,6 +227,7 @@ describe("compareState (sdk/replay): a rebuilt state that lies", function () {
       const replayer = r.replay(replaced(r.logs, "PartyStatusChanged", n, { actor: await r.c.governor.getAddress() }));
       expect(problems(replayer)).to.deep.equal([]);
       expect(await mismatches(replayer.state)).to.deep.equal([
+        `party ${HOSPITAL} | countedVoter | false | true`,
         "registry | regulatorSuspendedVoterCount | 0 | 1",
         "registry | thresholdVoterCount | 3 | 4",
       ]);
@@ -236,8 +237,40 @@ describe("compareState (sdk/replay): a rebuilt state that lies", function () {
       const r = await replayed();
       const state = r.state();
       state.identity.parties.get(MAKER_B)!.regulatorSuspended = true;
+      // It would also keep Maker B's approval of the open proposal 3 in force.
       expect(await mismatches(state)).to.deep.equal([
         "governor | currentThreshold | 4 | 3",
+        `party ${MAKER_B} | countedVoter | true | false`,
+        "proposal 3 | approvalsInForce | 2 | 1",
+        "registry | regulatorSuspendedVoterCount | 2 | 1",
+        "registry | thresholdVoterCount | 5 | 4",
+      ]);
+    });
+
+    it("detects an open proposal's approval the replay counts in force, or drops, against approvalsInForce", async function () {
+      const r = await replayed();
+      // As if the log had said the maker never approved proposal 3: it has none in force.
+      const state = r.state();
+      state.governance.proposals.get(3n)!.voters.delete(MAKER);
+      expect(await mismatches(state)).to.deep.equal(["proposal 3 | approvalsInForce | 0 | 1"]);
+      // As if the regulator had approved it too: 2 in force, a regulator among them.
+      const withRegulator = r.state();
+      withRegulator.governance.proposals.get(3n)!.voters.add(REGULATOR);
+      expect(await mismatches(withRegulator)).to.deep.equal([
+        "proposal 3 | approvalsInForce | 2 | 1",
+        "proposal 3 | regulatorApprovedInForce | true | false",
+      ]);
+    });
+
+    it("detects Maker B's suspension told as the regulator's: it would stay in n, with its approval in force", async function () {
+      const r = await replayed();
+      const n = whichOf(r.logs, "PartyStatusChanged", (a) => a.partyId === MAKER_B);
+      const replayer = r.replay(replaced(r.logs, "PartyStatusChanged", n, { actor: r.c.regulator.address }));
+      expect(problems(replayer)).to.deep.equal([]);
+      expect(await mismatches(replayer.state)).to.deep.equal([
+        "governor | currentThreshold | 4 | 3",
+        `party ${MAKER_B} | countedVoter | true | false`,
+        "proposal 3 | approvalsInForce | 2 | 1",
         "registry | regulatorSuspendedVoterCount | 2 | 1",
         "registry | thresholdVoterCount | 5 | 4",
       ]);

@@ -71,6 +71,9 @@ describe("replayChain (sdk/replay)", function () {
     expect(state.nonces.get(c.wholesalerDevice.address.toLowerCase())).to.equal(3n);
     expect(state.governance.proposals.get(1n)!.executed).to.equal(true);
     expect(state.governance.proposals.get(2n)!.executed).to.equal(true);
+    // Proposal 3 stays open: approved by the maker and Maker B, whose approval left with it (governance suspended it).
+    expect(state.governance.proposals.get(3n)).to.deep.include({ approvals: 2n, executed: false, voters: new Set([MAKER, MAKER_B]) });
+    expect(await c.governor.approvalsInForce(3n)).to.deep.equal([1n, false]);
     expect(state.recallPeriods).to.deep.equal([2n * DAY, 4n * DAY, 8n * DAY]);
     expect([...state.cases.values()].map((x) => x.status)).to.deep.equal([3, 5, 1]);
     expect(state.identity.parties.size).to.equal(9);

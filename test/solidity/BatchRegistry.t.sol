@@ -402,8 +402,9 @@ abstract contract SupplyFixture is TestBase {
     function _createReleasedBatch() internal {
         vm.prank(supplyAdmin(MAKER));
         batches.registerProduct(GTIN, "Amoxicillin", "H20230001", 1234567);
+        bytes32 application = batches.productApplicationHash(GTIN, MAKER);
         vm.prank(supplyAdmin(REGULATOR));
-        batches.approveProduct(GTIN, MAKER);
+        batches.approveProduct(GTIN, MAKER, application);
         vm.prank(supplyAdmin(MAKER));
         batchId = batches.createBatch(_input(LOT));
         _inspect(batchId);
@@ -555,8 +556,9 @@ contract BatchRegistryTest is SupplyFixture {
             _assertEq(batches.productApplication(gtin, MAKER2).holder, MAKER2, "applicant");
             vm.expectRevert(abi.encodeWithSelector(ISupplyLedger.BatchRegistryUnknownProduct.selector, gtin));
             batches.getProduct(gtin);
+            bytes32 application = batches.productApplicationHash(gtin, MAKER2);
             vm.prank(supplyAdmin(REGULATOR));
-            batches.approveProduct(gtin, MAKER2);
+            batches.approveProduct(gtin, MAKER2, application);
             _assertEq(batches.getProduct(gtin).holder, MAKER2, "holder");
             _assertEq(batches.productApplication(gtin, MAKER2).holder, 0, "application consumed");
         }
@@ -798,10 +800,11 @@ contract BatchRegistryTest is SupplyFixture {
         vm.prank(supplyAdmin(MAKER));
         batches.registerProduct(gtin2, "P", "A", 7654321);
         // The regulator's approval registers it: the actor is the regulator's account.
+        bytes32 application = batches.productApplicationHash(gtin2, MAKER);
         vm.expectEmit(address(batches));
         emit ISupplyLedger.ProductRegistered(gtin2, MAKER, 7654321, "P", "A", supplyAdmin(REGULATOR));
         vm.prank(supplyAdmin(REGULATOR));
-        batches.approveProduct(gtin2, MAKER);
+        batches.approveProduct(gtin2, MAKER, application);
 
         ISupplyLedger.BatchInput memory input = _input("LOT-2");
         input.gtin = gtin2;

@@ -41,6 +41,8 @@ uint64 constant LAST_PARTY = NOTARY + 1;
 
 address constant MAKER_DEVICE = address(0x2D02);
 address constant WHOLESALER_DEVICE = address(0x2D03);
+// A logger of the logistics party, added by the unit tests that need it ({CollaborationTest-_linkLogistics}).
+address constant LOGISTICS_DEVICE = address(0x2D05);
 
 // The pharmaceutical graph ({ICollaborationEngine}).
 uint8 constant MARKETED = 0;
@@ -149,8 +151,8 @@ library CaseGraph {
  * @notice {SupplyFixture} (registry, engines, BatchRegistry proxy, released batch of 64
  * with 16 units held by the maker) plus: a notary (party 9), device members of the maker
  * and the wholesaler, and the 2–8 °C rules on the product (critical transport, storage
- * and inspection observations stop the subject: a reading out of the limits, or a result
- * the holder, a laboratory or the regulator declares), set by its holder.
+ * and inspection observations stop the subject: a reading out of the limits that a device
+ * measured, or a result the holder, a laboratory or the regulator records), set by its holder.
  */
 abstract contract CollaborationFixture is SupplyFixture {
     bytes32 internal product;
@@ -282,6 +284,26 @@ contract CollaborationTest is CollaborationFixture {
         }
     }
 
+    /// The recall or the disposal state given any set of actors: the graph is refused
+    /// (`CollaborationInvalidGraph(i, "rule")`) exactly when Rule is among them — people,
+    /// not rules, open a recall or dispose of a batch — and taken otherwise.
+    function testFuzz_configureGraph_refusesARuleOnRecallOrDisposal(uint256 actorsSeed, bool disposal) public {
+        ICollaborationEngine.StateDef[] memory g = collaboration().stateGraph();
+        uint8 i = disposal ? DESTROYED : RECALL;
+        uint8 actors = uint8(_bound(actorsSeed, 1, 15));
+        uint8 before = g[i].actors;
+        g[i].actors = actors;
+        vm.prank(GOVERNOR);
+        if (actors & (1 << uint8(ICollaborationEngine.Actor.Rule)) != 0) {
+            vm.expectRevert(abi.encodeWithSelector(ICollaborationEngine.CollaborationInvalidGraph.selector, uint256(i), "rule"));
+            collaboration().configureGraph(g);
+            _assertEq(collaboration().stateGraph()[i].actors, before, "graph unchanged");
+        } else {
+            collaboration().configureGraph(g);
+            _assertEq(collaboration().stateGraph()[i].actors, actors, "graph taken");
+        }
+    }
+
     /// A random walk of regulator transitions on the batch or the product: each succeeds
     /// exactly when the reference graph has the edge (plain states only), and the
     /// reached mask holds every state entered.
@@ -312,40 +334,46 @@ contract CollaborationTest is CollaborationFixture {
         _assertEq(record(batchId).effectiveState, effective, "effective state");
     }
 
-    /// Storage and transport readings (by a logistics party holding some of the batch) are
-    /// classified against the product's limits, and a critical one stops the batch by rule.
+    /// Storage and transport readings (by a logistics party holding some of the batch, its
+    /// logger or its admin) are classified against the product's limits; a critical one
+    /// stops the batch by rule when the logger measured it, never when a person typed it.
     /// Any temperature and humidity.
-    function testFuzz_observe_classifiesAgainstLimits(int16 temperature, uint16 humidity, bool transport) public {
-        _move(MAKER, LOGISTICS, 1);
-        _observeAndCheck(temperature, humidity, transport);
+    function testFuzz_observe_classifiesAgainstLimits(
+        int16 temperature,
+        uint16 humidity,
+        bool transport,
+        bool byDevice
+    ) public {
+        _linkLogistics();
+        _observeAndCheck(temperature, humidity, transport, byDevice);
     }
 
     /// The same near the bounds (1.5–8.5 °C, 60–70 % RH), where an off-by-one would show.
-    function testFuzz_observe_classifiesAtTheBounds(uint256 t, uint256 h, bool transport) public {
+    function testFuzz_observe_classifiesAtTheBounds(uint256 t, uint256 h, bool transport, bool byDevice) public {
         int16 temperature = int16(int256(_bound(t, 150, 850)));
         uint16 humidity = uint16(_bound(h, 6000, 7000));
-        _move(MAKER, LOGISTICS, 1);
-        _observeAndCheck(temperature, humidity, transport);
+        _linkLogistics();
+        _observeAndCheck(temperature, humidity, transport, byDevice);
     }
 
     function test_observe_absentMeasuresAreNeverOutside() public {
-        _move(MAKER, LOGISTICS, 1);
-        _observeAndCheck(QualityLimits.NO_TEMPERATURE, QualityLimits.NO_HUMIDITY, false);
-        _observeAndCheck(QualityLimits.NO_TEMPERATURE, 6500, false);
-        _observeAndCheck(800, QualityLimits.NO_HUMIDITY, true);
+        _linkLogistics();
+        _observeAndCheck(QualityLimits.NO_TEMPERATURE, QualityLimits.NO_HUMIDITY, false, true);
+        _observeAndCheck(QualityLimits.NO_TEMPERATURE, 6500, false, true);
+        _observeAndCheck(800, QualityLimits.NO_HUMIDITY, true, true);
         _assertEq(record(batchId).state, MARKETED, "still marketed");
-        _observeAndCheck(QualityLimits.NO_TEMPERATURE, 6501, false);
+        _observeAndCheck(QualityLimits.NO_TEMPERATURE, 6501, false, true);
         _assertEq(record(batchId).state, STOP, "humidity 65.01 % stops");
     }
 
     /// A rule stops, but a rule never resumes: a second critical reading on a stopped
     /// batch records the observation and changes nothing.
     function test_ruleStop_onlyFromMarketed() public {
-        _move(MAKER, LOGISTICS, 1);
-        _observeAndCheck(801, QualityLimits.NO_HUMIDITY, false);
+        _linkLogistics();
+        _observeAndCheck(801, QualityLimits.NO_HUMIDITY, false, true);
         ICollaborationEngine.SubjectRecord memory rec = record(batchId);
         _assertEq(rec.state, STOP, "stopped by rule");
-        _observeAndCheck(-500, QualityLimits.NO_HUMIDITY, true);
+        _observeAndCheck(-500, QualityLimits.NO_HUMIDITY, true, true);
         rec = record(batchId);
         _assertEq(rec.state, STOP, "still stopped");
         _assertEq(rec.reached, (1 << MARKETED) | (1 << STOP), "reached");
@@ -474,6 +502,47 @@ contract CollaborationTest is CollaborationFixture {
         vm.prank(supplyAdmin(MAKER));
         quality().observe(o);
         _assertEq(record(batchId).state, STOP, "the holder's critical stops");
+    }
+
+    /// A linked party's person typing a measure out of the limits: recorded as critical, and
+    /// it stops nothing; the party's logger measuring the same stops the batch.
+    function test_observe_typedExcursionStopsOnlyForADevice() public {
+        _linkLogistics();
+        _observeAndCheck(950, QualityLimits.NO_HUMIDITY, false, false);
+        _observeAndCheck(-500, QualityLimits.NO_HUMIDITY, true, false);
+        _observeAndCheck(QualityLimits.NO_TEMPERATURE, 9000, false, false);
+        _assertEq(record(batchId).state, MARKETED, "typed excursions stop nothing");
+        _observeAndCheck(950, QualityLimits.NO_HUMIDITY, false, true);
+        _assertEq(record(batchId).state, STOP, "the logger's excursion stops");
+    }
+
+    /// The product's holder typing a measure out of the limits stops the batch: it speaks
+    /// for its product.
+    function test_observe_typedExcursionStopsForTheHolder() public {
+        IQualityEngine.Observation memory o = reading(
+            batchId,
+            IQualityEngine.Point.Storage,
+            IQualityEngine.Result.Normal,
+            950,
+            QualityLimits.NO_HUMIDITY
+        );
+        uint32 seq = record(batchId).observations + 1;
+        vm.expectEmit(address(batches));
+        emit IQualityEngine.Observed(
+            batchId,
+            MAKER,
+            seq,
+            supplyAdmin(MAKER),
+            IQualityEngine.Point.Storage,
+            IQualityEngine.Result.Critical,
+            950,
+            QualityLimits.NO_HUMIDITY
+        );
+        vm.expectEmit(address(batches));
+        emit IQualityEngine.RuleFired(batchId, seq, IQualityEngine.RuleKind.CriticalObservation, address(0), STOP);
+        vm.prank(supplyAdmin(MAKER));
+        quality().observe(o);
+        _assertEq(record(batchId).state, STOP, "the holder's typed excursion stops");
     }
 
     /// Use reports on a product come from its holder or the regulator only.
@@ -653,8 +722,9 @@ contract CollaborationTest is CollaborationFixture {
         for (uint256 i = 0; i < whileHalted.length; ++i) {
             _assertTrue(h.haltedSuccesses(whileHalted[i]) > 0, "succeeded while halted");
         }
-        _assertEq(h.observationStops(), 2, "stops by a measured reading and a laboratory's finding");
-        _assertEq(h.criticalRecordedOnly(), 2, "declared critical results recorded only");
+        _assertEq(h.observationStops(), 2, "stops by a device's measured reading and a laboratory's finding");
+        _assertEq(h.criticalRecordedOnly(), 3, "declared critical results and a typed excursion recorded only");
+        _assertEq(h.typedExcursionsRecordedOnly(), 1, "a typed excursion recorded only");
         _assertEq(h.disposals(), 1, "entered Destroyed once");
         _assertEq(h.mispredictions(), 0, "mispredictions");
         _assertEq(h.caseOffGraphChanges(), 0, "case changes off the graph");
@@ -741,6 +811,7 @@ contract CollaborationTest is CollaborationFixture {
         uint256 at5C = (350 << 8) | 1; // 1.5 °C + 3.5 °C
         h.observe(0, 0, at5C, 0, 0); // logistics (holds 4): storage 5 °C
         h.observe(0, 0, at5C, 0, 3); // logistics declares critical at 5 °C: recorded only
+        h.observe(0, 0, (3000 << 8) | 4, 0, 0); // logistics' admin types 20 °C: critical, recorded only
         h.declareCritical(1, 3); // the wholesaler's device declares an inspection critical: recorded only
         h.observe(3, 8, at5C, 0, 0); // the wholesaler: an order
         h.observe(10, 10, at5C, 0, 0); // the maker's QA inspects the batch
@@ -794,7 +865,7 @@ contract CollaborationTest is CollaborationFixture {
         uint256 at20C = (3000 << 8) | 4; // −10 °C + 30 °C
         h.ship(1, 4, 13); // maker → hospital 3, left in transit
         h.ship(41, 2, 9); // wholesaler → logistics 2, left in transit
-        h.observe(3, 0, at20C, 0, 0); // the wholesaler measures 20 °C: the batch stops by rule
+        h.observe(1, 0, at20C, 0, 0); // the wholesaler's device measures 20 °C: the batch stops by rule
         h.decommission(121, 24, 2); // refused while stopped
         h.undoDispense(0, 1); // refused while stopped
         h.receiveShipment(1, 1); // refused while stopped
@@ -842,39 +913,50 @@ contract CollaborationTest is CollaborationFixture {
 
     // ==== PRIVATE ====
 
-    function _observeAndCheck(int16 temperature, uint16 humidity, bool transport) private {
-        IQualityEngine.Point point = transport ? IQualityEngine.Point.Transport : IQualityEngine.Point.Storage;
+    /// Ships one of the batch to the logistics party (a linked party) and adds its logger.
+    function _linkLogistics() private {
+        _move(MAKER, LOGISTICS, 1);
+        vm.prank(supplyAdmin(LOGISTICS));
+        registry.addMember(LOGISTICS, LOGISTICS_DEVICE, IConsortiumRegistry.Role.Device);
+    }
+
+    /// A reading by the logistics party's logger (`byDevice`) or its admin: recorded and
+    /// classified; a critical one stops a marketed batch only if the logger measured it.
+    function _observeAndCheck(int16 temperature, uint16 humidity, bool transport, bool byDevice) private {
         IQualityEngine.Observation memory o = reading(
             batchId,
-            point,
+            transport ? IQualityEngine.Point.Transport : IQualityEngine.Point.Storage,
             IQualityEngine.Result.Normal,
             temperature,
             humidity
         );
-        ICollaborationEngine.SubjectRecord memory before = record(batchId);
-        vm.prank(supplyAdmin(LOGISTICS));
+        address observer = byDevice ? LOGISTICS_DEVICE : supplyAdmin(LOGISTICS);
         if (humidity > 10_000 && humidity != QualityLimits.NO_HUMIDITY) {
+            vm.prank(observer);
             vm.expectRevert(abi.encodeWithSelector(IQualityEngine.QualityEngineInvalidHumidity.selector, humidity));
             quality().observe(o);
             return;
         }
-        IQualityEngine.Result result = expectedResult(transport, temperature, humidity);
+        _checkObserved(o, observer, expectedResult(transport, temperature, humidity), byDevice);
+    }
+
+    /// Sends `o` from `observer` (of the logistics party): recorded as `result`, numbered on,
+    /// and a critical one stops a marketed batch only if `byDevice`.
+    function _checkObserved(
+        IQualityEngine.Observation memory o,
+        address observer,
+        IQualityEngine.Result result,
+        bool byDevice
+    ) private {
+        ICollaborationEngine.SubjectRecord memory before = record(batchId);
         uint32 seq = before.observations + 1;
+        vm.prank(observer);
         vm.expectEmit(address(batches));
-        emit IQualityEngine.Observed(
-            batchId,
-            LOGISTICS,
-            seq,
-            supplyAdmin(LOGISTICS),
-            point,
-            result,
-            temperature,
-            humidity
-        );
+        emit IQualityEngine.Observed(batchId, LOGISTICS, seq, observer, o.point, result, o.temperature, o.humidity);
         _assertEq(quality().observe(o), seq, "seq");
         ICollaborationEngine.SubjectRecord memory rec = record(batchId);
         _assertEq(rec.observations, seq, "observations");
-        bool stops = result == IQualityEngine.Result.Critical && before.state == MARKETED;
+        bool stops = result == IQualityEngine.Result.Critical && byDevice && before.state == MARKETED;
         _assertEq(rec.state, stops ? STOP : before.state, "state after the reading");
     }
 }
@@ -1056,7 +1138,8 @@ contract CollaborationHandler is TestBase {
     /// The same for parties that are members but not allowed (not regulator/holder/witness as the state says).
     uint256 public wrongPartySuccesses;
     /// Subjects stopped by a critical result that a party other than the holder, a
-    /// laboratory or the regulator declared, with no measure out of the product's limits.
+    /// laboratory or the regulator declared, or by a measure out of the product's limits
+    /// that a person (not a device) of such a party typed.
     uint256 public declaredStops;
     mapping(Action action => uint256) public successes;
     mapping(Action action => uint256) public refusals;
@@ -1064,9 +1147,11 @@ contract CollaborationHandler is TestBase {
     mapping(Action action => uint256) public haltedSuccesses;
     mapping(ISupplyLedger.UnitStatus status => uint256) public decommissioned;
     mapping(ISupplyLedger.UnitStatus status => uint256) public restoredFrom;
-    /// Observations that stopped their subject, and critical ones that were recorded only.
+    /// Observations that stopped their subject, and critical ones that were recorded only;
+    /// of those, the measures out of the limits a person typed at a point the rules stop on.
     uint256 public observationStops;
     uint256 public criticalRecordedOnly;
+    uint256 public typedExcursionsRecordedOnly;
     /// State changes seen, per edge `from * 8 + to` and subject (0 batch, 1 product).
     mapping(uint256 edge => uint256) public edgeCounts;
     /// Suspect-case status changes seen (status before and after a call) that are not edges of {CaseGraph}.
@@ -1630,20 +1715,21 @@ contract CollaborationHandler is TestBase {
             bool outside = _outside(point, o.temperature, o.humidity);
             bool critical = o.result == IQualityEngine.Result.Critical || outside;
             // A critical result stops (at the points the rules name, from where a rule may
-            // enter) if a measure broke the limits or the observer speaks for the product.
-            bool stops = critical && _stopsOnCritical(point) && (outside || _speaksForProduct(c));
+            // enter) if the observer speaks for the product, or a device measured a value
+            // out of the limits.
+            bool stops = critical && _stopsOnCritical(point) && _mayStop(c, outside);
             if (stops && PharmaGraph.isEdge(modelState[k], STOP, onProduct)) {
                 _enter(k, STOP);
                 ++observationStops;
             } else if (critical && !stops) {
                 ++criticalRecordedOnly;
+                if (outside && _stopsOnCritical(point)) ++typedExcursionsRecordedOnly;
             }
             _after(before, Ledger.Move.None, 0, 0);
-            // What the registry saw, independently of the model: a declared result alone stopped nothing.
+            // What the registry saw, independently of the model: a declared result, or a
+            // number a person typed, alone stopped nothing.
             if (
-                _collaboration().subjectRecord(o.subject).state != _stateBefore[k] &&
-                !outside &&
-                !_speaksForProduct(c)
+                _collaboration().subjectRecord(o.subject).state != _stateBefore[k] && !_mayStop(c, outside)
             ) ++declaredStops;
         } catch {
             _record(action, false, expected, before.halted);
@@ -2193,6 +2279,12 @@ contract CollaborationHandler is TestBase {
             domain == IConsortiumRegistry.Domain.Regulator;
     }
 
+    /// Whether a critical result of `c` may stop its subject: `c` speaks for the product, or
+    /// is a device that measured a value out of the limits (`outside`).
+    function _mayStop(Caller memory c, bool outside) private pure returns (bool) {
+        return _speaksForProduct(c) || (outside && c.role == IConsortiumRegistry.Role.Device);
+    }
+
     /// The points the product's rules stop on ({CollaborationFixture-vaccineRules}).
     function _stopsOnCritical(IQualityEngine.Point point) private pure returns (bool) {
         return
@@ -2663,7 +2755,7 @@ contract CollaborationInvariantTest is CollaborationFixture {
     function invariant_onlyAuthorisedActorsChangeStates() public view {
         _assertEq(handler.unauthorizedSuccesses(), 0, "successes by an outsider or a device");
         _assertEq(handler.wrongPartySuccesses(), 0, "successes by a party the state does not allow");
-        _assertEq(handler.declaredStops(), 0, "stops by a critical result another party merely declared");
+        _assertEq(handler.declaredStops(), 0, "stops by a critical result another party merely declared or typed");
     }
 
     /**

@@ -550,17 +550,19 @@ contract ConsortiumGovernorTest is GovernanceFixture {
     // ==== execute ====
 
     /// Five voters (threshold 4): a proposal with 3 approvals waits; once governance takes a
-    /// voter out (threshold 3), execute() runs it without another vote.
+    /// voter that did not approve out (threshold 3), execute() runs it without another vote.
     function test_execute_runsOnceTheThresholdFell() public {
         _deploy(5, 0);
         uint256 id = _proposeParams(5, 1 hours);
-        _voteRange(id, 3, 5);
+        _voteRange(id, 2, 4);
         vm.prank(_admin(1));
         vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotApproved.selector, id, 3, 4, false));
         governor.execute(id);
         uint256 removal = _proposeVoter(1, 5, false);
         _assertTrue(_voteRange(removal, 1, 4), "voter removed");
         _assertEq(governor.currentThreshold(), 3, "threshold fell");
+        (uint256 inForce, ) = governor.approvalsInForce(id);
+        _assertEq(inForce, 3, "every approver still in the set");
         vm.expectEmit(address(governor));
         emit IConsortiumGovernor.ParametersChanged(1 hours, ADMIT_ONLY);
         vm.expectEmit(address(governor));
@@ -620,6 +622,70 @@ contract ConsortiumGovernorTest is GovernanceFixture {
         vm.prank(_admin(4));
         vm.expectRevert(abi.encodeWithSelector(IConsortiumRegistry.RegistryPartyNotActive.selector, 4, SUSPENDED));
         governor.execute(id);
+    }
+
+    // ==== approvals in force ====
+
+    /// Seven voters (threshold 5): parties 2..5 approve (4); parties 2 and 3 step down as voters
+    /// through proposals (n = 5, threshold 4): the 4 approvals cast would meet it, the 2 in
+    /// force do not; honest approvals then count.
+    function test_execute_countsOnlyTheApprovalsInForce() public {
+        _deploy(7, 0);
+        vm.prank(_admin(2));
+        uint256 id = governor.proposePartyStatus(7, REVOKED);
+        _assertFalse(_voteRange(id, 2, 5), "4 of 5");
+        uint256 first = _proposeVoter(2, 2, false);
+        _assertTrue(_voteRange(first, 1, 5), "party 2 steps down");
+        uint256 second = _proposeVoter(3, 3, false);
+        _assertFalse(_vote(1, second), "1 of 5");
+        _assertTrue(_voteRange(second, 3, 6), "party 3 steps down");
+        _assertEq(governor.currentThreshold(), 4, "threshold of n = 5");
+        _assertEq(governor.getProposal(id).approvals, 4, "approvals cast");
+        (uint256 inForce, bool regulatorApproved) = governor.approvalsInForce(id);
+        _assertEq(inForce, 2, "approvals in force");
+        _assertFalse(regulatorApproved, "no regulator");
+        vm.prank(_admin(4));
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotApproved.selector, id, 2, 4, false));
+        governor.execute(id);
+        _assertFalse(_vote(6, id), "3 in force");
+        vm.prank(_admin(4));
+        vm.expectRevert(abi.encodeWithSelector(IConsortiumGovernor.GovernorNotApproved.selector, id, 3, 4, false));
+        governor.execute(id);
+        _assertEq(uint8(registry.getParty(7).status), uint8(ACTIVE), "party 7 untouched");
+        vm.expectEmit(address(registry));
+        emit IConsortiumRegistry.PartyStatusChanged(7, ACTIVE, REVOKED, address(governor));
+        _assertTrue(_vote(1, id), "4 in force");
+    }
+
+    /// A voter the regulator suspends on its own stays in n, and its approval in force; a voter
+    /// governance suspends, revokes or unseats leaves both.
+    function test_approvalsInForce_dropsOnlyTheVotersThatLeftTheSet() public {
+        _deploy(7, 0);
+        uint256 id = _proposeParams(1, 1 hours);
+        _voteRange(id, 1, 4);
+        vm.prank(_admin(1));
+        registry.suspendParty(2);
+        (uint256 inForce, bool regulatorApproved) = governor.approvalsInForce(id);
+        _assertEq(inForce, 4, "the regulator's suspension keeps it");
+        _assertTrue(regulatorApproved, "the regulator approved");
+        vm.startPrank(address(governor));
+        registry.setPartyStatus(3, SUSPENDED);
+        (inForce, ) = governor.approvalsInForce(id);
+        _assertEq(inForce, 3, "governance's suspension drops it");
+        registry.setPartyStatus(2, REVOKED);
+        (inForce, ) = governor.approvalsInForce(id);
+        _assertEq(inForce, 2, "revocation drops it");
+        registry.setVoter(4, false);
+        (inForce, regulatorApproved) = governor.approvalsInForce(id);
+        _assertEq(inForce, 1, "unseating drops it");
+        _assertTrue(regulatorApproved, "the regulator still counts");
+        registry.setVoter(1, false);
+        (inForce, regulatorApproved) = governor.approvalsInForce(id);
+        vm.stopPrank();
+        _assertEq(inForce, 0, "the regulator unseated");
+        _assertFalse(regulatorApproved, "no regulator in force");
+        _assertEq(governor.getProposal(id).approvals, 4, "approvals cast unchanged");
+        _assertTrue(governor.getProposal(id).regulatorApproved, "the regulator's approval cast is kept");
     }
 
     // ==== currentThreshold / the regulator's limit ====
@@ -900,13 +966,15 @@ contract ConsortiumGovernorTest is GovernanceFixture {
         _assertTrue(_vote(3, id), "executes");
     }
 
-    /// Same through execute(): five voters, a proposal with 3 approvals; governance unseats
-    /// party 5 (threshold 3), the regulator suspends party 4 alone; execute() refuses.
+    /// Same through execute(): five voters, a proposal with 3 approvals (parties 1, 3, 4);
+    /// governance unseats party 5 (threshold 3), the regulator suspends party 4 alone (its
+    /// approval stays in force); execute() refuses with the registry's error.
     function test_execute_revertsWhenTheThresholdWouldBeUnreachable() public {
         _deploy(5, 0);
         vm.prank(_admin(1));
         uint256 id = governor.proposePartyStatus(2, SUSPENDED);
-        _voteRange(id, 3, 5);
+        _vote(1, id);
+        _voteRange(id, 3, 4);
         uint256 unseat = _proposeVoter(1, 5, false);
         _assertTrue(_voteRange(unseat, 1, 4), "party 5 unseated");
         vm.prank(_admin(1));
@@ -959,6 +1027,82 @@ contract ConsortiumGovernorTest is GovernanceFixture {
             _assertEq(registry.activeVoterCount(), active - 1, "one fewer");
         }
         revert AssertionFailed("the last active voter always stays");
+    }
+
+    /**
+     * n voters in [4, 16]; fewer than the threshold approve a proposal (by `approveMask`), then
+     * each party may leave the set in one of four ways (by `leaveSeed`): suspended by the
+     * regulator alone (it stays in n and its approval in force), suspended or revoked by
+     * governance, or unseated (it leaves both); a change the registry refuses (the regulator's
+     * limit, the leave rule) leaves the set as it was. execute() then runs exactly when the
+     * approvals of the approvers still in the set reach the threshold of the voters left, both
+     * counted here independently, and is otherwise refused with exactly those numbers: no
+     * proposal executes with approvals in force below the threshold at execution.
+     */
+    function testFuzz_execute_countsOnlyTheApprovalsInForce(
+        uint8 nSeed,
+        uint256 approveMask,
+        uint256 leaveSeed
+    ) public {
+        uint256 n = _bound(nSeed, 4, 16);
+        _deploy(n, 0);
+        uint256 id = _proposeParams(1, 1 hours);
+        bool[17] memory approved;
+        uint256 cast = 0;
+        for (uint64 p = 1; p <= n && cast + 1 < _expectedThreshold(n); ++p) {
+            if ((approveMask >> p) & 1 == 0) continue;
+            _assertFalse(_vote(p, id), "below the threshold");
+            approved[p] = true;
+            ++cast;
+        }
+        bool[17] memory gone; // left n: governance suspended, revoked or unseated it
+        bool[17] memory byRegulator; // suspended by the regulator alone: still in n
+        uint256 left = 0;
+        for (uint64 p = 1; p <= n; ++p) {
+            uint256 how = (leaveSeed >> (3 * p)) % 5; // 0 stays, 1 regulator, 2 suspended, 3 revoked, 4 unseated
+            if (how == 0 || (how == 1 && p == 1)) continue;
+            bool ok = how == 1 ? _tryRegulatorSuspension(p) : _tryGovernanceRemoval(p, how);
+            if (!ok) continue;
+            if (how == 1) byRegulator[p] = true;
+            else {
+                gone[p] = true;
+                ++left;
+            }
+        }
+        _assertEq(registry.thresholdVoterCount(), n - left, "n: only governance lowers it");
+        uint256 threshold = _expectedThreshold(n - left);
+        uint256 inForce = 0;
+        bool regulatorInForce = false;
+        for (uint64 p = 1; p <= n; ++p) {
+            if (!approved[p] || gone[p]) continue;
+            ++inForce;
+            if (p == 1) regulatorInForce = true;
+        }
+        (uint256 viewed, bool viewedRegulator) = governor.approvalsInForce(id);
+        _assertEq(viewed, inForce, "approvalsInForce");
+        _assertEq(viewedRegulator, regulatorInForce, "regulator in force");
+        _assertEq(governor.getProposal(id).approvals, cast, "approvals cast");
+        // Any active voter asks to execute it (the registry keeps at least one).
+        uint64 caller = 1;
+        while (gone[caller] || byRegulator[caller]) ++caller;
+        vm.prank(_admin(caller));
+        if (inForce < threshold) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IConsortiumGovernor.GovernorNotApproved.selector,
+                    id,
+                    inForce,
+                    threshold,
+                    regulatorInForce
+                )
+            );
+            governor.execute(id);
+            _assertFalse(governor.getProposal(id).executed, "not executed");
+        } else {
+            vm.expectEmit(address(governor));
+            emit IConsortiumGovernor.ProposalExecuted(id, "");
+            governor.execute(id);
+        }
     }
 
     // ==== issue 12 follow-up: reserveAccount keeps the later date ====
@@ -1118,6 +1262,40 @@ contract ConsortiumGovernorTest is GovernanceFixture {
     }
 
     // ==== INTERNAL ====
+
+    /// The regulator (party 1) suspends `p` on its own; false if the registry refuses.
+    function _tryRegulatorSuspension(uint64 p) private returns (bool) {
+        vm.prank(_admin(1));
+        try registry.suspendParty(p) {
+            return true;
+        } catch {
+            return false;
+        }
+    }
+
+    /// Governance takes `p` out of the set: `how` 2 suspends, 3 revokes, 4 unseats; false if refused.
+    function _tryGovernanceRemoval(uint64 p, uint256 how) private returns (bool) {
+        vm.prank(address(governor));
+        if (how == 2) {
+            try registry.setPartyStatus(p, SUSPENDED) {
+                return true;
+            } catch {
+                return false;
+            }
+        }
+        if (how == 3) {
+            try registry.setPartyStatus(p, REVOKED) {
+                return true;
+            } catch {
+                return false;
+            }
+        }
+        try registry.setVoter(p, false) {
+            return true;
+        } catch {
+            return false;
+        }
+    }
 
     function _unreachable(uint64 partyId, uint256 active, uint256 threshold) private pure returns (bytes memory) {
         return
@@ -1335,9 +1513,12 @@ contract ConsortiumGovernorTest is GovernanceFixture {
  * active set only if another stays and the active voters left reach the threshold of the
  * voters left (the regulator's own suspensions counted); where that rule refuses a change,
  * the revert must be the registry's exact error, whichever path it came through (the
- * registry directly, a proposal's creation, a proposal's execution). At every execution it
- * records the approvals and the threshold in force at that moment (read just before the
- * executing call, both from the registry and from the model).
+ * registry directly, a proposal's creation, a proposal's execution). It also keeps each
+ * proposal's approvers, and counts a proposal's approvals in force as the governor must:
+ * the approvers still in the threshold's voter set (active voters, and voters the regulator
+ * suspended on its own). At every execution it records the approvals in force and the
+ * threshold at that moment (read just before the executing call, both from the governor and
+ * from the model, keeping the fewer approvals and the higher threshold).
  */
 contract VoterSetHandler is TestBase {
     IConsortiumRegistry.PartyStatus private constant ACTIVE = IConsortiumRegistry.PartyStatus.Active;
@@ -1358,6 +1539,13 @@ contract VoterSetHandler is TestBase {
         Direct,
         Creation,
         Execution
+    }
+
+    /// Where a proposal stands just before a call that may execute it (the vote's approval counted).
+    struct Standing {
+        uint256 approvals;
+        uint256 threshold;
+        bool regulatorApproved;
     }
 
     /// A proposal left pending for `vote` and `execute`.
@@ -1385,13 +1573,21 @@ contract VoterSetHandler is TestBase {
     uint256 public governed;
 
     Pending[] private _pending;
+    /// Every party whose approval of a proposal the governor accepted, in order.
+    mapping(uint256 proposalId => uint64[]) private _approvers;
 
-    /// At each execution: the approvals, and the threshold in force then (the larger of the
-    /// registry's and the model's, which the invariants also hold equal).
+    /// At each execution: the approvals in force, and the threshold in force then (the fewer
+    /// approvals and the larger threshold of the governor's and the model's, which the
+    /// invariants also hold equal).
     uint256[] public executedApprovals;
     uint256[] public executedThresholds;
-    /// Executions of a proposal that needed the regulator's approval and lacked it.
+    /// Executions of a proposal that needed the regulator's approval and had none in force.
     uint256 public executedWithoutRegulator;
+    /// Executions of a proposal some of whose approvers had left the set (so that a campaign
+    /// can be seen to reach them), and refusals of a proposal whose approvals cast met the
+    /// threshold but whose approvals in force did not.
+    uint256 public executedWithApproversGone;
+    uint256 public refusedForApproversGone;
 
     /// Suspensions of a voter by the regulator alone, and those after which the regulator
     /// kept more than f = ⌊(n−1)/3⌋ voters suspended on its own.
@@ -1596,17 +1792,18 @@ contract VoterSetHandler is TestBase {
     }
 
     /// Any party's admin votes on a pending proposal. It is accepted iff its party is an active
-    /// voter that has not voted, and executes iff the approvals then reach the threshold in
-    /// force (with the regulator's approval where required); a vote whose execution the
-    /// registry refuses reverts with the registry's error.
+    /// voter that has not voted, and executes iff the approvals in force then (its own included)
+    /// reach the threshold in force (with a regulator's approval in force where required); a
+    /// vote whose execution the registry refuses reverts with the registry's error.
     function vote(uint256 proposalSeed, uint256 partySeed) external {
         if (_pending.length == 0) return;
         Pending memory pending = _pending[proposalSeed % _pending.length];
         uint64 p = _party(partySeed);
         IConsortiumGovernor.Proposal memory before = governor.getProposal(pending.id);
+        (uint256 inForce, bool regulatorInForce) = modelApprovalsInForce(pending.id);
         bool accepted = !before.executed && _isActiveVoter(p) && !governor.hasVoted(pending.id, p);
-        bool regulatorOk = !before.regulatorRequired || before.regulatorApproved || p == 1;
-        bool executes = accepted && before.approvals + 1 >= _modelThreshold() && regulatorOk;
+        bool regulatorOk = !before.regulatorRequired || regulatorInForce || p == 1;
+        bool executes = accepted && inForce + 1 >= _modelThreshold() && regulatorOk;
         bytes memory refusal = executes ? _actionRefusal(pending) : bytes("");
         bool actionOk = !executes || _actionAllowed(pending);
         (bool ok, bool executed, bytes memory reason) = _castVote(p, pending.id);
@@ -1620,23 +1817,38 @@ contract VoterSetHandler is TestBase {
         }
     }
 
-    /// An admin of any party asks to execute a pending proposal on the approvals it has.
+    /// An admin of any party asks to execute a pending proposal on the approvals in force. An
+    /// active voter's request for a proposal not approved is refused with GovernorNotApproved
+    /// carrying the model's approvals in force, threshold and regulator flag.
     function execute(uint256 proposalSeed, uint256 partySeed) external {
         if (_pending.length == 0) return;
         Pending memory pending = _pending[proposalSeed % _pending.length];
         uint64 p = _party(partySeed);
         IConsortiumGovernor.Proposal memory before = governor.getProposal(pending.id);
-        bool runs = !before.executed &&
-            _isActiveVoter(p) &&
-            before.approvals >= _modelThreshold() &&
-            (!before.regulatorRequired || before.regulatorApproved);
-        bytes memory refusal = runs ? _actionRefusal(pending) : bytes("");
+        (uint256 inForce, bool regulatorInForce) = modelApprovalsInForce(pending.id);
+        uint256 threshold = _modelThreshold();
+        bool approved = inForce >= threshold && (!before.regulatorRequired || regulatorInForce);
+        bool runs = !before.executed && _isActiveVoter(p) && approved;
+        bytes memory refusal;
+        if (runs) refusal = _actionRefusal(pending);
+        else if (before.executed)
+            refusal = abi.encodeWithSelector(IConsortiumGovernor.GovernorProposalExecuted.selector, pending.id);
+        else if (_isActiveVoter(p)) {
+            refusal = abi.encodeWithSelector(
+                IConsortiumGovernor.GovernorNotApproved.selector,
+                pending.id,
+                inForce,
+                threshold,
+                regulatorInForce
+            );
+            if (before.approvals >= threshold && inForce < threshold) ++refusedForApproversGone;
+        }
         bool expected = runs && _actionAllowed(pending);
-        (uint256 thresholdThen, uint256 modelThen) = _thresholdsNow();
+        Standing memory then = _standingNow(pending.id, 0);
         vm.prank(partyAdmin(p));
         try governor.execute(pending.id) {
             _record(true, expected);
-            _recordExecution(pending.id, thresholdThen, modelThen);
+            _recordExecution(pending.id, then);
             _applyPending(pending);
             ++successes[this.execute.selector];
         } catch (bytes memory reason) {
@@ -1671,6 +1883,23 @@ contract VoterSetHandler is TestBase {
     /// The threshold's n: active voters plus those the regulator suspended alone.
     function modelThresholdVoters() public view returns (uint256) {
         return modelActiveVoters() + modelRegulatorSuspendedVoters();
+    }
+
+    /// The approvals of `proposalId` in force in the model: its approvers that count in the
+    /// threshold's n now, and whether the regulator (party 1, the only regulator) is among them.
+    function modelApprovalsInForce(uint256 proposalId) public view returns (uint256 approvals, bool regulatorApproved) {
+        uint64[] storage approvers = _approvers[proposalId];
+        for (uint256 i = 0; i < approvers.length; ++i) {
+            uint64 p = approvers[i];
+            if (!modelVoter[p] || !(modelStatus[p] == ACTIVE || modelRegulatorSuspended[p])) continue;
+            ++approvals;
+            if (p == 1) regulatorApproved = true;
+        }
+    }
+
+    /// The ids of the proposals left pending (executed or not), for the invariants.
+    function pendingIdAt(uint256 i) external view returns (uint256) {
+        return _pending[i].id;
     }
 
     function executions() external view returns (uint256) {
@@ -1804,29 +2033,44 @@ contract VoterSetHandler is TestBase {
         return false;
     }
 
-    /// One vote, recording the execution it causes with the thresholds in force just before.
+    /// One vote, recording the approver, and the execution it causes with the standing just
+    /// before (its own approval counted: an accepted voter is in the set).
     function _castVote(uint64 p, uint256 id) private returns (bool ok, bool executed, bytes memory reason) {
-        (uint256 thresholdThen, uint256 modelThen) = _thresholdsNow();
+        Standing memory then = _standingNow(id, p);
         vm.prank(partyAdmin(p));
         try governor.vote(id) returns (bool e) {
             ok = true;
             executed = e;
-            if (e) _recordExecution(id, thresholdThen, modelThen);
+            _approvers[id].push(p);
+            if (e) _recordExecution(id, then);
         } catch (bytes memory r) {
             reason = r;
         }
     }
 
-    function _thresholdsNow() private view returns (uint256 onChain, uint256 model) {
-        onChain = governor.thresholdFor(registry.thresholdVoterCount());
-        model = _modelThreshold();
+    /// The standing of `id` now, as the governor reports it and as the model counts it: the
+    /// fewer approvals in force, the higher threshold, a regulator in force only if both say
+    /// so. `voter` (0: none) is a vote about to be cast, counted as an approval in force.
+    function _standingNow(uint256 id, uint64 voter) private view returns (Standing memory standing) {
+        (uint256 onChain, bool onChainRegulator) = governor.approvalsInForce(id);
+        (uint256 model, bool modelRegulator) = modelApprovalsInForce(id);
+        standing.approvals = onChain < model ? onChain : model;
+        standing.regulatorApproved = onChainRegulator && modelRegulator;
+        if (voter != 0) {
+            ++standing.approvals;
+            if (voter == 1) standing.regulatorApproved = true;
+        }
+        uint256 onChainThreshold = governor.thresholdFor(registry.thresholdVoterCount());
+        uint256 modelThreshold = _modelThreshold();
+        standing.threshold = onChainThreshold > modelThreshold ? onChainThreshold : modelThreshold;
     }
 
-    function _recordExecution(uint256 id, uint256 thresholdThen, uint256 modelThen) private {
+    function _recordExecution(uint256 id, Standing memory then) private {
         IConsortiumGovernor.Proposal memory proposal = governor.getProposal(id);
-        executedApprovals.push(proposal.approvals);
-        executedThresholds.push(thresholdThen > modelThen ? thresholdThen : modelThen);
-        if (proposal.regulatorRequired && !proposal.regulatorApproved) ++executedWithoutRegulator;
+        executedApprovals.push(then.approvals);
+        executedThresholds.push(then.threshold);
+        if (proposal.regulatorRequired && !then.regulatorApproved) ++executedWithoutRegulator;
+        if (then.approvals < proposal.approvals) ++executedWithApproversGone;
     }
 
     /// A refusal the model attributed to a rule must carry the registry's exact error; every
@@ -1872,9 +2116,10 @@ contract VoterSetHandler is TestBase {
  * before the voter set changed under them): `activeVoterCount` is the number of voter
  * parties whose status is Active, the threshold's n is that plus the voters the regulator
  * suspended alone, the registry agrees with the handler's model (and refuses with the exact
- * errors the model predicts), no proposal executes with fewer approvals than the threshold in
- * force when it executes, the regulator keeps at most f voters suspended on its own, and the
- * active voters can always reach the threshold.
+ * errors the model predicts), a proposal's approvals in force are those of its approvers still
+ * in that set, no proposal executes with fewer approvals in force than the threshold in force
+ * when it executes, the regulator keeps at most f voters suspended on its own, and the active
+ * voters can always reach the threshold.
  */
 contract ConsortiumRegistryVoterSetInvariantTest is GovernanceFixture {
     VoterSetHandler internal handler;
@@ -1910,11 +2155,11 @@ contract ConsortiumRegistryVoterSetInvariantTest is GovernanceFixture {
         handler.propose(1); // proposal 4 (by party 2)
         handler.setStatusByProposal(8, 2, 0); // proposal 5: party 9 revoked, n = 7, t = 5
         for (uint256 s = 0; s < 5; ++s) handler.vote(1, s); // parties 1..5: the fifth executes proposal 4
-        handler.propose(2); // proposal 6 (by party 3)
+        handler.propose(2); // proposal 6 (by party 3); the voters are 1..5, 7, 8
         for (uint256 s = 0; s < 4; ++s) handler.vote(2, s); // parties 1..4: 4 of t(7) = 5
-        handler.setVoterAsGovernor(4, false); // party 5 leaves: n = 6, t = 5
-        handler.setVoterAsGovernor(3, false); // party 4 leaves: n = 5, t = 4
-        handler.execute(2, 0); // party 1 executes proposal 6 on the 4 approvals cast
+        handler.setVoterAsGovernor(7, false); // party 8 leaves: n = 6, t = 5
+        handler.setVoterAsGovernor(4, false); // party 5 leaves: n = 5, t = 4
+        handler.execute(2, 0); // party 1 executes proposal 6 on the 4 approvals cast, all in force
         handler.proposeStatus(1, 1, 0); // proposal 7, pending: suspend party 2 (A = 5: allowed)
         handler.proposeVoterChange(9, true, 0); // proposal 8, pending: party 10 joins
         bytes4[10] memory actions = [
@@ -1968,13 +2213,35 @@ contract ConsortiumRegistryVoterSetInvariantTest is GovernanceFixture {
         _assertEq(handler.thresholdRefusals(VoterSetHandler.Path.Execution), 2, "refused at execution");
         _assertEq(handler.executions(), 0, "nothing executed");
         handler.setStatusAsGovernor(6, 0); // party 7 reinstated: A = 6, R = 1, n = 7, t = 5
-        handler.vote(0, 4); // party 5: proposal 1 executes (5 active for n = 6)
-        handler.vote(1, 4); // party 5: proposal 2 executes (4 active for n = 5)
+        handler.vote(0, 4); // party 5: proposal 1 executes (5 active for n = 6): party 2 leaves n
+        handler.vote(1, 4); // party 5: 5 approvals cast on proposal 2, 4 in force (party 2's left): not executed
+        _assertEq(handler.executions(), 1, "only proposal 1");
+        handler.vote(1, 6); // party 7: 5 in force, proposal 2 executes (4 active for n = 5)
         _assertEq(handler.executions(), 2, "both executed");
+        _assertEq(handler.executedWithApproversGone(), 1, "proposal 2, without party 2's approval");
         _assertEq(handler.mispredictions(), 0, "mispredictions");
         _assertEq(handler.wrongReasons(), 0, "refusals with another error");
         _assertEq(registry.activeVoterCount(), 4, "active");
         _assertEq(governor.currentThreshold(), 4, "threshold of n = 5");
+    }
+
+    /// Approvals of voters that left the set do not count: four approve (of t(7) = 5), two of
+    /// them are unseated (n = 5, t = 4), and execute() is refused with the 2 approvals in force;
+    /// votes of voters still in the set then execute it.
+    function test_handler_refusesApprovalsOfVotersGone() public {
+        handler.propose(0); // proposal 1
+        for (uint256 s = 0; s < 4; ++s) handler.vote(0, s); // parties 1..4
+        handler.setVoterAsGovernor(2, false); // party 3 leaves: n = 6, t = 5
+        handler.setVoterAsGovernor(3, false); // party 4 leaves: n = 5, t = 4
+        handler.execute(0, 0); // party 1: 4 cast, 2 in force: GovernorNotApproved(1, 2, 4, true)
+        _assertEq(handler.refusedForApproversGone(), 1, "refused on the approvals in force");
+        handler.vote(0, 4); // party 5: 3 in force
+        _assertEq(handler.executions(), 0, "not yet");
+        handler.vote(0, 5); // party 6: 4 in force, executes
+        _assertEq(handler.executions(), 1, "executed");
+        _assertEq(handler.executedWithApproversGone(), 1, "without the approvals that left");
+        _assertEq(handler.mispredictions(), 0, "mispredictions");
+        _assertEq(handler.wrongReasons(), 0, "refusals with another error");
     }
 
     /// `execute` refuses, with the registry's error, a proposal approved by the threshold in
@@ -2049,6 +2316,10 @@ contract ConsortiumRegistryVoterSetInvariantTest is GovernanceFixture {
     }
 
     /**
+     * At every execution, the approvals in force (those of approvers still in the threshold's
+     * voter set, never the approvals cast) reach the threshold in force, and a regulator is
+     * among them where one must be.
+     *
      * hardhat-config: invariant.runs = 64
      * hardhat-config: invariant.depth = 40
      */
@@ -2058,9 +2329,28 @@ contract ConsortiumRegistryVoterSetInvariantTest is GovernanceFixture {
             uint256 approvals = handler.executedApprovals(i);
             uint256 threshold = handler.executedThresholds(i);
             if (approvals < threshold)
-                revert AssertionFailedUint("approvals below the threshold in force", approvals, threshold);
+                revert AssertionFailedUint("approvals in force below the threshold in force", approvals, threshold);
         }
         _assertEq(handler.executedWithoutRegulator(), 0, "executions that lacked a required regulator approval");
+    }
+
+    /**
+     * The governor's approvals in force of every pending proposal are the model's: its
+     * approvers still in the threshold's voter set, and a regulator among them.
+     *
+     * hardhat-config: invariant.runs = 64
+     * hardhat-config: invariant.depth = 40
+     */
+    function invariant_approvalsInForceFollowTheModel() public view {
+        uint256 pending = handler.pendingCount();
+        for (uint256 i = 0; i < pending; ++i) {
+            uint256 id = handler.pendingIdAt(i);
+            (uint256 approvals, bool regulatorApproved) = governor.approvalsInForce(id);
+            (uint256 model, bool modelRegulator) = handler.modelApprovalsInForce(id);
+            _assertEq(approvals, model, "approvals in force vs model");
+            _assertEq(regulatorApproved, modelRegulator, "regulator in force vs model");
+            _assertTrue(approvals <= governor.getProposal(id).approvals, "in force <= cast");
+        }
     }
 
     /**

@@ -8,6 +8,7 @@ import {ConsortiumRegistry} from "../../contracts/identity/ConsortiumRegistry.so
 import {IConsortiumRegistry} from "../../contracts/interfaces/IConsortiumRegistry.sol";
 import {IMembershipMirror} from "../../contracts/interfaces/IMembershipMirror.sol";
 import {MembershipMirrorProbe} from "../../contracts/mocks/MembershipMirrorProbe.sol";
+import {VoterCountsMirrorProbe} from "../../contracts/mocks/VoterCountsMirrorProbe.sol";
 import {QualityEngine} from "../../contracts/quality/QualityEngine.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -403,6 +404,50 @@ contract MembershipMirrorTest is MirrorFixture {
             uint8(registry.getParty(M_WHOLESALER).status),
             uint8(IConsortiumRegistry.PartyStatus.Active),
             "unchanged"
+        );
+    }
+
+    /// A mirror the registry calls back during a push reads the registry's final counts:
+    /// suspendParty writes its own (a voter the regulator suspends alone stays in n) before
+    /// it pushes, and so do the governor's status changes.
+    function test_suspendParty_pushesOnceTheCountsAreWritten() public {
+        VoterCountsMirrorProbe counts = new VoterCountsMirrorProbe(registry);
+        vm.prank(M_GOVERNOR);
+        registry.attachMirror(address(counts));
+        // Voters 1, 2, 3, 6: the regulator suspends party 3 alone (active 3, suspended 1, by the regulator 1, n 4).
+        vm.expectEmit(address(counts));
+        emit VoterCountsMirrorProbe.CountsSeen(
+            M_WHOLESALER,
+            IConsortiumRegistry.PartyStatus.Suspended,
+            3,
+            1,
+            1,
+            4,
+            true
+        );
+        vm.prank(mirrorAdmin(M_REGULATOR));
+        registry.suspendParty(M_WHOLESALER);
+        // The governor reinstates it, then suspends party 6: governance's suspension leaves n.
+        vm.expectEmit(address(counts));
+        emit VoterCountsMirrorProbe.CountsSeen(M_WHOLESALER, IConsortiumRegistry.PartyStatus.Active, 4, 0, 0, 4, true);
+        vm.prank(M_GOVERNOR);
+        registry.setPartyStatus(M_WHOLESALER, IConsortiumRegistry.PartyStatus.Active);
+        vm.expectEmit(address(counts));
+        emit VoterCountsMirrorProbe.CountsSeen(
+            M_HOSPITAL,
+            IConsortiumRegistry.PartyStatus.Suspended,
+            3,
+            1,
+            0,
+            3,
+            false
+        );
+        vm.prank(M_GOVERNOR);
+        registry.suspendParty(M_HOSPITAL);
+        _assertEq(
+            uint8(counts.mirroredParty(M_HOSPITAL).status),
+            uint8(IConsortiumRegistry.PartyStatus.Suspended),
+            "the probe holds the push"
         );
     }
 

@@ -2,6 +2,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { expect } from "chai";
 
 import type { BatchRegistry, IBatchRegistry, ISuspectProduct } from "../../types/ethers-contracts/index.js";
+import { productApplicationHash } from "../../sdk/codes.js";
 import { Domain, LicenceKind, MemberStatus, PartyStatus, Role } from "../../sdk/enums.js";
 import { DOC, LICENCE_EXPIRY, ethers, networkHelpers, restoreClockAfter } from "../helpers/fixtures.js";
 import { erc7201, word } from "../helpers/storage.js";
@@ -495,7 +496,9 @@ describe("BatchRegistry storage layout", function () {
       const data = BigInt(ethers.keccak256(ethers.toBeHex(slot + 1n, 32)));
       expect(await word(proxy, slot + 1n)).to.equal(BigInt(ethers.toUtf8Bytes(longName).length * 2 + 1));
       expect(await word(proxy, data)).to.not.equal(0n);
-      await batchRegistry.connect(admins[0]).approveProduct(GTIN2, MAKER);
+      await batchRegistry
+        .connect(admins[0])
+        .approveProduct(GTIN2, MAKER, productApplicationHash({ nationalCode: 0n, name: longName, approvalNo: "H-LONG" }));
       for (const s of [slot, slot + 1n, slot + 2n, data, data + 1n]) expect(await word(proxy, s), `slot ${s}`).to.equal(0n);
       expect(productWord(await word(proxy, productSlot(GTIN2))).holder).to.equal(MAKER);
       expect((await batchRegistry.getProduct(GTIN2)).name).to.equal(longName);

@@ -1294,7 +1294,7 @@ describe("BatchRegistry", function () {
       const suspects = await ethers.getContractAt("ISuspectProduct", address);
       const calls: [string, () => Promise<unknown>][] = [
         ["registerProduct", () => ledger.connect(c.maker).registerProduct(GTIN2, NAME, APPROVAL, 0n)],
-        ["approveProduct", () => ledger.connect(c.regulator).approveProduct(GTIN2, MAKER)],
+        ["approveProduct", () => ledger.connect(c.regulator).approveProduct(GTIN2, MAKER, ethers.ZeroHash)],
         ["createBatch", async () => ledger.connect(c.maker).createBatch(await batchInput({ lot: "SHADOW" }))],
         ["decommission", () => ledger.connect(c.wholesaler).decommission(c.tree.unit(c.batchId, 2n), UnitStatus.Locked)],
         ["restoreUnit", () => ledger.connect(c.regulator).restoreUnit(c.tree.unit(c.batchId, 2n))],

@@ -1,6 +1,7 @@
 import { expect } from "chai";
 import type { ContractTransactionResponse } from "ethers";
 
+import { productApplicationHash } from "../../sdk/codes.js";
 import { Domain, LicenceKind, PartyStatus, Role } from "../../sdk/enums.js";
 import type { ISuspectProduct } from "../../types/ethers-contracts/index.js";
 import { nonMemberCases, wrongDomain, wrongRole } from "../helpers/callers.js";
@@ -98,6 +99,11 @@ import {
 /** The pharmaceutical graph's recall state. */
 const RECALL = 2;
 
+/** The hash of the maker's application in {appliedProduct} (NATIONAL, NAME, APPROVAL): what the regulator examined. */
+const APPLIED = productApplicationHash({ nationalCode: NATIONAL, name: NAME, approvalNo: APPROVAL });
+/** The hash of maker 2's squatting application for GTIN ("Squatted", "H-SQUAT", NATIONAL). */
+const SQUATTED = productApplicationHash({ nationalCode: NATIONAL, name: "Squatted", approvalNo: "H-SQUAT" });
+
 // ==== FIXTURES ====
 
 /** supplyParties + the maker applied for GTIN (NAME, APPROVAL, NATIONAL); nothing approved. */
@@ -105,6 +111,25 @@ async function appliedProduct(): Promise<Ctx> {
   const c = await supplyParties();
   await c.batchRegistry.connect(c.maker).registerProduct(GTIN, NAME, APPROVAL, NATIONAL);
   return c;
+}
+
+/** Maker 2's pending national code, which the maker swaps its own application to. */
+const THEIR_CODE = 7654321n;
+/** The maker's application after the swap: NAME, APPROVAL, THEIR_CODE. */
+const SWAPPED = productApplicationHash({ nationalCode: THEIR_CODE, name: NAME, approvalNo: APPROVAL });
+/** Maker 2's application for GTIN2 ("Other", "H2", THEIR_CODE). */
+const THEIRS = productApplicationHash({ nationalCode: THEIR_CODE, name: "Other", approvalNo: "H2" });
+
+/**
+ * appliedProduct + maker 2 applied for GTIN2 with THEIR_CODE; the regulator read the
+ * maker's application (APPLIED: national code NATIONAL), then the maker replaced it with
+ * THEIR_CODE — squatting its competitor's pending code under cover of the examined one.
+ */
+async function swappedApplication(): Promise<Ctx & { swappedAt: bigint }> {
+  const c = await appliedProduct();
+  await c.batchRegistry.connect(c.maker2).registerProduct(GTIN2, "Other", "H2", THEIR_CODE);
+  const tx = await c.batchRegistry.connect(c.maker).registerProduct(GTIN, NAME, APPROVAL, THEIR_CODE);
+  return { ...c, swappedAt: await timestampOf(tx) };
 }
 
 /** registeredProduct + maker 2 registered GTIN2 without a national code. */
@@ -153,7 +178,7 @@ describe("ProductRegistry", function () {
       const unit = c.tree.unit(c.batchId, 2n);
       const writes: [string, (s: Signer) => Promise<unknown>][] = [
         ["registerProduct", (s) => ledger.connect(s).registerProduct(GTIN2, NAME, APPROVAL, 0n)],
-        ["approveProduct", (s) => ledger.connect(s).approveProduct(GTIN2, MAKER)],
+        ["approveProduct", (s) => ledger.connect(s).approveProduct(GTIN2, MAKER, ethers.ZeroHash)],
         ["reassignProduct", (s) => ledger.connect(s).reassignProduct(GTIN, MAKER2, 0n)],
         ["createBatch", async (s) => ledger.connect(s).createBatch(await batchInput({ lot: "SHADOW" }))],
         ["releaseBatch", (s) => ledger.connect(s).releaseBatch(c.batchId)],
@@ -378,7 +403,7 @@ describe("ProductRegistry", function () {
   describe("approveProduct", function () {
     it("registers the applicant's product, binds its GTIN and national code, deletes the application and emits ProductRegistered", async function () {
       const { batchRegistry, regulator } = await loadFixture(appliedProduct);
-      const tx = await batchRegistry.connect(regulator).approveProduct(GTIN, MAKER);
+      const tx = await batchRegistry.connect(regulator).approveProduct(GTIN, MAKER, APPLIED);
       await expectEvents(batchRegistry, tx, [["ProductRegistered", [GTIN, MAKER, NATIONAL, NAME, APPROVAL, regulator.address]]]);
       expect(await fullProductOf(batchRegistry, GTIN)).to.deep.equal({
         holder: MAKER,
@@ -395,16 +420,17 @@ describe("ProductRegistry", function () {
 
     it("lets an operator of the regulator approve (the actor is the operator); the holder can then create batches", async function () {
       const { batchRegistry, regOperator, maker } = await loadFixture(appliedProduct);
-      const tx = await batchRegistry.connect(regOperator).approveProduct(GTIN, MAKER);
+      const tx = await batchRegistry.connect(regOperator).approveProduct(GTIN, MAKER, APPLIED);
       await expectEvents(batchRegistry, tx, [["ProductRegistered", [GTIN, MAKER, NATIONAL, NAME, APPROVAL, regOperator.address]]]);
       await batchRegistry.connect(maker).createBatch(await batchInput());
       expect((await batchRegistry.getBatch(batchIdOf(GTIN, LOT))).manufacturer).to.equal(MAKER);
     });
 
-    it("approves the application as it stands: the applicant's latest", async function () {
+    it("approves the applicant's latest application when the regulator examined that one (its hash)", async function () {
       const { batchRegistry, maker, regulator } = await loadFixture(appliedProduct);
       await batchRegistry.connect(maker).registerProduct(GTIN, "Renamed", "H-2", 0n);
-      const tx = await batchRegistry.connect(regulator).approveProduct(GTIN, MAKER);
+      const latest = productApplicationHash({ nationalCode: 0n, name: "Renamed", approvalNo: "H-2" });
+      const tx = await batchRegistry.connect(regulator).approveProduct(GTIN, MAKER, latest);
       await expectEvents(batchRegistry, tx, [["ProductRegistered", [GTIN, MAKER, 0n, "Renamed", "H-2", regulator.address]]]);
       expect(await batchRegistry.productOfNationalCode(NATIONAL)).to.equal(0n);
     });
@@ -414,11 +440,11 @@ describe("ProductRegistry", function () {
       const { batchRegistry, maker, maker2, regulator } = c;
       await batchRegistry.connect(maker2).registerProduct(GTIN, "Squatted", "H-SQUAT", NATIONAL);
       await batchRegistry.connect(maker).registerProduct(GTIN, NAME, APPROVAL, NATIONAL);
-      const tx = await batchRegistry.connect(regulator).approveProduct(GTIN, MAKER);
+      const tx = await batchRegistry.connect(regulator).approveProduct(GTIN, MAKER, APPLIED);
       await expectEvents(batchRegistry, tx, [["ProductRegistered", [GTIN, MAKER, NATIONAL, NAME, APPROVAL, regulator.address]]]);
       expect((await batchRegistry.getProduct(GTIN)).holder).to.equal(MAKER);
       expect((await applicationOf(batchRegistry, GTIN, MAKER2)).name).to.equal("Squatted");
-      await expect(batchRegistry.connect(regulator).approveProduct(GTIN, MAKER2))
+      await expect(batchRegistry.connect(regulator).approveProduct(GTIN, MAKER2, SQUATTED))
         .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryProductExists")
         .withArgs(GTIN);
       // The squatter cannot make batches of it.
@@ -438,7 +464,7 @@ describe("ProductRegistry", function () {
         [0n, MAKER],
         [GTIN, WHOLESALER],
       ] as const) {
-        await expect(batchRegistry.connect(regulator).approveProduct(gtin, applicant))
+        await expect(batchRegistry.connect(regulator).approveProduct(gtin, applicant, ethers.ZeroHash))
           .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryUnknownApplication")
           .withArgs(gtin, applicant);
       }
@@ -446,8 +472,9 @@ describe("ProductRegistry", function () {
 
     it("reverts when the application was already approved (it was deleted)", async function () {
       const { batchRegistry, regulator, regOperator } = await loadFixture(appliedProduct);
-      await batchRegistry.connect(regulator).approveProduct(GTIN, MAKER);
-      await expect(batchRegistry.connect(regOperator).approveProduct(GTIN, MAKER))
+      await batchRegistry.connect(regulator).approveProduct(GTIN, MAKER, APPLIED);
+      // The same hash again: the application is gone, whatever the regulator examined.
+      await expect(batchRegistry.connect(regOperator).approveProduct(GTIN, MAKER, APPLIED))
         .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryUnknownApplication")
         .withArgs(GTIN, MAKER);
     });
@@ -455,12 +482,12 @@ describe("ProductRegistry", function () {
     it("checks the national code again: reverts when another product took it since the application, naming that product", async function () {
       const { batchRegistry, maker2, regulator, gov } = await loadFixture(appliedProduct);
       await registerProduct(batchRegistry, maker2, regulator, GTIN2, "Other", "H2", NATIONAL);
-      await expect(batchRegistry.connect(regulator).approveProduct(GTIN, MAKER))
+      await expect(batchRegistry.connect(regulator).approveProduct(GTIN, MAKER, APPLIED))
         .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryNationalCodeTaken")
         .withArgs(NATIONAL, GTIN2);
       // Once governance moves the other product off the code, the application goes through.
       await batchRegistry.connect(gov).reassignProduct(GTIN2, MAKER2, 0n);
-      await batchRegistry.connect(regulator).approveProduct(GTIN, MAKER);
+      await batchRegistry.connect(regulator).approveProduct(GTIN, MAKER, APPLIED);
       expect(await batchRegistry.productOfNationalCode(NATIONAL)).to.equal(GTIN);
     });
 
@@ -468,7 +495,7 @@ describe("ProductRegistry", function () {
       const { batchRegistry, maker, maker2, regulator } = await loadFixture(supplyParties);
       await batchRegistry.connect(maker2).registerProduct(GTIN, "Squatted", "H-SQUAT", NATIONAL);
       await registerProduct(batchRegistry, maker, regulator, GTIN, NAME, APPROVAL, NATIONAL);
-      await expect(batchRegistry.connect(regulator).approveProduct(GTIN, MAKER2))
+      await expect(batchRegistry.connect(regulator).approveProduct(GTIN, MAKER2, SQUATTED))
         .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryProductExists")
         .withArgs(GTIN);
     });
@@ -488,7 +515,7 @@ describe("ProductRegistry", function () {
       it(`reverts when the applicant is no longer an active manufacturer: ${title}`, async function () {
         const c = await loadFixture(appliedProduct);
         await change(c);
-        await expect(c.batchRegistry.connect(c.regulator).approveProduct(GTIN, MAKER))
+        await expect(c.batchRegistry.connect(c.regulator).approveProduct(GTIN, MAKER, APPLIED))
           .to.be.revertedWithCustomError(c.registry, error)
           .withArgs(...args);
         expect((await applicationOf(c.batchRegistry, GTIN, MAKER)).holder).to.equal(MAKER);
@@ -501,11 +528,106 @@ describe("ProductRegistry", function () {
       const c = await loadFixture(appliedProduct);
       await c.registry.connect(c.regulator).suspendParty(MAKER);
       await c.registry.connect(c.gov).setPartyStatus(MAKER, PartyStatus.Active);
-      await c.batchRegistry.connect(c.regulator).approveProduct(GTIN, MAKER);
+      await c.batchRegistry.connect(c.regulator).approveProduct(GTIN, MAKER, APPLIED);
       expect((await c.batchRegistry.getProduct(GTIN)).holder).to.equal(MAKER);
     });
 
-    itRejectsCallers(appliedProduct, regulatorActorCases<Ctx>(), (c, s) => c.batchRegistry.connect(s).approveProduct(GTIN, MAKER));
+    it("reverts when the applicant replaced its application after the regulator read it (national code N1 → N2, a competitor's pending code), changing nothing", async function () {
+      const c = await loadFixture(swappedApplication);
+      const { batchRegistry, regulator } = c;
+      // The regulator examined the application with NATIONAL (APPLIED); the chain now holds the one with THEIR_CODE.
+      expect(await batchRegistry.productApplicationHash(GTIN, MAKER)).to.equal(SWAPPED);
+      await expect(batchRegistry.connect(regulator).approveProduct(GTIN, MAKER, APPLIED))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryApplicationChanged")
+        .withArgs(GTIN, MAKER, APPLIED, SWAPPED);
+      // No product, the competitor's code free, both applications still pending as they were.
+      await expect(batchRegistry.getProduct(GTIN)).to.be.revertedWithCustomError(batchRegistry, "BatchRegistryUnknownProduct").withArgs(GTIN);
+      expect(await batchRegistry.productOfNationalCode(THEIR_CODE)).to.equal(0n);
+      expect(await batchRegistry.productOfNationalCode(NATIONAL)).to.equal(0n);
+      expect(await applicationOf(batchRegistry, GTIN, MAKER)).to.deep.equal({
+        holder: MAKER,
+        nationalCode: THEIR_CODE,
+        registeredAt: c.swappedAt,
+        state: 0n,
+        limits: 0n,
+        name: NAME,
+        approvalNo: APPROVAL,
+      });
+      expect(await batchRegistry.productApplicationHash(GTIN2, MAKER2)).to.equal(THEIRS);
+      // The competitor's application, examined and approved, gets its code; the swapped one then cannot.
+      await batchRegistry.connect(regulator).approveProduct(GTIN2, MAKER2, THEIRS);
+      expect(await batchRegistry.productOfNationalCode(THEIR_CODE)).to.equal(GTIN2);
+      await expect(batchRegistry.connect(regulator).approveProduct(GTIN, MAKER, SWAPPED))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryNationalCodeTaken")
+        .withArgs(THEIR_CODE, GTIN2);
+    });
+
+    it("approves the replacement once the regulator examined it: the hash of the application now pending", async function () {
+      const { batchRegistry, regOperator } = await loadFixture(swappedApplication);
+      const tx = await batchRegistry.connect(regOperator).approveProduct(GTIN, MAKER, SWAPPED);
+      await expectEvents(batchRegistry, tx, [["ProductRegistered", [GTIN, MAKER, THEIR_CODE, NAME, APPROVAL, regOperator.address]]]);
+      expect(await batchRegistry.productOfNationalCode(THEIR_CODE)).to.equal(GTIN);
+      expect(await applicationOf(batchRegistry, GTIN, MAKER)).to.deep.equal(NO_APPLICATION);
+    });
+
+    it("reverts when the name or the approval number changed since the regulator read the application", async function () {
+      const c = await loadFixture(appliedProduct);
+      for (const [name, approvalNo] of [
+        ["Amoxicillin Capsules 0.5 g × 24", APPROVAL],
+        [NAME, "国药准字H20230002"],
+      ] as const) {
+        await c.batchRegistry.connect(c.makerOperator).registerProduct(GTIN, name, approvalNo, NATIONAL);
+        const current = productApplicationHash({ nationalCode: NATIONAL, name, approvalNo });
+        await expect(c.batchRegistry.connect(c.regulator).approveProduct(GTIN, MAKER, APPLIED))
+          .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryApplicationChanged")
+          .withArgs(GTIN, MAKER, APPLIED, current);
+      }
+      await expect(c.batchRegistry.getProduct(GTIN)).to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryUnknownProduct").withArgs(GTIN);
+    });
+
+    it("approves an application filed again with the same content (its time is not part of the hash)", async function () {
+      const c = await loadFixture(appliedProduct);
+      await time.increase(DAY);
+      const tx = await c.batchRegistry.connect(c.makerOperator).registerProduct(GTIN, NAME, APPROVAL, NATIONAL);
+      expect((await applicationOf(c.batchRegistry, GTIN, MAKER)).registeredAt).to.equal(await timestampOf(tx));
+      await c.batchRegistry.connect(c.regulator).approveProduct(GTIN, MAKER, APPLIED);
+      expect((await c.batchRegistry.getProduct(GTIN)).holder).to.equal(MAKER);
+    });
+
+    it("reverts when the hash is not the pending application's: zero, another applicant's, another GTIN's", async function () {
+      const c = await loadFixture(swappedApplication);
+      for (const wrong of [ethers.ZeroHash, THEIRS, APPLIED, ethers.id("anything")]) {
+        await expect(c.batchRegistry.connect(c.regulator).approveProduct(GTIN, MAKER, wrong))
+          .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryApplicationChanged")
+          .withArgs(GTIN, MAKER, wrong, SWAPPED);
+      }
+      // Maker 2's hash is right for maker 2's application only.
+      await expect(c.batchRegistry.connect(c.regulator).approveProduct(GTIN2, MAKER2, SWAPPED))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryApplicationChanged")
+        .withArgs(GTIN2, MAKER2, SWAPPED, THEIRS);
+    });
+
+    it("checks the application first, then the hash, then the GTIN, the national code and the applicant", async function () {
+      const c = await loadFixture(supplyParties);
+      const { batchRegistry, registry, maker, maker2, regulator } = c;
+      await batchRegistry.connect(maker2).registerProduct(GTIN, "Squatted", "H-SQUAT", NATIONAL);
+      await registerProduct(batchRegistry, maker, regulator, GTIN, NAME, APPROVAL, NATIONAL);
+      await registry.connect(regulator).suspendParty(MAKER2);
+      // No application of the maker any more (approved): that comes first, whatever the hash.
+      await expect(batchRegistry.connect(regulator).approveProduct(GTIN, MAKER, SQUATTED))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryUnknownApplication")
+        .withArgs(GTIN, MAKER);
+      // Maker 2's application: GTIN taken, code taken, maker 2 suspended; a stale hash is named first.
+      await expect(batchRegistry.connect(regulator).approveProduct(GTIN, MAKER2, APPLIED))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryApplicationChanged")
+        .withArgs(GTIN, MAKER2, APPLIED, SQUATTED);
+      await expect(batchRegistry.connect(regulator).approveProduct(GTIN, MAKER2, SQUATTED))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryProductExists")
+        .withArgs(GTIN);
+    });
+
+    // With the right hash: the caller alone is wrong.
+    itRejectsCallers(appliedProduct, regulatorActorCases<Ctx>(), (c, s) => c.batchRegistry.connect(s).approveProduct(GTIN, MAKER, APPLIED));
   });
 
   describe("productApplication", function () {
@@ -536,8 +658,53 @@ describe("ProductRegistry", function () {
 
     it("is cleared by the approval, every field", async function () {
       const c = await loadFixture(appliedProduct);
-      await c.batchRegistry.connect(c.regulator).approveProduct(GTIN, MAKER);
+      await c.batchRegistry.connect(c.regulator).approveProduct(GTIN, MAKER, APPLIED);
       expect(await applicationOf(c.batchRegistry, GTIN, MAKER)).to.deep.equal(NO_APPLICATION);
+    });
+  });
+
+  describe("productApplicationHash", function () {
+    it("answers keccak256(abi.encode(uint32 nationalCode, string name, string approvalNo)) of the pending application, as the SDK computes it", async function () {
+      const c = await loadFixture(swappedApplication);
+      const { batchRegistry, maker } = c;
+      const encode = (nationalCode: bigint, name: string, approvalNo: string) =>
+        ethers.keccak256(ethers.AbiCoder.defaultAbiCoder().encode(["uint32", "string", "string"], [nationalCode, name, approvalNo]));
+      expect(await batchRegistry.productApplicationHash(GTIN, MAKER)).to.equal(SWAPPED);
+      expect(SWAPPED).to.equal(encode(THEIR_CODE, NAME, APPROVAL));
+      expect(await batchRegistry.productApplicationHash(GTIN2, MAKER2)).to.equal(encode(THEIR_CODE, "Other", "H2"));
+      // Without a national code, with long and non-ASCII fields.
+      const longName = "A name longer than thirty-two bytes, stored out of line — 阿莫西林胶囊";
+      await batchRegistry.connect(maker).registerProduct(GTIN2, longName, APPROVAL, 0n);
+      const hash = await batchRegistry.productApplicationHash(GTIN2, MAKER);
+      expect(hash).to.equal(productApplicationHash({ nationalCode: 0, name: longName, approvalNo: APPROVAL }));
+      expect(hash).to.equal(encode(0n, longName, APPROVAL));
+    });
+
+    it("follows the applicant's latest application", async function () {
+      const { batchRegistry, maker } = await loadFixture(appliedProduct);
+      expect(await batchRegistry.productApplicationHash(GTIN, MAKER)).to.equal(APPLIED);
+      await batchRegistry.connect(maker).registerProduct(GTIN, NAME, APPROVAL, THEIR_CODE);
+      expect(await batchRegistry.productApplicationHash(GTIN, MAKER)).to.equal(SWAPPED);
+    });
+
+    it("reverts when there is no application: never filed, or approved (deleted)", async function () {
+      const c = await loadFixture(appliedProduct);
+      const { batchRegistry } = c;
+      for (const [gtin, applicant] of [
+        [GTIN, MAKER2],
+        [GTIN2, MAKER],
+        [GTIN, 0n],
+        [0n, 0n],
+        [U64, U64],
+      ] as const) {
+        await expect(batchRegistry.productApplicationHash(gtin, applicant))
+          .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryUnknownApplication")
+          .withArgs(gtin, applicant);
+      }
+      await c.batchRegistry.connect(c.regulator).approveProduct(GTIN, MAKER, APPLIED);
+      await expect(batchRegistry.productApplicationHash(GTIN, MAKER))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryUnknownApplication")
+        .withArgs(GTIN, MAKER);
     });
   });
 
@@ -586,11 +753,13 @@ describe("ProductRegistry", function () {
         .withArgs(NATIONAL, GTIN);
       await batchRegistry.connect(gov).reassignProduct(GTIN, MAKER, 0n);
       await batchRegistry.connect(maker2).registerProduct(GTIN2, "Other", "H2", NATIONAL);
-      await batchRegistry.connect(regulator).approveProduct(GTIN2, MAKER2);
+      await batchRegistry
+        .connect(regulator)
+        .approveProduct(GTIN2, MAKER2, productApplicationHash({ nationalCode: NATIONAL, name: "Other", approvalNo: "H2" }));
       expect(await batchRegistry.productOfNationalCode(NATIONAL)).to.equal(GTIN2);
     });
 
-    it("lets the new holder make batches and stops the old one; existing batches keep their manufacturer", async function () {
+    it("lets the new holder make batches and stops the old one; existing batches keep their manufacturer and stay in production", async function () {
       const c = await loadFixture(productionBatch);
       await c.batchRegistry.connect(c.gov).reassignProduct(GTIN, MAKER2, NATIONAL);
       await expect(c.batchRegistry.connect(c.maker).createBatch(await batchInput({ lot: "LOT-2" })))
@@ -600,10 +769,13 @@ describe("ProductRegistry", function () {
       expect((await batchOf(c.batchRegistry, batchIdOf(GTIN, "LOT-2"))).manufacturer).to.equal(MAKER2);
       expect((await batchOf(c.batchRegistry, c.batchId)).manufacturer).to.equal(MAKER);
       await inspect(c.batchRegistry, c.makerQa, c.batchId);
-      await c.batchRegistry.connect(c.makerQa).releaseBatch(c.batchId);
+      await expect(c.batchRegistry.connect(c.makerQa).releaseBatch(c.batchId))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryNotProductHolder")
+        .withArgs(GTIN, MAKER);
       await expect(c.batchRegistry.connect(c.maker2Qa).releaseBatch(c.batchId))
         .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryNotManufacturer")
         .withArgs(c.batchId, MAKER2);
+      expect((await batchOf(c.batchRegistry, c.batchId)).status).to.equal(BatchStatus.Production);
     });
 
     it("works as an executed governance proposal (Call kind)", async function () {
@@ -942,6 +1114,46 @@ describe("ProductRegistry", function () {
       await expect(batchRegistry.connect(maker2Qa).releaseBatch(batchId))
         .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryNotManufacturer")
         .withArgs(batchId, MAKER2);
+    });
+
+    it("reverts when governance reassigned the product to another maker: the former holder's batch stays in production", async function () {
+      const c = await loadFixture(productionBatch);
+      const { batchRegistry, makerQa, maker2Qa, gov, batchId } = c;
+      await inspect(batchRegistry, makerQa, batchId);
+      await batchRegistry.connect(gov).reassignProduct(GTIN, MAKER2, NATIONAL);
+      await expect(batchRegistry.connect(makerQa).releaseBatch(batchId))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryNotProductHolder")
+        .withArgs(GTIN, MAKER);
+      // The new holder did not make it: it cannot release it either.
+      await expect(batchRegistry.connect(maker2Qa).releaseBatch(batchId))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryNotManufacturer")
+        .withArgs(batchId, MAKER2);
+      expect(await batchOf(batchRegistry, batchId)).to.deep.include({ status: BatchStatus.Production, manufacturer: MAKER });
+      expect(await custodyOf(batchRegistry, batchId, MAKER)).to.deep.equal(custody({ held: QUANTITY }));
+      // Given back to the maker, the batch is released as before.
+      await batchRegistry.connect(gov).reassignProduct(GTIN, MAKER, NATIONAL);
+      const tx = await batchRegistry.connect(makerQa).releaseBatch(batchId);
+      await expectEvents(batchRegistry, tx, [["BatchReleased", [batchId, MAKER, makerQa.address]]]);
+    });
+
+    it("checks the product holder right after the manufacturer, before the status, the expiry and the inspection", async function () {
+      const c = await loadFixture(productionBatch);
+      // A second batch the maker released before the reassignment.
+      await c.batchRegistry.connect(c.maker).createBatch(await batchInput({ lot: "LOT-2" }));
+      const released = batchIdOf(GTIN, "LOT-2");
+      await inspect(c.batchRegistry, c.makerQa, released);
+      await c.batchRegistry.connect(c.makerQa).releaseBatch(released);
+      await c.batchRegistry.connect(c.gov).reassignProduct(GTIN, MAKER2, 0n);
+      await time.increaseTo(c.expiresAt + DAY);
+      // Not inspected and expired, or already released: the holder check still comes first.
+      for (const batchId of [c.batchId, released]) {
+        await expect(c.batchRegistry.connect(c.makerQa).releaseBatch(batchId))
+          .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryNotProductHolder")
+          .withArgs(GTIN, MAKER);
+      }
+      await expect(c.batchRegistry.connect(c.maker2Qa).releaseBatch(c.batchId))
+        .to.be.revertedWithCustomError(c.batchRegistry, "BatchRegistryNotManufacturer")
+        .withArgs(c.batchId, MAKER2);
     });
 
     it("reverts when the batch has no inspection, or its latest is not normal", async function () {
