@@ -15,16 +15,6 @@ library Masks {
         return uint256(1) << value;
     }
 
-    /// @notice The bit of a role.
-    function bitOf(IConsortiumRegistry.Role role) internal pure returns (uint256) {
-        return bit(uint8(role));
-    }
-
-    /// @notice The bit of a domain.
-    function bitOf(IConsortiumRegistry.Domain domain) internal pure returns (uint256) {
-        return bit(uint8(domain));
-    }
-
     /// @notice The bit of a party status.
     function bitOf(IConsortiumRegistry.PartyStatus status) internal pure returns (uint256) {
         return bit(uint8(status));
