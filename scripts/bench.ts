@@ -3,7 +3,7 @@
  * embedded network with the compiler settings we ship; prints a table and writes
  * bench/results.json.
  */
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import type { ContractTransactionResponse } from "ethers";
@@ -357,8 +357,10 @@ for (const r of results) console.log(`${r.operation.padEnd(width)}  ${r.gas.toLo
 
 const file = path.join(hre.config.paths.root, "bench", "results.json");
 await mkdir(path.dirname(file), { recursive: true });
+// The replay's section belongs to scripts/bench-replay.ts (`npm run bench` runs it next): keep it.
+const previous = await readFile(file, "utf8").then((text) => JSON.parse(text) as Record<string, unknown>, () => ({}) as Record<string, unknown>);
 await writeFile(
   file,
-  `${JSON.stringify({ network: "embedded (edr-simulated)", scenario: "consortium of 7 (n = 4 voters); a product, batches of 10, 1,000 and 1,000,000 units, manufacturer → wholesaler → pharmacy; a wholesaler's logger and gateway; 100 holders of one batch", operations: results }, null, 2)}\n`,
+  `${JSON.stringify({ network: "embedded (edr-simulated)", scenario: "consortium of 7 (n = 4 voters); a product, batches of 10, 1,000 and 1,000,000 units, manufacturer → wholesaler → pharmacy; a wholesaler's logger and gateway; 100 holders of one batch", operations: results, ...(previous.replay === undefined ? {} : { replay: previous.replay }) }, null, 2)}\n`,
 );
 console.log(`\nwritten ${path.relative(process.cwd(), file)}`);
