@@ -2586,6 +2586,19 @@ describe("ConsortiumRegistry", function () {
         .withArgs(WHOLESALER, LicenceKind.GoodSupplyPractice, DOC2, REGULATOR, LATER_EXPIRY, LICENCE_EXPIRY, regulator.address);
     });
 
+    it("grants a licence that never expires (type(uint48).max): the party's earliest expiry stays unbounded", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      // Distribution is the wholesaler's only licence: renewed until the end of uint48 time.
+      await expect(registry.connect(regulator).grantLicence(WHOLESALER, grant(LicenceKind.Distribution, { expiresAt: NO_EXPIRY })))
+        .to.emit(registry, "LicenceGranted")
+        .withArgs(WHOLESALER, LicenceKind.Distribution, DOC2, REGULATOR, NO_EXPIRY, NO_EXPIRY, regulator.address);
+      expect((await licenceOf(registry, WHOLESALER, LicenceKind.Distribution)).expiresAt).to.equal(NO_EXPIRY);
+      const party = await partyOf(registry, WHOLESALER);
+      expect([party.licencesValidUntil, party.revokedLicences]).to.deep.equal([NO_EXPIRY, 0]);
+      await time.increaseTo(LATER_EXPIRY);
+      expect(await registry.isPartyActive(WHOLESALER)).to.equal(true);
+    });
+
     itRejectsCallers(notRegulatorCases, (c, s) => c.registry.connect(s).grantLicence(WHOLESALER, grant(LicenceKind.GoodSupplyPractice)));
 
     it("reverts when the party is unknown", async function () {
@@ -2671,6 +2684,41 @@ describe("ConsortiumRegistry", function () {
       await expect(registry.requireMember(party.admin, ANY, ANY))
         .to.be.revertedWithCustomError(registry, "RegistryLicenceRevoked")
         .withArgs(WHOLESALER, 2);
+    });
+
+    it("keeps the earliest unrevoked expiry over all seven licence kinds, the last kind included, as they are revoked", async function () {
+      const { registry, regulator } = await loadFixture(consortiumWithMembers);
+      const day = 24n * 3600n;
+      // The wholesaler holds Distribution (LICENCE_EXPIRY); it gets every other kind, Notarial
+      // (the last kind) the earliest of the later ones, Manufacturing (granted last) the earliest of all.
+      const later: [number, bigint][] = [
+        [LicenceKind.GoodManufacturingPractice, LATER_EXPIRY + 5n * day],
+        [LicenceKind.GoodSupplyPractice, LATER_EXPIRY + 4n * day],
+        [LicenceKind.MedicalInstitution, LATER_EXPIRY + 3n * day],
+        [LicenceKind.LaboratoryAccreditation, LATER_EXPIRY + 2n * day],
+        [LicenceKind.Notarial, LATER_EXPIRY + day],
+      ];
+      for (const [kind, expiresAt] of later) {
+        await expect(registry.connect(regulator).grantLicence(WHOLESALER, grant(kind, { expiresAt })))
+          .to.emit(registry, "LicenceGranted")
+          .withArgs(WHOLESALER, kind, DOC2, REGULATOR, expiresAt, LICENCE_EXPIRY, regulator.address);
+      }
+      await expect(registry.connect(regulator).grantLicence(WHOLESALER, grant(LicenceKind.Manufacturing, { expiresAt: EARLIER_EXPIRY })))
+        .to.emit(registry, "LicenceGranted")
+        .withArgs(WHOLESALER, LicenceKind.Manufacturing, DOC2, REGULATOR, EARLIER_EXPIRY, EARLIER_EXPIRY, regulator.address);
+      // Each revocation, with every kind held, moves the earliest expiry to the next unrevoked one.
+      for (const [kind, validUntil, revoked] of [
+        [LicenceKind.Manufacturing, LICENCE_EXPIRY, 1],
+        [LicenceKind.Distribution, LATER_EXPIRY + day, 2],
+        [LicenceKind.Notarial, LATER_EXPIRY + 2n * day, 3],
+      ] as const) {
+        await expect(registry.connect(regulator).revokeLicence(WHOLESALER, kind))
+          .to.emit(registry, "LicenceRevoked")
+          .withArgs(WHOLESALER, kind, validUntil, regulator.address);
+        const party = await partyOf(registry, WHOLESALER);
+        expect([party.licencesValidUntil, party.revokedLicences]).to.deep.equal([validUntil, revoked]);
+      }
+      expect(await registry.isPartyActive(WHOLESALER)).to.equal(false);
     });
 
     it("may revoke an expired licence", async function () {

@@ -1507,6 +1507,40 @@ describe("CollaborationEngine", function () {
       ]);
     });
 
+    it("executes a destruction of a batch already in the disposal state without entering it again or asking the graph", async function () {
+      const c = await loadFixture(twoBatches);
+      const { collaboration, batchRegistry: br, batch2 } = c;
+      // State 3 is first a plain halting state after the recall ("Sealed"): batch 2 (the maker's 50)
+      // is recalled, its stock returned, then sealed. Governance then makes state 3 the disposal
+      // state, which the graph lets a batch enter from the recall only — not from itself.
+      const sealed = stateDef("Sealed", StateKind.Plain, true, REG, 1, bit(State.Recall), bit(State.Recall));
+      await collaboration.connect(c.gov).configureGraph([...DEFAULT_GRAPH.slice(0, 3), sealed]);
+      await collaboration.connect(c.regulator).transition(batch2, State.EmergencyStop, "excursion");
+      await collaboration.connect(c.regulator).openRecall(batch2, 1, "cold chain broken");
+      await collaboration.connect(c.maker).returnStock(batch2, 50n);
+      await collaboration.connect(c.regulator).transition(batch2, 3, "sealed");
+      const disposal = stateDef("Disposal", StateKind.Disposal, true, WIT, 1, bit(State.Recall), bit(State.Recall));
+      await collaboration.connect(c.gov).configureGraph([...DEFAULT_GRAPH.slice(0, 3), disposal]);
+      await collaboration.connect(c.maker).proposeDestruction(batch2, 50n);
+      const id = destructionIdOf(batch2, 1n);
+      // The destruction accounts for every unit, and the batch is already where that leads.
+      const tx = await collaboration.connect(c.notary).witnessDestruction(batch2, id);
+      await expectEvents(br, tx, [["DestructionWitnessed", [id, batch2, NOTARY, 50n, c.notary.address]]]);
+      expect((await collaboration.destruction(id)).status).to.equal(BigInt(DestructionStatus.Witnessed));
+      expect(await expectBalanced(c, batch2)).to.deep.equal({
+        quantity: 50n,
+        held: 0n,
+        inTransit: 0n,
+        dispensed: 0n,
+        destroyed: 50n,
+        lost: 0n,
+        quarantined: 0n,
+        suspended: 0n,
+      });
+      const record = await collaboration.subjectRecord(batch2);
+      expect([record.state, record.effectiveState, record.reached, record.destructions]).to.deep.equal([3n, 3n, 15n, 1n]);
+    });
+
     it("reverts when the proposal was already witnessed", async function () {
       const c = await loadFixture(proposedBatch);
       const id = destructionIdOf(c.batchId, 1n);

@@ -2457,6 +2457,25 @@ describe("QualityEngine", function () {
       expect(await observationsOf(c, c.batchId)).to.equal(1n);
     });
 
+    it("reverts when the first signed observation names the zero address as its device, which no signature recovers to", async function () {
+      const c = await loadFixture(engineParties);
+      const o = goodReading(c);
+      // Signed by a real device for the zero address's nonce (0): it recovers to that device.
+      const signed = await signObservation(c.wholesalerDevice, c.engineAddress, o, 0n, await deadlineIn());
+      // First in the list, the zero address is no change of device from the empty relay: the
+      // signature check is what stops it, before any observer is looked up.
+      await expect(c.quality.connect(c.stranger).observeSigned([{ ...signed, device: ethers.ZeroAddress }]))
+        .to.be.revertedWithCustomError(c.quality, "QualityEngineInvalidSignature")
+        .withArgs(ethers.ZeroAddress, c.wholesalerDevice.address);
+      // Signature bytes that recover to nobody are no signature of the zero address either.
+      await expect(c.quality.connect(c.stranger).observeSigned([{ ...signed, device: ethers.ZeroAddress, signature: ethers.zeroPadBytes("0x", 65) }]))
+        .to.be.revertedWithCustomError(c.quality, "QualityEngineInvalidSignature")
+        .withArgs(ethers.ZeroAddress, ethers.ZeroAddress);
+      expect(await c.quality.nonces(ethers.ZeroAddress)).to.equal(0n);
+      expect(await c.quality.nonces(c.wholesalerDevice.address)).to.equal(0n);
+      expect(await observationsOf(c, c.batchId)).to.equal(1n);
+    });
+
     it("reverts when a signed observation is not allowed to its device's party", async function () {
       const c = await loadFixture(engineParties);
       const o = observation(c.batchId, Point.Adverse);

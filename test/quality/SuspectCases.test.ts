@@ -3,7 +3,7 @@ import { expect } from "chai";
 import type { Signer } from "ethers";
 
 import { Domain, Role, UnitStatus } from "../../sdk/enums.js";
-import type { ISuspectProduct } from "../../types/ethers-contracts/index.js";
+import type { ICollaborationEngine, ISuspectProduct } from "../../types/ethers-contracts/index.js";
 import {
   type CallerCase,
   itRejectsCallers,
@@ -32,6 +32,7 @@ import {
   GTIN,
   QUANTITY,
   State,
+  StateKind,
   UNITS,
   Actor,
   caseIdOf,
@@ -116,6 +117,38 @@ async function regulatorQaOf(c: SuspectCtx): Promise<HardhatEthersSigner> {
   const qa = c.others[9];
   await c.registry.connect(c.regulator).addMember(REGULATOR, qa.address, Role.QA);
   return qa;
+}
+
+/** A state of a configured graph (ICollaborationEngine.StateDef), its name as bytes16. */
+function stateDef(
+  name: string,
+  kind: number,
+  halts: boolean,
+  actors: number,
+  from: number,
+  prerequisites: number,
+): ICollaborationEngine.StateDefStruct {
+  // Scope: batches and products for the plain states, batches alone for a recall or a disposal.
+  const scope = kind === StateKind.Plain ? 3 : 1;
+  return { name: ethers.encodeBytes32String(name).slice(0, 34), kind, halts, actors, scope, from, prerequisites };
+}
+
+const REG = 1 << Actor.Regulator;
+const HOLD = 1 << Actor.Holder;
+const RULE = 1 << Actor.Rule;
+const WIT = 1 << Actor.Witness;
+const bit = (state: number) => 1 << state;
+
+/** The default graph's Marketed, EmergencyStop and Recall, as a configured graph starts. */
+const STOP_AND_RECALL: ICollaborationEngine.StateDefStruct[] = [
+  stateDef("Marketed", StateKind.Plain, false, REG, bit(State.EmergencyStop), 0),
+  stateDef("EmergencyStop", StateKind.Plain, true, REG | HOLD | RULE, bit(State.Marketed), 0),
+  stateDef("Recall", StateKind.Recall, true, REG | HOLD, bit(State.EmergencyStop), bit(State.EmergencyStop)),
+];
+
+/** A disposal state at id 3 (the default's Destroyed), entered by `actors`. */
+function disposal(actors: number): ICollaborationEngine.StateDefStruct {
+  return stateDef("Destroyed", StateKind.Disposal, true, actors, bit(State.Recall) | bit(State.Destroyed), bit(State.Recall));
 }
 
 /** A fixture of its own for a caller table (its describe restores the clock afterwards). */
@@ -1029,6 +1062,88 @@ describe("SuspectCases", function () {
       expect((await c.collaboration.subjectRecord(c.batchId)).state).to.equal(BigInt(State.EmergencyStop));
       expect(await expectCustodyConserved(c, c.batchId)).to.deep.include({ destroyed: 5n, suspended: 0n });
       expect(await c.batchRegistry.holding(c.batchId, PHARMACY)).to.equal(15n);
+    });
+
+    /**
+     * The maker reports all 50 boxes of the second batch (LOT2, held by it alone) in one case,
+     * which the regulator investigates and finds illegitimate: closing it accounts for every
+     * unit of the batch. Returns the case's id.
+     */
+    async function wholeBatchFoundIllegitimate(c: SuspectCtx & { batch2: string }): Promise<string> {
+      await c.suspects.connect(c.maker).reportSuspect(c.batch2, WHOLE_BATCH, 50n, EVIDENCE, REASON);
+      const caseId = caseIdOf(c.batch2, 1n);
+      await c.suspects.connect(c.regulator).investigateSuspect(caseId);
+      await c.suspects.connect(c.regulator).concludeSuspect(caseId, true, FINDING);
+      return caseId;
+    }
+
+    /** Closes `caseId` and asserts that the one event is the case's, and every unit of batch 2 is destroyed. */
+    async function expectClosedWithoutStateChange(c: SuspectCtx & { batch2: string }, caseId: string): Promise<void> {
+      const { notifyBy } = await c.suspects.suspectCase(caseId);
+      const tx = await c.suspects.connect(c.regulator).closeSuspect(caseId);
+      await expectEvents(c.batchRegistry, tx, [
+        ["SuspectCaseStatusChanged", [caseId, c.batch2, REGULATOR, CaseStatus.Closed, notifyBy, ethers.ZeroHash, c.regulator.address]],
+      ]);
+      expect(await expectCustodyConserved(c, c.batch2)).to.deep.equal({
+        quantity: 50n,
+        held: 0n,
+        inTransit: 0n,
+        dispensed: 0n,
+        destroyed: 50n,
+        lost: 0n,
+        quarantined: 0n,
+        suspended: 0n,
+      });
+    }
+
+    it("closing the case that accounts for a marketed batch's every unit changes no state: Destroyed is entered from a recall only", async function () {
+      const c = await loadFixture(unitlessBatch);
+      const caseId = await wholeBatchFoundIllegitimate(c);
+      await expectClosedWithoutStateChange(c, caseId);
+      const record = await c.collaboration.subjectRecord(c.batch2);
+      expect([record.state, record.effectiveState, record.reached]).to.deep.equal([0n, 0n, 1n]);
+    });
+
+    it("closing the case that accounts for a recalled batch's every unit changes no state when the graph has no disposal state", async function () {
+      const c = await loadFixture(unitlessBatch);
+      await c.collaboration.connect(c.gov).configureGraph(STOP_AND_RECALL);
+      await c.collaboration.connect(c.maker).transition(c.batch2, State.EmergencyStop, "excursion");
+      await c.collaboration.connect(c.maker).openRecall(c.batch2, 1, "cold chain broken");
+      const caseId = await wholeBatchFoundIllegitimate(c);
+      await expectClosedWithoutStateChange(c, caseId);
+      const record = await c.collaboration.subjectRecord(c.batch2);
+      expect([record.state, record.reached]).to.deep.equal([BigInt(State.Recall), 7n]);
+      expect(await c.collaboration.outstanding(c.batch2, MAKER)).to.deep.equal([0n, false]);
+    });
+
+    it("closing the case that accounts for a recalled batch's every unit changes no state when the disposal state admits neither the regulator nor a witness", async function () {
+      const c = await loadFixture(unitlessBatch);
+      // Only the holder may enter the graph's disposal state: the regulator closing a case may not.
+      await c.collaboration.connect(c.gov).configureGraph([...STOP_AND_RECALL, disposal(HOLD)]);
+      await c.collaboration.connect(c.maker).transition(c.batch2, State.EmergencyStop, "excursion");
+      await c.collaboration.connect(c.maker).openRecall(c.batch2, 1, "cold chain broken");
+      const caseId = await wholeBatchFoundIllegitimate(c);
+      await expectClosedWithoutStateChange(c, caseId);
+      const record = await c.collaboration.subjectRecord(c.batch2);
+      expect([record.state, record.reached]).to.deep.equal([BigInt(State.Recall), 7n]);
+    });
+
+    it("closing the case that accounts for every unit of a batch already in the disposal state does not enter it again", async function () {
+      const c = await loadFixture(unitlessBatch);
+      // State 3 is first a plain halting state after the recall ("Sealed"), the batch is put in it
+      // with its stock still held; governance then makes state 3 the disposal state, which may be
+      // entered from itself.
+      const sealed = stateDef("Sealed", StateKind.Plain, true, REG, bit(State.Recall), bit(State.Recall));
+      await c.collaboration.connect(c.gov).configureGraph([...STOP_AND_RECALL, sealed]);
+      await c.collaboration.connect(c.maker).transition(c.batch2, State.EmergencyStop, "excursion");
+      await c.collaboration.connect(c.maker).openRecall(c.batch2, 1, "cold chain broken");
+      await c.collaboration.connect(c.regulator).transition(c.batch2, 3, "sealed");
+      const caseId = await wholeBatchFoundIllegitimate(c);
+      await c.collaboration.connect(c.gov).configureGraph([...STOP_AND_RECALL, disposal(WIT)]);
+      expect((await c.collaboration.subjectRecord(c.batch2)).state).to.equal(BigInt(State.Destroyed));
+      await expectClosedWithoutStateChange(c, caseId);
+      const record = await c.collaboration.subjectRecord(c.batch2);
+      expect([record.state, record.reached]).to.deep.equal([BigInt(State.Destroyed), 15n]);
     });
 
     it("reverts when the case is unknown", async function () {
