@@ -150,6 +150,21 @@ export function inForceJson(standing: ProposalStanding): Record<string, unknown>
   return { approvalsInForce: standing.approvalsInForce.toString(), regulatorApprovedInForce: standing.regulatorApprovedInForce };
 }
 
+/**
+ * Where a proposal stands, as `party vote` and `party execute` print it in JSON: the
+ * approvals in force (where they differ from those cast), the thresholds now and at
+ * creation, and the regulator condition.
+ */
+export function standingJson(standing: ProposalStanding): Record<string, unknown> {
+  return {
+    ...inForceJson(standing),
+    threshold: standing.threshold.toString(),
+    thresholdAtCreation: standing.thresholdAtCreation.toString(),
+    regulatorRequired: standing.regulatorRequired,
+    regulatorApproved: standing.regulatorApproved,
+  };
+}
+
 /** `4 approvals`, or `4 approvals cast, 2 in force` where parties that approved have left the voter set. */
 export function approvalsText(standing: ProposalStanding): string {
   const cast = `${standing.approvals} approval${standing.approvals === 1n ? "" : "s"}`;

@@ -3,10 +3,10 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import {
   approvalsInForce,
   executedOutcome,
-  inForceJson,
   mirrorFailures,
   mirrorWarning,
   proposalStanding,
+  standingJson,
 } from "../lib/governance.js";
 import { type TaskResult, openDeployment, parseId, resolveSigner, send, taskAction } from "../lib/runtime.js";
 
@@ -44,11 +44,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
       proposalId: proposalId.toString(),
       kind: standing.kind,
       approvals: standing.approvals.toString(),
-      ...inForceJson(standing),
-      threshold: standing.threshold.toString(),
-      thresholdAtCreation: standing.thresholdAtCreation.toString(),
-      regulatorRequired: standing.regulatorRequired,
-      regulatorApproved: standing.regulatorApproved,
+      ...standingJson(standing),
       executed: true,
       ...done.json,
       outcome: done.text,

@@ -5,10 +5,10 @@ import {
   approvalsInForce,
   approvalsText,
   executedOutcome,
-  inForceJson,
   mirrorFailures,
   mirrorWarning,
   proposalStanding,
+  standingJson,
 } from "../lib/governance.js";
 import { type TaskResult, eventsNamed, openDeployment, parseId, resolveSigner, send, taskAction } from "../lib/runtime.js";
 
@@ -49,11 +49,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     kind: standing.kind,
     partyVoting: partyVoting.toString(),
     approvals: String(cast.args.approvals),
-    ...inForceJson(standing),
-    threshold: standing.threshold.toString(),
-    thresholdAtCreation: standing.thresholdAtCreation.toString(),
-    regulatorRequired: standing.regulatorRequired,
-    regulatorApproved: standing.regulatorApproved,
+    ...standingJson(standing),
     executed,
   };
   let outcome = "";
