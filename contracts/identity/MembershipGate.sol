@@ -26,6 +26,21 @@ abstract contract MembershipGate {
     // keccak256(abi.encode(uint256(keccak256("medstate.storage.MembershipMirror")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant _MIRROR_SLOT = 0xcb197f7cae46ee9fb574a151fc3804323c462cf52793e6bfe5debc3da0817b00;
 
+    // The role and domain sets the supply ledger and the engines both check, defined once.
+    uint256 internal constant _ADMIN = 1 << uint8(IConsortiumRegistry.Role.Admin);
+    uint256 internal constant _OPERATOR = 1 << uint8(IConsortiumRegistry.Role.Operator);
+    uint256 internal constant _QA = 1 << uint8(IConsortiumRegistry.Role.QA);
+    uint256 internal constant _MANUFACTURER = 1 << uint8(IConsortiumRegistry.Domain.Manufacturer);
+    uint256 internal constant _REGULATOR = 1 << uint8(IConsortiumRegistry.Domain.Regulator);
+    /// Domains that hold and move stock.
+    uint256 internal constant _CUSTODIANS =
+        _MANUFACTURER |
+            (1 << uint8(IConsortiumRegistry.Domain.Wholesaler)) |
+            (1 << uint8(IConsortiumRegistry.Domain.Retailer)) |
+            (1 << uint8(IConsortiumRegistry.Domain.Logistics)) |
+            (1 << uint8(IConsortiumRegistry.Domain.Hospital)) |
+            (1 << uint8(IConsortiumRegistry.Domain.Pharmacy));
+
     // ==== STATE ====
 
     /// @custom:oz-upgrades-unsafe-allow state-variable-immutable

@@ -83,24 +83,12 @@ abstract contract QualityStates is MembershipGate, ContextUpgradeable {
 
     uint8 internal constant _NONE = type(uint8).max;
 
-    uint256 internal constant _ADMIN = 1 << uint8(IConsortiumRegistry.Role.Admin);
-    uint256 internal constant _OPERATOR = 1 << uint8(IConsortiumRegistry.Role.Operator);
-    uint256 internal constant _QA = 1 << uint8(IConsortiumRegistry.Role.QA);
     uint256 internal constant _DEVICE = 1 << uint8(IConsortiumRegistry.Role.Device);
     /// People who act for a party (devices only observe).
     uint256 internal constant _ACTORS = _ADMIN | _OPERATOR | _QA;
     uint256 internal constant _OBSERVERS = _ACTORS | _DEVICE;
 
     uint256 internal constant _ALL_DOMAINS = ((1 << 10) - 1) & ~uint256(1);
-    uint256 internal constant _MANUFACTURER = 1 << uint8(IConsortiumRegistry.Domain.Manufacturer);
-    uint256 internal constant _CUSTODIANS =
-        _MANUFACTURER |
-            (1 << uint8(IConsortiumRegistry.Domain.Wholesaler)) |
-            (1 << uint8(IConsortiumRegistry.Domain.Retailer)) |
-            (1 << uint8(IConsortiumRegistry.Domain.Logistics)) |
-            (1 << uint8(IConsortiumRegistry.Domain.Hospital)) |
-            (1 << uint8(IConsortiumRegistry.Domain.Pharmacy));
-    uint256 internal constant _REGULATOR = 1 << uint8(IConsortiumRegistry.Domain.Regulator);
     uint256 internal constant _WITNESSES =
         (1 << uint8(IConsortiumRegistry.Domain.Regulator)) | (1 << uint8(IConsortiumRegistry.Domain.Notary));
 

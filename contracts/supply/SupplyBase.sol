@@ -22,21 +22,8 @@ abstract contract SupplyBase is ISupplyLedger, MembershipGate, ContextUpgradeabl
 
     // ==== CONSTANTS ====
 
-    uint256 internal constant _ADMIN = 1 << uint8(IConsortiumRegistry.Role.Admin);
-    uint256 internal constant _OPERATOR = 1 << uint8(IConsortiumRegistry.Role.Operator);
-    uint256 internal constant _QA = 1 << uint8(IConsortiumRegistry.Role.QA);
+    /// People who move stock for a party (the role and domain sets are {MembershipGate}'s).
     uint256 internal constant _ACTORS = _ADMIN | _OPERATOR;
-
-    uint256 internal constant _MANUFACTURER = 1 << uint8(IConsortiumRegistry.Domain.Manufacturer);
-    uint256 internal constant _REGULATOR = 1 << uint8(IConsortiumRegistry.Domain.Regulator);
-    /// Domains that hold and move stock.
-    uint256 internal constant _CUSTODIANS =
-        _MANUFACTURER |
-            (1 << uint8(IConsortiumRegistry.Domain.Wholesaler)) |
-            (1 << uint8(IConsortiumRegistry.Domain.Retailer)) |
-            (1 << uint8(IConsortiumRegistry.Domain.Logistics)) |
-            (1 << uint8(IConsortiumRegistry.Domain.Hospital)) |
-            (1 << uint8(IConsortiumRegistry.Domain.Pharmacy));
     /// Domains that dispense to patients.
     uint256 internal constant _DISPENSERS =
         (1 << uint8(IConsortiumRegistry.Domain.Hospital)) | (1 << uint8(IConsortiumRegistry.Domain.Pharmacy));
