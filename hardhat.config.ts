@@ -23,9 +23,10 @@ const solc = {
 };
 
 // BatchRegistry holds only the hot paths (ship, receive, dispense) and routes the rest,
-// so it has room to be compiled for runtime gas alone: the IR pipeline, which combines
-// the several fields each path writes into fewer storage operations, with a high runs
-// count (measured on a 1,000-unit batch: a dispense about 2,000 gas cheaper).
+// and BulkCustody the national-scale ones (baskets, pallets): each has room to be
+// compiled for runtime gas alone: the IR pipeline, which combines the several fields each
+// path writes into fewer storage operations, with a high runs count (measured on a
+// 1,000-unit batch: a dispense about 2,000 gas cheaper).
 const hotPaths = {
   version: solc.version,
   path: solc.path,
@@ -42,6 +43,7 @@ const profile = {
   compilers: [solc],
   overrides: {
     "contracts/supply/BatchRegistry.sol": hotPaths,
+    "contracts/supply/BulkCustody.sol": hotPaths,
     "contracts/quality/CollaborationEngine.sol": compact,
     // Solidity tests compile the engines inside their own jobs: keep them within the limit there too.
     "test/solidity/BatchRegistry.t.sol": compact,

@@ -9,6 +9,7 @@ export * from "./enums.js";
 export * from "./errors.js";
 export * from "./codes.js";
 export * from "./units.js";
+export * from "./baskets.js";
 export * from "./unit-audit.js";
 export * from "./quality.js";
 export * from "./licences.js";

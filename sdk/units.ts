@@ -296,6 +296,38 @@ export class UnitTree {
     return proof;
   }
 
+  /**
+   * One multiproof for several units, exactly as OpenZeppelin's `getMultiProof` makes it
+   * (and `MerkleProof.multiProofVerify` checks it): the units come back in the order of
+   * the proof's leaves (deepest tree position first), which is the order to present them in.
+   */
+  multiProof(indices: readonly number[]): { indices: number[]; proof: string[]; proofFlags: boolean[] } {
+    const byPosition = new Map<number, number>();
+    for (const index of indices) {
+      this.check(index);
+      if (byPosition.has(this.positions[index])) throw new UserError(`unit index ${index} is listed twice`);
+      byPosition.set(this.positions[index], index);
+    }
+    const stack = [...byPosition.keys()].sort((a, b) => b - a);
+    const ordered = stack.map((position) => byPosition.get(position)!);
+    const proof: string[] = [];
+    const proofFlags: boolean[] = [];
+    // A queue over `stack`: positions are consumed from `head` and parents appended.
+    for (let head = 0; head < stack.length && stack[head] > 0; ) {
+      const j = stack[head++];
+      const sibling = j % 2 === 1 ? j + 1 : j - 1;
+      if (head < stack.length && stack[head] === sibling) {
+        proofFlags.push(true);
+        head++;
+      } else {
+        proofFlags.push(false);
+        proof.push(hex32(this.nodes, sibling));
+      }
+      stack.push(Math.floor((j - 1) / 2));
+    }
+    return { indices: ordered, proof, proofFlags };
+  }
+
   /** The index of the unit with this hash, or undefined. */
   indexOf(unitHash: string): number | undefined {
     if (!isHash32(unitHash)) throw new UserError(`invalid unit hash "${unitHash}": expected 0x and 64 hex digits`);
@@ -336,6 +368,14 @@ export interface BuildOptions {
   threads?: number;
   /** Called as hashing progresses; `total` is 2n − 1 (n leaves, then n − 1 nodes). */
   onProgress?: ProgressCallback;
+  /**
+   * Where each unit's leaf goes: `"hash"` (OpenZeppelin's default, leaves sorted by hash:
+   * `StandardMerkleTree.of(values, encoding)`) or `"index"` (leaves in unit order:
+   * `StandardMerkleTree.of(values, encoding, { sortLeaves: false })`), which keeps units
+   * packed together (a case, a carton) side by side in the tree, so that a basket of them
+   * has a short multiproof. Both verify with the same contract. Default `"hash"`.
+   */
+  order?: "hash" | "index";
 }
 
 const PARALLEL_FROM = 50_000;
@@ -432,8 +472,9 @@ export async function buildUnitTree(
     // 2. no unit twice
     refuseDuplicates(hashes, n, list, lineOf);
 
-    // 3. leaves sorted by hash, placed last in the array and in reverse (OpenZeppelin's layout)
-    const order = sortEntries(leaves, n);
+    // 3. leaves sorted by hash (or in unit order), placed last in the array and in reverse
+    //    (OpenZeppelin's layout)
+    const order = options.order === "index" ? Uint32Array.from({ length: n }, (_, i) => i) : sortEntries(leaves, n);
     for (let k = 0; k < n; k++) {
       const position = 2 * n - 2 - k;
       nodes.set(leaves.subarray(order[k] * 32, order[k] * 32 + 32), position * 32);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IBulkCustody} from "./IBulkCustody.sol";
 import {ICustody} from "./ICustody.sol";
 import {IMembershipMirror} from "./IMembershipMirror.sol";
 import {IProductRegistry} from "./IProductRegistry.sol";
@@ -12,10 +13,10 @@ import {IProductRegistry} from "./IProductRegistry.sol";
  * and errors). Integrators use this interface at the proxy's address.
  *
  * Behind the proxy, `BatchRegistry` runs the hot paths ({ICustody}: ship, receive,
- * dispense, verify) and routes every other selector, by a fixed table, to one of three
- * code objects that run on the same storage: the product registry ({IProductRegistry}),
- * the quality engine ({IQualityEngine}) and the collaboration engine
- * ({ICollaborationEngine}, {ISuspectProduct}). {ICustody-moduleOf} says which runs a selector.
+ * dispense, verify) and routes every other selector, by a fixed selector table, to one of
+ * four code objects that run on the same storage: the product registry ({IProductRegistry}),
+ * the quality engine ({IQualityEngine}), the collaboration engine
+ * ({ICollaborationEngine}, {ISuspectProduct}) and baskets and pallets ({IBulkCustody}). {ICustody-moduleOf} says which runs a selector.
  *
  * Membership is checked against a mirror of the consortium registry that the registry keeps
  * up to date ({IMembershipMirror}).
@@ -25,4 +26,4 @@ import {IProductRegistry} from "./IProductRegistry.sol";
  * party whose id does not fit (beyond 16,777,215 admissions) cannot take part in unit writes.
  */
 // solhint-disable-next-line no-empty-blocks
-interface IBatchRegistry is ICustody, IProductRegistry, IMembershipMirror {}
+interface IBatchRegistry is ICustody, IBulkCustody, IProductRegistry, IMembershipMirror {}

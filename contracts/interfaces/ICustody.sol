@@ -23,6 +23,9 @@ import {ISupplyLedger} from "./ISupplyLedger.sol";
  *   the party that marked it.
  */
 interface ICustody is ISupplyLedger {
+    /// @notice No module of the proxy has a function with this selector.
+    error BatchRegistryUnknownFunction(bytes4 selector);
+
     /**
      * @notice Ships `quantity` of a released, unexpired batch from the caller's party to
      * `to` (an active party in a distribution-capable domain). Caller: an admin or
@@ -64,8 +67,9 @@ interface ICustody is ISupplyLedger {
     function verify(UnitProof calldata unit) external view returns (UnitVerdict verdict, uint64 party);
 
     /// @notice The code object the routing table sends `selector` to when this contract does
-    /// not declare it: the product registry or the quality engine for theirs, the collaboration
-    /// engine for any other (which reverts for a selector it does not have either).
+    /// not declare it: the product registry, the quality engine, the collaboration engine or
+    /// the baskets and pallets code, or 0 for a selector none of them has (the proxy reverts
+    /// with {BatchRegistryUnknownFunction} for it).
     function moduleOf(bytes4 selector) external view returns (address);
 
     /**
@@ -73,8 +77,12 @@ interface ICustody is ISupplyLedger {
      * @return products The product registry (products, batches, unit administration, views).
      * @return quality The quality engine (observations, rules).
      * @return collaboration The collaboration engine (states, recalls, destruction, suspect cases).
+     * @return bulk Baskets and pallets ({IBulkCustody}).
      */
-    function modules() external view returns (address products, address quality, address collaboration);
+    function modules()
+        external
+        view
+        returns (address products, address quality, address collaboration, address bulk);
 
     /// @notice The quality engine ({modules}).
     function engine() external view returns (address);

@@ -348,6 +348,9 @@ interface ISupplyLedger {
     /// @notice The batch's effective collaborative state `state` (an id in the state
     /// graph, e.g. 1 = EmergencyStop in the pharmaceutical graph) halts trade.
     error BatchRegistryHalted(bytes32 batchId, uint8 state);
+    /// @notice The unit was dispensed in a basket: only `undoBasket`, by the party that
+    /// dispensed it, undoes that.
+    error BatchRegistryDispensedInBasket(bytes32 batchId, uint256 index);
     /// @notice The batch's latest inspection is not a normal one: it cannot be released.
     error BatchRegistryNotInspected(bytes32 batchId);
 }

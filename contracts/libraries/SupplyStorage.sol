@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {IBulkCustody} from "../interfaces/IBulkCustody.sol";
 import {ISupplyLedger} from "../interfaces/ISupplyLedger.sol";
 
 /**
@@ -9,7 +10,8 @@ import {ISupplyLedger} from "../interfaces/ISupplyLedger.sol";
  * shared by the code objects that run on the BatchRegistry proxy: `BatchRegistry`
  * (custody, dispensing), `ProductRegistry` (products, batches, unit administration) and
  * the quality and collaboration engines (observations, collaborative states, recalls,
- * suspect cases), which the registry reaches by delegatecall. One layout, one place.
+ * suspect cases) and `BulkCustody` (baskets, pallets), which the registry reaches by
+ * delegatecall. One layout, one place.
  */
 library SupplyStorage {
     /// @custom:storage-location erc7201:medstate.storage.BatchRegistry
@@ -27,6 +29,15 @@ library SupplyStorage {
         mapping(bytes32 batchId => uint256) suspectReports;
         // slot 8: applications awaiting the regulator's approval
         mapping(uint64 gtin => mapping(uint64 applicant => ISupplyLedger.Product)) applications;
+        // slot 9: one bit per unit, 256 per word: dispensed in a basket (its record stays Active)
+        mapping(bytes32 batchId => mapping(uint256 word => uint256)) basketUnits;
+        // slot 10: baskets open to undo: the commitment's first 216 bits | time (low 40 bits)
+        mapping(bytes32 basketId => uint256) baskets;
+        // slot 11: per party: baskets presented (bits 0-31), oldest basket whose record may
+        // exist (32-63), pallets shipped (64-95)
+        mapping(uint64 party => uint256) bulkCounters;
+        // slot 12: pallets (two slots each)
+        mapping(bytes32 palletId => IBulkCustody.Pallet) pallets;
     }
 
     /// A collaborative-state byte (`Batch.state`, `Product.state`): the low 7 bits are the

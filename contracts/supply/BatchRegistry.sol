@@ -3,10 +3,10 @@ pragma solidity 0.8.28;
 
 import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {UUPSUpgradeable} from "@openzeppelin/contracts-upgradeable/proxy/utils/UUPSUpgradeable.sol";
-import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {MembershipMirror} from "../identity/MembershipMirror.sol";
+import {IBulkCustody} from "../interfaces/IBulkCustody.sol";
 import {ICollaborationEngine} from "../interfaces/ICollaborationEngine.sol";
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
 import {ICustody} from "../interfaces/ICustody.sol";
@@ -15,20 +15,23 @@ import {IQualityEngine} from "../interfaces/IQualityEngine.sol";
 import {Delegation} from "../libraries/Delegation.sol";
 import {Membership} from "../libraries/Membership.sol";
 import {SupplyStorage} from "../libraries/SupplyStorage.sol";
+import {RoutingTable} from "./RoutingTable.sol";
 import {SupplyBase} from "./SupplyBase.sol";
 
 /**
  * @title BatchRegistry
- * @notice The supply ledger's proxy implementation: custody and dispensing (the hot paths,
- * {ICustody}) run here; every other selector is routed, by a fixed table ({moduleOf}), to
- * one of three code objects that run on this contract's storage by delegatecall — the
+ * @notice The supply ledger's proxy implementation: custody and dispensing of single units
+ * and shipments (the hot paths, {ICustody}) run here; every other function is found in a
+ * selector table ({RoutingTable}, generated from the modules' interfaces) that names the
+ * code object running it on this contract's storage by delegatecall: the
  * {ProductRegistry} (products, batches, unit administration, views), the {QualityEngine}
- * (observations, rules) and the {CollaborationEngine} (states, recalls, destruction,
- * suspect cases). One hop for every module, and this contract keeps the code room its hot
- * paths need. UUPS-upgradeable by the consortium governor only; storage in an ERC-7201
- * namespace ({SupplyStorage}); membership checked against the registry-fed
- * {MembershipMirror}. {IBatchRegistry} is the whole supply ABI at the proxy; the engines'
- * interfaces answer at the same address.
+ * (observations, rules), the {CollaborationEngine} (states, recalls, destruction, suspect
+ * cases) and {BulkCustody} (baskets, pallets). One lookup and one hop for every function,
+ * however many modules (an ERC-2535-style diamond with static facets: a new facet or table
+ * is a new implementation, so an upgrade, by governance only). UUPS-upgradeable by the
+ * consortium governor only; storage in an ERC-7201 namespace ({SupplyStorage});
+ * membership checked against the registry-fed {MembershipMirror}. {IBatchRegistry} is
+ * the whole supply ABI at the proxy; the modules' interfaces answer at the same address.
  */
 contract BatchRegistry is ICustody, Initializable, MembershipMirror, SupplyBase, UUPSUpgradeable {
     using SafeCast for uint256;
@@ -43,6 +46,7 @@ contract BatchRegistry is ICustody, Initializable, MembershipMirror, SupplyBase,
     address private immutable _products;
     address private immutable _quality;
     address private immutable _collaboration;
+    address private immutable _bulk;
 
     // ==== CONSTRUCTOR / INITIALIZER ====
 
@@ -53,16 +57,18 @@ contract BatchRegistry is ICustody, Initializable, MembershipMirror, SupplyBase,
      * @param products_ The product registry, built for the same registry.
      * @param quality_ The quality engine, built for the same registry.
      * @param collaboration_ The collaboration engine, built for the same registry.
+     * @param bulk_ The baskets and pallets code, built for the same registry.
      * @custom:oz-upgrades-unsafe-allow constructor
      */
     constructor(
         IConsortiumRegistry registry_,
         IProductRegistry products_,
         IQualityEngine quality_,
-        ICollaborationEngine collaboration_
+        ICollaborationEngine collaboration_,
+        IBulkCustody bulk_
     ) MembershipMirror(registry_) {
-        address[3] memory modules_ = [address(products_), address(quality_), address(collaboration_)];
-        for (uint256 i = 0; i < 3; ++i) {
+        address[4] memory modules_ = [address(products_), address(quality_), address(collaboration_), address(bulk_)];
+        for (uint256 i = 0; i < 4; ++i) {
             if (!Membership.isMirrorOf(modules_[i], address(registry_))) {
                 revert MirrorRegistryChanged(modules_[i], address(registry_));
             }
@@ -70,16 +76,20 @@ contract BatchRegistry is ICustody, Initializable, MembershipMirror, SupplyBase,
         _products = address(products_);
         _quality = address(quality_);
         _collaboration = address(collaboration_);
+        _bulk = address(bulk_);
         _disableInitializers();
     }
 
     /// @notice Runs any function this contract does not declare in the code object that
-    /// the routing table names ({moduleOf}), on this contract's storage. Refused at the
+    /// the routing table names ({moduleOf}), on this contract's storage; reverts with
+    /// {BatchRegistryUnknownFunction} for a selector no module has. Refused at the
     /// implementation's own address, whose storage holds no ledger.
     // solhint-disable-next-line no-complex-fallback
     fallback() external {
         _checkProxied();
-        Delegation.forward(_route(msg.sig));
+        address module = _route(msg.sig);
+        if (module == address(0)) revert BatchRegistryUnknownFunction(msg.sig);
+        Delegation.forward(module);
     }
 
     /// @notice Initialises the proxy.
@@ -200,6 +210,7 @@ contract BatchRegistry is ICustody, Initializable, MembershipMirror, SupplyBase,
         if (status != UnitStatus.Dispensed) {
             revert BatchRegistryInvalidUnitTransition(unit.batchId, unit.index, status, UnitStatus.Active);
         }
+        _checkNotInBasket(unit.batchId, unit.index, status, recordedParty);
         if (recordedParty != party) revert BatchRegistryNotUnitParty(unit.batchId, unit.index, recordedParty);
         uint32 window = $.dispenseUndoWindow;
         uint40 deadline = at + window;
@@ -237,8 +248,12 @@ contract BatchRegistry is ICustody, Initializable, MembershipMirror, SupplyBase,
     }
 
     /// @inheritdoc ICustody
-    function modules() external view returns (address products, address quality, address collaboration) {
-        return (_products, _quality, _collaboration);
+    function modules()
+        external
+        view
+        returns (address products, address quality, address collaboration, address bulk)
+    {
+        return (_products, _quality, _collaboration, _bulk);
     }
 
     /// @inheritdoc ICustody
@@ -286,48 +301,13 @@ contract BatchRegistry is ICustody, Initializable, MembershipMirror, SupplyBase,
         emit ShipmentClosed(shipmentId, batchId, credited, status, quantity, _msgSender());
     }
 
-    /// The routing table: which code object runs a selector this contract does not declare.
-    /// The quality engine's first (observations are the busiest), then the product
-    /// registry's; anything else goes to the collaboration engine, which reverts for a
-    /// selector it does not know either.
+    /// Which code object runs a selector this contract does not declare (0: none).
     function _route(bytes4 s) internal view returns (address) {
-        if (
-            s == IQualityEngine.observe.selector ||
-            s == IQualityEngine.observeReadings.selector ||
-            s == IQualityEngine.observeSignedReadings.selector ||
-            s == IQualityEngine.observeMany.selector ||
-            s == IQualityEngine.observeSigned.selector ||
-            s == IQualityEngine.nonces.selector ||
-            s == IQualityEngine.setRules.selector ||
-            s == IQualityEngine.rulesOf.selector ||
-            s == bytes4(keccak256("OBSERVATION_TYPEHASH()")) ||
-            s == bytes4(keccak256("READING_TYPEHASH()")) ||
-            s == IERC5267.eip712Domain.selector
-        ) return _quality;
-        if (
-            s == IProductRegistry.getBatch.selector ||
-            s == IProductRegistry.holding.selector ||
-            s == IProductRegistry.custody.selector ||
-            s == IProductRegistry.getShipment.selector ||
-            s == IProductRegistry.unitRecord.selector ||
-            s == IProductRegistry.getProduct.selector ||
-            s == IProductRegistry.batchIdOf.selector ||
-            s == IProductRegistry.dispensedBy.selector ||
-            s == IProductRegistry.createBatch.selector ||
-            s == IProductRegistry.releaseBatch.selector ||
-            s == IProductRegistry.decommission.selector ||
-            s == IProductRegistry.reactivate.selector ||
-            s == IProductRegistry.restoreUnit.selector ||
-            s == IProductRegistry.registerProduct.selector ||
-            s == IProductRegistry.approveProduct.selector ||
-            s == IProductRegistry.reassignProduct.selector ||
-            s == IProductRegistry.productApplication.selector ||
-            s == IProductRegistry.productApplicationHash.selector ||
-            s == IProductRegistry.productOfNationalCode.selector ||
-            s == IProductRegistry.suspectReportCount.selector ||
-            s == IProductRegistry.dispenseUndoWindow.selector ||
-            s == IProductRegistry.setDispenseUndoWindow.selector
-        ) return _products;
-        return _collaboration;
+        uint256 module = RoutingTable.moduleOf(s);
+        if (module == RoutingTable.QUALITY) return _quality;
+        if (module == RoutingTable.PRODUCTS) return _products;
+        if (module == RoutingTable.COLLABORATION) return _collaboration;
+        if (module == RoutingTable.BULK) return _bulk;
+        return address(0);
     }
 }

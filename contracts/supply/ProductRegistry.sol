@@ -196,6 +196,7 @@ contract ProductRegistry is IProductRegistry, SupplyBase {
         if (status == UnitStatus.Active) {
             revert BatchRegistryInvalidUnitTransition(unit.batchId, unit.index, status, UnitStatus.Active);
         }
+        _checkNotInBasket(unit.batchId, unit.index, status, credited);
         if (status == UnitStatus.Locked) {
             _unlock(unit.batchId, credited);
         } else {

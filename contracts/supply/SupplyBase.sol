@@ -103,9 +103,23 @@ abstract contract SupplyBase is ISupplyLedger, MembershipGate, ContextUpgradeabl
         return MerkleProof.verifyCalldata(unit.proof, batch.unitsRoot, leaf);
     }
 
+    /// A unit's status, the party that set it and when. A unit dispensed in a basket keeps
+    /// an active record and has its bit set: it reads as `Dispensed` by party 0 at time 0
+    /// (who dispensed it, and when, is its basket's).
     function _unit(bytes32 batchId, uint256 index) internal view returns (UnitStatus, uint64, uint40) {
-        uint256 record = (_storage().units[batchId][index >> 2] >> ((index & 3) << 6)) & type(uint64).max;
-        return (UnitStatus(uint8(record & 0xf)), uint64((record >> 4) & type(uint24).max), uint40(record >> 28));
+        SupplyStorage.Layout storage $ = _storage();
+        uint256 record = ($.units[batchId][index >> 2] >> ((index & 3) << 6)) & type(uint64).max;
+        UnitStatus status = UnitStatus(uint8(record & 0xf));
+        if (status == UnitStatus.Active && ($.basketUnits[batchId][index >> 8] >> (index & 255)) & 1 != 0) {
+            return (UnitStatus.Dispensed, 0, 0);
+        }
+        return (status, uint64((record >> 4) & type(uint24).max), uint40(record >> 28));
+    }
+
+    /// Reverts for a unit dispensed in a basket (`_unit` reads it as Dispensed by party 0):
+    /// its dispense is undone only by its basket.
+    function _checkNotInBasket(bytes32 batchId, uint256 index, UnitStatus status, uint64 party) internal pure {
+        if (status == UnitStatus.Dispensed && party == 0) revert BatchRegistryDispensedInBasket(batchId, index);
     }
 
     /// Every unit status write goes through here: packs the record, emits.

@@ -39,14 +39,15 @@ export default buildModule("MedState", (m) => {
   );
   const governor = m.contractAt("ConsortiumGovernor", governorProxy, { id: "ConsortiumGovernor" });
 
-  // The code objects behind the batch registry's proxy, reached by its routing table (one
+  // The code objects behind the batch registry's proxy, reached by its selector table (one
   // delegatecall each); each is fixed per implementation.
   const productRegistry = m.contract("ProductRegistry", [registry], { id: "ProductRegistry" });
   const collaborationEngine = m.contract("CollaborationEngine", [registry], { id: "CollaborationEngine" });
   const qualityEngine = m.contract("QualityEngine", [registry], { id: "QualityEngine" });
+  const bulkCustody = m.contract("BulkCustody", [registry], { id: "BulkCustody" });
   const batchRegistryImpl = m.contract(
     "BatchRegistry",
-    [registry, productRegistry, qualityEngine, collaborationEngine],
+    [registry, productRegistry, qualityEngine, collaborationEngine, bulkCustody],
     { id: "BatchRegistryImpl" },
   );
   const batchRegistryProxy = m.contract(
@@ -71,5 +72,6 @@ export default buildModule("MedState", (m) => {
     productRegistry,
     qualityEngine,
     collaborationEngine,
+    bulkCustody,
   };
 });

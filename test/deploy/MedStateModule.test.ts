@@ -52,15 +52,16 @@ describe("deploy/modules/MedState (Ignition)", function () {
     }
   });
 
-  it("deploys the batch registry with its three code objects, each built for the same registry", async function () {
+  it("deploys the batch registry with its four code objects, each built for the same registry", async function () {
     const { registry, batchRegistry } = await connection.networkHelpers.loadFixture(standardConsortium);
-    const [products, quality, collaboration] = await batchRegistry.modules();
-    expect(new Set([products, quality, collaboration, await batchRegistry.getAddress()]).size).to.equal(4);
+    const [products, quality, collaboration, bulk] = await batchRegistry.modules();
+    expect(new Set([products, quality, collaboration, bulk, await batchRegistry.getAddress()]).size).to.equal(5);
     expect(await batchRegistry.engine()).to.equal(quality);
     for (const [name, address] of [
       ["ProductRegistry", products],
       ["QualityEngine", quality],
       ["CollaborationEngine", collaboration],
+      ["BulkCustody", bulk],
     ] as const) {
       expect(await ethers.provider.getCode(address), name).to.not.equal("0x");
       const module = await ethers.getContractAt(name, address);
@@ -69,7 +70,7 @@ describe("deploy/modules/MedState (Ignition)", function () {
     // The implementation behind the proxy names the same modules.
     const word = await ethers.provider.getStorage(await batchRegistry.getAddress(), IMPLEMENTATION_SLOT);
     const implementation = await ethers.getContractAt("BatchRegistry", ethers.getAddress(`0x${word.slice(26)}`));
-    expect(await implementation.modules()).to.deep.equal([products, quality, collaboration]);
+    expect(await implementation.modules()).to.deep.equal([products, quality, collaboration, bulk]);
   });
 
   it("requires the regulator for admissions, parameter changes, upgrades and generic calls when no governance is given (450)", async function () {

@@ -1,11 +1,11 @@
 import { StandardMerkleTree } from "@openzeppelin/merkle-tree";
 import { expect } from "chai";
-import type { ContractTransactionResponse, Interface, Log, Signer } from "ethers";
+import { type ContractTransactionResponse, type Interface, type Log, type Signer, ZeroHash } from "ethers";
 
 import { productApplicationHash } from "../../sdk/codes.js";
 import { medstateInterface } from "../../sdk/contracts.js";
 import { ShipmentStatus } from "../../sdk/enums.js";
-import type { ISupplyLedger } from "../../types/ethers-contracts/contracts/interfaces/IBatchRegistry.js";
+import type { IBulkCustody, ISupplyLedger } from "../../types/ethers-contracts/contracts/interfaces/IBatchRegistry.js";
 import type { BatchRegistry, IBatchRegistry, IQualityEngine, ISuspectProduct } from "../../types/ethers-contracts/index.js";
 import { type Consortium, deployConsortium, ethers, standardConsortium } from "./fixtures.js";
 
@@ -15,6 +15,7 @@ export { BatchStatus, ShipmentStatus, UnitStatus, UnitVerdict } from "../../sdk/
 
 /** The supply ledger's calldata structs (declared in ISupplyLedger). */
 export type UnitProofStruct = ISupplyLedger.UnitProofStruct;
+export type BasketGroupStruct = IBulkCustody.BasketGroupStruct;
 export type BatchInputStruct = ISupplyLedger.BatchInputStruct;
 
 // ==== IDS AND CODES ====
@@ -87,6 +88,20 @@ export class UnitTree {
     return this.tree.getProof(this.position(index));
   }
 
+  /**
+   * A basket group of these units of `batchId` with OpenZeppelin's multiproof: the units in
+   * the proof's leaf order (the order the contract answers in), each with `prescription`.
+   */
+  group(batchId: string, indices: bigint[], prescription = ZeroHash): BasketGroupStruct {
+    const multi = this.tree.getMultiProof(indices.map((i) => this.position(i)));
+    return {
+      batchId,
+      units: multi.leaves.map(([index, unitHash]) => ({ index, unitHash, prescription })),
+      proof: multi.proof,
+      proofFlags: multi.proofFlags,
+    };
+  }
+
   /** A UnitProof for the unit with this index; `overrides` forge a wrong one. */
   unit(batchId: string, index: bigint, overrides: Partial<UnitProofStruct> = {}): UnitProofStruct {
     return { batchId, index, unitHash: this.hashOf(index), proof: this.proofOf(index), ...overrides };
@@ -107,18 +122,20 @@ export const standardSupplyConsortium = standardConsortium;
 
 /**
  * A BatchRegistry implementation over `registry` with the code objects it routes to
- * (product registry, quality engine, collaboration engine), each built for the same
+ * (product registry, quality engine, collaboration engine, baskets and pallets), each built for the same
  * registry, as the Ignition module deploys them.
  */
 export async function deployBatchRegistryImplementation(registry: string): Promise<BatchRegistry> {
   const products = await ethers.deployContract("ProductRegistry", [registry]);
   const collaboration = await ethers.deployContract("CollaborationEngine", [registry]);
   const quality = await ethers.deployContract("QualityEngine", [registry]);
+  const bulk = await ethers.deployContract("BulkCustody", [registry]);
   return (await ethers.deployContract("BatchRegistry", [
     registry,
     await products.getAddress(),
     await quality.getAddress(),
     await collaboration.getAddress(),
+    await bulk.getAddress(),
   ])) as unknown as BatchRegistry;
 }
 

@@ -501,11 +501,11 @@ describe("MembershipMirror", function () {
       const factory = await ethers.getContractFactory("MembershipMirrorProbe");
       await expect(factory.deploy(ethers.ZeroAddress)).to.be.revertedWithCustomError(factory, "MirrorZeroRegistry").withArgs();
       const batchFactory = await ethers.getContractFactory("BatchRegistry");
-      await expect(batchFactory.deploy(ethers.ZeroAddress, ethers.ZeroAddress, ethers.ZeroAddress, ethers.ZeroAddress))
+      await expect(batchFactory.deploy(ethers.ZeroAddress, ethers.ZeroAddress, ethers.ZeroAddress, ethers.ZeroAddress, ethers.ZeroAddress))
         .to.be.revertedWithCustomError(batchFactory, "MirrorZeroRegistry")
         .withArgs();
       // The code objects behind the batch registry read the same mirror: they refuse a zero registry too.
-      for (const name of ["ProductRegistry", "CollaborationEngine", "QualityEngine"] as const) {
+      for (const name of ["ProductRegistry", "CollaborationEngine", "QualityEngine", "BulkCustody"] as const) {
         const moduleFactory = await ethers.getContractFactory(name);
         await expect(moduleFactory.deploy(ethers.ZeroAddress))
           .to.be.revertedWithCustomError(moduleFactory, "MirrorZeroRegistry")

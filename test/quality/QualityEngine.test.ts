@@ -798,10 +798,10 @@ describe("QualityEngine", function () {
     it("reverts when a BatchRegistry is built over a quality engine of another registry", async function () {
       const c = await loadFixture(engineParties);
       const registry = await c.registry.getAddress();
-      const [products, , collaboration] = await c.batchRegistry.modules();
+      const [products, , collaboration, bulk] = await c.batchRegistry.modules();
       const other = await ethers.deployContract("QualityEngine", [c.stranger.address]);
       const otherAddress = await other.getAddress();
-      await expect(ethers.deployContract("BatchRegistry", [registry, products, otherAddress, collaboration]))
+      await expect(ethers.deployContract("BatchRegistry", [registry, products, otherAddress, collaboration, bulk]))
         .to.be.revertedWithCustomError(c.batchRegistry, "MirrorRegistryChanged")
         .withArgs(otherAddress, registry);
     });

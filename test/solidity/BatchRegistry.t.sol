@@ -7,6 +7,7 @@ import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProo
 
 import {ConsortiumRegistry} from "../../contracts/identity/ConsortiumRegistry.sol";
 import {IBatchRegistry} from "../../contracts/interfaces/IBatchRegistry.sol";
+import {IBulkCustody} from "../../contracts/interfaces/IBulkCustody.sol";
 import {ISupplyLedger} from "../../contracts/interfaces/ISupplyLedger.sol";
 import {ICollaborationEngine} from "../../contracts/interfaces/ICollaborationEngine.sol";
 import {IConsortiumRegistry} from "../../contracts/interfaces/IConsortiumRegistry.sol";
@@ -19,6 +20,7 @@ import {QualityLimits} from "../../contracts/libraries/QualityLimits.sol";
 import {CollaborationEngine} from "../../contracts/quality/CollaborationEngine.sol";
 import {QualityEngine} from "../../contracts/quality/QualityEngine.sol";
 import {BatchRegistry} from "../../contracts/supply/BatchRegistry.sol";
+import {BulkCustody} from "../../contracts/supply/BulkCustody.sol";
 import {ProductRegistry} from "../../contracts/supply/ProductRegistry.sol";
 import {TestBase} from "./utils/Vm.sol";
 
@@ -389,7 +391,13 @@ abstract contract SupplyFixture is TestBase {
             address(new ERC1967Proxy(address(registryImpl), abi.encodeCall(ConsortiumRegistry.initialize, (founders))))
         );
         engine = new QualityEngine(registry);
-        batchesImpl = new BatchRegistry(registry, new ProductRegistry(registry), engine, new CollaborationEngine(registry));
+        batchesImpl = new BatchRegistry(
+            registry,
+            new ProductRegistry(registry),
+            engine,
+            new CollaborationEngine(registry),
+            new BulkCustody(registry)
+        );
         batches = IBatchRegistry(
             address(new ERC1967Proxy(address(batchesImpl), abi.encodeCall(BatchRegistry.initialize, ())))
         );
@@ -485,13 +493,14 @@ contract BatchRegistryTest is SupplyFixture {
 
     function test_constructor_revertsOnZeroRegistry() public {
         // Read the modules first: expectRevert applies to the next call.
-        (address products, , address collaboration) = batches.modules();
+        (address products, , address collaboration, address bulk) = batches.modules();
         vm.expectRevert(abi.encodeWithSelector(IMembershipMirror.MirrorZeroRegistry.selector));
         new BatchRegistry(
             IConsortiumRegistry(address(0)),
             IProductRegistry(products),
             engine,
-            ICollaborationEngine(collaboration)
+            ICollaborationEngine(collaboration),
+            IBulkCustody(bulk)
         );
     }
 

@@ -2,6 +2,7 @@ import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types"
 import { expect } from "chai";
 
 import type { BatchRegistry, IBatchRegistry, ISuspectProduct } from "../../types/ethers-contracts/index.js";
+import { basketCommitment, basketIdOf, palletIdOf } from "../../sdk/baskets.js";
 import { productApplicationHash } from "../../sdk/codes.js";
 import { Domain, LicenceKind, MemberStatus, PartyStatus, Role } from "../../sdk/enums.js";
 import { DOC, LICENCE_EXPIRY, ethers, networkHelpers, restoreClockAfter } from "../helpers/fixtures.js";
@@ -40,6 +41,10 @@ const SHIPMENTS = BASE + 5n;
 const UNITS = BASE + 6n;
 const SUSPECT_REPORTS = BASE + 7n;
 const APPLICATIONS = BASE + 8n;
+const BASKET_UNITS = BASE + 9n;
+const BASKETS = BASE + 10n;
+const BULK_COUNTERS = BASE + 11n;
+const PALLETS = BASE + 12n;
 
 const MIRROR_NAMESPACE = "medstate.storage.MembershipMirror";
 /** The value hard-coded in MembershipMirror._MIRROR_SLOT. */
@@ -86,6 +91,10 @@ const shipmentSlot = (shipmentId: string) => mappingSlot("bytes32", shipmentId, 
 const unitWordSlot = (batchId: string, word: bigint) => mappingSlot("uint256", word, mappingSlot("bytes32", batchId, UNITS));
 const suspectSlot = (batchId: string) => mappingSlot("bytes32", batchId, SUSPECT_REPORTS);
 const applicationSlot = (gtin: bigint, applicant: bigint) => mappingSlot("uint64", applicant, mappingSlot("uint64", gtin, APPLICATIONS));
+const basketBitsSlot = (batchId: string, word: bigint) => mappingSlot("uint256", word, mappingSlot("bytes32", batchId, BASKET_UNITS));
+const basketSlot = (basketId: string) => mappingSlot("bytes32", basketId, BASKETS);
+const bulkCountersSlot = (party: bigint) => mappingSlot("uint64", party, BULK_COUNTERS);
+const palletSlot = (palletId: string) => mappingSlot("bytes32", palletId, PALLETS);
 const mirroredMemberSlot = (account: string) => mappingSlot("address", account, MIRRORED_MEMBERS);
 const mirroredPartySlot = (partyId: bigint) => mappingSlot("uint64", partyId, MIRRORED_PARTIES);
 
@@ -363,7 +372,7 @@ describe("BatchRegistry storage layout", function () {
       for (let slot = 0n; slot < 10n; ++slot) expect(await word(proxy, slot)).to.equal(0n);
     });
 
-    it("uses nine slots: nothing past slot 8 (applications) holds a value", async function () {
+    it("uses thirteen slots: nothing past slot 12 (pallets) holds a value, and the mappings keep their own slots empty", async function () {
       const { proxy, batchRegistry, admins } = await networkHelpers.loadFixture(layoutBatch);
       await batchRegistry.connect(admins[1]).registerProduct(GTIN2, NAME, APPROVAL, 0n);
       // Mappings keep their own slot empty; the undo window sits alone in slot 0.
@@ -798,6 +807,50 @@ describe("BatchRegistry storage layout", function () {
         expect(await word(proxy, unitWordSlot(batchId, 1n))).to.equal(unitRecord(BigInt(UnitStatus.Active), 3n, t + 10n * DAY) << 64n);
         expect(custodyWord(await word(proxy, holdingSlot(batchId, 3n)))).to.deep.equal(custody({ held: 10n }));
       });
+    });
+  });
+
+  describe("slots 9 to 12: baskets and pallets", function () {
+    it("slot 9 marks a basket-dispensed unit i by bit i mod 256 of word i / 256, and leaves its unit record at zero", async function () {
+      const { proxy, batchRegistry, admins, batchId, tree } = await networkHelpers.loadFixture(layoutBatch);
+      await batchRegistry.connect(admins[5]).dispenseBasket([tree.group(batchId, [1n, 4n, 15n])]);
+      expect(await word(proxy, basketBitsSlot(batchId, 0n))).to.equal((1n << 1n) | (1n << 4n) | (1n << 15n));
+      expect(await word(proxy, basketBitsSlot(batchId, 1n))).to.equal(0n);
+      for (const w of [0n, 1n, 3n]) expect(await word(proxy, unitWordSlot(batchId, w)), `unit word ${w}`).to.equal(0n);
+      // A bit written raw reads as Dispensed by party 0 at time 0.
+      await networkHelpers.setStorageAt(proxy, basketBitsSlot(batchId, 3n), 1n << 255n);
+      expect([...(await batchRegistry.unitRecord(batchId, 3n * 256n + 255n))]).to.deep.equal([BigInt(UnitStatus.Dispensed), 0n, 0n]);
+      expect([...(await batchRegistry.unitRecord(batchId, 3n * 256n + 254n))]).to.deep.equal([0n, 0n, 0n]);
+    });
+
+    it("slot 10 keeps an open basket as its commitment's first 216 bits above its time (40 bits); slot 11 the party's counters", async function () {
+      const { proxy, batchRegistry, admins, batchId, tree } = await networkHelpers.loadFixture(layoutBatch);
+      const group = tree.group(batchId, [2n, 3n]);
+      await batchRegistry.connect(admins[5]).dispenseBasket([group]);
+      const tx = await batchRegistry.connect(admins[5]).dispenseBasket([tree.group(batchId, [5n])]);
+      const at = BigInt((await ethers.provider.getBlock((await tx.wait())!.blockNumber))!.timestamp);
+      const commitment = BigInt(basketCommitment([{ batchId, index: 5n, prescription: ethers.ZeroHash }]));
+      expect(await word(proxy, basketSlot(basketIdOf(PHARMACY, 1n)))).to.equal((commitment & ~U40) | at);
+      expect(await batchRegistry.basketRecord(PHARMACY, 1n)).to.deep.equal([at, ethers.toBeHex(commitment & ~U40, 32)]);
+      // baskets presented (bits 0-31), oldest open (32-63), pallets (64-95).
+      expect(await word(proxy, bulkCountersSlot(PHARMACY))).to.equal(2n);
+      await networkHelpers.setStorageAt(proxy, bulkCountersSlot(PHARMACY), 7n | (5n << 32n) | (9n << 64n));
+      expect([...(await batchRegistry.bulkCounters(PHARMACY))]).to.deep.equal([7n, 5n, 9n]);
+    });
+
+    it("slot 12 keeps a pallet in two slots: from, to, seq, lineCount, shippedAt, status packed, then the lines' hash", async function () {
+      const { proxy, batchRegistry, admins, batchId } = await networkHelpers.loadFixture(layoutBatch);
+      const lines = [{ batchId, quantity: 7n }, { batchId, quantity: 3n }];
+      const tx = await batchRegistry.connect(admins[1]).shipPallet(PHARMACY, lines);
+      const at = BigInt((await ethers.provider.getBlock((await tx.wait())!.blockNumber))!.timestamp);
+      const slot = palletSlot(palletIdOf(MAKER, 0n));
+      expect(await word(proxy, slot)).to.equal(
+        MAKER | (PHARMACY << 48n) | (0n << 96n) | (2n << 128n) | (at << 144n) | (BigInt(ShipmentStatus.InTransit) << 184n),
+      );
+      expect(ethers.toBeHex(await word(proxy, slot + 1n), 32)).to.equal(
+        ethers.keccak256(coder.encode(["tuple(bytes32 batchId, uint48 quantity)[]"], [lines])),
+      );
+      expect(await word(proxy, bulkCountersSlot(MAKER))).to.equal(1n << 64n);
     });
   });
 

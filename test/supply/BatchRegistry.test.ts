@@ -118,16 +118,17 @@ import {
  */
 describe("BatchRegistry", function () {
   describe("constructor", function () {
-    it("binds the registry and the three code objects as immutables of the implementation, which every proxy over it reads", async function () {
+    it("binds the registry and the four code objects as immutables of the implementation, which every proxy over it reads", async function () {
       const { registry, batchRegistry } = await loadFixture(supplyParties);
       const implementation = await deployBatchRegistryImplementation(await registry.getAddress());
       expect(await implementation.registry()).to.equal(await registry.getAddress());
       const modules = await implementation.modules();
-      expect(new Set([...modules, await implementation.getAddress()]).size).to.equal(4);
+      expect(new Set([...modules, await implementation.getAddress()]).size).to.equal(5);
       for (const [name, module] of [
         ["ProductRegistry", modules[0]],
         ["QualityEngine", modules[1]],
         ["CollaborationEngine", modules[2]],
+        ["BulkCustody", modules[3]],
       ] as const) {
         expect(await (await ethers.getContractAt(name, module)).registry(), name).to.equal(await registry.getAddress());
       }
@@ -146,7 +147,7 @@ describe("BatchRegistry", function () {
         .withArgs();
     });
 
-    const MODULES = ["ProductRegistry", "QualityEngine", "CollaborationEngine"] as const;
+    const MODULES = ["ProductRegistry", "QualityEngine", "CollaborationEngine", "BulkCustody"] as const;
     for (const [position, name] of MODULES.entries()) {
       it(`reverts when the ${name} was built for another registry, naming it (MirrorRegistryChanged)`, async function () {
         const { registry, batchRegistry, stranger } = await loadFixture(supplyParties);
@@ -170,19 +171,16 @@ describe("BatchRegistry", function () {
       });
     }
 
-    it("checks the product registry, then the quality engine, then the collaboration engine", async function () {
+    it("checks the product registry, then the quality engine, then the collaboration engine, then the baskets and pallets code", async function () {
       const { registry, batchRegistry, stranger } = await loadFixture(supplyParties);
-      const [products, quality] = await batchRegistry.modules();
-      const wrong = [stranger.address, ethers.ZeroAddress, await registry.getAddress()];
-      await expect(ethers.deployContract("BatchRegistry", [await registry.getAddress(), ...wrong]))
-        .to.be.revertedWithCustomError(batchRegistry, "MirrorRegistryChanged")
-        .withArgs(wrong[0], await registry.getAddress());
-      await expect(ethers.deployContract("BatchRegistry", [await registry.getAddress(), products, wrong[1], wrong[2]]))
-        .to.be.revertedWithCustomError(batchRegistry, "MirrorRegistryChanged")
-        .withArgs(wrong[1], await registry.getAddress());
-      await expect(ethers.deployContract("BatchRegistry", [await registry.getAddress(), products, quality, wrong[2]]))
-        .to.be.revertedWithCustomError(batchRegistry, "MirrorRegistryChanged")
-        .withArgs(wrong[2], await registry.getAddress());
+      const modules = [...(await batchRegistry.modules())];
+      const wrong = [stranger.address, ethers.ZeroAddress, await registry.getAddress(), stranger.address];
+      for (let first = 0; first < 4; first++) {
+        const args = [...modules.slice(0, first), ...wrong.slice(first)];
+        await expect(ethers.deployContract("BatchRegistry", [await registry.getAddress(), ...args]), `module ${first}`)
+          .to.be.revertedWithCustomError(batchRegistry, "MirrorRegistryChanged")
+          .withArgs(wrong[first], await registry.getAddress());
+      }
     });
   });
 

@@ -8,10 +8,10 @@ import { GTIN, LOT, type Ctx, loadFixture, productionBatch, supplyParties } from
 
 // ==== THE TABLE ====
 
-type ModuleName = "ProductRegistry" | "QualityEngine" | "CollaborationEngine";
+type ModuleName = "ProductRegistry" | "QualityEngine" | "CollaborationEngine" | "BulkCustody";
 
 /** Index of each module in `modules()`. */
-const POSITION: Record<ModuleName, number> = { ProductRegistry: 0, QualityEngine: 1, CollaborationEngine: 2 };
+const POSITION: Record<ModuleName, number> = { ProductRegistry: 0, QualityEngine: 1, CollaborationEngine: 2, BulkCustody: 3 };
 
 /** The functions of a compiled contract or interface, by selector. */
 async function functionsOf(name: string): Promise<Map<string, FunctionFragment>> {
@@ -30,6 +30,7 @@ const TABLE: [ModuleName, string[], string[]][] = [
   ["ProductRegistry", ["IProductRegistry"], []],
   ["QualityEngine", ["IQualityEngine"], ["OBSERVATION_TYPEHASH()", "READING_TYPEHASH()", "eip712Domain()"]],
   ["CollaborationEngine", ["ICollaborationEngine", "ISuspectProduct"], []],
+  ["BulkCustody", ["IBulkCustody"], []],
 ];
 
 const OWN = "registry()";
@@ -93,19 +94,31 @@ describe("BatchRegistry routing", function () {
       }
     });
 
-    it("sends any other selector to the collaboration engine (which reverts for one it does not know)", async function () {
-      const { batchRegistry, modules, stranger } = await loadFixture(routingFixture);
+    it("names no module for a selector none has, and the proxy refuses it (BatchRegistryUnknownFunction)", async function () {
+      const { batchRegistry, stranger } = await loadFixture(routingFixture);
       for (const selector of ["0x00000000", "0xdeadbeef", "0xffffffff", ethers.id("transfer(address,uint256)").slice(0, 10)]) {
-        expect(await batchRegistry.moduleOf(selector), selector).to.equal(modules[POSITION.CollaborationEngine]);
+        expect(await batchRegistry.moduleOf(selector), selector).to.equal(ethers.ZeroAddress);
       }
-      await expect(stranger.sendTransaction({ to: await batchRegistry.getAddress(), data: "0xdeadbeef" })).to.be.revertedWithoutReason(ethers);
+      await expect(stranger.sendTransaction({ to: await batchRegistry.getAddress(), data: "0xdeadbeef" }))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryUnknownFunction")
+        .withArgs("0xdeadbeef");
+      // Calldata shorter than a selector: its missing bytes read as zero.
+      await expect(stranger.sendTransaction({ to: await batchRegistry.getAddress(), data: "0xab" }))
+        .to.be.revertedWithCustomError(batchRegistry, "BatchRegistryUnknownFunction")
+        .withArgs("0xab000000");
+    });
+
+    it("is the generated table: scripts/routing-table.ts rebuilds contracts/supply/RoutingTable.sol exactly", async function () {
+      const { routingTable } = await import("../../scripts/routing-table.ts");
+      const { readFile } = await import("node:fs/promises");
+      expect(await routingTable()).to.equal(await readFile("contracts/supply/RoutingTable.sol", "utf8"));
     });
   });
 
   describe("modules", function () {
-    it("names three distinct code objects, each built for the consortium registry, fixed by the implementation", async function () {
+    it("names four distinct code objects, each built for the consortium registry, fixed by the implementation", async function () {
       const { batchRegistry, registry, modules } = await loadFixture(routingFixture);
-      expect(new Set([...modules, await batchRegistry.getAddress()]).size).to.equal(4);
+      expect(new Set([...modules, await batchRegistry.getAddress()]).size).to.equal(5);
       for (const [module, position] of Object.entries(POSITION)) {
         const address = modules[position];
         expect(await ethers.provider.getCode(address), module).to.not.equal("0x");
@@ -113,9 +126,9 @@ describe("BatchRegistry routing", function () {
       }
     });
 
-    it("names each object in its place: the product registry, the quality engine, the collaboration engine", async function () {
+    it("names each object in its place: the product registry, the quality engine, the collaboration engine, baskets and pallets", async function () {
       const { batchRegistry, modules } = await loadFixture(routingFixture);
-      const [products, quality, collaboration] = modules;
+      const [products, quality, collaboration, bulk] = modules;
       // Each answers, at its own address, in its own way.
       const asLedger = await ethers.getContractAt("IBatchRegistry", products);
       await expect(asLedger.getProduct(GTIN)).to.be.revertedWithCustomError(batchRegistry, "BatchRegistryUnknownProduct").withArgs(GTIN);
@@ -123,6 +136,8 @@ describe("BatchRegistry routing", function () {
       expect([domain.name, domain.version, domain.verifyingContract]).to.deep.equal(["MedState", "1", quality]);
       const engine = await ethers.getContractAt("ICollaborationEngine", collaboration);
       await expect(engine.stateGraph()).to.be.revertedWithCustomError(engine, "CollaborationDirectCall").withArgs();
+      const baskets = await ethers.getContractAt("IBulkCustody", bulk);
+      await expect(baskets.shipPallet(1n, [])).to.be.revertedWithCustomError(batchRegistry, "BatchRegistryDirectCall").withArgs();
     });
   });
 
