@@ -6,9 +6,10 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
 
-import type { ContractTransactionResponse } from "ethers";
+import type { ContractTransactionResponse, TransactionReceipt } from "ethers";
 import hre from "hardhat";
 
+import { type PalletLine, basketGroups } from "../sdk/baskets.js";
 import { productApplicationHash } from "../sdk/codes.js";
 import { Domain, LicenceKind, PartyStatus, Point, Result, Role, UnitStatus, mask } from "../sdk/enums.js";
 import {
@@ -19,7 +20,7 @@ import {
   observationDomain,
   rulesFromJson,
 } from "../sdk/quality.js";
-import { buildUnitTree, proofFor } from "../sdk/units.js";
+import { type UnitTree, buildUnitTree, proofFor } from "../sdk/units.js";
 import { openDeployment } from "../tasks/lib/runtime.js";
 import { run as deploy } from "../tasks/system/deploy.js";
 
@@ -32,7 +33,7 @@ async function measure(operation: string, tx: Promise<ContractTransactionRespons
 }
 
 await deploy({ reset: false, json: false }, hre);
-const { ethers, registry, governor, batches, quality, collaboration, suspects } = await openDeployment(hre);
+const { connection, ethers, registry, governor, batches, quality, collaboration, suspects } = await openDeployment(hre);
 const signers = await ethers.getSigners();
 const [regulator, maker, wholesaler, , hospital, pharmacy] = signers;
 const [newAdmin, person, device, rotated] = signers.slice(7, 11);
@@ -350,17 +351,377 @@ await measure(
 );
 await measure("batches.reassignProduct (governor)", batches.connect(gov).reassignProduct(GTIN, 2n, 8123457), "holder and national code");
 
+// ==== baskets and pallets (IBulkCustody) ====
+// A product of its own (the first one's trade is halted above) with a 1,000,000-unit batch
+// whose tree keeps its leaves in unit order (`order: "index"`: a case's serials are
+// neighbours in the tree), the same size batch in OpenZeppelin's default hash order for
+// comparison, and 21 small batches for pallets. The pharmacy dispenses; the maker ships
+// pallets to the wholesaler. Gas per unit (per line) is the transaction's gasUsed, 21,000
+// and calldata included, over its units (lines).
+//
+// New storage is measured, not estimated: `debug_traceTransaction` with the prestate tracer
+// in diff mode (which the embedded network supports) lists every slot a transaction
+// changed; each is then read with `eth_getStorageAt` at the block before and at the
+// transaction's own block (automine: one transaction per block, checked), so a slot counts
+// as created (zero → non-zero) or cleared (non-zero → zero) from the chain's state itself.
+trees.clear(); // the first product's trees are no longer needed: room for two more of 1,000,000
+const hardfork = "hardfork" in connection.networkConfig ? String(connection.networkConfig.hardfork) : "unknown";
+const BULK_GTIN = 6901234567908n;
+const PHARMACY = 6n;
+const WHOLESALER = 3n;
+await (await batches.connect(maker).registerProduct(BULK_GTIN, "Ibuprofen Tablets 0.2g", "国药准字H20230002", 8123460)).wait();
+await (
+  await batches.connect(regulator).approveProduct(BULK_GTIN, 2n, productApplicationHash(await batches.productApplication(BULK_GTIN, 2n)))
+).wait();
+const bulkNow = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+
+interface BulkBatch {
+  id: string;
+  tree: UnitTree;
+  seconds: number;
+}
+
+/** Creates, inspects and releases a batch of the bulk product, `count` units in `order`. */
+async function releasedBulkBatch(lot: string, count: number, order: "hash" | "index"): Promise<BulkBatch> {
+  const started = Date.now();
+  const codes = Array.from({ length: count }, (_, i) => `010${BULK_GTIN}21${lot}-${String(i).padStart(7, "0")}`);
+  const { tree } = await buildUnitTree(codes, { order });
+  const seconds = (Date.now() - started) / 1000;
+  const input = {
+    gtin: BULK_GTIN,
+    lot,
+    manufacturedAt: bulkNow - 86_400n,
+    expiresAt: bulkNow + 700n * 86_400n,
+    quantity: count,
+    unitsRoot: tree.root,
+    unitCount: tree.count,
+  };
+  await (await batches.connect(maker).createBatch(input)).wait();
+  const id = await batches.batchIdOf(BULK_GTIN, lot);
+  await (await quality.connect(qa).observe(reading(id, Point.Inspection))).wait();
+  await (await batches.connect(qa).releaseBatch(id)).wait();
+  return { id, tree, seconds };
+}
+
+/** Storage slots a mined transaction created (zero → non-zero) and cleared (non-zero → zero). */
+async function slotChanges(receipt: TransactionReceipt): Promise<{ created: number; cleared: number }> {
+  const block = await ethers.provider.getBlock(receipt.blockNumber);
+  if (block?.transactions.length !== 1) throw new Error(`block ${receipt.blockNumber} holds more than the measured transaction`);
+  type Accounts = Record<string, { storage?: Record<string, string> }>;
+  const diff = (await ethers.provider.send("debug_traceTransaction", [
+    receipt.hash,
+    { tracer: "prestateTracer", tracerConfig: { diffMode: true } },
+  ])) as { pre: Accounts; post: Accounts };
+  const touched = new Set<string>();
+  for (const side of [diff.pre, diff.post]) {
+    for (const [address, account] of Object.entries(side)) {
+      for (const key of Object.keys(account.storage ?? {})) touched.add(`${address.toLowerCase()} ${key}`);
+    }
+  }
+  const value = async (address: string, key: string, blockNumber: number) =>
+    BigInt(await ethers.provider.send("eth_getStorageAt", [address, key, ethers.toQuantity(blockNumber)]));
+  let created = 0;
+  let cleared = 0;
+  for (const entry of touched) {
+    const [address, key] = entry.split(" ");
+    const before = await value(address, key, receipt.blockNumber - 1);
+    const after = await value(address, key, receipt.blockNumber);
+    if (before === 0n && after !== 0n) created++;
+    if (before !== 0n && after === 0n) cleared++;
+  }
+  return { created, cleared };
+}
+
+/**
+ * EIP-7623's calldata floor (Prague on): a transaction pays at least 21,000 + 10 per calldata
+ * token (a zero byte is 1 token, another byte 4). Where it does not bind, gasUsed is what
+ * Cancun charges too: no later fork reprices the opcodes these functions run.
+ */
+function calldataFloor(data: string): number {
+  let tokens = 0;
+  for (const byte of ethers.getBytes(data)) tokens += byte === 0 ? 1 : 4;
+  return 21_000 + 10 * tokens;
+}
+
+interface Sample {
+  gas: number;
+  units: number;
+  calldata: number;
+  floorBinds: boolean;
+  created: number;
+  cleared: number;
+  expired: number;
+}
+
+/** The gas and storage of one mined transaction. */
+async function sample(tx: ContractTransactionResponse, units: number): Promise<Sample & { receipt: TransactionReceipt }> {
+  const receipt = (await tx.wait())!;
+  const gas = Number(receipt.gasUsed);
+  const expired = receipt.logs.filter((l) => batches.interface.parseLog(l)?.name === "BasketExpired").length;
+  return {
+    receipt,
+    gas,
+    units,
+    calldata: ethers.dataLength(tx.data),
+    floorBinds: gas <= calldataFloor(tx.data),
+    ...(await slotChanges(receipt)),
+    expired,
+  };
+}
+
+/** The pharmacy dispenses units `indices` of `batch` in one basket; every one must be dispensed. */
+async function basket(batch: BulkBatch, indices: readonly number[]): Promise<Sample> {
+  const { groups } = basketGroups(indices.map((index) => ({ batchId: batch.id, tree: batch.tree, index })));
+  const measured = await sample(await batches.connect(pharmacy).dispenseBasket(groups), indices.length);
+  const done = measured.receipt.logs.map((l) => batches.interface.parseLog(l)).find((e) => e?.name === "BasketDispensed");
+  if (done === undefined || done === null || Number(done.args.dispensed) !== indices.length) {
+    throw new Error(`a basket of ${indices.length} units dispensed ${done?.args.dispensed ?? "none"}`);
+  }
+  return measured;
+}
+
+const indexed = await releasedBulkBatch("B1M", 1_000_000, "index");
+const hashed = await releasedBulkBatch("H1M", 1_000_000, "hash");
+const lineBatches: BulkBatch[] = [];
+for (let k = 0; k <= 20; k++) lineBatches.push(await releasedBulkBatch(`P${String(k).padStart(2, "0")}`, 1_000, "index"));
+
+/** The maker ships a pallet of `lines` to `to`: the sample and the pallet's id. */
+async function shipPallet(to: bigint, lines: PalletLine[]): Promise<{ measured: Sample; id: string }> {
+  const measured = await sample(await batches.connect(maker).shipPallet(to, lines), lines.length);
+  const event = measured.receipt.logs.map((l) => batches.interface.parseLog(l)).find((e) => e?.name === "PalletShipped");
+  return { measured, id: String(event!.args.palletId) };
+}
+
+// The pharmacy's stock, on the maker's first pallet (its pallet counter's first write: not measured).
+const stocking = [
+  { batchId: indexed.id, quantity: 10_000n },
+  { batchId: hashed.id, quantity: 1_000n },
+];
+const stocked = await shipPallet(PHARMACY, stocking);
+await (await batches.connect(pharmacy).receivePallet(stocked.id, stocking)).wait();
+
+// Pallets to the wholesaler: each size twice, first to a receiver holding none of its
+// batches (a new custody slot per line), then again (restock).
+const palletRows: { operation: "shipPallet" | "receivePallet"; lines: number; receiver: string; gas: number; perLine: number; newSlots: number }[] = [];
+for (const lines of [
+  [{ batchId: lineBatches[0].id, quantity: 10n }],
+  lineBatches.slice(1).map((b) => ({ batchId: b.id, quantity: 10n })),
+]) {
+  for (const receiver of ["holds none of the batches (first receipt)", "holds every batch (restock)"]) {
+    const shipped = await shipPallet(WHOLESALER, lines);
+    const received = await sample(await batches.connect(wholesaler).receivePallet(shipped.id, lines), lines.length);
+    for (const [operation, s] of [["shipPallet", shipped.measured], ["receivePallet", received]] as const) {
+      palletRows.push({ operation, lines: lines.length, receiver, gas: s.gas, perLine: Math.round(s.gas / lines.length), newSlots: s.created });
+    }
+  }
+}
+
+// Baskets. Units are dispensed as a pharmacy works through a case: consecutive indices,
+// from index 0 up. Two unmeasured baskets come first (the party's first basket creates its
+// counters), then each size in turn, within the undo window (every basket leaves a record)
+// and again once the window has passed (each new basket also deletes the party's oldest,
+// expired, record: exactly one, checked). The unmeasured baskets make the records made
+// within the window as many as the baskets after it.
+const undoWindow = Number(await batches.dispenseUndoWindow());
+let cursor = 0;
+const serials = (count: number) => Array.from({ length: count }, () => cursor++);
+await basket(indexed, [999_999]);
+await basket(indexed, [999_998]);
+
+interface BasketSeries {
+  units: number;
+  phase: "within the undo window" | "after the undo window";
+  samples: Sample[];
+}
+const basketSeries: BasketSeries[] = [];
+const phases = ["within the undo window", "after the undo window"] as const;
+for (const phase of phases) {
+  if (phase === "after the undo window") {
+    await ethers.provider.send("evm_increaseTime", [undoWindow + 1]);
+    await ethers.provider.send("evm_mine", []);
+  }
+  // 1,000 units of each of the two larger sizes, so that their new slots are counted per 1,000.
+  for (const [units, count] of [
+    [100, 10],
+    [10, 100],
+    [1, 10],
+  ] as const) {
+    const samples: Sample[] = [];
+    for (let k = 0; k < count; k++) samples.push(await basket(indexed, serials(units)));
+    basketSeries.push({ units, phase, samples });
+  }
+}
+// Two 100-unit baskets for comparison, after the window too: units scattered at random over
+// the batch (a fixed seed), and 100 consecutive serials of the hash-ordered batch, whose
+// leaves are scattered over its tree.
+let seed = 0x5eed;
+const random = () => {
+  seed = (Math.imul(seed ^ (seed >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) | 0;
+  return ((seed ^ (seed >>> 13)) >>> 0) / 2 ** 32;
+};
+const scattered = new Set<number>();
+while (scattered.size < 100) scattered.add(100_000 + Math.floor(random() * 899_000));
+const comparisons = [
+  { label: "100 random units, unit-order tree", sample: await basket(indexed, [...scattered]) },
+  { label: "100 consecutive serials, hash-order tree", sample: await basket(hashed, Array.from({ length: 100 }, (_, i) => i)) },
+];
+for (const s of [...basketSeries.filter((x) => x.phase === "after the undo window").flatMap((x) => x.samples), ...comparisons.map((c) => c.sample)]) {
+  if (s.expired !== 1) throw new Error(`a basket after the undo window deleted ${s.expired} expired records, not 1`);
+}
+
+const perUnit = (s: Sample) => s.gas / s.units;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const basketRows = basketSeries.map(({ units, phase, samples }) => ({
+  units,
+  phase,
+  baskets: samples.length,
+  meanGasPerUnit: Math.round(mean(samples.map(perUnit))),
+  maxGasPerUnit: Math.round(Math.max(...samples.map(perUnit))),
+  meanGasPerBasket: Math.round(mean(samples.map((s) => s.gas))),
+  calldataBytesPerUnit: Math.round(mean(samples.map((s) => s.calldata / s.units))),
+  calldataFloorBinds: samples.some((s) => s.floorBinds),
+}));
+const comparisonRows = comparisons.map(({ label, sample: s }) => ({
+  basket: label,
+  phase: "after the undo window",
+  gas: s.gas,
+  gasPerUnit: Math.round(perUnit(s)),
+  calldataBytes: s.calldata,
+  newSlots: s.created,
+  calldataFloorBinds: s.floorBinds,
+}));
+const stateRows = basketSeries.map(({ units, phase, samples }) => {
+  const dispensed = samples.reduce((a, s) => a + s.units, 0);
+  const created = samples.reduce((a, s) => a + s.created, 0);
+  const cleared = samples.reduce((a, s) => a + s.cleared, 0);
+  const net = created - cleared;
+  return {
+    basketUnits: units,
+    phase,
+    unitsDispensed: dispensed,
+    newSlots: created,
+    clearedSlots: cleared,
+    netSlots: net,
+    newSlotsPer1000Units: (created * 1000) / dispensed,
+    netSlotsPer1000Units: (net * 1000) / dispensed,
+    grossBytesPerUnit: (created * 32) / dispensed,
+    netBytesPerUnit: (net * 32) / dispensed,
+  };
+});
+
+const row = <T extends { units?: number; basketUnits?: number; phase: string }>(rows: T[], units: number, phase: string) =>
+  rows.find((r) => (r.units ?? r.basketUnits) === units && r.phase === phase)!;
+const pallet = (operation: string, lines: number, receiver?: string) =>
+  palletRows.filter((r) => r.operation === operation && r.lines === lines && (receiver === undefined || r.receiver.includes(receiver)));
+const worstMean = (units: number) => Math.max(...phases.map((p) => row(basketRows, units, p).meanGasPerUnit));
+const budget = (name: string, limit: number, actual: number, unit: string) => ({
+  budget: name,
+  limit,
+  actual: Math.round(actual * 1000) / 1000,
+  unit,
+  pass: actual <= limit,
+});
+const budgets = [
+  budget("dispenseBasket, 100 consecutive units: mean gas per unit (worse of the two phases)", 12_000, worstMean(100), "gas/unit"),
+  budget("dispenseBasket, 10 consecutive units: mean gas per unit (worse of the two phases)", 20_000, worstMean(10), "gas/unit"),
+  budget("permanent state, 100-unit baskets, after the undo window: net new bytes per unit", 1, row(stateRows, 100, phases[1]).netBytesPerUnit, "bytes/unit"),
+  budget("permanent state, 10-unit baskets, after the undo window: net new bytes per unit", 1, row(stateRows, 10, phases[1]).netBytesPerUnit, "bytes/unit"),
+  budget("shipPallet, 20 lines: gas per line", 25_000, Math.max(...pallet("shipPallet", 20).map((r) => r.perLine)), "gas/line"),
+  budget("receivePallet, 20 lines, restock: gas per line", 25_000, pallet("receivePallet", 20, "restock")[0].perLine, "gas/line"),
+  budget("receivePallet, 20 lines, first receipt: gas per line", 25_000, pallet("receivePallet", 20, "first receipt")[0].perLine, "gas/line"),
+];
+const bulk = {
+  network: `embedded (edr-simulated), hardfork ${hardfork}`,
+  scenario:
+    "a second product: a 1,000,000-unit batch with its tree in unit order, one in hash order, 21 batches of 1,000 for pallets; " +
+    "the pharmacy holds 10,000 and 1,000 of the two large batches and dispenses in baskets, two unmeasured baskets first; " +
+    "the maker ships pallets of 1 and 20 lines (10 each) to the wholesaler",
+  method:
+    "gas: the receipt's gasUsed (21,000 and calldata included) over units or lines. New slots: debug_traceTransaction with the " +
+    "prestate tracer in diff mode lists the slots a transaction changed; eth_getStorageAt at the previous block and the " +
+    "transaction's block gives each one's value before and after (zero → non-zero: new; non-zero → zero: cleared). " +
+    "calldataFloorBinds: whether EIP-7623's calldata floor set the gas (where false, Cancun charges the same).",
+  undoWindowSeconds: undoWindow,
+  unitTreeBuildSeconds: { index: indexed.seconds, hash: hashed.seconds },
+  baskets: basketRows,
+  basketComparisons: comparisonRows,
+  storagePerDispensedUnit: stateRows,
+  pallets: palletRows,
+  budgets,
+};
+
 const width = Math.max(...results.map((r) => r.operation.length));
 console.log(`${"operation".padEnd(width)}  ${"gas".padStart(9)}  note`);
 console.log(`${"-".repeat(width)}  ${"-".repeat(9)}  ----`);
 for (const r of results) console.log(`${r.operation.padEnd(width)}  ${r.gas.toLocaleString("en-US").padStart(9)}  ${r.note}`);
 
+/** Prints `rows` as a table with these columns (numbers right-aligned, with thousands separators). */
+function table(rows: Record<string, string | number | boolean>[], columns: string[]): void {
+  const text = (v: string | number | boolean) => (typeof v === "number" ? v.toLocaleString("en-US", { maximumFractionDigits: 3 }) : String(v));
+  const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => text(r[c]).length)));
+  const line = (cells: string[], numeric: boolean[]) => cells.map((cell, i) => (numeric[i] ? cell.padStart(widths[i]) : cell.padEnd(widths[i]))).join("  ").trimEnd();
+  const numeric = columns.map((c) => rows.every((r) => typeof r[c] === "number"));
+  console.log(line(columns, numeric));
+  console.log(line(widths.map((w) => "-".repeat(w)), numeric));
+  for (const r of rows) console.log(line(columns.map((c) => text(r[c])), numeric));
+}
+const gasText = (n: number) => n.toLocaleString("en-US");
+console.log(`\nbaskets and pallets (${bulk.network}; undo window ${undoWindow / 86_400} days)\n`);
+table(
+  [
+    ...basketRows.map((r) => ({
+      operation: `bulk.dispenseBasket (${r.units} consecutive, ${r.phase})`,
+      "gas/unit": r.meanGasPerUnit,
+      note: `mean of ${r.baskets}; max ${gasText(r.maxGasPerUnit)}/unit; ${gasText(r.meanGasPerBasket)}/basket; ${r.calldataBytesPerUnit} calldata bytes/unit`,
+    })),
+    ...comparisonRows.map((r) => ({
+      operation: `bulk.dispenseBasket (${r.basket})`,
+      "gas/unit": r.gasPerUnit,
+      note: `${gasText(r.gas)} for the basket; ${gasText(r.calldataBytes)} calldata bytes; ${r.newSlots} new slots`,
+    })),
+  ],
+  ["operation", "gas/unit", "note"],
+);
+console.log("");
+table(
+  palletRows.map((r) => ({
+    operation: `bulk.${r.operation} (${r.lines} line${r.lines === 1 ? "" : "s"})`,
+    "gas/line": r.perLine,
+    note: `receiver ${r.receiver}; ${gasText(r.gas)} for the pallet; ${r.newSlots} new slots`,
+  })),
+  ["operation", "gas/line", "note"],
+);
+console.log("\nnew storage per dispensed unit (consecutive units)\n");
+table(
+  stateRows.map((r) => ({
+    basket: `${r.basketUnits} unit${r.basketUnits === 1 ? "" : "s"}`,
+    phase: r.phase,
+    units: r.unitsDispensed,
+    "new slots": r.newSlots,
+    cleared: r.clearedSlots,
+    net: r.netSlots,
+    "new/1,000": r.newSlotsPer1000Units,
+    "net/1,000": r.netSlotsPer1000Units,
+    "gross B/unit": r.grossBytesPerUnit,
+    "net B/unit": r.netBytesPerUnit,
+  })),
+  ["basket", "phase", "units", "new slots", "cleared", "net", "new/1,000", "net/1,000", "gross B/unit", "net B/unit"],
+);
+console.log("\nbudgets\n");
+table(
+  budgets.map((b) => ({ budget: b.budget, limit: b.limit, actual: b.actual, unit: b.unit, result: b.pass ? "pass" : "FAIL" })),
+  ["budget", "limit", "actual", "unit", "result"],
+);
+
 const file = path.join(hre.config.paths.root, "bench", "results.json");
 await mkdir(path.dirname(file), { recursive: true });
-// The replay's section belongs to scripts/bench-replay.ts (`npm run bench` runs it next): keep it.
+// Other sections (the replay's belongs to scripts/bench-replay.ts, which `npm run bench` runs next): kept.
 const previous = await readFile(file, "utf8").then((text) => JSON.parse(text) as Record<string, unknown>, () => ({}) as Record<string, unknown>);
-await writeFile(
-  file,
-  `${JSON.stringify({ network: "embedded (edr-simulated)", scenario: "consortium of 7 (n = 4 voters); a product, batches of 10, 1,000 and 1,000,000 units, manufacturer → wholesaler → pharmacy; a wholesaler's logger and gateway; 100 holders of one batch", operations: results, ...(previous.replay === undefined ? {} : { replay: previous.replay }) }, null, 2)}\n`,
-);
+const written = {
+  network: "embedded (edr-simulated)",
+  scenario: "consortium of 7 (n = 4 voters); a product, batches of 10, 1,000 and 1,000,000 units, manufacturer → wholesaler → pharmacy; a wholesaler's logger and gateway; 100 holders of one batch",
+  operations: results,
+  bulk,
+};
+await writeFile(file, `${JSON.stringify({ ...previous, ...written }, null, 2)}\n`);
 console.log(`\nwritten ${path.relative(process.cwd(), file)}`);

@@ -6,6 +6,7 @@ import { type EventFragment, Interface, type InterfaceAbi, LogDescription } from
 
 import {
   BatchRegistry__factory,
+  BulkCustody__factory,
   CollaborationEngine__factory,
   ConsortiumGovernor__factory,
   ConsortiumRegistry__factory,
@@ -25,11 +26,12 @@ export function combinedAbi(): InterfaceAbi {
     ConsortiumRegistry__factory.abi,
     ConsortiumGovernor__factory.abi,
     BatchRegistry__factory.abi,
-    // The code objects behind the BatchRegistry's routing table run at its address: their
+    // The code objects behind the BatchRegistry's selector table run at its address: their
     // functions, events and errors are its too.
     ProductRegistry__factory.abi,
     QualityEngine__factory.abi,
     CollaborationEngine__factory.abi,
+    BulkCustody__factory.abi,
   ]) {
     for (const fragment of abi as readonly { type: string; name?: string; inputs?: readonly { type: string }[] }[]) {
       // Constructors differ per contract and mean nothing to a combined interface.

@@ -22,6 +22,19 @@
  * | DestructionWitnessed | DELETE | destroying | destroyed |
  * | UnitStatusChanged to Dispensed / Destroyed / Stolen / Locked / Active | OBSERVE (DELETE for destroyed) | dispensing / destroying / other / holding / other | dispensed / destroyed / stolen / non_sellable_other / active |
  * | SuspectUnitReported | OBSERVE | inspecting | (none) |
+ * | UnitsDispensed (a basket's units of the batch) | OBSERVE | dispensing | dispensed |
+ * | BasketUndone (its units of the batch) | OBSERVE | other | active |
+ * | PalletShipped | OBSERVE | shipping | in_transit |
+ * | PalletClosed Received / Cancelled / Rejected | OBSERVE | receiving / void_shipping / void_shipping | in_progress / in_progress / returned |
+ *
+ * A pallet is one shipping event and one closing event, each with a `quantityList` entry
+ * per line (a line of another batch is named by its LGTIN when {@link BatchFacts}
+ * `lineBatches` knows its GTIN and lot, else `urn:medstate:batch:<id>`), and the pallet as
+ * a `desadv` business transaction. A basket's units of the batch are one dispensing event
+ * with their SGTINs (a `quantityList` for those whose code is not known) and the basket as
+ * a business transaction; a suspect report of a unit dispensed in a basket (recorded
+ * party 0) names who dispensed it (`medstate:dispensedBy`, `medstate:dispensedInBasket`,
+ * `medstate:dispenseEventID`) when the basket's UnitsDispensed is among the events.
  *
  * Returned and seized stock goes to the quarantine of the product's marketing-authorisation
  * holder: the holder the history's ProductRegistered and ProductReassigned events name at
@@ -58,6 +71,7 @@
  * to {@link MEDSTATE_NAMESPACE}.
  */
 import { NO_HUMIDITY, NO_TEMPERATURE, PHARMACEUTICAL_GRAPH, type StateDefView } from "./quality.js";
+import { type BasketSuspectReport, basketSuspectReports } from "./replay/dispensers.js";
 
 export const EPCIS_CONTEXT = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld";
 /** The IRI the `medstate:` prefix of extension fields expands to. */
@@ -105,6 +119,8 @@ export interface BatchFacts {
   states?: readonly StateInfo[];
   /** Canonical unit codes by unit index (the batch's unit dump), when known. */
   unitCodes?: readonly string[];
+  /** GTIN-14 and lot of other batches a pallet line names, by batch id (lower-case 0x-hex). */
+  lineBatches?: Readonly<Record<string, { gtin: string; lot: string }>>;
 }
 
 export interface EpcisOptions {
@@ -238,6 +254,18 @@ const UNIT_STEPS: Record<string, { action: EpcisObjectEvent["action"]; bizStep: 
   locked: { action: "OBSERVE", bizStep: "holding", disposition: "non_sellable_other" },
 };
 
+/** The extension fields that name who dispensed a unit a suspect report says a basket dispensed. */
+function suspectDispenser(report: BasketSuspectReport | undefined, named: Set<string>): Extensions {
+  const by = report?.dispensedBy;
+  if (by === undefined) return {};
+  named.add(by.party.toString());
+  return {
+    "medstate:dispensedBy": by.party.toString(),
+    "medstate:dispensedInBasket": by.basketId,
+    "medstate:dispenseEventID": eventIdOf(by),
+  };
+}
+
 function name(names: readonly string[], value: unknown): string {
   return names[Number(value)] ?? `unknown(${String(value)})`;
 }
@@ -283,9 +311,13 @@ export function buildEpcisDocument(events: readonly ChainEvent[], batch: BatchFa
     sorted.filter((o) => o.transactionHash === e.transactionHash && o.name === wanted);
   const shipments = new Map<string, ChainEvent>();
   const proposals = new Map<string, ChainEvent>();
+  const pallets = new Map<string, ChainEvent>();
+  const baskets = new Map<string, ChainEvent>();
   let manufacturer: string | undefined;
   for (const e of sorted) {
     if (e.name === "Shipped") shipments.set(text(e.args.shipmentId).toLowerCase(), e);
+    if (e.name === "PalletShipped") pallets.set(text(e.args.palletId).toLowerCase(), e);
+    if (e.name === "BasketDispensed") baskets.set(text(e.args.basketId).toLowerCase(), e);
     if (e.name === "DestructionProposed") proposals.set(text(e.args.destructionId).toLowerCase(), e);
     if (e.name === "BatchCreated") manufacturer = text(e.args.manufacturer);
   }
@@ -299,6 +331,41 @@ export function buildEpcisDocument(events: readonly ChainEvent[], batch: BatchFa
         text(o.args.subject) === text(e.args.subject) &&
         text(o.args.seq) === text(e.args.seq),
     );
+
+  // Who dispensed the units that suspect reports say a basket dispensed.
+  const basketSuspects = new Map<string, BasketSuspectReport>(
+    basketSuspectReports(sorted).map((r) => [`${r.transactionHash}:${r.logIndex}`, r]),
+  );
+  const batchKey = batch.batchId.toLowerCase();
+  /** A pallet line's class: this lot, another known lot, or the batch id. */
+  const classOf = (batchId: unknown): string => {
+    const id = text(batchId).toLowerCase();
+    if (id === batchKey) return lgtin;
+    const other = batch.lineBatches?.[id];
+    return other === undefined ? `urn:medstate:batch:${id}` : lgtinUri(other.gtin, other.lot, prefixLength);
+  };
+  const linesList = (lines: unknown): QuantityElement[] =>
+    [...(lines as readonly { batchId: unknown; quantity: unknown }[])].map((l) => ({ epcClass: classOf(l.batchId), quantity: Number(l.quantity) }));
+  /** Units of this batch by index: their SGTINs where the code is known, a quantity of the lot for the others. */
+  const unitsOf = (indices: readonly unknown[]): Pick<EpcisObjectEvent, "epcList" | "quantityList"> => {
+    const epcs: string[] = [];
+    for (const index of indices) {
+      const serial = serialOf(batch.unitCodes?.[Number(index)], batch.gtin);
+      if (serial !== undefined) epcs.push(sgtinUri(batch.gtin, serial, prefixLength));
+    }
+    const unknown = indices.length - epcs.length;
+    return { ...(epcs.length === 0 ? {} : { epcList: epcs }), ...(unknown === 0 ? {} : { quantityList: lot(unknown) }) };
+  };
+  const parties = (from: unknown, to: unknown) => ({
+    sourceList: [
+      { type: "owning_party", source: where(from) },
+      { type: "possessing_party", source: where(from) },
+    ],
+    destinationList: [
+      { type: "owning_party", destination: where(to) },
+      { type: "possessing_party", destination: where(to) },
+    ],
+  });
 
   const out: EpcisObjectEvent[] = [];
   const bySeq = new Map<string, EpcisObjectEvent>();
@@ -591,12 +658,101 @@ export function buildEpcisDocument(events: readonly ChainEvent[], batch: BatchFa
           "medstate:recordedParty": text(a.recordedParty),
           "medstate:reportNo": text(a.reportNo),
           "medstate:party": text(a.reporter),
+          ...suspectDispenser(basketSuspects.get(`${e.transactionHash.toLowerCase()}:${e.logIndex}`), named),
+        });
+        break;
+      }
+      case "PalletShipped": {
+        const id = text(a.palletId).toLowerCase();
+        out.push({
+          ...base,
+          quantityList: linesList(a.lines),
+          action: "OBSERVE",
+          bizStep: "shipping",
+          disposition: "in_transit",
+          ...located(a.from),
+          bizTransactionList: [{ type: "desadv", bizTransaction: `urn:medstate:pallet:${id}` }],
+          ...parties(a.from, a.to),
+          ...ext,
+          "medstate:palletId": id,
+          "medstate:palletSeq": text(a.seq),
+          "medstate:lineCount": (a.lines as readonly unknown[]).length,
+          "medstate:party": text(a.from),
+          "medstate:to": text(a.to),
+        });
+        break;
+      }
+      case "PalletClosed": {
+        const id = text(a.palletId).toLowerCase();
+        const status = name(SHIPMENT_NAMES, a.status);
+        const shipped = pallets.get(id);
+        const step =
+          status === "received"
+            ? { bizStep: "receiving", disposition: "in_progress" }
+            : { bizStep: "void_shipping", disposition: status === "rejected" ? "returned" : "in_progress" };
+        out.push({
+          ...base,
+          quantityList: shipped === undefined ? lot() : linesList(shipped.args.lines),
+          action: "OBSERVE",
+          ...step,
+          ...located(a.creditedParty),
+          bizTransactionList: [{ type: "desadv", bizTransaction: `urn:medstate:pallet:${id}` }],
+          ...(shipped === undefined ? {} : parties(shipped.args.from, shipped.args.to)),
+          ...ext,
+          "medstate:palletId": id,
+          "medstate:shipmentStatus": status,
+          "medstate:party": text(a.creditedParty),
+        });
+        break;
+      }
+      case "UnitsDispensed": {
+        if (text(a.batchId).toLowerCase() !== batchKey) break;
+        const basketId = text(a.basketId).toLowerCase();
+        const indices = [...(a.indices as readonly unknown[])];
+        const prescriptions = [...(a.prescriptions as readonly unknown[])].map((p) => text(p).toLowerCase());
+        const summary = baskets.get(basketId);
+        out.push({
+          ...base,
+          ...unitsOf(indices),
+          action: "OBSERVE",
+          bizStep: "dispensing",
+          disposition: "dispensed",
+          ...located(a.party),
+          bizTransactionList: [{ bizTransaction: `urn:medstate:basket:${basketId}` }],
+          ...ext,
+          ...(summary === undefined || typeof summary.args.actor !== "string" ? {} : { "medstate:actor": summary.args.actor }),
+          "medstate:basketId": basketId,
+          ...(summary === undefined ? {} : { "medstate:basketSeq": text(summary.args.seq) }),
+          "medstate:unitIndices": indices.map(text),
+          ...(prescriptions.every((p) => /^0x0*$/.test(p)) ? {} : { "medstate:prescriptions": prescriptions }),
+          "medstate:status": "dispensed",
+          "medstate:party": text(a.party),
+        });
+        break;
+      }
+      case "BasketUndone": {
+        const batchIds = [...(a.batchIds as readonly unknown[])];
+        const indices = [...(a.indices as readonly unknown[])].filter((_, k) => text(batchIds[k]).toLowerCase() === batchKey);
+        if (indices.length === 0) break;
+        out.push({
+          ...base,
+          ...unitsOf(indices),
+          ...UNIT_STEPS.active,
+          ...located(a.party),
+          bizTransactionList: [{ bizTransaction: `urn:medstate:basket:${text(a.basketId).toLowerCase()}` }],
+          ...ext,
+          "medstate:basketId": text(a.basketId).toLowerCase(),
+          "medstate:unitIndices": indices.map(text),
+          "medstate:previousStatus": "dispensed",
+          "medstate:status": "active",
+          "medstate:party": text(a.party),
         });
         break;
       }
       default:
         // RuleFired, RecallOpened, ObservationAnnotated, DestructionProposed, UnitRestored,
-        // suspect-case events: no stock moved or judged; folded in above or left to the trace.
+        // suspect-case events, BasketDispensed, BasketExpired: no stock of the batch moved or
+        // judged; folded in above or left to the trace.
         break;
     }
   }

@@ -26,3 +26,4 @@ export * from "./replay/state.js";
 export * from "./replay/compare.js";
 export * from "./replay/chain.js";
 export * from "./replay/snapshot.js";
+export * from "./replay/dispensers.js";

@@ -623,6 +623,16 @@ export interface UnitDumpHeader {
   gtin: string;
   lot: string;
   count: number;
+  /** `"index"`: the tree's leaves are in unit order ({@link BuildOptions.order}); absent: sorted by hash. */
+  order?: "index";
+}
+
+/** Whether `tree` has its leaves in unit order (what `buildUnitTree(…, { order: "index" })` builds). */
+function inIndexOrder(tree: UnitTree): boolean {
+  const { positions } = tree.raw;
+  const last = 2 * positions.length - 2;
+  for (let i = 0; i < positions.length; i++) if (positions[i] !== last - i) return false;
+  return true;
 }
 
 export interface UnitDump extends UnitDumpHeader {
@@ -651,7 +661,7 @@ const cachePath = (dir: string, root: string) => path.join(dir, `${root}.tree`);
  */
 export async function saveUnitDump(
   dir: string,
-  dump: { root: string; gtin: string | bigint; lot: string; codes: readonly string[]; tree?: UnitTree },
+  dump: { root: string; gtin: string | bigint; lot: string; codes: readonly string[]; tree?: UnitTree; order?: "hash" | "index" },
 ): Promise<string> {
   const root = checkRoot(dump.root);
   if (dump.tree !== undefined && (dump.tree.root !== root || dump.tree.count !== dump.codes.length)) {
@@ -664,6 +674,8 @@ export async function saveUnitDump(
     lot: dump.lot,
     count: dump.codes.length,
   };
+  // Recorded only for unit order, so that a dump sorted by hash is written as before.
+  if ((dump.order ?? (dump.tree !== undefined && inIndexOrder(dump.tree) ? "index" : "hash")) === "index") header.order = "index";
   const lines = [`${JSON.stringify(header).slice(0, -1)},"codes":[`];
   for (let i = 0; i < dump.codes.length; i++) lines.push(JSON.stringify(dump.codes[i]) + (i + 1 < dump.codes.length ? "," : ""));
   lines.push("]}\n");
@@ -718,7 +730,7 @@ export async function loadUnitDump(
   let built: { root: string; tree: UnitTree };
   try {
     // Code i is on line i + 2 of the dump, after the header line.
-    built = await buildUnitTree(parsed.codes, { ...options, lines: (i) => i + 2 });
+    built = await buildUnitTree(parsed.codes, { ...options, order: parsed.order === "index" ? "index" : "hash", lines: (i) => i + 2 });
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     throw new UserError(`unit dump ${file} was altered: ${error.message}`);
@@ -1010,7 +1022,7 @@ export async function readUnitList(file: string, options: { onProgress?: Progres
   }
   let built: { root: string; tree: UnitTree };
   try {
-    built = await buildUnitTree(parsed.codes, { ...options, lines: (i) => i + 2 });
+    built = await buildUnitTree(parsed.codes, { ...options, order: parsed.order === "index" ? "index" : "hash", lines: (i) => i + 2 });
   } catch (error) {
     if (!(error instanceof UserError)) throw error;
     throw new UserError(`unit list ${file} was altered: ${error.message}`);

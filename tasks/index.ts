@@ -221,26 +221,35 @@ export const medstateTasks: TaskDefinition[] = [
   ),
   medstateTask(
     ["batch", "ship"],
-    "Ship stock of a batch to another party",
-    { options: { ...BATCH, to: "Receiving party id", quantity: "Quantity" }, signs: true },
+    "Ship stock of a batch to another party, or a pallet of up to 256 lines (batch, quantity)",
+    {
+      options: {
+        ...BATCH,
+        to: "Receiving party id",
+        quantity: "Quantity",
+        lines: "Pallet lines file: one \"BATCH QTY\" or \"BATCH:QTY\" per line (blank lines and # comments skipped)",
+        line: "Pallet lines BATCH:QTY, comma-separated (instead of --lines)",
+      },
+      signs: true,
+    },
     () => import("./batch/ship.js"),
   ),
   medstateTask(
     ["batch", "receive"],
-    "Receive a shipment (by the receiving party)",
-    { options: { shipment: "Shipment id (0x…)" }, signs: true },
+    "Receive a shipment or a pallet (by the receiving party)",
+    { options: { shipment: "Shipment id (0x…)", pallet: "Pallet id (0x…): received whole, its lines read from the chain" }, signs: true },
     () => import("./batch/receive.js"),
   ),
   medstateTask(
     ["batch", "cancel"],
-    "Cancel an open shipment (by its sender): the stock is back in the sender's stock",
-    { options: { shipment: "Shipment id (0x…)" }, signs: true },
+    "Cancel an open shipment or pallet (by its sender): the stock is back in the sender's stock",
+    { options: { shipment: "Shipment id (0x…)", pallet: "Pallet id (0x…): cancelled whole, its lines read from the chain" }, signs: true },
     () => import("./batch/cancel.js"),
   ),
   medstateTask(
     ["batch", "reject"],
-    "Reject an open shipment (by its receiver): the stock goes back to the sender",
-    { options: { shipment: "Shipment id (0x…)" }, signs: true },
+    "Reject an open shipment or pallet (by its receiver): the stock goes back to the sender",
+    { options: { shipment: "Shipment id (0x…)", pallet: "Pallet id (0x…): rejected whole, its lines read from the chain" }, signs: true },
     () => import("./batch/reject.js"),
   ),
   medstateTask(["batch", "show"], "Show a batch and where every unit of it is: held, in transit, in suspect cases, dispensed…", { options: BATCH }, () =>
@@ -338,8 +347,14 @@ export const medstateTasks: TaskDefinition[] = [
   ),
   medstateTask(
     ["unit", "dispense"],
-    "Dispense (decommission) one box at a pharmacy or hospital; a clone is reported as suspect",
-    { options: CODE, signs: true },
+    "Dispense (decommission) one box at a pharmacy or hospital, or a basket of up to 256 from a file; a clone is reported as suspect",
+    {
+      options: {
+        ...CODE,
+        file: "File of unit codes, one per line (blank lines and # comments skipped): dispensed as one basket of up to 256",
+      },
+      signs: true,
+    },
     () => import("./unit/dispense.js"),
   ),
   medstateTask(

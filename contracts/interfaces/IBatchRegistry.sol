@@ -16,7 +16,8 @@ import {IProductRegistry} from "./IProductRegistry.sol";
  * dispense, verify) and routes every other selector, by a fixed selector table, to one of
  * four code objects that run on the same storage: the product registry ({IProductRegistry}),
  * the quality engine ({IQualityEngine}), the collaboration engine
- * ({ICollaborationEngine}, {ISuspectProduct}) and baskets and pallets ({IBulkCustody}). {ICustody-moduleOf} says which runs a selector.
+ * ({ICollaborationEngine}, {ISuspectProduct}) and baskets and pallets ({IBulkCustody}).
+ * {ICustody-moduleOf} says which runs a selector.
  *
  * Membership is checked against a mirror of the consortium registry that the registry keeps
  * up to date ({IMembershipMirror}).

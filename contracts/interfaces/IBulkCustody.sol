@@ -213,6 +213,18 @@ interface IBulkCustody is ISupplyLedger {
      */
     function undoBasket(uint32 seq, BasketItem[] calldata items, uint256[] calldata positions) external;
 
+    /**
+     * @notice Restores a unit dispensed in a basket to active: the regulator's correction
+     * of a wrong basket dispense, at any time (a basket's own record lasts only its undo
+     * window). The chain keeps no dispenser per basket unit, so the regulator names it,
+     * `dispenser`, from the unit's {UnitsDispensed} event; the unit goes back into that
+     * party's stock, which must count at least one dispensed unit of the batch. Emits
+     * {ISupplyLedger-UnitStatusChanged} (the unit's record now names the regulator) and
+     * {ISupplyLedger-UnitRestored}. Caller: an admin or operator of a regulator. Refused
+     * while the batch halts trade.
+     */
+    function restoreBasketUnit(UnitProof calldata unit, uint64 dispenser) external;
+
     /// @notice The commitment of a basket's dispensed units: for each in order,
     /// `c = keccak256(abi.encode(c, batchId, index, prescription))`, from `c = 0`.
     function basketCommitment(BasketItem[] calldata items) external pure returns (bytes32);

@@ -349,7 +349,7 @@ interface ISupplyLedger {
     /// graph, e.g. 1 = EmergencyStop in the pharmaceutical graph) halts trade.
     error BatchRegistryHalted(bytes32 batchId, uint8 state);
     /// @notice The unit was dispensed in a basket: only `undoBasket`, by the party that
-    /// dispensed it, undoes that.
+    /// dispensed it, or the regulator's `restoreBasketUnit` undoes that.
     error BatchRegistryDispensedInBasket(bytes32 batchId, uint256 index);
     /// @notice The batch's latest inspection is not a normal one: it cannot be released.
     error BatchRegistryNotInspected(bytes32 batchId);

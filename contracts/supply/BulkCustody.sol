@@ -126,6 +126,32 @@ contract BulkCustody is IBulkCustody, SupplyBase {
     }
 
     /// @inheritdoc IBulkCustody
+    function restoreBasketUnit(UnitProof calldata unit, uint64 dispenser) external {
+        (uint64 regulator, ) = _member(_ACTORS, _REGULATOR);
+        SupplyStorage.Layout storage $ = _storage();
+        Batch storage batch = _batch(unit.batchId);
+        _checkProof(batch, unit);
+        (UnitStatus status, uint64 recorded, ) = _unit(unit.batchId, unit.index);
+        // Only a basket-dispensed unit reads as Dispensed by party 0.
+        if (status != UnitStatus.Dispensed || recorded != 0) {
+            revert BatchRegistryInvalidUnitTransition(unit.batchId, unit.index, status, UnitStatus.Active);
+        }
+        _checkTrading(unit.batchId, batch);
+        Custody storage stock = $.holdings[unit.batchId][dispenser];
+        if (stock.dispensed == 0) revert BatchRegistryNotUnitParty(unit.batchId, unit.index, dispenser);
+        $.basketUnits[unit.batchId][unit.index >> 8] &= ~(1 << (unit.index & 255));
+        // The dispenser's and the batch's dispensed counts are ≥ 1 (checked, and the batch's
+        // includes the party's); held stays within the batch's quantity.
+        unchecked {
+            --stock.dispensed;
+            ++stock.held;
+            --batch.dispensed;
+        }
+        _setUnit(unit, regulator, UnitStatus.Dispensed, UnitStatus.Active);
+        emit UnitRestored(unit.batchId, unit.index, dispenser, UnitStatus.Dispensed, regulator, _msgSender());
+    }
+
+    /// @inheritdoc IBulkCustody
     function basketCommitment(BasketItem[] calldata items) external pure returns (bytes32) {
         return _commit(items);
     }
@@ -344,9 +370,10 @@ contract BulkCustody is IBulkCustody, SupplyBase {
         for (uint256 i = 0; i < units.length; ++i) {
             leaves[i] = keccak256(bytes.concat(keccak256(abi.encode(units[i].index, units[i].unitHash))));
         }
-        if (!_wellFormed(group, units.length) || !MerkleProof.multiProofVerifyCalldata(group.proof, group.proofFlags, batch.unitsRoot, leaves)) {
-            return BasketOutcome.InvalidProof;
-        }
+        if (
+            !_wellFormed(group, units.length) ||
+            !MerkleProof.multiProofVerifyCalldata(group.proof, group.proofFlags, batch.unitsRoot, leaves)
+        ) return BasketOutcome.InvalidProof;
         if (status != BatchStatus.Released) return BasketOutcome.NotReleased;
         if (block.timestamp >= batch.expiresAt) return BasketOutcome.Expired;
         uint8 halts = (batch.state | _storage().products[batch.gtin].state) & SupplyStorage.HALTS;

@@ -16,9 +16,11 @@ import {
 } from "../../types/ethers-contracts/index.js";
 import { type Mismatch, type RegistryViews, compareIdentity, countedVoter, voterCounts } from "./identity.js";
 import { BatchStatus, CaseStatus, Domain, ShipmentStatus } from "../enums.js";
+import { basketIdFor, storedCommitment } from "./bulk-events.js";
 import {
   type CustodyRecord,
   type ReplayState,
+  effectiveUnit,
   emptyCustody,
   graphOf,
   outstandingOf,
@@ -83,6 +85,19 @@ export async function compareState(provider: Provider, state: ReplayState, optio
   const block = await provider.getBlock(blockTag);
   if (block === null) throw new Error(`no block ${blockTag} on this node`);
   const now = BigInt(block.timestamp);
+  // Basket and pallet records hold their block's time: read once per block.
+  const times = new Map<number, Promise<bigint>>();
+  const timeOf = (n: number): Promise<bigint> => {
+    let t = times.get(n);
+    if (t === undefined) {
+      t = provider.getBlock(n).then((b) => {
+        if (b === null) throw new Error(`no block ${n} on this node`);
+        return BigInt(b.timestamp);
+      });
+      times.set(n, t);
+    }
+    return t;
+  };
 
   const out: Mismatch[] = [];
   const check = (entity: string, field: string, replayed: unknown, view: unknown): void => {
@@ -261,6 +276,13 @@ export async function compareState(provider: Provider, state: ReplayState, optio
     if (sh.status === ShipmentStatus.InTransit) inTransit.set(sh.batchId, (inTransit.get(sh.batchId) ?? 0n) + sh.quantity);
     recipients.set(sh.batchId, (recipients.get(sh.batchId) ?? new Set()).add(sh.to));
   }
+  // An open pallet's lines are in transit too (closed pallets keep no lines: their receivers hold custody records).
+  for (const pallet of state.pallets.values()) {
+    for (const line of pallet.lines ?? []) {
+      inTransit.set(line.batchId, (inTransit.get(line.batchId) ?? 0n) + line.quantity);
+      recipients.set(line.batchId, (recipients.get(line.batchId) ?? new Set()).add(pallet.to));
+    }
+  }
   const reporters = new Map<string, Set<bigint>>();
   for (const c of state.cases.values()) reporters.set(c.batchId, (reporters.get(c.batchId) ?? new Set()).add(c.reporter));
   const everyParty = options.exhaustive === true ? [0n, ...state.identity.parties.keys(), BigInt(state.identity.parties.size) + 1n] : [];
@@ -326,11 +348,13 @@ export async function compareState(provider: Provider, state: ReplayState, optio
         check(pe, "overdue", outstanding !== 0n && now > (sub?.recallDeadline ?? 0n), overdue);
       });
     }
-    for (const [index, u] of b.units) {
+    // Units with a record and units dispensed in a basket (read as Dispensed by party 0).
+    for (const index of new Set([...b.units.keys(), ...b.basketUnits.keys()])) {
       tasks.push(async () => {
+        const [replayedStatus, replayedParty] = effectiveUnit(b, index);
         const [status, party] = await batches.unitRecord(id, index, at);
-        check(`${entity} unit ${index}`, "status", u.status, status);
-        check(`${entity} unit ${index}`, "party", u.party, party);
+        check(`${entity} unit ${index}`, "status", replayedStatus, status);
+        check(`${entity} unit ${index}`, "party", replayedParty, party);
       });
     }
   }
@@ -338,6 +362,43 @@ export async function compareState(provider: Provider, state: ReplayState, optio
   for (const [id, sh] of state.shipments) {
     tasks.push(async () => {
       checkFields(`shipment ${id}`, sh, await batches.getShipment(id, at), ["status", "quantity", "from", "to", "seq"]);
+    });
+  }
+
+  // ---- baskets and pallets ----
+  for (const [party, counters] of state.bulkCounters) {
+    tasks.push(async () => {
+      const [baskets, oldestOpen, pallets] = await batches.bulkCounters(party, at);
+      const entity = `bulk counters of party ${party}`;
+      check(entity, "baskets", counters.baskets, baskets);
+      check(entity, "oldestOpen", counters.oldestOpen, oldestOpen);
+      check(entity, "pallets", counters.pallets, pallets);
+    });
+    // Every basket whose record may exist: the open ones replayed, the others empty.
+    for (let seq = counters.oldestOpen; seq < counters.baskets; seq++) {
+      const basketId = basketIdFor(party, seq);
+      tasks.push(async () => {
+        const record = state.baskets.get(basketId);
+        const [at_, commitment] = await batches.basketRecord(party, seq, at);
+        const entity = `basket ${seq} of party ${party}`;
+        check(entity, "at", record === undefined ? 0n : await timeOf(record.block), at_);
+        check(entity, "commitment", record === undefined ? `0x${"0".repeat(64)}` : storedCommitment(record.commitment), commitment);
+      });
+    }
+  }
+  for (const [id, record] of state.baskets) {
+    // A record outside its party's open range is one the contracts cannot hold.
+    const counters = state.bulkCounters.get(record.party);
+    if (counters === undefined || record.seq < counters.oldestOpen || record.seq >= counters.baskets) {
+      check(`basket ${id}`, "seq within the party's open baskets", record.seq, `${counters?.oldestOpen ?? 0n}…${(counters?.baskets ?? 0n) - 1n}`);
+    }
+  }
+  for (const [id, p] of state.pallets) {
+    tasks.push(async () => {
+      const view = await batches.getPallet(id, at);
+      const entity = `pallet ${id}`;
+      checkFields(entity, p, view, ["from", "to", "seq", "lineCount", "status", "linesHash"]);
+      check(entity, "shippedAt", await timeOf(p.block), view.shippedAt);
     });
   }
 

@@ -18,6 +18,16 @@
  * took to the party its record names (a reactivation, an undone dispense, or a
  * regulator's restoration, which a UnitRestored must follow).
  *
+ * Baskets and pallets ({IBulkCustody}, ./bulk-events.ts) move the same custody counters:
+ * a basket-dispensed unit leaves its party's held stock for its `dispensed` and the
+ * batch's, and is kept apart from the unit records (`basketUnits`) since the contracts
+ * keep it as one bit beside a record that stays as it was (every read says Dispensed by
+ * party 0); an undo puts it back. Open basket records (what `basketRecord` reads, while
+ * they can be undone), each party's bulk counters and the pallets are rebuilt too; a
+ * pallet's lines go from its sender's held stock to its in-transit stock, then to the
+ * receiver's or back to the sender's held stock. Block times are not in the log: basket
+ * and pallet records keep their block, and the comparison reads its time.
+ *
  * A log sequence the contracts could never have produced (an observation numbered out
  * of order, an id that is not its numbering's, a relayed run whose count is not the
  * device's observations before it, a shipment closed twice, stock taken that the actor
@@ -30,9 +40,18 @@
 import { AbiCoder, type Log, type LogDescription, keccak256 } from "ethers";
 
 import { batchIdOf } from "../codes.js";
-import { parseMedstateLog } from "../contracts.js";
 import { PHARMACEUTICAL_GRAPH } from "../quality.js";
 import { CaseStatus, DestructionStatus, Domain, Point, STATE_KINDS, ShipmentStatus, StateKind, UnitStatus } from "../enums.js";
+import {
+  type BasketItemRecord,
+  type PalletLineRecord,
+  basketIdFor,
+  commitmentOf,
+  linesOf,
+  palletIdFor,
+  palletLinesHash,
+  parseReplayLog,
+} from "./bulk-events.js";
 import { type IdentityState, applyIdentityEvent, emptyIdentity } from "./identity.js";
 
 // ==== TYPES ====
@@ -119,8 +138,13 @@ export interface BatchRecord {
   inspected: boolean;
   /** Each party's custody, by party id. */
   custody: Map<bigint, CustodyRecord>;
-  /** Units with a record (every unit once marked): index → status and the party that wrote it. */
+  /**
+   * Units with a record (every unit once marked, or once dispensed in a basket): index →
+   * the record's status and the party that wrote it (Active, party 0: no record).
+   */
   units: Map<bigint, { status: number; party: bigint }>;
+  /** Units dispensed in a basket and not undone: index → who dispensed them, in which basket. Reads say Dispensed by party 0. */
+  basketUnits: Map<bigint, BasketUnitRecord>;
   suspectReports: bigint;
   cases: bigint;
 }
@@ -132,6 +156,45 @@ export interface ShipmentRecord {
   quantity: bigint;
   seq: bigint;
   status: number;
+}
+
+/** A unit dispensed in a basket. */
+export interface BasketUnitRecord {
+  party: bigint;
+  basketId: string;
+}
+
+/** A basket record the contracts keep while it can be undone (`basketRecord(party, seq)`). */
+export interface BasketRecord {
+  party: bigint;
+  seq: bigint;
+  /** The block it was dispensed in: its time is the record's `at`. */
+  block: number;
+  /** The full commitment (the record keeps its first 216 bits). */
+  commitment: string;
+  /** The units its commitment holds now, in order. */
+  items: BasketItemRecord[];
+}
+
+/** A party's basket and pallet counters (`bulkCounters(party)`). */
+export interface BulkCountersRecord {
+  baskets: bigint;
+  oldestOpen: bigint;
+  pallets: bigint;
+}
+
+/** A pallet (`getPallet(palletId)`). */
+export interface PalletRecord {
+  from: bigint;
+  to: bigint;
+  seq: bigint;
+  lineCount: bigint;
+  /** The block it was shipped in: its time is `shippedAt`. */
+  block: number;
+  status: number;
+  linesHash: string;
+  /** Its lines while it is open (what its closing moves); dropped once closed. */
+  lines?: PalletLineRecord[];
 }
 
 export interface SubjectRecord {
@@ -208,6 +271,11 @@ export interface ReplayState {
   nationalCodes: Map<bigint, bigint>;
   batches: Map<string, BatchRecord>;
   shipments: Map<string, ShipmentRecord>;
+  /** Basket records open to undo, by basket id. */
+  baskets: Map<string, BasketRecord>;
+  /** Per party that presented a basket or shipped a pallet. */
+  bulkCounters: Map<bigint, BulkCountersRecord>;
+  pallets: Map<string, PalletRecord>;
   subjects: Map<string, SubjectRecord>;
   destructions: Map<string, DestructionRecord>;
   cases: Map<string, CaseRecord>;
@@ -225,8 +293,11 @@ export interface ReplayState {
 // ==== CONSTANTS ====
 
 export const MAX_ANOMALIES = 1_000;
-/** The shape of {@link ReplayState}; raised when it changes. 2: issue 12 (custody, applications, restorations). */
-export const REPLAY_STATE_VERSION = 2;
+/**
+ * The shape of {@link ReplayState}; raised when it changes. 2: issue 12 (custody,
+ * applications, restorations). 3: baskets and pallets.
+ */
+export const REPLAY_STATE_VERSION = 3;
 /** ISuspectProduct.WHOLE_BATCH: the `unit` of a case on a whole batch. */
 export const WHOLE_BATCH = 2n ** 48n - 1n;
 /**
@@ -295,6 +366,9 @@ export function emptyState(contracts: { registry: string; governor: string; batc
     nationalCodes: new Map(),
     batches: new Map(),
     shipments: new Map(),
+    baskets: new Map(),
+    bulkCounters: new Map(),
+    pallets: new Map(),
     subjects: new Map(),
     destructions: new Map(),
     cases: new Map(),
@@ -364,14 +438,25 @@ export class StateReplayer {
   private restoring: { tx: string; batchId: string; index: bigint; previous: number; credited: bigint; regulator: bigint } | undefined;
   /** A destruction that accounted for all of its batch: the batch's StateChanged to disposal must be the next log. */
   private disposing: { tx: string; batchId: string } | undefined;
+  /**
+   * The basket being presented in a transaction: its units dispensed so far (its
+   * UnitsDispensed), the suspect reports since the previous basket (by reporter), and
+   * units reported dispensed in a basket before the replay saw them dispensed (`ahead`).
+   * Its BasketDispensed closes it. Transient, like {@link run}.
+   */
+  private baskets: PresentedBasket = { tx: "", items: [], reports: new Map(), ahead: [] };
 
   constructor(stateOrContracts: ReplayState | { registry: string; governor: string; batchRegistry: string }) {
     this.state = "lastBlock" in stateOrContracts ? stateOrContracts : emptyState(stateOrContracts);
   }
 
-  /** Applies every log of a page (already in chain order). */
+  /**
+   * Applies every log of a page (already in chain order). A page never splits a block, so
+   * its last transaction is whole: a basket it left unclosed is an anomaly now.
+   */
   applyAll(logs: readonly Log[]): void {
     for (const log of logs) this.apply(log);
+    if (logs.length > 0) this.presenting("");
   }
 
   /**
@@ -383,7 +468,7 @@ export class StateReplayer {
     const { contracts } = this.state;
     if (address !== contracts.registry && address !== contracts.governor && address !== contracts.batchRegistry) return;
     if (log.blockNumber > this.state.lastBlock) this.state.lastBlock = log.blockNumber;
-    const parsed = parseMedstateLog(log);
+    const parsed = parseReplayLog(log);
     if (parsed === null) {
       this.current = { block: log.blockNumber, logIndex: log.index, event: log.topics[0] ?? "" };
       this.anomaly(`log with topic ${log.topics[0] ?? "(none)"} not known to this replay`);
@@ -566,6 +651,7 @@ export class StateReplayer {
           inspected: false,
           custody: new Map(),
           units: new Map(),
+          basketUnits: new Map(),
           suspectReports: 0n,
           cases: 0n,
         };
@@ -629,6 +715,8 @@ export class StateReplayer {
         const party = a.party as bigint;
         const record = batch.units.get(index) ?? { status: UnitStatus.Active, party: 0n };
         if (record.status !== from) this.anomaly(`unit ${index} of ${id} left ${from}, replayed ${record.status}`);
+        const inBasket = batch.basketUnits.get(index);
+        if (inBasket !== undefined) this.anomaly(`unit ${index} of ${id} changed status while dispensed in basket ${inBasket.basketId}`);
         if (to !== UnitStatus.Active) {
           // Marking a unit takes it from the marking party's available stock (a lock sets it aside).
           if (from !== UnitStatus.Active) this.anomaly(`unit ${index} of ${id} moved from ${from} to ${to}`);
@@ -682,6 +770,191 @@ export class StateReplayer {
         const batch = this.batch(a.batchId);
         batch.suspectReports += 1n;
         if (batch.suspectReports !== (a.reportNo as bigint)) this.anomaly(`suspect report ${a.reportNo} of ${a.batchId}, replayed ${batch.suspectReports}`);
+        const basket = this.presenting(log.transactionHash);
+        basket.reports.set(a.reporter as bigint, (basket.reports.get(a.reporter as bigint) ?? 0n) + 1n);
+        // The report restates the unit as the contracts read it: it must be what the replay has.
+        const id = key(a.batchId as string);
+        const index = a.index as bigint;
+        const [status, party] = effectiveUnit(batch, index);
+        const [said, saidParty] = [Number(a.status), a.recordedParty as bigint];
+        if (said === status && saidParty === party) break;
+        if (said === UnitStatus.Dispensed && saidParty === 0n && status === UnitStatus.Active) {
+          // A unit presented twice in one basket group: its UnitsDispensed, later in this transaction, must list it.
+          basket.ahead.push({ batchId: id, index });
+        } else {
+          this.anomaly(`suspect report ${a.reportNo} of ${id}: unit ${index} recorded ${said} by party ${saidParty}, replayed ${status} by party ${party}`);
+        }
+        break;
+      }
+
+      // ---- baskets ----
+      case "UnitsDispensed": {
+        const batch = this.batch(a.batchId);
+        const id = key(a.batchId as string);
+        const party = a.party as bigint;
+        const basketId = key(a.basketId as string);
+        const indices = [...(a.indices as bigint[])];
+        const prescriptions = [...(a.prescriptions as string[])];
+        if (indices.length === 0 || indices.length !== prescriptions.length) {
+          this.anomaly(`basket ${basketId} dispensed ${indices.length} units of ${id} with ${prescriptions.length} prescriptions`);
+        }
+        const basket = this.presenting(log.transactionHash);
+        if (basket.basketId !== undefined && (basket.basketId !== basketId || basket.party !== party)) {
+          this.anomaly(`units of basket ${basketId} dispensed while basket ${basket.basketId} is presented`);
+        }
+        basket.basketId = basketId;
+        basket.party = party;
+        // From the party's available stock into its dispensed stock, and the batch's.
+        const n = BigInt(indices.length);
+        this.take(a.batchId, batch, party, n).dispensed += n;
+        batch.dispensed += n;
+        indices.forEach((index, i) => {
+          if (index >= batch.unitCount) this.anomaly(`unit ${index} of ${id} dispensed in basket ${basketId}: the batch has ${batch.unitCount}`);
+          const [status] = effectiveUnit(batch, index);
+          if (status !== UnitStatus.Active) this.anomaly(`unit ${index} of ${id} dispensed in basket ${basketId}, replayed ${status}`);
+          batch.basketUnits.set(index, { party, basketId });
+          basket.items.push({ batchId: id, index, prescription: key(prescriptions[i] ?? ZERO_HASH) });
+          basket.ahead = basket.ahead.filter((u) => u.batchId !== id || u.index !== index);
+        });
+        break;
+      }
+      case "BasketDispensed": {
+        const party = a.party as bigint;
+        const seq = a.seq as bigint;
+        const basketId = key(a.basketId as string);
+        const counters = this.counters(party);
+        if (seq !== counters.baskets) this.anomaly(`basket ${basketId} is basket ${seq} of party ${party}, replayed ${counters.baskets}`);
+        if (basketId !== basketIdFor(party, seq)) this.anomaly(`basket ${basketId} is not basket ${seq} of party ${party}`);
+        if (s.baskets.has(basketId)) this.anomaly(`basket ${basketId} presented twice`);
+        // Before its units, the contract deleted the party's oldest record if its window had
+        // closed (BasketExpired) and moved past the oldest basket if it then had none.
+        if (counters.oldestOpen < seq && !s.baskets.has(basketIdFor(party, counters.oldestOpen))) counters.oldestOpen += 1n;
+        counters.baskets = seq + 1n;
+        const basket = this.presenting(log.transactionHash);
+        this.baskets = { tx: log.transactionHash, items: [], reports: new Map(), ahead: [] };
+        if (basket.basketId !== undefined && basket.basketId !== basketId) {
+          this.anomaly(`basket ${basketId} closes the units dispensed in basket ${basket.basketId}`);
+        }
+        const dispensed = BigInt(basket.items.length);
+        if (dispensed !== (a.dispensed as bigint)) this.anomaly(`basket ${basketId}: ${a.dispensed} dispensed, its UnitsDispensed list ${dispensed}`);
+        const reported = basket.reports.get(party) ?? 0n;
+        if (reported !== (a.suspect as bigint)) this.anomaly(`basket ${basketId}: ${a.suspect} suspect, ${reported} reported`);
+        for (const u of basket.ahead) this.anomaly(`unit ${u.index} of ${u.batchId} reported dispensed in a basket, and no basket dispensed it`);
+        const commitment = commitmentOf(basket.items);
+        if (key(a.commitment as string) !== commitment) this.anomaly(`basket ${basketId}: commitment ${a.commitment}, replayed ${commitment}`);
+        if (dispensed > 0n) s.baskets.set(basketId, { party, seq, block: log.blockNumber, commitment, items: basket.items });
+        break;
+      }
+      case "BasketUndone": {
+        const basketId = key(a.basketId as string);
+        const record = this.need(s.baskets.get(basketId), `undo of basket ${basketId}, which has no record open to undo`);
+        if (record.party !== (a.party as bigint)) this.anomaly(`basket ${basketId} of party ${record.party} undone by party ${a.party}`);
+        const batchIds = [...(a.batchIds as string[])].map(key);
+        const indices = [...(a.indices as bigint[])];
+        if (indices.length === 0 || indices.length !== batchIds.length) {
+          this.anomaly(`basket ${basketId} undone with ${batchIds.length} batch ids and ${indices.length} indices`);
+        }
+        // The undone units are some of the record's, in its order.
+        const undone = new Set<number>();
+        let from = 0;
+        indices.forEach((index, k) => {
+          const batchId = batchIds[k] ?? "";
+          const at = record.items.findIndex((item, j) => j >= from && item.batchId === batchId && item.index === index);
+          if (at < 0) {
+            this.anomaly(`basket ${basketId} undid unit ${index} of ${batchId}, which it does not hold (in this order)`);
+            return;
+          }
+          undone.add(at);
+          from = at + 1;
+          const batch = this.batch(batchId);
+          if (batch.basketUnits.get(index)?.basketId !== basketId) this.anomaly(`unit ${index} of ${batchId} undone from basket ${basketId}, not dispensed in it`);
+          batch.basketUnits.delete(index);
+          // Its record stayed as it was; a unit with none reads Active by party 0.
+          if (!batch.units.has(index)) batch.units.set(index, { status: UnitStatus.Active, party: 0n });
+          // Back into the party's held stock.
+          const custody = this.custodyOf(batch, record.party);
+          this.change(batchId, record.party, custody, "dispensed", -1n);
+          custody.held += 1n;
+          batch.dispensed -= 1n;
+          if (batch.dispensed < 0n) this.anomaly(`a counter of ${batchId} would be below 0`);
+        });
+        record.items = record.items.filter((_, j) => !undone.has(j));
+        const commitment = commitmentOf(record.items);
+        if (key(a.commitment as string) !== commitment) this.anomaly(`basket ${basketId} undone to commitment ${a.commitment}, replayed ${commitment}`);
+        if (record.items.length === 0) s.baskets.delete(basketId);
+        else record.commitment = commitment;
+        break;
+      }
+      case "BasketExpired": {
+        const basketId = key(a.basketId as string);
+        const party = a.party as bigint;
+        const counters = this.counters(party);
+        if (basketId !== basketIdFor(party, counters.oldestOpen)) this.anomaly(`basket ${basketId} expired: not party ${party}'s oldest (${counters.oldestOpen})`);
+        if (!s.baskets.delete(basketId)) this.anomaly(`basket ${basketId} expired with no record`);
+        break;
+      }
+
+      // ---- pallets ----
+      case "PalletShipped": {
+        const id = key(a.palletId as string);
+        const from = a.from as bigint;
+        const seq = a.seq as bigint;
+        const lines = linesOf(a.lines);
+        if (s.pallets.has(id)) this.anomaly(`pallet ${id} shipped twice`);
+        const counters = this.counters(from);
+        if (seq !== counters.pallets) this.anomaly(`pallet ${id} is pallet ${seq} of party ${from}, replayed ${counters.pallets}`);
+        if (id !== palletIdFor(from, seq)) this.anomaly(`pallet ${id} is not pallet ${seq} of party ${from}`);
+        counters.pallets = seq + 1n;
+        if (lines.length === 0) this.anomaly(`pallet ${id} shipped with no line`);
+        // Each line from the sender's available stock into its in-transit stock.
+        for (const line of lines) {
+          const batch = s.batches.get(line.batchId);
+          if (batch === undefined) {
+            this.anomaly(`pallet ${id} ships unknown batch ${line.batchId}`);
+            continue;
+          }
+          if (line.quantity === 0n) this.anomaly(`pallet ${id} ships 0 of ${line.batchId}`);
+          this.take(line.batchId, batch, from, line.quantity).inTransit += line.quantity;
+        }
+        s.pallets.set(id, {
+          from,
+          to: a.to as bigint,
+          seq,
+          lineCount: BigInt(lines.length),
+          block: log.blockNumber,
+          status: ShipmentStatus.InTransit,
+          linesHash: palletLinesHash(lines),
+          lines,
+        });
+        break;
+      }
+      case "PalletClosed": {
+        const id = key(a.palletId as string);
+        const pallet = this.need(s.pallets.get(id), `close of unknown pallet ${id}`);
+        const lines = pallet.lines;
+        if (pallet.status !== ShipmentStatus.InTransit || lines === undefined) {
+          this.anomaly(`pallet ${id} closed twice`);
+          break;
+        }
+        const status = Number(a.status);
+        // Received credits the receiver; cancelled and rejected lines go back to the sender.
+        const credited =
+          status === ShipmentStatus.Received
+            ? pallet.to
+            : status === ShipmentStatus.Cancelled || status === ShipmentStatus.Rejected
+              ? pallet.from
+              : undefined;
+        if (credited === undefined) this.anomaly(`pallet ${id} closed with status ${status}`);
+        else if (credited !== (a.creditedParty as bigint)) this.anomaly(`pallet ${id} closed (${status}) crediting ${a.creditedParty}, not ${credited}`);
+        pallet.status = status;
+        delete pallet.lines;
+        // Each line out of the sender's in-transit stock, into the credited party's.
+        for (const line of lines) {
+          const batch = s.batches.get(line.batchId);
+          if (batch === undefined) continue; // an anomaly at shipping
+          this.change(line.batchId, pallet.from, this.custodyOf(batch, pallet.from), "inTransit", -line.quantity);
+          this.custodyOf(batch, a.creditedParty).held += line.quantity;
+        }
         break;
       }
       case "DispenseUndoWindowSet":
@@ -936,6 +1209,27 @@ export class StateReplayer {
       this.disposing = undefined;
       this.anomaly(`batch ${disposing.batchId} accounted for by its destruction, but did not enter disposal`);
     }
+    if (this.baskets.tx !== tx) this.presenting(tx);
+  }
+
+  /** The basket presented in transaction `tx`; a transaction's end with one left unclosed is an anomaly. */
+  private presenting(tx: string): PresentedBasket {
+    const open = this.baskets;
+    if (open.tx === tx) return open;
+    if (open.basketId !== undefined) this.anomaly(`units dispensed in basket ${open.basketId} with no BasketDispensed`);
+    for (const u of open.ahead) this.anomaly(`unit ${u.index} of ${u.batchId} reported dispensed in a basket, and no basket dispensed it`);
+    this.baskets = { tx, items: [], reports: new Map(), ahead: [] };
+    return this.baskets;
+  }
+
+  /** A party's bulk counters, created at 0 on first use. */
+  private counters(party: bigint): BulkCountersRecord {
+    let counters = this.state.bulkCounters.get(party);
+    if (counters === undefined) {
+      counters = { baskets: 0n, oldestOpen: 0n, pallets: 0n };
+      this.state.bulkCounters.set(party, counters);
+    }
+    return counters;
   }
 
   private anomaly(problem: string): void {
@@ -1003,6 +1297,23 @@ export class StateReplayer {
     if (batch.dispensed < 0n || batch.destroyed < 0n || batch.lost < 0n) this.anomaly(`a counter of ${key(String(batchId))} would be below 0`);
     custody.held += 1n;
   }
+}
+
+/** A basket being presented ({@link StateReplayer}'s transient view of one transaction). */
+interface PresentedBasket {
+  tx: string;
+  basketId?: string;
+  party?: bigint;
+  items: BasketItemRecord[];
+  reports: Map<bigint, bigint>;
+  ahead: { batchId: string; index: bigint }[];
+}
+
+/** A unit as the contracts read it: Dispensed by party 0 while a basket holds it, else its record (Active, party 0: none). */
+export function effectiveUnit(batch: BatchRecord, index: bigint): [status: number, party: bigint] {
+  if (batch.basketUnits.has(index)) return [UnitStatus.Dispensed, 0n];
+  const record = batch.units.get(index);
+  return record === undefined ? [UnitStatus.Active, 0n] : [record.status, record.party];
 }
 
 function newSubject(isProduct: boolean, gtin: bigint): SubjectRecord {

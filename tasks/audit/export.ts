@@ -6,6 +6,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { DEFAULT_COMPANY_PREFIX_LENGTH, buildEpcisDocument } from "../../sdk/epcis.js";
 import { UserError } from "../../sdk/errors.js";
 import { loadBatchHistory } from "../lib/history.js";
+import { withBulkEvents } from "./bulk-history.js";
 import { type TaskResult, openDeployment, required, taskAction } from "../lib/runtime.js";
 import { parseBytes32 } from "../lib/supply.js";
 
@@ -20,7 +21,8 @@ interface Args {
 /**
  * Writes a batch's history as a GS1 EPCIS 2.0 JSON-LD EPCISDocument (sdk/epcis.ts):
  * ObjectEvents for commissioning, shipping, receiving, observations with sensor
- * readings, stops, recalls, returns, destruction and dispensing.
+ * readings, stops, recalls, returns, destruction and dispensing, pallets (one shipping and
+ * one closing event, a quantity per line) and basket dispenses (one event per basket).
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const batchId = parseBytes32("--batch", args.batch);
@@ -33,7 +35,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     throw new UserError(`invalid --company-prefix-length "${prefixText}": expected 6…12 digits`);
   }
   const deployed = await openDeployment(hre);
-  const history = await loadBatchHistory(hre, deployed, batchId);
+  const history = await withBulkEvents(deployed, await loadBatchHistory(hre, deployed, batchId));
   const document = buildEpcisDocument(
     history.events,
     {
@@ -45,6 +47,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
       parties: history.parties,
       states: history.states,
       ...(history.unitCodes === undefined ? {} : { unitCodes: history.unitCodes }),
+      lineBatches: history.lineBatches,
     },
     { companyPrefixLength, creationDate: new Date() },
   );

@@ -50,6 +50,10 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     applications: String([...state.applications.values()].reduce((sum, pending) => sum + pending.size, 0)),
     batches: String(state.batches.size),
     shipments: String(state.shipments.size),
+    pallets: String(state.pallets.size),
+    // Basket records still open to undo, and units a basket holds dispensed.
+    openBaskets: String(state.baskets.size),
+    basketUnits: String([...state.batches.values()].reduce((sum, b) => sum + b.basketUnits.size, 0)),
     observations,
     recalls: [...state.subjects.values()].reduce((sum, s) => sum + s.recalls, 0n),
     cases: String(state.cases.size),
@@ -67,7 +71,8 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const problems = result.mismatches.length + result.anomalies.length;
   const human = [
     `replayed ${state.events} events from block ${result.fromBlock} to ${result.toBlock}: ` +
-      `${json.parties} parties, ${json.products} products, ${json.batches} batches, ${json.shipments} shipments, ` +
+      `${json.parties} parties, ${json.products} products, ${json.batches} batches, ${json.shipments} shipments, ${json.pallets} pallets, ` +
+      `${json.basketUnits} units dispensed in baskets, ` +
       `${observations} observations, ${json.cases} suspect cases`,
     `state digest ${result.digest} at block ${result.toBlock} (${result.blockHash}); ${json.seconds} s, peak memory ${json.peakMemoryMB} MB`,
     ...json.mirrorPushFailures.map(

@@ -48,7 +48,10 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   });
   reading.stop();
   const hashing = progress("hashing units ", args.json);
+  // Leaves in unit order: the units of a case or carton, numbered in a row, sit side by
+  // side in the tree, so a basket of them has a short multiproof.
   const { root, count, tree } = await buildUnitTree(file.codes, {
+    order: "index",
     lines: file.lines,
     onProgress: (done, total) => hashing.update(done, total),
   });

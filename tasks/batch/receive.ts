@@ -1,15 +1,13 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { type CloseArgs, closePallet, palletOption } from "../lib/pallets.js";
 import { type TaskResult, openDeployment, resolveSigner, send, taskAction } from "../lib/runtime.js";
 import { findShipment, parseBytes32 } from "../lib/supply.js";
 
-interface Args {
-  shipment?: string;
-  from?: string;
-  json: boolean;
-}
-
-export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+/** The receiver takes a shipment, or with `--pallet` a whole pallet, into its held stock. */
+export async function run(args: CloseArgs, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+  const palletId = palletOption(args);
+  if (palletId !== undefined) return closePallet(hre, palletId, args.from, "receive");
   const shipmentId = parseBytes32("--shipment", args.shipment);
   const deployed = await openDeployment(hre);
   const { ethers, batches } = deployed;

@@ -1,5 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { UserError } from "../../sdk/errors.js";
+import { linesHuman, linesJson, readPalletLines } from "../lib/pallets.js";
 import { type TaskResult, eventsNamed, openDeployment, parseId, resolveSigner, send, taskAction } from "../lib/runtime.js";
 import { parseBytes32, parseQuantity } from "../lib/supply.js";
 
@@ -7,11 +9,15 @@ interface Args {
   batch?: string;
   to?: string;
   quantity?: string;
+  lines?: string;
+  line?: string;
   from?: string;
   json: boolean;
 }
 
+/** Ships `--quantity` of `--batch`, or with `--lines`/`--line` a pallet of many lines in one transaction. */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+  if (args.lines !== undefined || args.line !== undefined) return shipPallet(args, hre);
   const batchId = parseBytes32("--batch", args.batch);
   const to = parseId("--to", args.to);
   const quantity = parseQuantity("--quantity", args.quantity);
@@ -23,6 +29,28 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   return {
     json: { shipmentId, batchId, from: String(shipped.args.from), to: to.toString(), quantity: quantity.toString() },
     human: `shipment ${shipmentId}: ${quantity} of batch ${batchId} from party ${String(shipped.args.from)} to party ${to}, in transit`,
+  };
+}
+
+/** A pallet (`shipPallet`): every line from the signer's party's available stock, to one receiver. */
+async function shipPallet(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+  if (args.batch !== undefined || args.quantity !== undefined) {
+    throw new UserError("give --batch and --quantity (one shipment) or --lines/--line (a pallet), not both");
+  }
+  const lines = await readPalletLines(args.lines, args.line);
+  const to = parseId("--to", args.to);
+  const { ethers, batches } = await openDeployment(hre);
+  const signer = await resolveSigner(ethers, args.from);
+  const receipt = await send(batches.connect(signer).shipPallet(to, lines));
+  const [shipped] = eventsNamed(batches, receipt, "PalletShipped");
+  const palletId = String(shipped.args.palletId);
+  const from = String(shipped.args.from);
+  const seq = String(shipped.args.seq);
+  return {
+    json: { palletId, from, to: to.toString(), seq, signer: signer.address, lines: linesJson(lines) },
+    human:
+      `pallet ${palletId} (party ${from}'s pallet #${seq}), signed by ${signer.address}: ` +
+      `${lines.length} line${lines.length === 1 ? "" : "s"} from party ${from} to party ${to}, in transit\n${linesHuman(lines)}`,
   };
 }
 

@@ -1,5 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
+import { withBulkEvents } from "../audit/bulk-history.js";
+import { withBulkEntries } from "../audit/bulk-timeline.js";
 import { loadBatchHistory, timeline } from "../lib/history.js";
 import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
 import { parseBytes32 } from "../lib/supply.js";
@@ -11,13 +13,14 @@ interface Args {
 
 /**
  * A batch's timeline from the log: when, who (party name), what, where, result and
- * state changes — its own events and its product's observations and states.
+ * state changes — its own events and its product's observations and states, its pallet
+ * shipments and closings, and its basket dispenses and their undos.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const batchId = parseBytes32("--batch", args.batch);
   const deployed = await openDeployment(hre);
-  const history = await loadBatchHistory(hre, deployed, batchId);
-  const events = timeline(history);
+  const history = await withBulkEvents(deployed, await loadBatchHistory(hre, deployed, batchId));
+  const events = withBulkEntries(history, timeline(history));
   const human = [
     `batch ${batchId}: GTIN ${history.gtin}${history.productName === undefined ? "" : ` (${history.productName})`} lot ${history.lot}, ${events.length} events`,
     ...events.map((e) => {

@@ -55,7 +55,7 @@ export async function findShipment(
   };
 }
 
-/** The lot a batch was created with, and every party that ever held or was sent some of it. */
+/** The lot a batch was created with, and every party that ever held or was sent some of it (by shipment or pallet). */
 export async function batchHistory(deployed: Deployed, batchId: string): Promise<{ lot: string; parties: bigint[] }> {
   const { batches, record } = deployed;
   const from = Number(record.block);
@@ -65,6 +65,13 @@ export async function batchHistory(deployed: Deployed, batchId: string): Promise
   for (const e of await batches.queryFilter(batches.filters.Shipped(undefined, batchId), from)) {
     parties.add(e.args.from);
     parties.add(e.args.to);
+  }
+  // A pallet's lines are not indexed: every pallet is read, and those with a line of the batch count.
+  for (const e of await batches.queryFilter(batches.filters.PalletShipped(), from)) {
+    if (e.args.lines.some((line) => line.batchId.toLowerCase() === batchId.toLowerCase())) {
+      parties.add(e.args.from);
+      parties.add(e.args.to);
+    }
   }
   return { lot: created.args.lot, parties: [...parties].sort((a, b) => (a < b ? -1 : 1)) };
 }

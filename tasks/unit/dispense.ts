@@ -5,14 +5,25 @@ import { UserError, describeError, errorName } from "../../sdk/errors.js";
 import { NO_EVIDENCE } from "../lib/evidence.js";
 import { type TaskResult, describeRefusal, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
 import { locateUnit, type UnitArgs } from "../lib/supply.js";
+import { runBasket } from "./dispense-basket.js";
+
+/** `--code` (one box), or `--file` (a basket of up to 256). */
+interface DispenseArgs extends UnitArgs {
+  file?: string;
+}
 
 /**
  * Dispenses one box at a pharmacy or hospital. A code already dispensed (or destroyed,
  * or stolen) is a genuine code on a suspect box: the chain records the report, the
  * same signer opens a suspect-product case on the unit (no stock quarantined: a clone
- * is not stock), and this command prints both and exits non-zero.
+ * is not stock), and this command prints both and exits non-zero. With `--file`, the
+ * file's codes are dispensed as one basket instead (`dispense-basket.ts`).
  */
-export async function run(args: UnitArgs, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+export async function run(args: DispenseArgs, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+  if (args.file !== undefined) {
+    if (args.code !== undefined || args.batch !== undefined) throw new UserError("give --code (one box) or --file (a basket), not both");
+    return runBasket({ file: required("--file", args.file), from: args.from, json: args.json }, hre);
+  }
   const code = required("--code", args.code);
   const deployed = await openDeployment(hre);
   const { ethers, batches } = deployed;

@@ -243,7 +243,8 @@ export interface Ledger {
  * The batch's ledger from the views: Σ holdings and Σ in transit over every party (ids
  * 0..partyCount + 1), the batch's dispensed, destroyed, lost and quarantined, and what open
  * suspect cases hold. Checks on the way that the per-party counters agree with what they
- * summarise: Σ in transit with the open shipments (found through the Shipped events), Σ
+ * summarise: Σ in transit with the open shipments and pallets (found through the Shipped
+ * and PalletShipped events), Σ
  * dispensed by party with the batch's dispensed, Σ suspended by party with the cases'.
  */
 export async function ledgerOf(c: SupplyConsortium, batchId: string): Promise<Ledger> {
@@ -267,7 +268,13 @@ export async function ledgerOf(c: SupplyConsortium, batchId: string): Promise<Le
     const s = await batchRegistry.getShipment(e.args.shipmentId);
     if (Number(s.status) === ShipmentStatus.InTransit) openShipments += s.quantity;
   }
-  expect(inTransit, "Σ in transit against the open shipments").to.equal(openShipments);
+  // Open pallets' lines of this batch are in transit too.
+  for (const e of await batchRegistry.queryFilter(batchRegistry.filters.PalletShipped())) {
+    const pallet = await batchRegistry.getPallet(e.args.palletId);
+    if (Number(pallet.status) !== ShipmentStatus.InTransit) continue;
+    for (const line of e.args.lines) if (line.batchId === batchId) openShipments += line.quantity;
+  }
+  expect(inTransit, "Σ in transit against the open shipments and pallets").to.equal(openShipments);
   const b = await batchRegistry.getBatch(batchId);
   expect(dispensedByParties, "Σ dispensed by party against the batch's").to.equal(b.dispensed);
   const suspects = (await ethers.getContractAt("ISuspectProduct", await batchRegistry.getAddress())) as unknown as ISuspectProduct;

@@ -22,6 +22,7 @@ import {QualityEngine} from "../../contracts/quality/QualityEngine.sol";
 import {BatchRegistry} from "../../contracts/supply/BatchRegistry.sol";
 import {BulkCustody} from "../../contracts/supply/BulkCustody.sol";
 import {ProductRegistry} from "../../contracts/supply/ProductRegistry.sol";
+import {MultiProof} from "./utils/MultiProof.sol";
 import {TestBase} from "./utils/Vm.sol";
 
 // ==== PARTIES ====
@@ -85,6 +86,33 @@ library UnitTree16 {
     function unit(bytes32 batchId, uint256 index) internal pure returns (ISupplyLedger.UnitProof memory) {
         return
             ISupplyLedger.UnitProof({batchId: batchId, index: index, unitHash: unitHash(index), proof: proof(index)});
+    }
+
+    /// A basket group of the units set in `mask` (bit i: unit i; at least one), in the order
+    /// of their multiproof ({MultiProof}: index descending). `salt` 0: no prescriptions; else
+    /// unit i's is `keccak256(abi.encode(salt, i))`.
+    function basketGroup(
+        bytes32 batchId,
+        uint256 mask,
+        uint256 salt
+    ) internal pure returns (IBulkCustody.BasketGroup memory group) {
+        MultiProof.Proof memory p = MultiProof.build(_leaves(), mask & ((1 << SIZE) - 1));
+        group.batchId = batchId;
+        group.units = new IBulkCustody.BasketUnit[](p.indices.length);
+        for (uint256 k = 0; k < p.indices.length; ++k) {
+            uint256 i = p.indices[k];
+            group.units[k] = IBulkCustody.BasketUnit({
+                index: i,
+                unitHash: unitHash(i),
+                prescription: salt == 0 ? bytes32(0) : keccak256(abi.encode(salt, i))
+            });
+        }
+        group.proof = p.proof;
+        group.proofFlags = p.flags;
+    }
+
+    function leaves() internal pure returns (bytes32[] memory) {
+        return _leaves();
     }
 
     function _leaves() private pure returns (bytes32[] memory layer) {
@@ -242,7 +270,10 @@ library Ledger {
             ISupplyLedger.Custody memory x = a.custody[p];
             ISupplyLedger.Custody memory y = b.custody[p];
             if (
-                x.held != y.held || x.inTransit != y.inTransit || x.dispensed != y.dispensed || x.suspended != y.suspended
+                x.held != y.held ||
+                x.inTransit != y.inTransit ||
+                x.dispensed != y.dispensed ||
+                x.suspended != y.suspended
             ) {
                 ++d.parties;
                 d.party = uint64(p);
@@ -357,6 +388,7 @@ abstract contract SupplyFixture is TestBase {
     uint48 internal constant QUANTITY = 64;
     uint40 internal constant SHELF_LIFE = 3650 days;
     string internal constant LOT = "LOT-2026-001";
+    string internal constant LOT2 = "LOT-2026-002";
 
     ConsortiumRegistry internal registry;
     IBatchRegistry internal batches;
@@ -418,6 +450,20 @@ abstract contract SupplyFixture is TestBase {
         _inspect(batchId);
         vm.prank(MAKER_QA);
         batches.releaseBatch(batchId);
+    }
+
+    /// A second released batch of the same product (lot LOT2, the same 16 units), held by party 2.
+    function _createSecondBatch() internal returns (bytes32 id) {
+        vm.prank(supplyAdmin(MAKER));
+        id = batches.createBatch(_input(LOT2));
+        _inspect(id);
+        vm.prank(MAKER_QA);
+        batches.releaseBatch(id);
+    }
+
+    /// The bulk custody functions, at the proxy.
+    function _bulk() internal view returns (IBulkCustody) {
+        return IBulkCustody(address(batches));
     }
 
     /// A normal inspection by the maker's QA, which a release needs.
@@ -1086,6 +1132,200 @@ contract BatchRegistryTest is SupplyFixture {
         _assertEq(batches.custody(batchId, PHARMACY).locked, 0, "lock lifted");
     }
 
+    // ==== baskets and pallets ====
+
+    /// The on-chain multiproof builder's proofs verify with OpenZeppelin's verifier, for any
+    /// subset of the 16 units, and are well formed (leaves + proof == flags + 1).
+    function testFuzz_multiProof_verifiesAnySubset(uint16 mask) public pure {
+        uint256 m = mask == 0 ? 1 : mask;
+        MultiProof.Proof memory p = MultiProof.build(UnitTree16.leaves(), m);
+        _assertTrue(
+            MerkleProof.multiProofVerify(p.proof, p.flags, UnitTree16.root(), p.proofLeaves),
+            "multiproof verifies"
+        );
+        _assertEq(p.proofLeaves.length + p.proof.length, p.flags.length + 1, "leaves + proof == flags + 1");
+        for (uint256 k = 1; k < p.indices.length; ++k) _assertTrue(p.indices[k] < p.indices[k - 1], "descending");
+    }
+
+    /**
+     * A basket of any subset of the units, some already dispensed (singly), destroyed,
+     * stolen or locked, presented by a pharmacy with any stock from 0 to 16: the inactive ones
+     * are suspect (each reported), the active ones dispensed while its stock lasts, then
+     * refused for want of stock; exactly the dispensed ones read Dispensed by party 0 and left
+     * its stock, and the basket's record commits to them.
+     */
+    function testFuzz_dispenseBasket_dispensesExactlyTheActiveUnits(
+        uint16 mask,
+        uint16 inactive,
+        uint8 stockSeed
+    ) public {
+        uint256 m = mask == 0 ? 1 : mask;
+        uint48 stock = uint48(_bound(stockSeed, 0, 16));
+        if (stock > 0) _move(MAKER, PHARMACY, stock);
+        _move(MAKER, HOSPITAL, 16);
+        for (uint256 i = 0; i < 16; ++i) {
+            if ((inactive >> i) & 1 == 0) continue;
+            vm.prank(supplyAdmin(HOSPITAL));
+            if (i % 4 == 0) batches.dispense(UnitTree16.unit(batchId, i));
+            else batches.decommission(UnitTree16.unit(batchId, i), ISupplyLedger.UnitStatus(1 + (i % 4)));
+        }
+        uint256 dispensedBefore = batches.getBatch(batchId).dispensed;
+        IBulkCustody.BasketGroup[] memory groups = new IBulkCustody.BasketGroup[](1);
+        groups[0] = UnitTree16.basketGroup(batchId, m, 7);
+        vm.prank(supplyAdmin(PHARMACY));
+        (bytes32 basketId, IBulkCustody.BasketOutcome[] memory outcomes) = _bulk().dispenseBasket(groups);
+
+        _assertTrue(basketId == keccak256(abi.encode(PHARMACY, uint32(0))), "basket id");
+        _assertEq(outcomes.length, groups[0].units.length, "one outcome per unit");
+        IBulkCustody.BasketItem[] memory items = new IBulkCustody.BasketItem[](16);
+        uint256 n = 0;
+        uint256 suspect = 0;
+        for (uint256 k = 0; k < outcomes.length; ++k) {
+            uint256 i = groups[0].units[k].index;
+            IBulkCustody.BasketOutcome expected;
+            if ((inactive >> i) & 1 == 1) {
+                expected = IBulkCustody.BasketOutcome.Suspect;
+                ++suspect;
+            } else if (n < stock) {
+                expected = IBulkCustody.BasketOutcome.Dispensed;
+                items[n++] = IBulkCustody.BasketItem(batchId, i, keccak256(abi.encode(uint256(7), i)));
+            } else {
+                expected = IBulkCustody.BasketOutcome.NoStock;
+            }
+            _assertEq(uint8(outcomes[k]), uint8(expected), "outcome");
+            (ISupplyLedger.UnitStatus status, uint64 party, uint40 at) = batches.unitRecord(batchId, i);
+            if (expected == IBulkCustody.BasketOutcome.Dispensed) {
+                _assertEq(uint8(status), uint8(ISupplyLedger.UnitStatus.Dispensed), "dispensed unit reads Dispensed");
+                _assertEq(party, 0, "by party 0");
+                _assertEq(at, 0, "at time 0");
+            } else if (expected == IBulkCustody.BasketOutcome.NoStock) {
+                _assertEq(uint8(status), uint8(ISupplyLedger.UnitStatus.Active), "refused unit stays active");
+            } else {
+                _assertEq(party, HOSPITAL, "suspect unit keeps its record");
+            }
+        }
+        assembly ("memory-safe") {
+            mstore(items, n)
+        }
+        _assertEq(batches.custody(batchId, PHARMACY).held, stock - n, "the pharmacy's stock");
+        _assertEq(batches.custody(batchId, PHARMACY).dispensed, n, "the pharmacy's dispensed");
+        _assertEq(batches.getBatch(batchId).dispensed, dispensedBefore + n, "batch.dispensed");
+        _assertEq(batches.suspectReportCount(batchId), suspect, "suspect reports");
+        (uint40 recordAt, bytes32 commitment) = _bulk().basketRecord(PHARMACY, 0);
+        if (n == 0) {
+            _assertEq(recordAt, 0, "no record without a dispensed unit");
+        } else {
+            _assertEq(recordAt, block.timestamp, "record time");
+            _assertTrue(
+                commitment == _bulk().basketCommitment(items) & ~bytes32(uint256(type(uint40).max)),
+                "record commits to the dispensed units"
+            );
+        }
+    }
+
+    /// Undoing any non-empty choice of a basket's units puts exactly those back: active with
+    /// their own record, in the pharmacy's stock; the record keeps the others, or goes.
+    function testFuzz_undoBasket_restoresTheChosenUnits(uint16 mask, uint16 chosen) public {
+        uint256 m = mask == 0 ? 1 : mask;
+        _move(MAKER, PHARMACY, 16);
+        IBulkCustody.BasketGroup[] memory groups = new IBulkCustody.BasketGroup[](1);
+        groups[0] = UnitTree16.basketGroup(batchId, m, 0);
+        vm.prank(supplyAdmin(PHARMACY));
+        _bulk().dispenseBasket(groups);
+        uint256 count = groups[0].units.length;
+        IBulkCustody.BasketItem[] memory items = new IBulkCustody.BasketItem[](count);
+        for (uint256 k = 0; k < count; ++k) items[k] = IBulkCustody.BasketItem(batchId, groups[0].units[k].index, 0);
+        uint256 pick = chosen & ((1 << count) - 1);
+        if (pick == 0) pick = 1 << (chosen % count);
+        uint256[] memory positions = new uint256[](count);
+        IBulkCustody.BasketItem[] memory kept = new IBulkCustody.BasketItem[](count);
+        (uint256 p, uint256 q) = (0, 0);
+        for (uint256 k = 0; k < count; ++k) {
+            if ((pick >> k) & 1 == 1) positions[p++] = k;
+            else kept[q++] = items[k];
+        }
+        assembly ("memory-safe") {
+            mstore(positions, p)
+            mstore(kept, q)
+        }
+        vm.warp(block.timestamp + 10 days);
+        vm.prank(supplyAdmin(PHARMACY));
+        _bulk().undoBasket(0, items, positions);
+
+        _assertEq(batches.custody(batchId, PHARMACY).held, 16 - q, "the pharmacy's stock");
+        _assertEq(batches.getBatch(batchId).dispensed, q, "batch.dispensed");
+        for (uint256 k = 0; k < count; ++k) {
+            (ISupplyLedger.UnitStatus status, uint64 party, ) = batches.unitRecord(batchId, items[k].index);
+            bool undone = (pick >> k) & 1 == 1;
+            _assertEq(
+                uint8(status),
+                uint8(undone ? ISupplyLedger.UnitStatus.Active : ISupplyLedger.UnitStatus.Dispensed),
+                "status"
+            );
+            _assertEq(party, 0, "party");
+        }
+        (uint40 at, bytes32 commitment) = _bulk().basketRecord(PHARMACY, 0);
+        if (q == 0) {
+            _assertEq(at, 0, "record deleted");
+        } else {
+            _assertEq(at, block.timestamp - 10 days, "record keeps its time");
+            _assertTrue(
+                commitment == _bulk().basketCommitment(kept) & ~bytes32(uint256(type(uint40).max)),
+                "commitment of the rest"
+            );
+        }
+    }
+
+    /// A pallet of three lines of two batches moves each line into the sender's in transit,
+    /// and closes whole: received to the receiver, cancelled or rejected back to the sender.
+    function testFuzz_shipPallet_movesEachLineAndClosesWhole(uint8 a, uint8 b, uint8 c, uint8 closing) public {
+        bytes32 second = _createSecondBatch();
+        uint48 qa = uint48(_bound(a, 1, 32));
+        uint48 qb = uint48(_bound(b, 1, 64));
+        uint48 qc = uint48(_bound(c, 1, 32));
+        IBulkCustody.PalletLine[] memory lines = new IBulkCustody.PalletLine[](3);
+        lines[0] = IBulkCustody.PalletLine(batchId, qa);
+        lines[1] = IBulkCustody.PalletLine(second, qb);
+        lines[2] = IBulkCustody.PalletLine(batchId, qc);
+        vm.prank(supplyAdmin(MAKER));
+        bytes32 id = _bulk().shipPallet(WHOLESALER, lines);
+        _assertTrue(id == keccak256(abi.encode("pallet", MAKER, uint32(0))), "pallet id");
+        _assertEq(batches.custody(batchId, MAKER).inTransit, qa + qc, "first batch in transit");
+        _assertEq(batches.custody(second, MAKER).inTransit, qb, "second batch in transit");
+        _assertEq(batches.holding(batchId, MAKER), QUANTITY - qa - qc, "first batch held");
+        _assertEq(batches.holding(second, MAKER), QUANTITY - qb, "second batch held");
+        IBulkCustody.Pallet memory pallet = _bulk().getPallet(id);
+        _assertEq(pallet.lineCount, 3, "line count");
+        _assertTrue(pallet.linesHash == keccak256(abi.encode(lines)), "lines hash");
+
+        closing %= 3;
+        uint64 credited = closing == 0 ? WHOLESALER : MAKER;
+        vm.prank(supplyAdmin(closing == 1 ? MAKER : WHOLESALER));
+        if (closing == 0) _bulk().receivePallet(id, lines);
+        else if (closing == 1) _bulk().cancelPallet(id, lines);
+        else _bulk().rejectPallet(id, lines);
+        _assertEq(uint8(_bulk().getPallet(id).status), uint8(ISupplyLedger.ShipmentStatus(2 + closing)), "status");
+        _assertEq(
+            batches.custody(batchId, MAKER).inTransit + batches.custody(second, MAKER).inTransit,
+            0,
+            "in transit"
+        );
+        _assertEq(batches.holding(batchId, credited), (credited == MAKER ? QUANTITY : qa + qc), "first batch credited");
+        _assertEq(batches.holding(second, credited), (credited == MAKER ? QUANTITY : qb), "second batch credited");
+    }
+
+    /// A pallet's closing calls must restate its lines exactly.
+    function test_receivePallet_revertsOnRestatedLines() public {
+        IBulkCustody.PalletLine[] memory lines = new IBulkCustody.PalletLine[](1);
+        lines[0] = IBulkCustody.PalletLine(batchId, 5);
+        vm.prank(supplyAdmin(MAKER));
+        bytes32 id = _bulk().shipPallet(WHOLESALER, lines);
+        lines[0].quantity = 6;
+        vm.prank(supplyAdmin(WHOLESALER));
+        vm.expectRevert(abi.encodeWithSelector(IBulkCustody.BatchRegistryPalletMismatch.selector, id));
+        _bulk().receivePallet(id, lines);
+    }
+
     // ==== the custody handler ====
 
     /// A scripted campaign through the {CustodyHandler}: every action succeeds, decommission
@@ -1093,7 +1333,7 @@ contract BatchRegistryTest is SupplyFixture {
     /// while the batch is stopped and a lock lifted then, and callers not allowed are refused
     /// — so that the invariant campaigns below are not vacuous.
     function test_custodyHandler_everyActionSucceeds() public {
-        CustodyHandler h = new CustodyHandler(batches, batchId);
+        CustodyHandler h = new CustodyHandler(batches, batchId, _createSecondBatch());
         // Actor seeds 1 + 32 i: custodian i (0 maker, 1 wholesaler, 2 logistics, 3 pharmacy,
         // 4 hospital); 8 j: intruder j (0 outsider, 1 laboratory, 2 regulator, 3 the maker's QA).
         // Dispenser seeds: 1 pharmacy, 2 hospital, 8 the wholesaler. Unit seeds 4 i: unit i.
@@ -1138,7 +1378,7 @@ contract BatchRegistryTest is SupplyFixture {
         h.waitForUndoDeadline(36, 0); // one second before unit 9's undo deadline
         h.undoDispense(36, 1);
 
-        bytes4[] memory actions = h.actions();
+        bytes4[] memory actions = h.custodyActions();
         for (uint256 i = 0; i < actions.length; ++i) _assertTrue(h.successes(actions[i]) > 0, "action succeeded");
         for (uint8 s = uint8(ISupplyLedger.UnitStatus.Dispensed); s <= uint8(ISupplyLedger.UnitStatus.Locked); ++s) {
             _assertTrue(h.restoredFrom(ISupplyLedger.UnitStatus(s)) > 0, "restored from each status");
@@ -1158,6 +1398,72 @@ contract BatchRegistryTest is SupplyFixture {
         _assertEq(h.outflowsBeyondAvailable(), 0, "outflows beyond available");
         _assertEq(h.misdirectedCredits(), 0, "misdirected credits");
         _assertEq(h.haltedLedgerChanges(), 0, "halted ledger changes");
+    }
+
+    /// A scripted campaign of the {CustodyHandler}'s bulk actions: every one succeeds, a
+    /// basket's units get every outcome, an undo is refused once its window closes and the
+    /// next basket expires the record, pallets of both batches are received, cancelled and
+    /// rejected, a pallet is cancelled while the batch is stopped and not received then.
+    function test_custodyHandler_everyBulkActionSucceeds() public {
+        CustodyHandler h = new CustodyHandler(batches, batchId, _createSecondBatch());
+        // Dispenser seed 1: the pharmacy (8 in stock). Unit masks: bit i is unit i; mask seeds
+        // at bits 0 (the batch), 32 (an unknown batch), 64 (a second group), 96 (a forged
+        // proof); shape 11: all three extra groups.
+        uint256 pharmacy = 1;
+        h.dispenseBasket(pharmacy, 0xF, 0); // units 3, 2, 1, 0 dispensed: basket 0
+        h.dispenseBasket(pharmacy, 0xFFFF | (1 << 32) | (3 << 64) | (1 << 96), 11); // basket 1
+        h.undoBasket(1, 4 + 16 * 5, 1); // basket 0 undoes its items 0 and 2: units 3 and 1
+        h.waitForBasketDeadline(1, 2); // one second past basket 0's window
+        h.undoBasket(1, 4 + 16 * 1, 1); // refused: the window closed
+        h.dispenseBasket(pharmacy, 0xA, 0); // units 3, 1 again: basket 0's record expires
+        // Actor seed 1: the maker; receivers 1 wholesaler, 3 pharmacy. Lines: one unit of the
+        // second batch, one of the first. Pallet seed 1: the open one; caller seed 2: the party
+        // allowed to, 1: the same with a line restated wrong.
+        uint256 lines = 1 + 32 + (6 << 8) + (7 << 24);
+        h.shipPallet(1, 1, lines);
+        h.receivePallet(1, 2);
+        h.shipPallet(1, 3, lines);
+        h.cancelPallet(1, 1); // refused: a line restated wrong
+        h.cancelPallet(1, 2);
+        h.shipPallet(1, 3, lines);
+        h.rejectPallet(1, 2);
+        h.shipPallet(1, 3, lines);
+        h.stopOrResume(1, true); // the regulator stops the first batch
+        h.dispenseBasket(pharmacy, 0xF0, 0); // units 7..4 refused: halted
+        h.receivePallet(1, 2); // refused: a line's batch halts
+        h.cancelPallet(1, 2); // back to the maker while stopped
+        h.stopOrResume(1, false);
+
+        bytes4[] memory actions = h.bulkActions();
+        for (uint256 i = 0; i < actions.length; ++i) _assertTrue(h.successes(actions[i]) > 0, "bulk action succeeded");
+        for (uint8 o = 0; o <= uint8(IBulkCustody.BasketOutcome.NoStock); ++o) {
+            if (o == uint8(IBulkCustody.BasketOutcome.NotReleased) || o == uint8(IBulkCustody.BasketOutcome.Expired)) {
+                continue;
+            }
+            _assertTrue(h.basketOutcomes(IBulkCustody.BasketOutcome(o)) > 0, "basket outcome reached");
+        }
+        _assertEq(h.basketOutcomes(IBulkCustody.BasketOutcome.Dispensed), 10, "basket units dispensed");
+        _assertEq(h.basketOutcomes(IBulkCustody.BasketOutcome.NoStock), 8, "basket units beyond stock");
+        _assertEq(h.basketOutcomes(IBulkCustody.BasketOutcome.Suspect), 6, "basket units suspect");
+        _assertEq(h.basketOutcomes(IBulkCustody.BasketOutcome.Halted), 4, "basket units refused while halted");
+        _assertEq(h.basketUnitsUndone(), 2, "basket units undone");
+        // Baskets 2 and 3 each expire one record: baskets 0 and 1, whose windows closed together.
+        _assertEq(h.basketsExpired(), 2, "basket records expired");
+        _assertEq(h.refusals(h.undoBasket.selector), 1, "undo after the window refused");
+        _assertEq(h.refusals(h.cancelPallet.selector), 1, "mismatched lines refused");
+        _assertEq(h.refusals(h.receivePallet.selector), 1, "receive while halted refused");
+        _assertEq(h.palletsClosed(ISupplyLedger.ShipmentStatus.Received), 1, "pallets received");
+        _assertEq(h.palletsClosed(ISupplyLedger.ShipmentStatus.Cancelled), 2, "pallets cancelled");
+        _assertEq(h.palletsClosed(ISupplyLedger.ShipmentStatus.Rejected), 1, "pallets rejected");
+        _assertEq(h.mixedPallets(), 4, "pallets of both batches");
+        _assertTrue(h.haltedSuccesses(h.cancelPallet.selector) > 0, "cancelled while halted");
+        _assertEq(h.mispredictions(), 0, "mispredictions");
+        _assertEq(h.foreignStockMoves(), 0, "foreign stock moves");
+        _assertEq(h.outflowsBeyondAvailable(), 0, "outflows beyond available");
+        _assertEq(h.misdirectedCredits(), 0, "misdirected credits");
+        _assertEq(h.haltedLedgerChanges(), 0, "halted ledger changes");
+        _assertEq(batches.getBatch(batchId).dispensed, 8, "dispensed: 10 in baskets, 2 undone");
+        _assertEq(batches.custody(batchId, PHARMACY).held, 0, "the pharmacy's stock");
     }
 
     // ==== PRIVATE ====
@@ -1200,7 +1506,10 @@ struct FuzzSelector {
  * hospital); with callers who are not allowed (an outsider, the laboratory, the
  * regulator where it may not act, the maker's QA where only admins and operators act, a
  * wholesaler dispensing) and wrong receivers (the laboratory, an unknown party, the
- * sender itself).
+ * sender itself). It also presents baskets (random subsets of the units in one or more
+ * groups, with groups of an unknown batch, forged proofs and empty groups), undoes them
+ * (with mismatched items and bad positions too), and ships pallets of one to four lines of
+ * two batches, then receives, cancels and rejects them (with restated lines that differ).
  *
  * It keeps its own model of every party's custody (held including locked, in transit,
  * dispensed, locked), every open shipment and every unit, updated only when a call
@@ -1215,6 +1524,7 @@ struct FuzzSelector {
 contract CustodyHandler is TestBase {
     uint32 private constant _WINDOW = 10 days;
     uint64 private constant _UNKNOWN = 99;
+    bytes32 private constant _UNKNOWN_BATCH = keccak256("no such batch");
     uint8 private constant _MARKETED = 0;
     uint8 private constant _STOP = 1;
 
@@ -1242,6 +1552,9 @@ contract CustodyHandler is TestBase {
 
     IBatchRegistry public immutable batches;
     bytes32 public immutable batchId;
+    /// A second batch of the same product, held by the maker at first: pallets carry it.
+    bytes32 public immutable batch2Id;
+    IBulkCustody private immutable _bulkCustody;
 
     uint64[5] private _custodians = [MAKER, WHOLESALER, LOGISTICS, PHARMACY, HOSPITAL];
     Open[] private _shipments;
@@ -1263,6 +1576,54 @@ contract CustodyHandler is TestBase {
     /// Successful non-suspect dispenses of a unit already dispensed (must stay 0).
     uint256 public doubleDispenses;
     uint256 public suspects;
+
+    // ---- baskets ----
+    /// A basket the handler presented: `items` are its dispensed units not undone, in order
+    /// (what its commitment holds); `recorded`: the model holds its record open to undo.
+    struct Basket {
+        uint64 party;
+        uint32 seq;
+        uint40 at;
+        bool recorded;
+        IBulkCustody.BasketItem[] items;
+    }
+
+    Basket[] private _baskets;
+    /// The position in `_baskets`, plus one, of a party's basket `seq`.
+    mapping(uint64 partyId => mapping(uint32 seq => uint256)) private _basketOf;
+    mapping(uint64 partyId => uint32) public modelBasketSeq;
+    mapping(uint64 partyId => uint32) public modelOldestOpen;
+    /// Units dispensed in a basket (their record reads Dispensed by party 0), and by whom.
+    mapping(uint256 index => bool) public inBasket;
+    mapping(uint256 index => uint64) public basketBy;
+    /// A basket unit's own record, which reads again once its basket undoes it.
+    mapping(uint256 index => uint64) private _savedParty;
+    mapping(uint256 index => uint256) private _savedAt;
+    /// Outcomes of basket units, per kind; basket records expired; basket units undone.
+    mapping(IBulkCustody.BasketOutcome outcome => uint256) public basketOutcomes;
+    uint256 public basketsExpired;
+    uint256 public basketUnitsUndone;
+
+    // ---- pallets ----
+    struct PalletModel {
+        bytes32 id;
+        uint64 from;
+        uint64 to;
+        uint32 seq;
+        uint40 shippedAt;
+        ISupplyLedger.ShipmentStatus status;
+        IBulkCustody.PalletLine[] lines;
+    }
+
+    PalletModel[] private _pallets;
+    uint256 private _openPallets;
+    mapping(uint64 partyId => uint32) public modelPalletSeq;
+    /// The second batch's custody (held and in transit only: nothing else touches it).
+    mapping(uint64 partyId => Stock) public model2;
+    uint256 public openTotal2;
+    /// Pallets closed per status; pallets whose lines carried both batches.
+    mapping(ISupplyLedger.ShipmentStatus status => uint256) public palletsClosed;
+    uint256 public mixedPallets;
 
     // ---- ghosts ----
     uint256 public mispredictions;
@@ -1290,18 +1651,30 @@ contract CustodyHandler is TestBase {
     /// Successful calls made while the batch was halted, per action.
     mapping(bytes4 action => uint256) public haltedSuccesses;
 
-    constructor(IBatchRegistry batches_, bytes32 batchId_) {
+    constructor(IBatchRegistry batches_, bytes32 batchId_, bytes32 batch2Id_) {
         batches = batches_;
         batchId = batchId_;
+        batch2Id = batch2Id_;
+        _bulkCustody = IBulkCustody(address(batches_));
         model[MAKER].held = batches_.holding(batchId_, MAKER);
+        model2[MAKER].held = batches_.holding(batch2Id_, MAKER);
         // A start where every action can succeed: stock at the wholesaler and both dispensers.
         _seed(MAKER, WHOLESALER, 32);
         _seed(WHOLESALER, PHARMACY, 8);
         _seed(WHOLESALER, HOSPITAL, 8);
     }
 
-    /// The actions a campaign calls.
+    /// The actions a campaign calls: {custodyActions} then {bulkActions}.
     function actions() external pure returns (bytes4[] memory selectors) {
+        bytes4[] memory custody = custodyActions();
+        bytes4[] memory bulk = bulkActions();
+        selectors = new bytes4[](custody.length + bulk.length);
+        for (uint256 i = 0; i < custody.length; ++i) selectors[i] = custody[i];
+        for (uint256 i = 0; i < bulk.length; ++i) selectors[custody.length + i] = bulk[i];
+    }
+
+    /// Single shipments and units, the batch's state, time.
+    function custodyActions() public pure returns (bytes4[] memory selectors) {
         selectors = new bytes4[](13);
         selectors[0] = this.ship.selector;
         selectors[1] = this.receiveShipment.selector;
@@ -1318,6 +1691,18 @@ contract CustodyHandler is TestBase {
         selectors[12] = this.waitForUndoDeadline.selector;
     }
 
+    /// Baskets and pallets.
+    function bulkActions() public pure returns (bytes4[] memory selectors) {
+        selectors = new bytes4[](7);
+        selectors[0] = this.dispenseBasket.selector;
+        selectors[1] = this.undoBasket.selector;
+        selectors[2] = this.waitForBasketDeadline.selector;
+        selectors[3] = this.shipPallet.selector;
+        selectors[4] = this.receivePallet.selector;
+        selectors[5] = this.cancelPallet.selector;
+        selectors[6] = this.rejectPallet.selector;
+    }
+
     // ==== ACTIONS ====
 
     /// Caller seed: see {_actor}. Quantity seed % 4 == 0: all the sender's available stock;
@@ -1327,15 +1712,9 @@ contract CustodyHandler is TestBase {
         uint64 from = c.party;
         uint256 pick = toSeed % 8;
         uint64 to = pick < 5 ? _custodians[pick] : (pick == 5 ? LABORATORY : (pick == 6 ? _UNKNOWN : from));
-        uint256 quantity =
-            quantitySeed % 4 == 0 ? _available(from) : _bound(quantitySeed / 4, 0, model[from].held + 1);
+        uint256 quantity = quantitySeed % 4 == 0 ? _available(from) : _bound(quantitySeed / 4, 0, model[from].held + 1);
         bool expected =
-            _trades(c) &&
-                !modelHalted &&
-                to != from &&
-                isCustodian(to) &&
-                quantity > 0 &&
-                quantity <= _available(from);
+            _trades(c) && !modelHalted && to != from && isCustodian(to) && quantity > 0 && quantity <= _available(from);
         Ledger.Snapshot memory before = _read();
         vm.prank(c.account);
         try batches.ship(batchId, to, uint48(quantity)) returns (bytes32 id) {
@@ -1366,7 +1745,11 @@ contract CustodyHandler is TestBase {
 
     /// Caller seed: see {_dispenser}; mostly an active unit.
     function dispense(uint256 callerSeed, uint256 unitSeed) external {
-        _dispense(this.dispense.selector, _dispenser(callerSeed), _pickUnit(unitSeed, _bit(ISupplyLedger.UnitStatus.Active)));
+        _dispense(
+            this.dispense.selector,
+            _dispenser(callerSeed),
+            _pickUnit(unitSeed, _bit(ISupplyLedger.UnitStatus.Active))
+        );
     }
 
     /// Presents a unit the model holds dispensed, destroyed, stolen or locked (a genuine code
@@ -1475,6 +1858,7 @@ contract CustodyHandler is TestBase {
             _trades(c) &&
                 c.party == REGULATOR &&
                 status != ISupplyLedger.UnitStatus.Active &&
+                !inBasket[index] &&
                 (status == ISupplyLedger.UnitStatus.Locked || !modelHalted);
         Ledger.Snapshot memory before = _read();
         vm.prank(c.account);
@@ -1498,7 +1882,11 @@ contract CustodyHandler is TestBase {
         bool person = c.role != IConsortiumRegistry.Role.None && c.role != IConsortiumRegistry.Role.Device;
         bool expected =
             person &&
-                (stop ? !modelHalted && (c.party == REGULATOR || c.party == MAKER) : modelHalted && c.party == REGULATOR);
+                (
+                    stop
+                        ? !modelHalted && (c.party == REGULATOR || c.party == MAKER)
+                        : modelHalted && c.party == REGULATOR
+                );
         Ledger.Snapshot memory before = _read();
         vm.prank(c.account);
         try ICollaborationEngine(address(batches)).transition(batchId, stop ? _STOP : _MARKETED, "handler") {
@@ -1525,6 +1913,144 @@ contract CustodyHandler is TestBase {
         ++successes[this.waitForUndoDeadline.selector];
     }
 
+    // ==== ACTIONS: BASKETS ====
+
+    /**
+     * Presents a basket (caller seed: see {_dispenser}): a random subset of the 16 units,
+     * whatever their status, often more than the dispenser's stock. Shape seed % 32: bit 0
+     * adds a second group of the batch (its own subset: units the first group dispensed are
+     * suspect in it); bits 1-2 == 1 add a group of an unknown batch; bits 3-4 == 1 a group of
+     * the batch whose proof does not hold; 31 an empty group (the whole basket is refused).
+     */
+    function dispenseBasket(uint256 callerSeed, uint256 unitsSeed, uint256 shapeSeed) external {
+        Caller memory c = _dispenser(callerSeed);
+        uint256 shape = shapeSeed % 32;
+        IBulkCustody.BasketGroup[] memory groups = _basketGroups(unitsSeed, shape);
+        bool expected = _trades(c) && isDispenser(c.party) && shape != 31;
+        Ledger.Snapshot memory before = _read();
+        vm.prank(c.account);
+        try _bulkCustody.dispenseBasket(groups) returns (
+            bytes32 basketId,
+            IBulkCustody.BasketOutcome[] memory outcomes
+        ) {
+            _record(this.dispenseBasket.selector, true, expected, before.halted);
+            _applyBasket(c.party, groups, basketId, outcomes, before);
+        } catch {
+            _record(this.dispenseBasket.selector, false, expected, before.halted);
+        }
+    }
+
+    /**
+     * Undoes units of a basket the handler presented (mostly one whose record is open),
+     * restating its items as the model holds them: mostly as its party, one call in four as
+     * any dispenser or a caller not allowed ({_dispenser}). Positions seed % 16: 0 restates
+     * the items with a prescription changed (a mismatch), 1 asks for a position past the end,
+     * 2 for none, 3 for one position twice; else the positions whose bits are set in seed / 16.
+     */
+    function undoBasket(uint256 basketSeed, uint256 positionsSeed, uint256 callerSeed) external {
+        (bool found, uint256 bi) = _pickBasket(basketSeed);
+        if (!found) return;
+        uint64 owner = _baskets[bi].party;
+        uint32 seq = _baskets[bi].seq;
+        Caller memory c = callerSeed % 4 != 0 ? _admin(owner) : _dispenser(callerSeed / 4);
+        IBulkCustody.BasketItem[] memory items = _baskets[bi].items;
+        uint256 n = items.length;
+        uint256 mode = positionsSeed % 16;
+        bool tampered = mode == 0 && n > 0;
+        if (tampered) items[0].prescription = ~items[0].prescription;
+        uint256[] memory positions = _positions(n, mode, positionsSeed / 16);
+        bool expected =
+            _trades(c) &&
+                isDispenser(c.party) &&
+                !tampered &&
+                _undoable(c.party, seq, items) &&
+                _validPositions(positions, n) &&
+                !modelHalted;
+        Ledger.Snapshot memory before = _read();
+        vm.prank(c.account);
+        try _bulkCustody.undoBasket(seq, items, positions) {
+            _record(this.undoBasket.selector, true, expected, before.halted);
+            uint256 k = _basketOf[c.party][seq];
+            if (k == 0 || !expected) return;
+            _applyUndo(_baskets[k - 1], items, positions);
+            Ledger.Delta memory e = Ledger.stockOf(c.party);
+            e.held = int256(positions.length);
+            e.dispensed = -int256(positions.length);
+            e.batchDispensed = -int256(positions.length);
+            _checkCredit(before, e);
+        } catch {
+            _record(this.undoBasket.selector, false, expected, before.halted);
+        }
+    }
+
+    /// Moves time to one second before, at, or one second after a recorded basket's undo deadline.
+    function waitForBasketDeadline(uint256 basketSeed, uint256 offsetSeed) external {
+        (bool found, uint256 bi) = _pickBasket(basketSeed);
+        if (!found || !_baskets[bi].recorded) return;
+        uint256 target = uint256(_baskets[bi].at) + _WINDOW + (offsetSeed % 3) - 1;
+        if (target > block.timestamp) vm.warp(target);
+        ++successes[this.waitForBasketDeadline.selector];
+    }
+
+    // ==== ACTIONS: PALLETS ====
+
+    /**
+     * Ships a pallet (caller seed: see {_actor}) to a receiver (to seed % 16: below 13 a
+     * custodian, 13 the laboratory, 14 an unknown party, 15 the sender itself). Lines seed %
+     * 32 == 0: no line; else 1 + seed / 32 % 4 lines, line i from 16 bits of the seed at bit
+     * 8 + 16 i: % 3 == 0 the second batch (if the sender holds some), else the first; its
+     * quantity by (bits / 3) % 16: 0 all the sender's available stock of it plus one, 1 zero,
+     * else 1 + (bits >> 8) % (available / lines), a share, so that the lines fit together.
+     */
+    function shipPallet(uint256 callerSeed, uint256 toSeed, uint256 linesSeed) external {
+        Caller memory c = _actor(callerSeed);
+        uint64 from = c.party;
+        uint256 pick = toSeed % 16;
+        uint64 to = pick < 13 ? _custodians[pick % 5] : (pick == 13 ? LABORATORY : (pick == 14 ? _UNKNOWN : from));
+        (IBulkCustody.PalletLine[] memory lines, uint256 need1, uint256 need2, bool zero) = _palletLines(
+            from,
+            linesSeed
+        );
+        bool expected =
+            _trades(c) &&
+                isCustodian(from) &&
+                lines.length > 0 &&
+                to != from &&
+                isCustodian(to) &&
+                !zero &&
+                need1 <= _available(from) &&
+                need2 <= model2[from].held &&
+                (need1 == 0 || !modelHalted);
+        Ledger.Snapshot memory before = _read();
+        Ledger.Snapshot memory before2 = _read2();
+        vm.prank(c.account);
+        try _bulkCustody.shipPallet(to, lines) returns (bytes32 id) {
+            _record(this.shipPallet.selector, true, expected, before.halted);
+            if (!expected) return;
+            Ledger.Delta memory d = _diff(before);
+            if (!Ledger.eq(d, _outflow(from, need1)) || Ledger.available(before, from) < need1) {
+                ++outflowsBeyondAvailable;
+            }
+            if (!Ledger.eq(Ledger.diff(before2, _read2()), _outflow(from, need2))) ++outflowsBeyondAvailable;
+            _checkHalted(before, d, Ledger.Move.None, 0, 0);
+            _recordPallet(id, from, to, lines, need1, need2);
+        } catch {
+            _record(this.shipPallet.selector, false, expected, before.halted);
+        }
+    }
+
+    function receivePallet(uint256 palletSeed, uint256 callerSeed) external {
+        _closePallet(this.receivePallet.selector, palletSeed, callerSeed);
+    }
+
+    function cancelPallet(uint256 palletSeed, uint256 callerSeed) external {
+        _closePallet(this.cancelPallet.selector, palletSeed, callerSeed);
+    }
+
+    function rejectPallet(uint256 palletSeed, uint256 callerSeed) external {
+        _closePallet(this.rejectPallet.selector, palletSeed, callerSeed);
+    }
+
     // ==== VIEWS ====
 
     function shipmentCount() external view returns (uint256) {
@@ -1534,6 +2060,43 @@ contract CustodyHandler is TestBase {
     function shipmentAt(uint256 i) external view returns (bytes32 id, uint64 from, uint48 quantity, bool open) {
         Open storage s = _shipments[i];
         return (s.id, s.from, s.quantity, s.open);
+    }
+
+    function basketCount() external view returns (uint256) {
+        return _baskets.length;
+    }
+
+    function basketAt(
+        uint256 i
+    )
+        external
+        view
+        returns (uint64 party, uint32 seq, uint40 at, bool recorded, IBulkCustody.BasketItem[] memory items)
+    {
+        Basket storage b = _baskets[i];
+        return (b.party, b.seq, b.at, b.recorded, b.items);
+    }
+
+    function palletCount() external view returns (uint256) {
+        return _pallets.length;
+    }
+
+    function palletAt(uint256 i) external view returns (IBulkCustody.Pallet memory p, bytes32 id) {
+        PalletModel storage m = _pallets[i];
+        p = IBulkCustody.Pallet({
+            from: uint48(m.from),
+            to: uint48(m.to),
+            seq: m.seq,
+            lineCount: uint16(m.lines.length),
+            shippedAt: m.shippedAt,
+            status: m.status,
+            linesHash: keccak256(abi.encode(m.lines))
+        });
+        id = m.id;
+    }
+
+    function palletLines(uint256 i) external view returns (IBulkCustody.PalletLine[] memory) {
+        return _pallets[i].lines;
     }
 
     // ==== PRIVATE: CALLS ====
@@ -1574,9 +2137,11 @@ contract CustodyHandler is TestBase {
         bytes4 fn =
             receiving
                 ? batches.receiveShipment.selector
-                : (action == this.cancelShipment.selector
-                    ? batches.cancelShipment.selector
-                    : batches.rejectShipment.selector);
+                : (
+                    action == this.cancelShipment.selector
+                        ? batches.cancelShipment.selector
+                        : batches.rejectShipment.selector
+                );
         Ledger.Snapshot memory before = _read();
         vm.prank(c.account);
         (bool ok, ) = address(batches).call(abi.encodeWithSelector(fn, batchId, s.id));
@@ -1673,7 +2238,10 @@ contract CustodyHandler is TestBase {
     }
 
     /// What restoring a unit that was `status` changes: `credited` gets the stock back.
-    function _restoration(uint64 credited, ISupplyLedger.UnitStatus status) private pure returns (Ledger.Delta memory e) {
+    function _restoration(
+        uint64 credited,
+        ISupplyLedger.UnitStatus status
+    ) private pure returns (Ledger.Delta memory e) {
         if (status == ISupplyLedger.UnitStatus.Locked) return Ledger.lock(credited, -1);
         e = Ledger.stockOf(credited);
         e.held = 1;
@@ -1820,6 +2388,426 @@ contract CustodyHandler is TestBase {
         return _custodians[seed % _custodians.length];
     }
 
+    // ==== PRIVATE: BASKETS ====
+
+    function _basketGroups(
+        uint256 unitsSeed,
+        uint256 shape
+    ) private view returns (IBulkCustody.BasketGroup[] memory groups) {
+        bool second = shape & 1 == 1;
+        bool unknown = (shape >> 1) & 3 == 1;
+        bool forged = (shape >> 3) & 3 == 1;
+        bool empty = shape == 31;
+        uint256 count = 1;
+        if (second) ++count;
+        if (unknown) ++count;
+        if (forged) ++count;
+        if (empty) ++count;
+        groups = new IBulkCustody.BasketGroup[](count);
+        uint256 salt = unitsSeed % 4 == 0 ? 0 : unitsSeed;
+        uint256 g = 0;
+        groups[g++] = UnitTree16.basketGroup(batchId, _mask(unitsSeed), salt);
+        if (unknown) groups[g++] = UnitTree16.basketGroup(_UNKNOWN_BATCH, _mask(unitsSeed >> 32), salt);
+        if (second) groups[g++] = UnitTree16.basketGroup(batchId, _mask(unitsSeed >> 64), salt + 1);
+        if (forged) {
+            IBulkCustody.BasketGroup memory group = UnitTree16.basketGroup(batchId, _mask(unitsSeed >> 96), salt);
+            group.units[0].unitHash = keccak256("forged");
+            groups[g++] = group;
+        }
+        if (empty) {
+            groups[g++] = IBulkCustody.BasketGroup({
+                batchId: batchId,
+                units: new IBulkCustody.BasketUnit[](0),
+                proof: new bytes32[](0),
+                proofFlags: new bool[](0)
+            });
+        }
+    }
+
+    /// 16 bits of `seed`, or one unit if none is set.
+    function _mask(uint256 seed) private pure returns (uint256 m) {
+        m = seed & 0xffff;
+        if (m == 0) m = 1 << ((seed >> 16) % 16);
+    }
+
+    /**
+     * A basket that was presented: the model predicts each unit's outcome group by group
+     * (refused whole for an unknown batch or a proof that does not hold; else suspect if not
+     * active, refused if the batch halts, refused for want of stock past the party's
+     * available stock at the group's start, else dispensed), counts the mispredicted ones,
+     * expires the party's oldest record as the registry must, and checks that the ledger
+     * moved exactly the dispensed units out of the party's own available stock.
+     */
+    function _applyBasket(
+        uint64 party,
+        IBulkCustody.BasketGroup[] memory groups,
+        bytes32 basketId,
+        IBulkCustody.BasketOutcome[] memory outcomes,
+        Ledger.Snapshot memory before
+    ) private {
+        uint32 seq = modelBasketSeq[party];
+        if (basketId != keccak256(abi.encode(party, seq))) _mispredict(this.dispenseBasket.selector);
+        _expireOldest(party, seq);
+        modelBasketSeq[party] = seq + 1;
+        Basket storage basket = _baskets.push();
+        basket.party = party;
+        basket.seq = seq;
+        basket.at = uint40(block.timestamp);
+        _basketOf[party][seq] = _baskets.length;
+        uint256 at = 0;
+        uint256 total = 0;
+        for (uint256 g = 0; g < groups.length; ++g) {
+            total += _predictGroup(party, groups[g], basket, outcomes, at);
+            at += groups[g].units.length;
+        }
+        if (at != outcomes.length) _mispredict(this.dispenseBasket.selector);
+        basket.recorded = total > 0;
+        Ledger.Delta memory d = _diff(before);
+        Ledger.Delta memory e;
+        if (total > 0) {
+            e = Ledger.stockOf(party);
+            e.held = -int256(total);
+            e.dispensed = int256(total);
+            e.batchDispensed = int256(total);
+        }
+        if (!Ledger.eq(d, e) || Ledger.available(before, party) < total) ++foreignStockMoves;
+        _checkHalted(before, d, Ledger.Move.None, 0, 0);
+    }
+
+    /// One group of a basket: each unit's predicted outcome against the registry's, from
+    /// position `at`; returns how many it dispensed.
+    function _predictGroup(
+        uint64 party,
+        IBulkCustody.BasketGroup memory group,
+        Basket storage basket,
+        IBulkCustody.BasketOutcome[] memory outcomes,
+        uint256 at
+    ) private returns (uint256 taken) {
+        IBulkCustody.BasketOutcome refusal = _refusal(group);
+        bool whole =
+            refusal == IBulkCustody.BasketOutcome.UnknownBatch || refusal == IBulkCustody.BasketOutcome.InvalidProof;
+        uint256 available = _available(party);
+        for (uint256 u = 0; u < group.units.length; ++u) {
+            IBulkCustody.BasketUnit memory unit = group.units[u];
+            IBulkCustody.BasketOutcome o;
+            if (whole) {
+                o = refusal;
+            } else if (modelStatus[unit.index] != ISupplyLedger.UnitStatus.Active) {
+                o = IBulkCustody.BasketOutcome.Suspect;
+                ++suspects;
+            } else if (refusal != IBulkCustody.BasketOutcome.Dispensed) {
+                o = refusal;
+            } else if (taken == available) {
+                o = IBulkCustody.BasketOutcome.NoStock;
+            } else {
+                o = IBulkCustody.BasketOutcome.Dispensed;
+                ++taken;
+                _basketUnit(party, unit.index);
+                basket.items.push(IBulkCustody.BasketItem(batchId, unit.index, unit.prescription));
+            }
+            ++basketOutcomes[o];
+            if (at + u >= outcomes.length || outcomes[at + u] != o) _mispredict(this.dispenseBasket.selector);
+        }
+    }
+
+    /// Why a group's active units are refused (`Dispensed`: they are not).
+    function _refusal(IBulkCustody.BasketGroup memory group) private view returns (IBulkCustody.BasketOutcome) {
+        if (group.batchId != batchId) return IBulkCustody.BasketOutcome.UnknownBatch;
+        for (uint256 u = 0; u < group.units.length; ++u) {
+            IBulkCustody.BasketUnit memory unit = group.units[u];
+            if (unit.unitHash != UnitTree16.unitHash(unit.index)) return IBulkCustody.BasketOutcome.InvalidProof;
+        }
+        if (modelHalted) return IBulkCustody.BasketOutcome.Halted;
+        return IBulkCustody.BasketOutcome.Dispensed;
+    }
+
+    /// A new basket deletes its party's oldest record if that record's window has closed (or
+    /// it has none), moving the party's oldest open basket on by one.
+    function _expireOldest(uint64 party, uint32 seq) private {
+        uint32 oldest = modelOldestOpen[party];
+        if (oldest >= seq) return;
+        Basket storage b = _baskets[_basketOf[party][oldest] - 1];
+        if (b.recorded) {
+            if (block.timestamp <= uint256(b.at) + _WINDOW) return;
+            b.recorded = false;
+            ++basketsExpired;
+        }
+        modelOldestOpen[party] = oldest + 1;
+    }
+
+    function _basketUnit(uint64 party, uint256 index) private {
+        if (liveDispenses[index] != 0) ++doubleDispenses;
+        ++liveDispenses[index];
+        _savedParty[index] = modelParty[index];
+        _savedAt[index] = modelAt[index];
+        modelStatus[index] = ISupplyLedger.UnitStatus.Dispensed;
+        modelParty[index] = 0;
+        modelAt[index] = 0;
+        inBasket[index] = true;
+        basketBy[index] = party;
+        model[party].held = _dec(model[party].held, 1);
+        ++model[party].dispensed;
+        ++modelDispensed;
+    }
+
+    /// The undo of `positions` of `b`'s `items`: each unit is active again with its own
+    /// record, back in the party's stock; the basket keeps the others.
+    function _applyUndo(Basket storage b, IBulkCustody.BasketItem[] memory items, uint256[] memory positions) private {
+        uint64 party = b.party;
+        delete b.items;
+        uint256 next = 0;
+        for (uint256 i = 0; i < items.length; ++i) {
+            if (next < positions.length && positions[next] == i) {
+                ++next;
+                uint256 index = items[i].index;
+                if (!inBasket[index] || basketBy[index] != party) _mispredict(this.undoBasket.selector);
+                liveDispenses[index] = _dec(liveDispenses[index], 1);
+                modelStatus[index] = ISupplyLedger.UnitStatus.Active;
+                modelParty[index] = _savedParty[index];
+                modelAt[index] = _savedAt[index];
+                inBasket[index] = false;
+                basketBy[index] = 0;
+                ++model[party].held;
+                model[party].dispensed = _dec(model[party].dispensed, 1);
+                modelDispensed = _dec(modelDispensed, 1);
+                ++basketUnitsUndone;
+            } else {
+                b.items.push(items[i]);
+            }
+        }
+        b.recorded = b.items.length > 0;
+    }
+
+    /// Whether `party`'s basket `seq` has its record open, holds exactly `items` and is
+    /// within its undo window.
+    function _undoable(uint64 party, uint32 seq, IBulkCustody.BasketItem[] memory items) private view returns (bool) {
+        uint256 k = _basketOf[party][seq];
+        if (k == 0) return false;
+        Basket storage b = _baskets[k - 1];
+        return
+            b.recorded &&
+            keccak256(abi.encode(b.items)) == keccak256(abi.encode(items)) &&
+            block.timestamp <= uint256(b.at) + _WINDOW;
+    }
+
+    function _positions(uint256 n, uint256 mode, uint256 bits) private pure returns (uint256[] memory positions) {
+        if (mode == 1) {
+            positions = new uint256[](1);
+            positions[0] = n;
+            return positions;
+        }
+        if (mode == 2 || n == 0) return new uint256[](0);
+        if (mode == 3) {
+            positions = new uint256[](2);
+            positions[0] = positions[1] = bits % n;
+            return positions;
+        }
+        uint256 count = 0;
+        for (uint256 i = 0; i < n; ++i) if ((bits >> i) & 1 == 1) ++count;
+        if (count == 0) {
+            positions = new uint256[](1);
+            positions[0] = (bits >> 32) % n;
+            return positions;
+        }
+        positions = new uint256[](count);
+        uint256 k = 0;
+        for (uint256 i = 0; i < n; ++i) if ((bits >> i) & 1 == 1) positions[k++] = i;
+    }
+
+    function _validPositions(uint256[] memory positions, uint256 n) private pure returns (bool) {
+        if (positions.length == 0) return false;
+        for (uint256 i = 0; i < positions.length; ++i) {
+            if (positions[i] >= n || (i > 0 && positions[i] <= positions[i - 1])) return false;
+        }
+        return true;
+    }
+
+    /// Mostly a basket whose record the model holds open; one pick in five any basket.
+    function _pickBasket(uint256 seed) private view returns (bool found, uint256 index) {
+        uint256 n = _baskets.length;
+        if (n == 0) return (false, 0);
+        uint256 recorded = 0;
+        for (uint256 i = 0; i < n; ++i) if (_baskets[i].recorded) ++recorded;
+        if (seed % 5 == 0 || recorded == 0) return (true, (seed / 5) % n);
+        uint256 pick = (seed / 5) % recorded;
+        for (uint256 i = 0; i < n; ++i) {
+            if (!_baskets[i].recorded) continue;
+            if (pick == 0) return (true, i);
+            --pick;
+        }
+    }
+
+    // ==== PRIVATE: PALLETS ====
+
+    function _palletLines(
+        uint64 from,
+        uint256 linesSeed
+    ) private view returns (IBulkCustody.PalletLine[] memory lines, uint256 need1, uint256 need2, bool zero) {
+        uint256 count = linesSeed % 32 == 0 ? 0 : 1 + ((linesSeed / 32) % 4);
+        lines = new IBulkCustody.PalletLine[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            // Line i: 16 bits of the seed from bit 8 + 16 i.
+            uint256 s = (linesSeed >> (8 + 16 * i)) & 0xffff;
+            bool second = s % 3 == 0 && model2[from].held > 0;
+            uint256 available = second ? model2[from].held : _available(from);
+            uint256 kind = (s / 3) % 16;
+            uint256 share = available / count;
+            uint256 q = kind == 0 ? available + 1 : (kind == 1 ? 0 : 1 + ((s >> 8) % (share == 0 ? 1 : share)));
+            lines[i] = IBulkCustody.PalletLine({batchId: second ? batch2Id : batchId, quantity: uint48(q)});
+            if (q == 0) zero = true;
+            if (second) need2 += q;
+            else need1 += q;
+        }
+    }
+
+    /// `quantity` of `from`'s stock into its in transit (nothing if 0).
+    function _outflow(uint64 from, uint256 quantity) private pure returns (Ledger.Delta memory e) {
+        if (quantity == 0) return e;
+        e = Ledger.stockOf(from);
+        e.held = -int256(quantity);
+        e.inTransit = int256(quantity);
+    }
+
+    function _recordPallet(
+        bytes32 id,
+        uint64 from,
+        uint64 to,
+        IBulkCustody.PalletLine[] memory lines,
+        uint256 need1,
+        uint256 need2
+    ) private {
+        uint32 seq = modelPalletSeq[from];
+        if (id != keccak256(abi.encode("pallet", from, seq))) _mispredict(this.shipPallet.selector);
+        modelPalletSeq[from] = seq + 1;
+        PalletModel storage p = _pallets.push();
+        p.id = id;
+        p.from = from;
+        p.to = to;
+        p.seq = seq;
+        p.shippedAt = uint40(block.timestamp);
+        p.status = ISupplyLedger.ShipmentStatus.InTransit;
+        for (uint256 i = 0; i < lines.length; ++i) p.lines.push(lines[i]);
+        ++_openPallets;
+        if (need1 != 0 && need2 != 0) ++mixedPallets;
+        model[from].held = _dec(model[from].held, need1);
+        model[from].inTransit += need1;
+        openTotal += need1;
+        model2[from].held = _dec(model2[from].held, need2);
+        model2[from].inTransit += need2;
+        openTotal2 += need2;
+    }
+
+    /**
+     * Tries to receive, cancel or reject a pallet (mostly an open one): usually as the party
+     * allowed to, one time in four as any caller ({_actor}); one time in sixteen restating its
+     * last line with one more unit (a mismatch). A receive credits the receiver and is refused
+     * while a line's batch halts; a cancel or reject credits the sender, halted or not.
+     */
+    function _closePallet(bytes4 action, uint256 palletSeed, uint256 callerSeed) private {
+        (bool found, uint256 i) = _pickPallet(palletSeed);
+        if (!found) return;
+        PalletModel storage p = _pallets[i];
+        uint64 allowed = action == this.cancelPallet.selector ? p.from : p.to;
+        Caller memory c = callerSeed % 4 == 0 ? _actor(callerSeed / 4) : _admin(allowed);
+        IBulkCustody.PalletLine[] memory lines = p.lines;
+        bool tampered = callerSeed % 16 == 1;
+        if (tampered) ++lines[lines.length - 1].quantity;
+        bool expected = _trades(c) && c.party == allowed && !tampered && _closable(p, action);
+        Ledger.Snapshot memory before = _read();
+        bool ok = _callClose(action, c.account, p.id, lines);
+        _record(action, ok, expected, before.halted);
+        if (ok && expected) _applyClose(p, action, before);
+    }
+
+    /// Whether the pallet is open and, for a receive, no line's batch halts.
+    function _closable(PalletModel storage p, bytes4 action) private view returns (bool) {
+        if (p.status != ISupplyLedger.ShipmentStatus.InTransit) return false;
+        (uint256 q1, ) = _lineTotals(p.lines);
+        return action != this.receivePallet.selector || q1 == 0 || !modelHalted;
+    }
+
+    function _callClose(
+        bytes4 action,
+        address account,
+        bytes32 id,
+        IBulkCustody.PalletLine[] memory lines
+    ) private returns (bool ok) {
+        vm.prank(account);
+        if (action == this.receivePallet.selector) {
+            try _bulkCustody.receivePallet(id, lines) {
+                return true;
+            } catch {}
+        } else if (action == this.cancelPallet.selector) {
+            try _bulkCustody.cancelPallet(id, lines) {
+                return true;
+            } catch {}
+        } else {
+            try _bulkCustody.rejectPallet(id, lines) {
+                return true;
+            } catch {}
+        }
+    }
+
+    /// A pallet closed: checks what moved of the first batch, then closes it in the model.
+    function _applyClose(PalletModel storage p, bytes4 action, Ledger.Snapshot memory before) private {
+        bool receiving = action == this.receivePallet.selector;
+        (uint256 q1, uint256 q2) = _lineTotals(p.lines);
+        Ledger.Delta memory d = _diff(before);
+        uint64 credited = receiving ? p.to : p.from;
+        if (receiving) {
+            _checkHalted(before, d, Ledger.Move.None, 0, 0);
+        } else {
+            Ledger.Delta memory e;
+            if (q1 != 0) {
+                e = Ledger.stockOf(p.from);
+                e.inTransit = -int256(q1);
+                e.held = int256(q1);
+            }
+            if (!Ledger.eq(d, e)) ++misdirectedCredits;
+            _checkHalted(before, d, Ledger.Move.ShipmentReturned, p.from, q1);
+        }
+        p.status =
+            receiving
+                ? ISupplyLedger.ShipmentStatus.Received
+                : (
+                    action == this.cancelPallet.selector
+                        ? ISupplyLedger.ShipmentStatus.Cancelled
+                        : ISupplyLedger.ShipmentStatus.Rejected
+                );
+        ++palletsClosed[p.status];
+        --_openPallets;
+        model[p.from].inTransit = _dec(model[p.from].inTransit, q1);
+        model[credited].held += q1;
+        openTotal -= q1;
+        model2[p.from].inTransit = _dec(model2[p.from].inTransit, q2);
+        model2[credited].held += q2;
+        openTotal2 -= q2;
+    }
+
+    function _lineTotals(IBulkCustody.PalletLine[] memory lines) private view returns (uint256 q1, uint256 q2) {
+        for (uint256 i = 0; i < lines.length; ++i) {
+            if (lines[i].batchId == batchId) q1 += lines[i].quantity;
+            else q2 += lines[i].quantity;
+        }
+    }
+
+    /// Mostly an open pallet; one pick in five any pallet (closed ones must be refused).
+    function _pickPallet(uint256 seed) private view returns (bool found, uint256 index) {
+        uint256 n = _pallets.length;
+        if (n == 0) return (false, 0);
+        if (seed % 5 == 0 || _openPallets == 0) return (true, (seed / 5) % n);
+        uint256 pick = (seed / 5) % _openPallets;
+        for (uint256 i = 0; i < n; ++i) {
+            if (_pallets[i].status != ISupplyLedger.ShipmentStatus.InTransit) continue;
+            if (pick == 0) return (true, i);
+            --pick;
+        }
+    }
+
+    function _read2() private view returns (Ledger.Snapshot memory) {
+        return Ledger.read(batches, batch2Id, MAKER, HOSPITAL);
+    }
+
     // ==== PRIVATE: PICKS ====
 
     uint256 private constant _INACTIVE =
@@ -1872,7 +2860,11 @@ contract CustodyHandler is TestBase {
  * between; (c) every unit action took one unit of the actor's own available stock, no
  * party's locked exceeds its held, and each party's locked and dispensed are its units in
  * those statuses; (d) while the batch is halted nothing moves but cancelled and rejected
- * shipments back to their senders; and the registry agrees with the handler's model.
+ * shipments back to their senders; (e) a unit's basket bit is set exactly when it reads
+ * Dispensed by party 0, batch.dispensed counts single and basket dispenses, basket records
+ * are exactly the open ones the handler holds, and pallets are stored as shipped, their open
+ * lines in their senders' in transit, the second batch (moved by pallets) conserved; and the
+ * registry agrees with the handler's model.
  */
 contract BatchRegistryCustodyInvariantTest is SupplyFixture {
     CustodyHandler internal handler;
@@ -1880,7 +2872,7 @@ contract BatchRegistryCustodyInvariantTest is SupplyFixture {
     function setUp() public {
         _deploy();
         _createReleasedBatch();
-        handler = new CustodyHandler(batches, batchId);
+        handler = new CustodyHandler(batches, batchId, _createSecondBatch());
     }
 
     function targetContracts() public view returns (address[] memory targets) {
@@ -1894,7 +2886,7 @@ contract BatchRegistryCustodyInvariantTest is SupplyFixture {
     }
 
     /**
-     * hardhat-config: invariant.runs = 48
+     * hardhat-config: invariant.runs = 32
      * hardhat-config: invariant.depth = 60
      */
     function invariant_quantityIsConserved() public view {
@@ -1920,15 +2912,23 @@ contract BatchRegistryCustodyInvariantTest is SupplyFixture {
             open[from] += sh.quantity;
             inTransit += sh.quantity;
         }
-        for (uint64 p = 0; p <= PARTY_COUNT + 1; ++p) {
-            _assertEq(s.custody[p].inTransit, open[p], "custody.inTransit vs the party's open shipments");
+        // Pallets' lines of the batch are in transit as shipments are.
+        for (uint256 i = 0; i < handler.palletCount(); ++i) {
+            (IBulkCustody.Pallet memory pallet, bytes32 id) = handler.palletAt(i);
+            if (_bulk().getPallet(id).status != ISupplyLedger.ShipmentStatus.InTransit) continue;
+            uint256 quantity = _linesOf(handler.palletLines(i), batchId);
+            open[pallet.from] += quantity;
+            inTransit += quantity;
         }
-        _assertEq(t.inTransit, inTransit, "sum of custody.inTransit vs open shipments");
-        _assertEq(inTransit, handler.openTotal(), "open shipments vs handler");
+        for (uint64 p = 0; p <= PARTY_COUNT + 1; ++p) {
+            _assertEq(s.custody[p].inTransit, open[p], "custody.inTransit vs the party's open shipments and pallets");
+        }
+        _assertEq(t.inTransit, inTransit, "sum of custody.inTransit vs open shipments and pallets");
+        _assertEq(inTransit, handler.openTotal(), "open shipments and pallets vs handler");
     }
 
     /**
-     * hardhat-config: invariant.runs = 48
+     * hardhat-config: invariant.runs = 32
      * hardhat-config: invariant.depth = 60
      */
     function invariant_unitDispensedAtMostOnce() public view {
@@ -1948,11 +2948,15 @@ contract BatchRegistryCustodyInvariantTest is SupplyFixture {
     }
 
     /**
-     * hardhat-config: invariant.runs = 48
+     * hardhat-config: invariant.runs = 32
      * hardhat-config: invariant.depth = 60
      */
     function invariant_unitActionsTakeTheActorsOwnStock() public view {
-        _assertEq(handler.foreignStockMoves(), 0, "unit actions that took other than one unit of the actor's own stock");
+        _assertEq(
+            handler.foreignStockMoves(),
+            0,
+            "unit actions that took other than one unit of the actor's own stock"
+        );
         _assertEq(handler.outflowsBeyondAvailable(), 0, "shipments beyond the sender's available stock");
         _assertEq(handler.misdirectedCredits(), 0, "restorations, undos, lifts, cancels crediting the wrong party");
         uint256[] memory locks = new uint256[](PARTY_COUNT + 2);
@@ -1961,8 +2965,11 @@ contract BatchRegistryCustodyInvariantTest is SupplyFixture {
         uint256 stolen = 0;
         for (uint256 i = 0; i < UnitTree16.SIZE; ++i) {
             (ISupplyLedger.UnitStatus status, uint64 party, ) = batches.unitRecord(batchId, i);
-            if (status == ISupplyLedger.UnitStatus.Locked) ++locks[party];
-            else if (status == ISupplyLedger.UnitStatus.Dispensed) ++dispensed[party];
+            if (status == ISupplyLedger.UnitStatus.Locked)
+                ++locks[party];
+                // A basket's unit reads as dispensed by party 0: it counts for the party that dispensed it.
+            else if (status == ISupplyLedger.UnitStatus.Dispensed)
+                ++dispensed[party == 0 ? handler.basketBy(i) : party];
             else if (status == ISupplyLedger.UnitStatus.Destroyed) ++destroyed;
             else if (status == ISupplyLedger.UnitStatus.Stolen) ++stolen;
         }
@@ -1978,7 +2985,7 @@ contract BatchRegistryCustodyInvariantTest is SupplyFixture {
     }
 
     /**
-     * hardhat-config: invariant.runs = 48
+     * hardhat-config: invariant.runs = 32
      * hardhat-config: invariant.depth = 60
      */
     function invariant_haltedBatchMovesNoStock() public view {
@@ -1988,7 +2995,7 @@ contract BatchRegistryCustodyInvariantTest is SupplyFixture {
     }
 
     /**
-     * hardhat-config: invariant.runs = 48
+     * hardhat-config: invariant.runs = 32
      * hardhat-config: invariant.depth = 60
      */
     function invariant_registryMatchesModel() public view {
@@ -2015,5 +3022,210 @@ contract BatchRegistryCustodyInvariantTest is SupplyFixture {
         _assertEq(b.destroyed, handler.modelDestroyed(), "destroyed");
         _assertEq(b.lost, handler.modelLost(), "lost");
         _assertEq(batches.suspectReportCount(batchId), handler.suspects(), "suspect reports");
+    }
+
+    /**
+     * Every unit's basket bit (read from the registry's storage) is set exactly when the
+     * unit reads Dispensed by party 0 at time 0, exactly when the handler dispensed it in a
+     * basket and has not undone it; a unit with its bit set keeps an Active record beneath.
+     *
+     * hardhat-config: invariant.runs = 16
+     * hardhat-config: invariant.depth = 60
+     */
+    function invariant_basketBitsMatchDispensedReads() public view {
+        for (uint256 i = 0; i < UnitTree16.SIZE; ++i) {
+            bool bit = _basketBit(batchId, i);
+            (ISupplyLedger.UnitStatus status, uint64 party, uint40 at) = batches.unitRecord(batchId, i);
+            bool readsBasket = status == ISupplyLedger.UnitStatus.Dispensed && party == 0;
+            _assertEq(bit, readsBasket, "basket bit vs reads Dispensed by party 0");
+            _assertEq(bit, handler.inBasket(i), "basket bit vs handler");
+            if (bit) {
+                _assertEq(at, 0, "a basket unit's time");
+                _assertEq(
+                    _rawStatus(batchId, i),
+                    uint8(ISupplyLedger.UnitStatus.Active),
+                    "record beneath a basket bit"
+                );
+                (ISupplyLedger.UnitVerdict verdict, uint64 by) = batches.verify(UnitTree16.unit(batchId, i));
+                _assertEq(uint8(verdict), uint8(ISupplyLedger.UnitVerdict.Dispensed), "verify of a basket unit");
+                _assertEq(by, 0, "verify's party of a basket unit");
+            }
+            // The second batch shares the unit tree but is never dispensed.
+            _assertFalse(_basketBit(batch2Id(), i), "second batch's basket bit");
+        }
+    }
+
+    /**
+     * batch.dispensed is the number of units dispensed singly (read Dispensed by a party)
+     * plus those dispensed in baskets, per party as well, and the handler's count of both.
+     *
+     * hardhat-config: invariant.runs = 16
+     * hardhat-config: invariant.depth = 60
+     */
+    function invariant_batchDispensedCountsEveryDispense() public view {
+        uint256 single = 0;
+        uint256 basket = 0;
+        uint256[] memory byParty = new uint256[](PARTY_COUNT + 2);
+        for (uint256 i = 0; i < UnitTree16.SIZE; ++i) {
+            (ISupplyLedger.UnitStatus status, uint64 party, ) = batches.unitRecord(batchId, i);
+            if (status != ISupplyLedger.UnitStatus.Dispensed) continue;
+            if (party == 0) {
+                ++basket;
+                uint64 by = handler.basketBy(i);
+                _assertTrue(isDispenser(by), "a basket unit's dispenser");
+                ++byParty[by];
+            } else {
+                ++single;
+                ++byParty[party];
+            }
+        }
+        ISupplyLedger.Batch memory b = batches.getBatch(batchId);
+        _assertEq(b.dispensed, single + basket, "batch.dispensed vs single + basket dispenses");
+        _assertEq(b.dispensed, handler.modelDispensed(), "batch.dispensed vs handler");
+        for (uint64 p = 0; p <= PARTY_COUNT + 1; ++p) {
+            _assertEq(
+                batches.custody(batchId, p).dispensed,
+                byParty[p],
+                "custody.dispensed vs its single + basket units"
+            );
+        }
+        _assertEq(batches.getBatch(batch2Id()).dispensed, 0, "second batch dispensed");
+    }
+
+    /**
+     * Each party's basket counters are the handler's; a basket's record exists exactly when
+     * the handler holds it open (dispensed units not all undone, not expired), at the basket's
+     * time and with the commitment of its items; no record survives below the party's oldest
+     * open basket, and every open record's undo window has not closed before a newer basket
+     * of its party came.
+     *
+     * hardhat-config: invariant.runs = 16
+     * hardhat-config: invariant.depth = 60
+     */
+    function invariant_basketRecordsMatchModel() public view {
+        for (uint64 p = 0; p <= PARTY_COUNT + 1; ++p) {
+            (uint32 baskets, uint32 oldestOpen, uint32 pallets) = _bulk().bulkCounters(p);
+            _assertEq(baskets, handler.modelBasketSeq(p), "baskets presented");
+            _assertEq(oldestOpen, handler.modelOldestOpen(p), "oldest open basket");
+            _assertEq(pallets, handler.modelPalletSeq(p), "pallets shipped");
+            _assertTrue(oldestOpen <= baskets, "oldest open <= baskets");
+        }
+        uint256 items = 0;
+        for (uint256 i = 0; i < handler.basketCount(); ++i) {
+            (uint64 party, uint32 seq, uint40 at, bool recorded, IBulkCustody.BasketItem[] memory held) = handler
+                .basketAt(i);
+            (uint40 recordAt, bytes32 commitment) = _bulk().basketRecord(party, seq);
+            _assertEq(recordAt != 0, recorded, "record exists vs handler");
+            if (!recorded) {
+                _assertTrue(commitment == bytes32(0), "no commitment without a record");
+                continue;
+            }
+            (, uint32 oldestOpen, ) = _bulk().bulkCounters(party);
+            _assertTrue(seq >= oldestOpen, "a record at or above the oldest open basket");
+            _assertEq(recordAt, at, "record time");
+            _assertTrue(held.length > 0, "a record holds units");
+            bytes32 c = _bulk().basketCommitment(held);
+            _assertTrue(commitment == c & ~bytes32(uint256(type(uint40).max)), "commitment vs items");
+            for (uint256 k = 0; k < held.length; ++k) {
+                _assertTrue(handler.inBasket(held[k].index), "a recorded item is a basket unit");
+                _assertEq(handler.basketBy(held[k].index), party, "a recorded item's dispenser");
+            }
+            items += held.length;
+        }
+        _assertTrue(items <= batches.getBatch(batchId).dispensed, "recorded items <= dispensed");
+    }
+
+    /**
+     * Every pallet's stored record is the handler's (sender, receiver, seq, line count, time,
+     * status, lines hash) and its id is the sender's seq-th; open pallets' lines are within
+     * their senders' in transit, batch by batch; the second batch, which only pallets move,
+     * is conserved and matches the handler's model.
+     *
+     * hardhat-config: invariant.runs = 16
+     * hardhat-config: invariant.depth = 60
+     */
+    function invariant_palletsAreConsistent() public view {
+        bytes32 second = batch2Id();
+        uint256[] memory open1 = new uint256[](PARTY_COUNT + 2);
+        uint256[] memory open2 = new uint256[](PARTY_COUNT + 2);
+        uint256 total1 = 0;
+        for (uint256 i = 0; i < handler.shipmentCount(); ++i) {
+            (, uint64 from, uint48 quantity, bool isOpen) = handler.shipmentAt(i);
+            if (!isOpen) continue;
+            open1[from] += quantity;
+            total1 += quantity;
+        }
+        uint256 total2 = 0;
+        for (uint256 i = 0; i < handler.palletCount(); ++i) {
+            (IBulkCustody.Pallet memory expected, bytes32 id) = handler.palletAt(i);
+            IBulkCustody.Pallet memory actual = _bulk().getPallet(id);
+            _assertTrue(id == keccak256(abi.encode("pallet", uint64(expected.from), expected.seq)), "pallet id");
+            _assertEq(actual.from, expected.from, "pallet sender");
+            _assertEq(actual.to, expected.to, "pallet receiver");
+            _assertEq(actual.seq, expected.seq, "pallet seq");
+            _assertEq(actual.lineCount, expected.lineCount, "pallet line count");
+            _assertEq(actual.shippedAt, expected.shippedAt, "pallet time");
+            _assertEq(uint8(actual.status), uint8(expected.status), "pallet status");
+            _assertTrue(actual.linesHash == expected.linesHash, "pallet lines hash");
+            _assertTrue(actual.lineCount > 0, "a pallet has lines");
+            if (actual.status != ISupplyLedger.ShipmentStatus.InTransit) continue;
+            IBulkCustody.PalletLine[] memory lines = handler.palletLines(i);
+            uint256 q1 = _linesOf(lines, batchId);
+            open1[actual.from] += q1;
+            total1 += q1;
+            uint256 q2 = _linesOf(lines, second);
+            open2[actual.from] += q2;
+            total2 += q2;
+        }
+        Ledger.Snapshot memory s2 = Ledger.read(batches, second, PARTY_COUNT + 1);
+        Ledger.Totals memory t2 = Ledger.totals(s2);
+        for (uint64 p = 0; p <= PARTY_COUNT + 1; ++p) {
+            _assertEq(
+                batches.custody(batchId, p).inTransit,
+                open1[p],
+                "first batch: in transit vs open shipments and pallets"
+            );
+            _assertEq(s2.custody[p].inTransit, open2[p], "second batch: in transit vs open pallets");
+            (uint256 held, uint256 inTransit, , ) = handler.model2(p);
+            _assertEq(s2.custody[p].held, held, "second batch: held vs handler");
+            _assertEq(s2.custody[p].inTransit, inTransit, "second batch: in transit vs handler");
+        }
+        _assertEq(
+            t2.held + t2.inTransit + s2.dispensed + s2.destroyed + s2.lost + s2.quarantined + s2.suspended,
+            QUANTITY,
+            "second batch conserved"
+        );
+        _assertEq(t2.inTransit, total2, "second batch: open pallets");
+        _assertEq(total2, handler.openTotal2(), "second batch: open pallets vs handler");
+        _assertEq(total1, handler.openTotal(), "open shipments and pallets of the first batch vs handler");
+    }
+
+    // ==== PRIVATE ====
+
+    bytes32 private constant _SUPPLY_SLOT = 0x86bc7cbe5ec90195b9613502253c8c9c8a16e394e7594184288f00da7de14b00;
+    uint256 private constant _UNITS_SLOT = 6;
+    uint256 private constant _BASKET_UNITS_SLOT = 9;
+
+    function batch2Id() private view returns (bytes32) {
+        return handler.batch2Id();
+    }
+
+    /// A unit's basket bit, read from the registry's storage (`SupplyStorage.basketUnits`).
+    function _basketBit(bytes32 id, uint256 index) private view returns (bool) {
+        return (uint256(_load(id, _BASKET_UNITS_SLOT, index >> 8)) >> (index & 255)) & 1 == 1;
+    }
+
+    /// A unit's own record's status, from the registry's storage (`SupplyStorage.units`).
+    function _rawStatus(bytes32 id, uint256 index) private view returns (uint256) {
+        return (uint256(_load(id, _UNITS_SLOT, index >> 2)) >> ((index & 3) << 6)) & 0xf;
+    }
+
+    function _load(bytes32 id, uint256 member, uint256 word) private view returns (bytes32) {
+        bytes32 inner = keccak256(abi.encode(id, uint256(_SUPPLY_SLOT) + member));
+        return vm.load(address(batches), keccak256(abi.encode(word, inner)));
+    }
+
+    function _linesOf(IBulkCustody.PalletLine[] memory lines, bytes32 id) private pure returns (uint256 total) {
+        for (uint256 i = 0; i < lines.length; ++i) if (lines[i].batchId == id) total += lines[i].quantity;
     }
 }

@@ -109,7 +109,7 @@ describe("BatchRegistry routing", function () {
     });
 
     it("is the generated table: scripts/routing-table.ts rebuilds contracts/supply/RoutingTable.sol exactly", async function () {
-      const { routingTable } = await import("../../scripts/routing-table.ts");
+      const { routingTable } = await import("../../scripts/routing-table.js");
       const { readFile } = await import("node:fs/promises");
       expect(await routingTable()).to.equal(await readFile("contracts/supply/RoutingTable.sol", "utf8"));
     });
