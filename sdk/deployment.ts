@@ -19,10 +19,10 @@ export interface DeploymentRecord {
   implementations: Record<ContractName, string>;
   /**
    * The code objects the BatchRegistry implementation routes to (ProductRegistry,
-   * QualityEngine, CollaborationEngine). Their functions are called at the
-   * BatchRegistry's address.
+   * QualityEngine, CollaborationEngine and, from issue 13, BulkCustody). Their functions
+   * are called at the BatchRegistry's address.
    */
-  engines?: Record<"ProductRegistry" | "QualityEngine" | "CollaborationEngine", string>;
+  engines?: Record<"ProductRegistry" | "QualityEngine" | "CollaborationEngine", string> & { BulkCustody?: string };
 }
 
 /** The Ignition deployment id of a chain. */

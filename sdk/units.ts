@@ -768,6 +768,35 @@ async function writeProofCache(dir: string, tree: UnitTree): Promise<void> {
   await writeAtomically(cachePath(dir, tree.root), [header, view(positions), view(hashes), view(nodes)]);
 }
 
+/**
+ * The whole tree in the proof cache `<dir>/<root>.tree` (what a basket's multiproof needs),
+ * or undefined when there is none or it does not hold together (its root is recomputed
+ * from nothing but checked: the caller still checks every proof it draws against the root).
+ */
+export async function readTreeCache(dir: string, root: string): Promise<UnitTree | undefined> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(cachePath(dir, root));
+  } catch {
+    return undefined;
+  }
+  if (bytes.length < CACHE_HEADER || !bytes.subarray(0, 8).equals(CACHE_MAGIC)) return undefined;
+  const count = bytes.readUInt32LE(8);
+  if (count === 0 || `0x${bytes.subarray(16, CACHE_HEADER).toString("hex")}` !== root.toLowerCase()) return undefined;
+  const hashesAt = CACHE_HEADER + count * 4;
+  const nodesAt = hashesAt + count * 32;
+  if (bytes.length !== nodesAt + (2 * count - 1) * 32) return undefined;
+  const positions = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    const position = bytes.readUInt32LE(CACHE_HEADER + i * 4);
+    // A leaf sits in the last `count` places of the node array.
+    if (position < count - 1 || position > 2 * count - 2) return undefined;
+    positions[i] = position;
+  }
+  const tree = new UnitTree(new Uint8Array(bytes.subarray(nodesAt)), new Uint8Array(bytes.subarray(hashesAt, nodesAt)), positions);
+  return tree.root === root.toLowerCase() ? tree : undefined;
+}
+
 /** Finds `unitHash` through the proof cache; undefined if there is no usable cache or no such unit. */
 async function findInCache(dir: string, root: string, unitHash: string): Promise<UnitProof | "absent" | undefined> {
   let handle;

@@ -87,7 +87,8 @@ interface ISupplyLedger {
     /// ship, receive, verify, dispense and observation (`dispensed` is written by every
     /// dispense, in that slot); the root in a second; the rest in a third. `state` is the
     /// batch's own collaborative-state byte (bit 7: halts trade; bits 0–6: state id), `flags`
-    /// bit 0 says its latest inspection was normal, and `observations` counts its
+    /// bit 0 says its latest inspection was normal and bit 1 that a basket has dispensed
+    /// units of it (`IBulkCustody`), and `observations` counts its
     /// observations (an observation's `seq` is its number). `quarantined` is recalled stock
     /// returned to the product's holder, awaiting destruction. The manufacturer's party id
     /// is kept in 24 bits, as unit records keep theirs.

@@ -47,6 +47,9 @@ library SupplyStorage {
 
     /// `Batch.flags`: the batch's latest inspection was normal (needed to release it).
     uint8 internal constant INSPECTED = 0x01;
+    /// `Batch.flags`: a basket dispensed units of the batch, so its bitmap (`basketUnits`)
+    /// may mark some; until then no unit read pays for the bitmap's slot. Never cleared.
+    uint8 internal constant IN_BASKETS = 0x02;
 
     // keccak256(abi.encode(uint256(keccak256("medstate.storage.BatchRegistry")) - 1)) & ~bytes32(uint256(0xff))
     bytes32 private constant _SLOT = 0x86bc7cbe5ec90195b9613502253c8c9c8a16e394e7594184288f00da7de14b00;

@@ -314,6 +314,9 @@ contract BulkCustody is IBulkCustody, SupplyBase {
             stock.dispensed += uint48(dispensed);
             batch.dispensed += uint48(dispensed);
         }
+        // In the slot just written: from now on, unit reads of the batch consult its bitmap.
+        uint8 flags = batch.flags;
+        if (flags & SupplyStorage.IN_BASKETS == 0) batch.flags = flags | SupplyStorage.IN_BASKETS;
         uint256[] memory indices = lot.indices;
         bytes32[] memory prescriptions = lot.prescriptions;
         assembly ("memory-safe") {
@@ -345,7 +348,8 @@ contract BulkCustody is IBulkCustody, SupplyBase {
     /// A basket unit as found: `Dispensed` if it is active (it may be), else `Suspect`,
     /// reported as a single dispense reports it.
     function _present(bytes32 batchId, BasketUnit calldata unit, uint64 party) private returns (BasketOutcome) {
-        (UnitStatus status, uint64 recordedParty, ) = _unit(batchId, unit.index);
+        // A basket reads the batch's bitmap whatever its flag says: its units may repeat.
+        (UnitStatus status, uint64 recordedParty, ) = _unitOf(batchId, unit.index, true);
         if (status == UnitStatus.Active) return BasketOutcome.Dispensed;
         emit SuspectUnitReported(
             batchId,

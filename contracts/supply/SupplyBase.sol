@@ -105,14 +105,23 @@ abstract contract SupplyBase is ISupplyLedger, MembershipGate, ContextUpgradeabl
 
     /// A unit's status, the party that set it and when. A unit dispensed in a basket keeps
     /// an active record and has its bit set: it reads as `Dispensed` by party 0 at time 0
-    /// (who dispensed it, and when, is its basket's).
+    /// (who dispensed it, and when, is its basket's). The bitmap is read only for a batch
+    /// that baskets have dispensed from (its batch slot, which every caller has read, says).
     function _unit(bytes32 batchId, uint256 index) internal view returns (UnitStatus, uint64, uint40) {
+        return _unitOf(batchId, index, _storage().batches[batchId].flags & SupplyStorage.IN_BASKETS != 0);
+    }
+
+    /// `_unit`, for a caller that knows whether the batch's bitmap may mark units (`inBaskets`).
+    function _unitOf(
+        bytes32 batchId,
+        uint256 index,
+        bool inBaskets
+    ) internal view returns (UnitStatus, uint64, uint40) {
         SupplyStorage.Layout storage $ = _storage();
         uint256 record = ($.units[batchId][index >> 2] >> ((index & 3) << 6)) & type(uint64).max;
         UnitStatus status = UnitStatus(uint8(record & 0xf));
-        if (status == UnitStatus.Active && ($.basketUnits[batchId][index >> 8] >> (index & 255)) & 1 != 0) {
+        if (inBaskets && status == UnitStatus.Active && ($.basketUnits[batchId][index >> 8] >> (index & 255)) & 1 != 0)
             return (UnitStatus.Dispensed, 0, 0);
-        }
         return (status, uint64((record >> 4) & type(uint24).max), uint40(record >> 28));
     }
 

@@ -53,7 +53,7 @@ const unitKey = (batchId: string, index: bigint): string => `${batchId.toLowerCa
 export class BasketDispensers {
   private readonly units = new Map<string, BasketDispense>();
 
-  /** Applies one decoded event (any other than UnitsDispensed and BasketUndone is ignored). */
+  /** Applies one decoded event (any other than UnitsDispensed, BasketUndone and UnitRestored is ignored). */
   apply(e: DecodedEvent): void {
     const a = e.args;
     if (e.name === "UnitsDispensed") {
@@ -71,6 +71,9 @@ export class BasketDispensers {
           logIndex: e.logIndex,
         });
       });
+    } else if (e.name === "UnitRestored" && Number(a.previous) === 1) {
+      // The regulator's restoreBasketUnit (or restoreUnit of a single dispense, which no basket holds).
+      this.units.delete(unitKey(String(a.batchId), BigInt(a.index as bigint)));
     } else if (e.name === "BasketUndone") {
       const batchIds = [...(a.batchIds as readonly string[])];
       [...(a.indices as readonly bigint[])].forEach((index, k) => {

@@ -435,7 +435,7 @@ export class StateReplayer {
    * A unit just made active by a party other than the one its record names: a regulator's
    * restoration, whose UnitRestored must be the next log. Transient, like {@link run}.
    */
-  private restoring: { tx: string; batchId: string; index: bigint; previous: number; credited: bigint; regulator: bigint } | undefined;
+  private restoring: { tx: string; batchId: string; index: bigint; previous: number; credited: bigint | undefined; regulator: bigint } | undefined;
   /** A destruction that accounted for all of its batch: the batch's StateChanged to disposal must be the next log. */
   private disposing: { tx: string; batchId: string } | undefined;
   /**
@@ -714,8 +714,16 @@ export class StateReplayer {
         const index = a.index as bigint;
         const party = a.party as bigint;
         const record = batch.units.get(index) ?? { status: UnitStatus.Active, party: 0n };
-        if (record.status !== from) this.anomaly(`unit ${index} of ${id} left ${from}, replayed ${record.status}`);
         const inBasket = batch.basketUnits.get(index);
+        if (inBasket !== undefined && from === UnitStatus.Dispensed && to === UnitStatus.Active && record.status === UnitStatus.Active) {
+          // The regulator's restoreBasketUnit: the unit leaves its basket, the stock goes back to
+          // the party the regulator names (a UnitRestored must follow, naming it).
+          batch.basketUnits.delete(index);
+          this.restoring = { tx: log.transactionHash, batchId: id, index, previous: from, credited: undefined, regulator: party };
+          batch.units.set(index, { status: to, party });
+          break;
+        }
+        if (record.status !== from) this.anomaly(`unit ${index} of ${id} left ${from}, replayed ${record.status}`);
         if (inBasket !== undefined) this.anomaly(`unit ${index} of ${id} changed status while dispensed in basket ${inBasket.basketId}`);
         if (to !== UnitStatus.Active) {
           // Marking a unit takes it from the marking party's available stock (a lock sets it aside).
@@ -755,7 +763,15 @@ export class StateReplayer {
           break;
         }
         if (restoring.previous !== Number(a.previous)) this.anomaly(`unit ${index} of ${id} restored from ${a.previous}, replayed ${restoring.previous}`);
-        if (restoring.credited !== (a.creditedParty as bigint)) {
+        if (restoring.credited === undefined) {
+          // A basket unit: the regulator named the dispenser, which must count a dispensed unit.
+          const batch = this.batch(a.batchId);
+          const credited = a.creditedParty as bigint;
+          if (this.custodyOf(batch, credited).dispensed < 1n) {
+            this.anomaly(`basket unit ${index} of ${id} restored crediting party ${credited}, which dispensed none of it`);
+          }
+          this.credit(a.batchId, batch, credited, UnitStatus.Dispensed);
+        } else if (restoring.credited !== (a.creditedParty as bigint)) {
           this.anomaly(`unit ${index} of ${id} restored crediting party ${a.creditedParty}, not ${restoring.credited} that marked it`);
         }
         if (restoring.regulator !== (a.regulator as bigint)) {

@@ -10,6 +10,7 @@ import { type UnitCode, batchIdOf, parseUnitCode } from "../../sdk/codes.js";
 import { UserError } from "../../sdk/errors.js";
 import type { UnitTree } from "../../sdk/units.js";
 import { unitDumpHeader } from "../../sdk/units.js";
+import { basketDispenserOf } from "../../sdk/replay/dispensers.js";
 import type { Deployed } from "./runtime.js";
 import { checkedProof, loadBatchTree } from "./unit-trees.js";
 
@@ -134,4 +135,34 @@ async function whyUnknown(deployed: Deployed, dumps: readonly Dump[], unit: Unit
     }
   }
   return "unknown: no local unit list holds this code";
+}
+
+/** Where a log sits in the chain: a report's position, to look for what came before it. */
+export interface LogPosition {
+  blockNumber: number;
+  index: number;
+}
+
+/**
+ * The party whose basket dispensed unit `index` of `batchId` as the chain stood just before
+ * `before` (a suspect report's log), from the logs: a unit dispensed in a basket reads as
+ * dispensed by party 0, and only its basket's events name the party. Undefined if no basket
+ * held it then.
+ */
+export async function basketDispenserBefore(
+  deployed: Deployed,
+  batchId: string,
+  index: bigint,
+  before: LogPosition,
+): Promise<bigint | undefined> {
+  const { batches, record } = deployed;
+  const from = Number(record.block);
+  const logs = [
+    ...(await batches.queryFilter(batches.filters.UnitsDispensed(batchId), from, before.blockNumber)),
+    ...(await batches.queryFilter(batches.filters.BasketUndone(), from, before.blockNumber)),
+    ...(await batches.queryFilter(batches.filters.UnitRestored(batchId), from, before.blockNumber)),
+  ]
+    .filter((log) => log.blockNumber < before.blockNumber || log.index < before.index)
+    .sort((a, b) => a.blockNumber - b.blockNumber || a.index - b.index);
+  return basketDispenserOf(logs, batchId, index)?.party;
 }

@@ -6,41 +6,10 @@
  * create` uses for new batches). Every proof drawn from a tree is checked by the caller
  * against the root ({@link checkedProof}): a cache is only a shortcut.
  */
-import { readFile } from "node:fs/promises";
 import path from "node:path";
 
 import { UserError } from "../../sdk/errors.js";
-import { UnitTree, buildUnitTree, proofFor, readUnitCodes, verifyUnitProof } from "../../sdk/units.js";
-
-// The proof cache's layout (sdk/units.ts): "MSUTREE1", u32 count, u32 0, root (32 bytes),
-// then positions (count × u32 LE), unit hashes (count × 32) and nodes ((2·count − 1) × 32).
-const CACHE_MAGIC = "MSUTREE1";
-const CACHE_HEADER = 48;
-
-/** The tree in `<dir>/<root>.tree`, or undefined when there is none or it does not hold together. */
-async function treeFromCache(dir: string, root: string): Promise<UnitTree | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path.join(dir, `${root}.tree`));
-  } catch {
-    return undefined;
-  }
-  if (bytes.length < CACHE_HEADER || bytes.subarray(0, 8).toString("latin1") !== CACHE_MAGIC) return undefined;
-  const count = bytes.readUInt32LE(8);
-  if (count === 0 || `0x${bytes.subarray(16, CACHE_HEADER).toString("hex")}` !== root) return undefined;
-  const hashesAt = CACHE_HEADER + count * 4;
-  const nodesAt = hashesAt + count * 32;
-  if (bytes.length !== nodesAt + (2 * count - 1) * 32) return undefined;
-  const positions = new Uint32Array(count);
-  for (let i = 0; i < count; i++) {
-    const position = bytes.readUInt32LE(CACHE_HEADER + i * 4);
-    // A leaf sits in the last `count` places of the node array.
-    if (position < count - 1 || position > 2 * count - 2) return undefined;
-    positions[i] = position;
-  }
-  const tree = new UnitTree(new Uint8Array(bytes.subarray(nodesAt)), new Uint8Array(bytes.subarray(hashesAt, nodesAt)), positions);
-  return tree.root === root ? tree : undefined;
-}
+import { type UnitTree, buildUnitTree, proofFor, readTreeCache, readUnitCodes, verifyUnitProof } from "../../sdk/units.js";
 
 /**
  * The unit tree of the dump `<dir>/<root>.json`: from its proof cache, else rebuilt from
@@ -49,7 +18,7 @@ async function treeFromCache(dir: string, root: string): Promise<UnitTree | unde
  */
 export async function loadBatchTree(dir: string, root: string): Promise<UnitTree | undefined> {
   const key = root.toLowerCase();
-  const cached = await treeFromCache(dir, key);
+  const cached = await readTreeCache(dir, key);
   if (cached !== undefined) return cached;
   const codes = await readUnitCodes(dir, key);
   if (codes === undefined) return undefined;

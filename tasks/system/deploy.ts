@@ -96,6 +96,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
       ProductRegistry: await address(deployed.productRegistry),
       QualityEngine: await address(deployed.qualityEngine),
       CollaborationEngine: await address(deployed.collaborationEngine),
+      BulkCustody: await address(deployed.bulkCustody),
     },
   };
   if (isSimulated(connection)) rememberSimulated(record);

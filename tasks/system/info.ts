@@ -29,7 +29,7 @@ export function describeDeployment(record: DeploymentRecord, verb: string, extra
 
 export async function run(_args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const { record, registry, governor, batches } = await openDeployment(hre);
-  const [products, qualityEngine, collaborationEngine] = await batches.modules();
+  const [products, qualityEngine, collaborationEngine, bulkCustody] = await batches.modules();
   return describeDeployment(record, "deployed", {
     parties: (await registry.partyCount()).toString(),
     activeVoters: (await registry.activeVoterCount()).toString(),
@@ -43,6 +43,7 @@ export async function run(_args: Args, hre: HardhatRuntimeEnvironment): Promise<
     productRegistry: products,
     qualityEngine,
     collaborationEngine,
+    bulkCustody,
   });
 }
 

@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { BASKET_OUTCOMES, BASKET_OUTCOME_TEXT, type BasketOutcomeName, basketGroups } from "../../sdk/baskets.js";
 import { UNIT_STATUSES, enumName } from "../../sdk/enums.js";
-import { type FoundCode, type Unknown, findBasketCodes, readBasketFile, shortId } from "../lib/baskets.js";
+import { type FoundCode, type Unknown, basketDispenserBefore, findBasketCodes, readBasketFile, shortId } from "../lib/baskets.js";
 import { UserError, describeError } from "../../sdk/errors.js";
 import { NO_EVIDENCE } from "../lib/evidence.js";
 import { type TaskResult, eventsNamed, openDeployment, resolveSigner, send } from "../lib/runtime.js";
@@ -76,10 +76,9 @@ export async function runBasket(args: BasketArgs, hre: HardhatRuntimeEnvironment
     let recordedParty = String(e.args.recordedParty);
     // A unit dispensed in a basket reads as dispensed by party 0: its basket's event names the party.
     if (recordedParty === "0" && Number(e.args.status) === 1) {
-      const earlier = (await batches.queryFilter(batches.filters.UnitsDispensed(batchId))).filter(
-        (d) => d.transactionHash !== receipt.hash && (d.args.indices as bigint[]).includes(index),
-      );
-      recordedParty = earlier.length > 0 ? String(earlier[earlier.length - 1].args.party) : String(summary.args.party);
+      // Dispensed earlier in this very basket (a code listed twice), if no earlier basket holds it.
+      const start = { blockNumber: receipt.blockNumber, index: receipt.logs[0].index };
+      recordedParty = String((await basketDispenserBefore(deployed, batchId, index, start)) ?? summary.args.party);
     }
     const reportNo = String(e.args.reportNo);
     // As a single dispense does: the same signer opens a suspect case on the unit (no stock

@@ -1,8 +1,9 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { Domain, UNIT_STATUSES } from "../../sdk/enums.js";
+import { Domain, UNIT_STATUSES, UnitStatus } from "../../sdk/enums.js";
 import { UserError } from "../../sdk/errors.js";
 import { readUnitCodes } from "../../sdk/units.js";
+import { basketDispenserBefore } from "../lib/baskets.js";
 import { type TaskResult, openDeployment, resolveSigner, taskAction } from "../lib/runtime.js";
 import { batchHistory, parseBytes32, unitsDir } from "../lib/supply.js";
 
@@ -49,6 +50,11 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
       codes.set(batchId, await readUnitCodes(unitsDir(hre, deployed.chainId), root));
     }
     const index = Number(e.args.index);
+    // A unit dispensed in a basket reads as dispensed by party 0: its basket's events name the party.
+    let recordedParty = e.args.recordedParty.toString();
+    if (recordedParty === "0" && Number(e.args.status) === UnitStatus.Dispensed) {
+      recordedParty = String((await basketDispenserBefore(deployed, batchId, e.args.index, e)) ?? 0n);
+    }
     reports.push({
       batchId,
       reportNo: e.args.reportNo.toString(),
@@ -56,7 +62,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
       code: codes.get(batchId)?.[index] ?? null,
       unitHash: e.args.unitHash,
       status: UNIT_STATUSES[Number(e.args.status)] ?? String(e.args.status),
-      recordedParty: e.args.recordedParty.toString(),
+      recordedParty,
       reporter: e.args.reporter.toString(),
       actor: e.args.actor,
       block: e.blockNumber,

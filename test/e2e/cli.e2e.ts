@@ -62,12 +62,14 @@ describe("CLI against a hardhat node @e2e", function () {
     expect(info.contracts).to.deep.equal(deployed.contracts);
     expect(info.block).to.equal(deployed.block);
     expect(info).to.include({ chainId: "31337", parties: "7", activeVoters: "4", thresholdVoters: "4", threshold: "3" });
-    // The code objects behind the BatchRegistry's routing table, as deployed.
+    // The code objects behind the BatchRegistry's selector table, as deployed.
     const engines = (deployed as unknown as { engines: Record<string, string> }).engines;
+    expect(Object.keys(engines)).to.deep.equal(["ProductRegistry", "QualityEngine", "CollaborationEngine", "BulkCustody"]);
     expect(info).to.include({
       productRegistry: engines.ProductRegistry,
       qualityEngine: engines.QualityEngine,
       collaborationEngine: engines.CollaborationEngine,
+      bulkCustody: engines.BulkCustody,
     });
     // The batch registry is attached as the registry's one membership mirror.
     expect((info as unknown as { mirrors: string }).mirrors).to.equal(deployed.contracts.BatchRegistry);

@@ -66,6 +66,32 @@ async function commitment(c: BulkCtx, items: { batchId: string; index: bigint; p
 }
 
 describe("StateReplayer (sdk/replay): baskets and pallets", function () {
+  it("follows the regulator's restoreBasketUnit: the unit leaves its basket, the named dispenser gets the box back", async function () {
+    const { c, b1 } = await replayed();
+    // Basket 0's unit 2, long after its window: the regulator names the pharmacy from the log.
+    const before = basketDispenserOf(await allLogs(await recordOf(c)), c.batchId, 2n);
+    expect(before?.party).to.equal(PHARMACY);
+    await c.batchRegistry.connect(c.regulator).restoreBasketUnit(c.tree.unit(c.batchId, 2n), PHARMACY);
+    const result = await replayChain({ provider: ethers.provider, record: await recordOf(c) });
+    expect(result.anomalies).to.deep.equal([]);
+    expect(result.mismatches).to.deep.equal([]);
+    const batch1 = result.state.batches.get(b1)!;
+    expect(batch1.basketUnits.has(2n)).to.equal(false);
+    expect(batch1.units.get(2n)).to.deep.equal({ status: UnitStatus.Active, party: 1n });
+    expect(batch1.custody.get(PHARMACY)).to.include({ held: 25n, dispensed: 5n });
+    expect(basketDispenserOf(await allLogs(await recordOf(c)), c.batchId, 2n)).to.equal(undefined);
+  });
+
+  it("flags a regulator's restoration of a basket unit crediting a party that dispensed none of the batch", async function () {
+    const { c, replay } = await replayed();
+    await c.batchRegistry.connect(c.regulator).restoreBasketUnit(c.tree.unit(c.batchId, 2n), PHARMACY);
+    const logs = await allLogs(await recordOf(c));
+    const lied = replaced(logs, "UnitRestored", logs.filter((l) => l.topics[0] === c.batchRegistry.interface.getEvent("UnitRestored")!.topicHash).length - 1, {
+      creditedParty: WHOLESALER,
+    });
+    expect(problems(replay(lied))).to.include(`basket unit 2 of ${c.batchId.toLowerCase()} restored crediting party ${WHOLESALER}, which dispensed none of it`);
+  });
+
   it("rebuilds custody, units, basket records, bulk counters and pallets exactly as the views say", async function () {
     const { c, b1, b2 } = await replayed();
     const result = await replayChain({ provider: ethers.provider, record: await recordOf(c) });
