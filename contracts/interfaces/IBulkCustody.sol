@@ -178,6 +178,10 @@ interface IBulkCustody is ISupplyLedger {
     error BatchRegistryBasketUndoClosed(bytes32 basketId, uint40 deadline);
     /// @notice The positions to undo must be increasing and within the basket's `count` units.
     error BatchRegistryInvalidBasketPosition(uint256 position, uint256 count);
+    /// @notice Unit `index` of `batchId` changed since basket `basketId` dispensed it (the
+    /// regulator restored it, and another basket may have dispensed it since): the basket
+    /// can no longer undo it.
+    error BatchRegistryBasketUnitChanged(bytes32 basketId, bytes32 batchId, uint256 index);
     /// @notice A pallet needs 1 to `max` lines.
     error BatchRegistryInvalidLineCount(uint256 count, uint256 max);
     /// @notice No pallet has this id.
@@ -218,7 +222,8 @@ interface IBulkCustody is ISupplyLedger {
      * of a wrong basket dispense, at any time (a basket's own record lasts only its undo
      * window). The chain keeps no dispenser per basket unit, so the regulator names it,
      * `dispenser`, from the unit's {UnitsDispensed} event; the unit goes back into that
-     * party's stock, which must count at least one dispensed unit of the batch. Emits
+     * party's stock, which must count at least one dispensed unit of the batch; the basket
+     * that dispensed it can no longer undo it ({BatchRegistryBasketUnitChanged}). Emits
      * {ISupplyLedger-UnitStatusChanged} (the unit's record now names the regulator) and
      * {ISupplyLedger-UnitRestored}. Caller: an admin or operator of a regulator. Refused
      * while the batch halts trade.

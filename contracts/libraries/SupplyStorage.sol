@@ -38,6 +38,9 @@ library SupplyStorage {
         mapping(uint64 party => uint256) bulkCounters;
         // slot 12: pallets (two slots each)
         mapping(bytes32 palletId => IBulkCustody.Pallet) pallets;
+        // slot 13: when the regulator last restored a basket-dispensed unit (restoreBasketUnit):
+        // a basket that dispensed it no later than that can no longer undo it
+        mapping(bytes32 batchId => mapping(uint256 index => uint256)) basketRestores;
     }
 
     /// A collaborative-state byte (`Batch.state`, `Product.state`): the low 7 bits are the

@@ -115,7 +115,13 @@ contract BulkCustody is IBulkCustody, SupplyBase {
         uint40 deadline = uint40(record) + window;
         if (window == 0 || block.timestamp > deadline) revert BatchRegistryBasketUndoClosed(basketId, deadline);
         if (positions.length == 0) revert BatchRegistryInvalidBasketPosition(0, items.length);
-        (bytes32 commitment, bytes32[] memory batchIds, uint256[] memory indices) = _undoItems(items, positions, party);
+        (bytes32 commitment, bytes32[] memory batchIds, uint256[] memory indices) = _undoItems(
+            items,
+            positions,
+            party,
+            basketId,
+            record & _TIME_MASK
+        );
         bool emptied = positions.length == items.length;
         if (emptied) {
             delete $.baskets[basketId];
@@ -140,6 +146,7 @@ contract BulkCustody is IBulkCustody, SupplyBase {
         Custody storage stock = $.holdings[unit.batchId][dispenser];
         if (stock.dispensed == 0) revert BatchRegistryNotUnitParty(unit.batchId, unit.index, dispenser);
         $.basketUnits[unit.batchId][unit.index >> 8] &= ~(1 << (unit.index & 255));
+        $.basketRestores[unit.batchId][unit.index] = block.timestamp;
         // The dispenser's and the batch's dispensed counts are ≥ 1 (checked, and the batch's
         // includes the party's); held stays within the batch's quantity.
         unchecked {
@@ -386,18 +393,26 @@ contract BulkCustody is IBulkCustody, SupplyBase {
     }
 
     /// Puts a dispensed basket unit back: active, in `party`'s stock. Not while its batch halts.
-    function _restock(BasketItem calldata item, uint64 party) private {
+    function _restock(BasketItem calldata item, uint64 party, bytes32 basketId, uint256 at) private {
         SupplyStorage.Layout storage $ = _storage();
         Batch storage batch = $.batches[item.batchId];
         _checkTrading(item.batchId, batch);
+        uint256 index = item.index;
         mapping(uint256 => uint256) storage bits = $.basketUnits[item.batchId];
-        uint256 mask = 1 << (item.index & 255);
-        // The commitment holds only units this basket dispensed and did not undo, and only
-        // a basket's undo clears a unit's bit: the bit is set.
-        bits[item.index >> 8] &= ~mask;
+        uint256 word = bits[index >> 8];
+        uint256 mask = 1 << (index & 255);
+        // The commitment holds only units this basket dispensed and did not undo; only a
+        // basket's undo and the regulator's restoreBasketUnit clear a unit's bit, and the
+        // latter is timed. A unit whose bit is clear, or that was restored since this basket
+        // dispensed it (and perhaps dispensed again by another basket), is not this basket's
+        // to undo any more.
+        if (word & mask == 0 || $.basketRestores[item.batchId][index] >= at) {
+            revert BatchRegistryBasketUnitChanged(basketId, item.batchId, index);
+        }
+        bits[index >> 8] = word & ~mask;
         Custody storage stock = $.holdings[item.batchId][party];
-        // This party dispensed the unit, so its `dispensed` and the batch's are ≥ 1, and the
-        // stock it left fits again.
+        // This party dispensed the unit and nobody has restored it since, so its `dispensed`
+        // and the batch's are ≥ 1, and the stock it left fits again.
         unchecked {
             --stock.dispensed;
             ++stock.held;
@@ -410,7 +425,9 @@ contract BulkCustody is IBulkCustody, SupplyBase {
     function _undoItems(
         BasketItem[] calldata items,
         uint256[] calldata positions,
-        uint64 party
+        uint64 party,
+        bytes32 basketId,
+        uint256 at
     ) private returns (bytes32 commitment, bytes32[] memory batchIds, uint256[] memory indices) {
         uint256 count = positions.length;
         batchIds = new bytes32[](count);
@@ -419,7 +436,7 @@ contract BulkCustody is IBulkCustody, SupplyBase {
         for (uint256 i = 0; i < items.length; ++i) {
             BasketItem calldata item = items[i];
             if (next < count && positions[next] == i) {
-                _restock(item, party);
+                _restock(item, party, basketId, at);
                 batchIds[next] = item.batchId;
                 indices[next] = item.index;
                 // `next` < count.

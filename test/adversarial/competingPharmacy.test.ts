@@ -604,5 +604,19 @@ describe("Adversarial: a competing pharmacy (baskets)", function () {
       expect(await br.connect(c.pharmacy2).dispense.staticCall(c.tree.unit(c.batchId, 6n))).to.equal(false);
       await expectConserved(c, c.batchId);
     });
+
+    it("cannot take the box back twice: once the regulator restored the unit, its basket's undo of it is refused", async function () {
+      const c = await loadFixture(basketArena);
+      const br = c.batchRegistry;
+      await br.connect(c.pharmacy).dispenseBasket([c.tree.group(c.batchId, [6n])]);
+      await br.connect(c.regulator).restoreBasketUnit(c.tree.unit(c.batchId, 6n), PHARMACY);
+      const before = await bulkView(c);
+      // Within the window, the attacker restates its basket to be credited the restored unit again.
+      await expect(br.connect(c.pharmacy).undoBasket(0, [{ batchId: c.batchId, index: 6n, prescription: ZeroHash }], [0n]))
+        .to.be.revertedWithCustomError(br, "BatchRegistryBasketUnitChanged")
+        .withArgs(ours(0), c.batchId, 6n);
+      expect(await bulkView(c)).to.deep.equal(before);
+      await expectConserved(c, c.batchId);
+    });
   });
 });

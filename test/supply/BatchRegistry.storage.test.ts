@@ -45,6 +45,7 @@ const BASKET_UNITS = BASE + 9n;
 const BASKETS = BASE + 10n;
 const BULK_COUNTERS = BASE + 11n;
 const PALLETS = BASE + 12n;
+const BASKET_RESTORES = BASE + 13n;
 
 const MIRROR_NAMESPACE = "medstate.storage.MembershipMirror";
 /** The value hard-coded in MembershipMirror._MIRROR_SLOT. */
@@ -95,6 +96,7 @@ const basketBitsSlot = (batchId: string, word: bigint) => mappingSlot("uint256",
 const basketSlot = (basketId: string) => mappingSlot("bytes32", basketId, BASKETS);
 const bulkCountersSlot = (party: bigint) => mappingSlot("uint64", party, BULK_COUNTERS);
 const palletSlot = (palletId: string) => mappingSlot("bytes32", palletId, PALLETS);
+const basketRestoreSlot = (batchId: string, index: bigint) => mappingSlot("uint256", index, mappingSlot("bytes32", batchId, BASKET_RESTORES));
 const mirroredMemberSlot = (account: string) => mappingSlot("address", account, MIRRORED_MEMBERS);
 const mirroredPartySlot = (partyId: bigint) => mappingSlot("uint64", partyId, MIRRORED_PARTIES);
 
@@ -372,7 +374,7 @@ describe("BatchRegistry storage layout", function () {
       for (let slot = 0n; slot < 10n; ++slot) expect(await word(proxy, slot)).to.equal(0n);
     });
 
-    it("uses thirteen slots: nothing past slot 12 (pallets) holds a value, and the mappings keep their own slots empty", async function () {
+    it("uses fourteen slots: nothing past slot 13 (basket restores) holds a value, and the mappings keep their own slots empty", async function () {
       const { proxy, batchRegistry, admins } = await networkHelpers.loadFixture(layoutBatch);
       await batchRegistry.connect(admins[1]).registerProduct(GTIN2, NAME, APPROVAL, 0n);
       // Mappings keep their own slot empty; the undo window sits alone in slot 0.
@@ -810,7 +812,7 @@ describe("BatchRegistry storage layout", function () {
     });
   });
 
-  describe("slots 9 to 12: baskets and pallets", function () {
+  describe("slots 9 to 13: baskets and pallets", function () {
     it("slot 9 marks a basket-dispensed unit i by bit i mod 256 of word i / 256, and leaves its unit record at zero", async function () {
       const { proxy, batchRegistry, admins, batchId, tree } = await networkHelpers.loadFixture(layoutBatch);
       await batchRegistry.connect(admins[5]).dispenseBasket([tree.group(batchId, [1n, 4n, 15n])]);
@@ -836,6 +838,15 @@ describe("BatchRegistry storage layout", function () {
       expect(await word(proxy, bulkCountersSlot(PHARMACY))).to.equal(2n);
       await networkHelpers.setStorageAt(proxy, bulkCountersSlot(PHARMACY), 7n | (5n << 32n) | (9n << 64n));
       expect([...(await batchRegistry.bulkCounters(PHARMACY))]).to.deep.equal([7n, 5n, 9n]);
+    });
+
+    it("slot 13 keeps the time the regulator last restored a basket unit, by batch and index", async function () {
+      const { proxy, batchRegistry, admins, batchId, tree } = await networkHelpers.loadFixture(layoutBatch);
+      await batchRegistry.connect(admins[5]).dispenseBasket([tree.group(batchId, [9n])]);
+      const tx = await batchRegistry.connect(admins[0]).restoreBasketUnit(tree.unit(batchId, 9n), PHARMACY);
+      const at = BigInt((await ethers.provider.getBlock((await tx.wait())!.blockNumber))!.timestamp);
+      expect(await word(proxy, basketRestoreSlot(batchId, 9n))).to.equal(at);
+      expect(await word(proxy, basketRestoreSlot(batchId, 8n))).to.equal(0n);
     });
 
     it("slot 12 keeps a pallet in two slots: from, to, seq, lineCount, shippedAt, status packed, then the lines' hash", async function () {

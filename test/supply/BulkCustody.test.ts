@@ -1042,6 +1042,30 @@ describe("BulkCustody", function () {
         .withArgs(c.batchId, 1n);
     });
 
+    it("takes the unit out of its basket's reach: the basket cannot undo it again, even once another basket dispensed it", async function () {
+      const c = await loadFixture(dispensedBasket);
+      const { batchRegistry: br, batchId, tree, basketId, items } = c;
+      const restored = items[1];
+      await br.connect(c.regulator).restoreBasketUnit(tree.unit(batchId, restored.index), PHARMACY);
+      // Restored and active: the basket's undo of it is refused, and nothing moves.
+      const before = await custodyOf(br, batchId, PHARMACY);
+      await expect(br.connect(c.pharmacy).undoBasket(0, items, [1n]))
+        .to.be.revertedWithCustomError(br, "BatchRegistryBasketUnitChanged")
+        .withArgs(basketId, batchId, restored.index);
+      // Dispensed again, by the hospital's basket: still not the pharmacy's basket's to undo.
+      await move(c, c.wholesaler, HOSPITAL, c.hospital, 5n);
+      await br.connect(c.hospital).dispenseBasket([tree.group(batchId, [restored.index])]);
+      await expect(br.connect(c.pharmacy).undoBasket(0, items, [0n, 1n]))
+        .to.be.revertedWithCustomError(br, "BatchRegistryBasketUnitChanged")
+        .withArgs(basketId, batchId, restored.index);
+      expect(await custodyOf(br, batchId, PHARMACY)).to.deep.equal(before);
+      expect(await br.verify(tree.unit(batchId, restored.index))).to.deep.equal([BigInt(UnitVerdict.Dispensed), 0n]);
+      // The basket's other units still undo, restating every unit its commitment holds.
+      await br.connect(c.pharmacy).undoBasket(0, items, [0n]);
+      expect((await custodyOf(br, batchId, PHARMACY)).held).to.equal(before.held + 1n);
+      await expectConserved(c, batchId);
+    });
+
     itRejectsCallers(dispensedBasket, regulatorActorCases<BasketCtx>(), (c, s) =>
       c.batchRegistry.connect(s).restoreBasketUnit(c.tree.unit(c.batchId, c.items[0].index), PHARMACY),
     );
