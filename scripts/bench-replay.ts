@@ -44,11 +44,13 @@ try {
   for (const target of SIZES) {
     const started = performance.now();
     while (recorded < target) {
-      const wave = [];
+      // Sent one after another (each send returns once the node has it, before it is mined):
+      // a node that automines refuses a nonce ahead of the next one, and concurrent sends
+      // can arrive out of order.
+      const sent = [];
       for (let i = 0; i < 50 && recorded < target; i++, recorded += PER_TX) {
-        wave.push(quality.observeReadings(batchId, series, { nonce: nonce++, gasLimit: 2_000_000 }));
+        sent.push(await quality.observeReadings(batchId, series, { nonce: nonce++, gasLimit: 2_000_000 }));
       }
-      const sent = await Promise.all(wave);
       await sent[sent.length - 1].wait();
       process.stderr.write(`\r${recorded.toLocaleString("en-US")} observations recorded`);
     }
