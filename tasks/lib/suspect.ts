@@ -3,14 +3,15 @@
  * reading a case (a refusal for an unknown id), and one way of printing a case and a
  * status change, with status names and ISO dates.
  */
-import type { ContractTransactionResponse } from "ethers";
+import type { ContractTransactionResponse, Signer } from "ethers";
 
 import { CASE_STATUSES, CaseStatus, enumName } from "../../sdk/enums.js";
-import { UserError } from "../../sdk/errors.js";
+import { UserError, describeError } from "../../sdk/errors.js";
 import { isoDate } from "../../sdk/licences.js";
 import { WHOLE_BATCH } from "../../sdk/replay/state.js";
 import type { ISuspectProduct } from "../../types/ethers-contracts/index.js";
-import { type Deployed, eventsNamed, sendAs } from "./runtime.js";
+import { NO_EVIDENCE } from "./evidence.js";
+import { type Deployed, eventsNamed, send, sendAs } from "./runtime.js";
 
 export type SuspectCaseView = ISuspectProduct.SuspectCaseStructOutput;
 
@@ -99,4 +100,25 @@ export async function advanceCase(
     tail = `: ${json.quantity} destroyed`;
   }
   return { json, human: `case ${caseId} (batch ${json.batchId}): ${status} by party ${party}${tail}` };
+}
+
+/**
+ * After a dispense reported a clone (`SuspectUnitReported`), the same signer opens a
+ * suspect case on the unit (no stock quarantined: a clone holds none). The report stands
+ * whatever happens here, so a case that cannot be opened is said, not thrown.
+ * @returns the case's id, or null and why it was not opened.
+ */
+export async function openCloneCase(
+  deployed: Deployed,
+  signer: Signer,
+  batchId: string,
+  index: bigint | number,
+  reason: string,
+): Promise<{ caseId: string | null; failure: string }> {
+  try {
+    const opened = await send(deployed.suspects.connect(signer).reportSuspect(batchId, index, 0, NO_EVIDENCE, reason));
+    return { caseId: String(eventsNamed(deployed.suspects, opened, "SuspectCaseOpened")[0].args.caseId), failure: "" };
+  } catch (error) {
+    return { caseId: null, failure: `no suspect case opened: ${describeError(error)}` };
+  }
 }

@@ -3,9 +3,9 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { BASKET_OUTCOMES, BASKET_OUTCOME_TEXT, type BasketOutcomeName, basketGroups } from "../../sdk/baskets.js";
 import { UNIT_STATUSES, enumName } from "../../sdk/enums.js";
 import { type FoundCode, type Unknown, basketDispenserBefore, findBasketCodes, readBasketFile, shortId } from "../lib/baskets.js";
-import { UserError, describeError } from "../../sdk/errors.js";
-import { NO_EVIDENCE } from "../lib/evidence.js";
+import { UserError } from "../../sdk/errors.js";
 import { type TaskResult, eventsNamed, openDeployment, resolveSigner, send } from "../lib/runtime.js";
+import { openCloneCase } from "../lib/suspect.js";
 import { unitsDir } from "../lib/supply.js";
 
 /** The options `unit dispense` takes with `--file`. */
@@ -81,20 +81,14 @@ export async function runBasket(args: BasketArgs, hre: HardhatRuntimeEnvironment
       recordedParty = String((await basketDispenserBefore(deployed, batchId, index, start)) ?? summary.args.party);
     }
     const reportNo = String(e.args.reportNo);
-    // As a single dispense does: the same signer opens a suspect case on the unit (no stock
-    // quarantined: a clone holds none); a case that cannot be opened is said, not thrown.
-    let caseId: string | null = null;
-    let noCase = "";
-    try {
-      const opened = await send(
-        deployed.suspects
-          .connect(signer)
-          .reportSuspect(batchId, index, 0, NO_EVIDENCE, `clone detected at dispensing (basket): reported as suspect #${reportNo}`),
-      );
-      caseId = String(eventsNamed(deployed.suspects, opened, "SuspectCaseOpened")[0].args.caseId);
-    } catch (error) {
-      noCase = `no suspect case opened: ${describeError(error)}`;
-    }
+    // As a single dispense does: a suspect case on the unit.
+    const { caseId, failure: noCase } = await openCloneCase(
+      deployed,
+      signer,
+      batchId,
+      index,
+      `clone detected at dispensing (basket): reported as suspect #${reportNo}`,
+    );
     reported.set(keyOf(batchId, index), { previous: enumName(UNIT_STATUSES, e.args.status as bigint), recordedParty, reportNo, caseId, noCase });
   }
   // The simulation gives a refused unit's reason; the receipt says what was done.

@@ -1,9 +1,9 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { UNIT_STATUSES } from "../../sdk/enums.js";
-import { UserError, describeError, errorName } from "../../sdk/errors.js";
-import { NO_EVIDENCE } from "../lib/evidence.js";
+import { UserError, errorName } from "../../sdk/errors.js";
 import { type TaskResult, describeRefusal, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { openCloneCase } from "../lib/suspect.js";
 import { locateUnit, type UnitArgs } from "../lib/supply.js";
 import { runBasket } from "./dispense-basket.js";
 
@@ -42,19 +42,14 @@ export async function run(args: DispenseArgs, hre: HardhatRuntimeEnvironment): P
     const previous = UNIT_STATUSES[Number(report.args.status)] ?? "inactive";
     const recorded = String(report.args.recordedParty);
     const reportNo = String(report.args.reportNo);
-    // The report is recorded whatever happens next: a case that cannot be opened is said, not thrown.
-    let caseId: string | null = null;
-    let noCase = "";
-    try {
-      const opened = await send(
-        deployed.suspects
-          .connect(signer)
-          .reportSuspect(unit.batchId, unit.index, 0, NO_EVIDENCE, `clone detected at dispensing: reported as suspect #${reportNo}`),
-      );
-      caseId = String(eventsNamed(deployed.suspects, opened, "SuspectCaseOpened")[0].args.caseId);
-    } catch (error) {
-      noCase = `; no suspect case opened: ${describeError(error)}`;
-    }
+    const { caseId, failure } = await openCloneCase(
+      deployed,
+      signer,
+      unit.batchId,
+      unit.index,
+      `clone detected at dispensing: reported as suspect #${reportNo}`,
+    );
+    const noCase = failure === "" ? "" : `; ${failure}`;
     const alarm =
       `suspect unit ${unit.canonical}: already ${previous} by party ${recorded}; ` +
       `reported as suspect #${reportNo} of batch ${unit.batchId}${noCase}`;
