@@ -1,8 +1,9 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { UNIT_STATUSES } from "../../sdk/enums.js";
+import { UNIT_STATUSES, UnitStatus } from "../../sdk/enums.js";
 import { UserError, errorName } from "../../sdk/errors.js";
 import { type TaskResult, describeRefusal, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { basketDispenserBefore } from "../lib/baskets.js";
 import { openCloneCase } from "../lib/suspect.js";
 import { locateUnit, type UnitArgs } from "../lib/supply.js";
 import { runBasket } from "./dispense-basket.js";
@@ -40,7 +41,12 @@ export async function run(args: DispenseArgs, hre: HardhatRuntimeEnvironment): P
   const [report] = eventsNamed(batches, receipt, "SuspectUnitReported");
   if (report !== undefined) {
     const previous = UNIT_STATUSES[Number(report.args.status)] ?? "inactive";
-    const recorded = String(report.args.recordedParty);
+    // A unit dispensed in a basket reads as dispensed by party 0: its basket's events name the party.
+    let recorded = String(report.args.recordedParty);
+    if (recorded === "0" && Number(report.args.status) === UnitStatus.Dispensed) {
+      const before = { blockNumber: receipt.blockNumber, index: receipt.logs[0].index };
+      recorded = String((await basketDispenserBefore(deployed, unit.batchId, BigInt(unit.index), before)) ?? 0n);
+    }
     const reportNo = String(report.args.reportNo);
     const { caseId, failure } = await openCloneCase(
       deployed,

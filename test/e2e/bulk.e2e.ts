@@ -213,6 +213,10 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
     expect(shown.dispensers).to.deep.equal([{ partyId: "6", dispensed: "100" }]);
     expect(shown.holders.find((h) => h.partyId === "6")).to.deep.equal({ partyId: "6", quantity: "150" });
     expect(await node.json("unit", "verify", "--code", code("LB00", 50))).to.include({ status: "dispensed", index: "50" });
+    // A single dispense of a basket unit's clone names the basket's party too, not party 0.
+    const single = await node.run("unit", "dispense", "--code", code("LB00", 60), "--from", "5", "--json");
+    expect(single.code, single.stderr).to.equal(1);
+    expect(JSON.parse(single.stdout)).to.include({ status: "suspect", index: "60", previous: "dispensed", recordedParty: "6", reportNo: "3" });
   });
 
   it("prints a basket's results as one JSON document in the file's order, with a refusal and an unknown code", async function () {
@@ -270,19 +274,19 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
       code: canonical("LB00", 150),
       status: "suspect",
       outcome: "suspect",
-      message: `SUSPECT: already dispensed by party 6; reported to the regulator as suspect #4 of batch ${short(BATCH.LB00)}; suspect case ${caseOf(doc.units[61])} opened`,
+      message: `SUSPECT: already dispensed by party 6; reported to the regulator as suspect #5 of batch ${short(BATCH.LB00)}; suspect case ${caseOf(doc.units[61])} opened`,
       batchId: BATCH.LB00,
       index: "150",
       previous: "dispensed",
       recordedParty: "6",
-      reportNo: "4",
+      reportNo: "5",
       caseId: caseOf(doc.units[61]),
     });
     expect(doc.units[61].caseId).to.be.a("string").and.not.equal(doc.units[71].caseId);
     // A clone of a basket-dispensed unit: the record says party 0; the task names the basket's
     // party. (Reports are numbered in the basket's order: unit 50 comes before 150 and 160.)
-    expect(doc.units[102]).to.include({ index: "50", status: "suspect", previous: "dispensed", recordedParty: "6", reportNo: "3" });
-    expect(doc.units[11 + 60]).to.include({ index: "160", status: "suspect", reportNo: "5" });
+    expect(doc.units[102]).to.include({ index: "50", status: "suspect", previous: "dispensed", recordedParty: "6", reportNo: "4" });
+    expect(doc.units[11 + 60]).to.include({ index: "160", status: "suspect", reportNo: "6" });
     expect(doc.units[101]).to.deep.equal({
       line: "102",
       code: canonical("LB02", 0),
