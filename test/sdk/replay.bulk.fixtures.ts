@@ -6,10 +6,7 @@
  */
 import { type ContractTransactionResponse, Interface, Log } from "ethers";
 
-import type { DeploymentRecord } from "../../sdk/deployment.js";
 import { type BasketItemRecord, parseReplayLog } from "../../sdk/replay/bulk-events.js";
-import { streamLogs } from "../../sdk/replay/logs.js";
-import { StateReplayer } from "../../sdk/replay/state.js";
 import { IBatchRegistry__factory } from "../../types/ethers-contracts/index.js";
 import { HOSPITAL, MAKER, PHARMACY, WHOLESALER, ethers } from "../helpers/fixtures.js";
 import { UnitTree, batchIdOf, inspect } from "../helpers/supply.js";
@@ -136,34 +133,8 @@ export async function bulkChain(): Promise<BulkCtx> {
   };
 }
 
-/** The deployment record a fixture would have written. */
-export async function recordOf(c: BatchCtx): Promise<DeploymentRecord> {
-  const contracts = {
-    ConsortiumRegistry: await c.registry.getAddress(),
-    ConsortiumGovernor: await c.governor.getAddress(),
-    BatchRegistry: await c.batchRegistry.getAddress(),
-  } as DeploymentRecord["contracts"];
-  const { chainId } = await ethers.provider.getNetwork();
-  return { chainId: chainId.toString(), network: "default", block: "0", deployedAt: "", contracts, implementations: contracts };
-}
-
-/** Every log of the record's contracts, in chain order. */
-export async function allLogs(record: DeploymentRecord): Promise<Log[]> {
-  const logs: Log[] = [];
-  for await (const page of streamLogs(ethers.provider, { addresses: Object.values(record.contracts), fromBlock: 0 })) logs.push(...page.logs);
-  return logs;
-}
-
-/** A replayer over the record's contracts that has applied `logs`. */
-export function replayerOf(record: DeploymentRecord, logs: readonly Log[]): StateReplayer {
-  const replayer = new StateReplayer({
-    registry: record.contracts.ConsortiumRegistry,
-    governor: record.contracts.ConsortiumGovernor,
-    batchRegistry: record.contracts.BatchRegistry,
-  });
-  replayer.applyAll(logs);
-  return replayer;
-}
+// The deployment record, every log and a replayer over them: as the other replay suites build them.
+export { allLogs, recordOf, replayerOf } from "./replay.fixtures.js";
 
 /** Every event of the BatchRegistry, bulk ones included: to re-encode a changed log. */
 const iface = new Interface(IBatchRegistry__factory.abi);

@@ -190,7 +190,7 @@ export async function auditedChain(): Promise<AuditedCtx> {
 }
 
 /** The deployment record a fixture would have written. */
-export async function recordOf(c: BatchQualityCtx): Promise<DeploymentRecord> {
+export async function recordOf(c: Pick<BatchQualityCtx, "registry" | "governor" | "batchRegistry">): Promise<DeploymentRecord> {
   const names = { ConsortiumRegistry: c.registry, ConsortiumGovernor: c.governor, BatchRegistry: c.batchRegistry };
   const contracts = Object.fromEntries(
     await Promise.all(Object.entries(names).map(async ([n, contract]) => [n, await contract.getAddress()])),
