@@ -8,6 +8,7 @@ import { type TypedDataDomain, type TypedDataField, decodeBytes32String, toBeHex
 import { normaliseGtin } from "./codes.js";
 import { POINTS, Point, RESULTS, STATE_KINDS, parseName } from "./enums.js";
 import { UserError } from "./errors.js";
+import { batchIdFromText } from "./references.js";
 
 /** No temperature / humidity in an observation (the contract's sentinels). */
 export const NO_TEMPERATURE = -32768;
@@ -31,10 +32,11 @@ export function subjectOf(batch: string | undefined, gtin: string | undefined): 
   const hasGtin = gtin !== undefined && gtin.trim() !== "";
   if (hasBatch === hasGtin) throw new UserError("give exactly one of --batch and --gtin");
   if (hasBatch) {
-    const id = batch.trim();
-    if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new UserError(`invalid --batch "${id}": expected a 0x-prefixed 32-byte id`);
-    if (BigInt(id) < 2n ** 64n) throw new UserError(`invalid --batch "${id}": that is a product subject; use --gtin`);
-    return { id: id.toLowerCase(), kind: "batch", label: `batch ${id.toLowerCase()}` };
+    const text = batch.trim();
+    const id = batchIdFromText("--batch", text);
+    if (id === undefined) throw new UserError(`invalid --batch "${text}": this code does not carry its lot; give the batch as GTIN/LOT`);
+    if (BigInt(id) < 2n ** 64n) throw new UserError(`invalid --batch "${text}": that is a product subject; use --gtin`);
+    return { id, kind: "batch", label: `batch ${id}` };
   }
   const normalised = normaliseGtin((gtin ?? "").trim());
   return { id: toBeHex(BigInt(normalised), 32), kind: "product", label: `product ${normalised}` };

@@ -22,7 +22,7 @@ function medstateTask(
 ): TaskDefinition {
   const options: Described = {
     ...spec.options,
-    ...(spec.signs === true ? { from: "Signer: account index or address (default 0)" } : {}),
+    ...(spec.signs === true ? { from: "Who signs: account index, address, or a label of deploy/accounts.json (default: $MEDSTATE_FROM; no other default)" } : {}),
   };
   const flags: Described = { ...spec.flags, json: "Print one JSON document on stdout" };
   let builder = task(id, description);
@@ -34,13 +34,13 @@ function medstateTask(
   return builder.setAction(action as unknown as () => Promise<{ default: NewTaskActionFunction }>).build();
 }
 
-const PARTY = { party: "Party id" };
-const BATCH = { batch: "Batch id (0x…, 32 bytes)" };
+const PARTY = { party: "Party: its id or a unique prefix of its name" };
+const BATCH = { batch: "Batch: its 0x id, GTIN/LOT, or any unit code of it" };
 const CASE = { case: "Suspect case id (0x…, 32 bytes)" };
-const SUBJECT = { batch: "Batch id (0x…, 32 bytes)", gtin: "Product GTIN (for a product-level state)" };
+const SUBJECT = { batch: "Batch: its 0x id, GTIN/LOT, or a GS1 unit code of it", gtin: "Product GTIN (for a product-level state)" };
 const CODE = {
   code: "Unit code: a GS1 element string ((01)GTIN(21)SERIAL(10)LOT(17)YYMMDD) or China's 20-digit code",
-  batch: "Batch id, when the code does not carry its lot (optional)",
+  batch: "The batch (0x id or GTIN/LOT), when the code does not carry its lot (optional)",
 };
 
 export const medstateTasks: TaskDefinition[] = [
@@ -64,7 +64,7 @@ export const medstateTasks: TaskDefinition[] = [
     () => import("./system/detach-mirror.js"),
   ),
 
-  emptyTask("party", "Parties of the consortium: propose, vote, execute, list, suspend, reinstate, revoke").build(),
+  emptyTask("party", "Parties of the consortium: propose, vote, execute, list, show, suspend, reinstate, revoke").build(),
   medstateTask(
     ["party", "propose"],
     "Propose admitting a party (by an admin of a voting party)",
@@ -196,7 +196,7 @@ export const medstateTasks: TaskDefinition[] = [
     () => import("./product/rules.js"),
   ),
 
-  emptyTask("batch", "Batches: create, release, ship, receive, cancel, reject, show, trace").build(),
+  emptyTask("batch", "Batches: create, release, ship, receive, cancel, reject, show, trace, list, units").build(),
   medstateTask(
     ["batch", "create"],
     "Create a batch and commit its units (by the product's holder)",
@@ -225,7 +225,7 @@ export const medstateTasks: TaskDefinition[] = [
     {
       options: {
         ...BATCH,
-        to: "Receiving party id",
+        to: "Receiving party: its id or a unique prefix of its name",
         quantity: "Quantity",
         lines: "Pallet lines file: one \"BATCH QTY\" or \"BATCH:QTY\" per line (blank lines and # comments skipped)",
         line: "Pallet lines BATCH:QTY, comma-separated (instead of --lines)",
@@ -281,6 +281,18 @@ export const medstateTasks: TaskDefinition[] = [
     },
     () => import("./observe/observe.js"),
   ),
+
+  emptyTask("shipment", "Shipments: list what is coming and going, cancel (the sender), reject (the receiver)").build(),
+  // ==== shipment tasks (list: discovery; cancel/reject: the batch group's actions) ====
+
+  emptyTask("proposal", "Governance proposals: list them, show one decoded in words").build(),
+  // ==== proposal tasks ====
+
+  emptyTask("licence", "Licences of a party: grant, revoke").build(),
+  // ==== licence tasks ====
+
+  emptyTask("voter", "The voting set: propose adding or removing a party").build(),
+  // ==== voter tasks ====
 
   emptyTask("state", "Collaborative states: stop, resume, recall, return, seize, destroy, witness, deregister, show, overdue").build(),
   medstateTask(

@@ -1,14 +1,14 @@
-import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { DEFAULT_COMPANY_PREFIX_LENGTH, buildEpcisDocument } from "../../sdk/epcis.js";
 import { UserError } from "../../sdk/errors.js";
+import { checkWritable, writeAtomically } from "../../sdk/files.js";
 import { loadBatchHistory } from "../lib/history.js";
 import { withBulkEvents } from "./bulk-history.js";
 import { type TaskResult, openDeployment, required, taskAction } from "../lib/runtime.js";
-import { parseBytes32 } from "../lib/supply.js";
+import { batchIdFromText, resolveBatch } from "../lib/references.js";
 
 interface Args {
   batch?: string;
@@ -25,7 +25,7 @@ interface Args {
  * one closing event, a quantity per line) and basket dispenses (one event per basket).
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const batchId = parseBytes32("--batch", args.batch);
+  batchIdFromText("--batch", args.batch);
   const format = required("--format", args.format).toLowerCase();
   if (format !== "epcis") throw new UserError(`invalid --format "${args.format}": expected epcis`);
   const out = path.resolve(required("--out", args.out));
@@ -34,7 +34,9 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   if (!/^\d+$/.test(prefixText) || companyPrefixLength < 6 || companyPrefixLength > 12) {
     throw new UserError(`invalid --company-prefix-length "${prefixText}": expected 6…12 digits`);
   }
+  await checkWritable(out);
   const deployed = await openDeployment(hre);
+  const batchId = await resolveBatch(hre, deployed, "--batch", args.batch);
   const history = await withBulkEvents(deployed, await loadBatchHistory(hre, deployed, batchId));
   const document = buildEpcisDocument(
     history.events,
@@ -51,8 +53,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     },
     { companyPrefixLength, creationDate: new Date() },
   );
-  await mkdir(path.dirname(out), { recursive: true });
-  await writeFile(out, `${JSON.stringify(document, null, 2)}\n`);
+  await writeAtomically(out, `${JSON.stringify(document, null, 2)}\n`);
   const events = document.epcisBody.eventList.length;
   return {
     json: {

@@ -1,8 +1,8 @@
-import { mkdir } from "node:fs/promises";
 
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { normaliseGtin } from "../../sdk/codes.js";
+import { makeDirectory } from "../../sdk/files.js";
 import { parseDate } from "../../sdk/licences.js";
 import { buildUnitTree, readUnitFile, saveUnitDump } from "../../sdk/units.js";
 import { progress } from "../lib/progress.js";
@@ -57,7 +57,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   });
   hashing.stop();
   const dir = unitsDir(hre, chainId);
-  await mkdir(dir, { recursive: true });
+  await makeDirectory(dir);
   const dump = await saveUnitDump(dir, { root, gtin, lot, codes: file.codes, tree });
 
   const receipt = await send(

@@ -1,7 +1,7 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { type TaskResult, openDeployment, resolveSigner, send, taskAction } from "../lib/runtime.js";
-import { parseBytes32 } from "../lib/supply.js";
+import { resolveBatch } from "../lib/references.js";
 
 interface Args {
   batch?: string;
@@ -11,8 +11,9 @@ interface Args {
 
 /** The manufacturer's QA releases a batch for sale. */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const batchId = parseBytes32("--batch", args.batch);
-  const { ethers, batches } = await openDeployment(hre);
+  const deployed = await openDeployment(hre);
+  const { ethers, batches } = deployed;
+  const batchId = await resolveBatch(hre, deployed, "--batch", args.batch);
   const signer = await resolveSigner(ethers, args.from);
   await send(batches.connect(signer).releaseBatch(batchId));
   return { json: { batchId, state: "released" }, human: `batch ${batchId} released for sale` };

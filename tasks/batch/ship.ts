@@ -2,8 +2,10 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { UserError } from "../../sdk/errors.js";
 import { linesHuman, linesJson, readPalletLines } from "../lib/pallets.js";
-import { type TaskResult, eventsNamed, openDeployment, parseId, resolveSigner, send, taskAction } from "../lib/runtime.js";
-import { parseBytes32, parseQuantity } from "../lib/supply.js";
+import { type TaskResult, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { parseQuantity } from "../lib/supply.js";
+import { resolveParty } from "../lib/parties.js";
+import { batchIdFromText, resolveBatch } from "../lib/references.js";
 
 interface Args {
   batch?: string;
@@ -18,10 +20,13 @@ interface Args {
 /** Ships `--quantity` of `--batch`, or with `--lines`/`--line` a pallet of many lines in one transaction. */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   if (args.lines !== undefined || args.line !== undefined) return shipPallet(args, hre);
-  const batchId = parseBytes32("--batch", args.batch);
-  const to = parseId("--to", args.to);
+  batchIdFromText("--batch", args.batch);
+  required("--to", args.to);
   const quantity = parseQuantity("--quantity", args.quantity);
-  const { ethers, batches } = await openDeployment(hre);
+  const deployed = await openDeployment(hre);
+  const { ethers, batches } = deployed;
+  const batchId = await resolveBatch(hre, deployed, "--batch", args.batch);
+  const to = await resolveParty(deployed, "--to", args.to);
   const signer = await resolveSigner(ethers, args.from);
   const receipt = await send(batches.connect(signer).ship(batchId, to, quantity));
   const [shipped] = eventsNamed(batches, receipt, "Shipped");
@@ -38,8 +43,10 @@ async function shipPallet(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     throw new UserError("give --batch and --quantity (one shipment) or --lines/--line (a pallet), not both");
   }
   const lines = await readPalletLines(args.lines, args.line);
-  const to = parseId("--to", args.to);
-  const { ethers, batches } = await openDeployment(hre);
+  required("--to", args.to);
+  const deployed = await openDeployment(hre);
+  const { ethers, batches } = deployed;
+  const to = await resolveParty(deployed, "--to", args.to);
   const signer = await resolveSigner(ethers, args.from);
   const receipt = await send(batches.connect(signer).shipPallet(to, lines));
   const [shipped] = eventsNamed(batches, receipt, "PalletShipped");

@@ -5,7 +5,8 @@ import { BATCH_STATUSES, enumName } from "../../sdk/enums.js";
 import { subjectFromId } from "../../sdk/quality.js";
 import { loadGraph, productStateOf, subjectState } from "../lib/quality.js";
 import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
-import { batchAccount, parseBytes32 } from "../lib/supply.js";
+import { batchAccount } from "../lib/supply.js";
+import { resolveBatch } from "../lib/references.js";
 
 interface Args {
   batch?: string;
@@ -21,8 +22,8 @@ interface Args {
  * which add up to its quantity.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const batchId = parseBytes32("--batch", args.batch);
   const deployed = await openDeployment(hre);
+  const batchId = await resolveBatch(hre, deployed, "--batch", args.batch);
   const { batches } = deployed;
   const account = await batchAccount(deployed, batchId);
   const b = await batches.getBatch(batchId);

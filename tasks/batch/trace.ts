@@ -4,7 +4,7 @@ import { withBulkEvents } from "../audit/bulk-history.js";
 import { withBulkEntries } from "../audit/bulk-timeline.js";
 import { loadBatchHistory, timeline } from "../lib/history.js";
 import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
-import { parseBytes32 } from "../lib/supply.js";
+import { resolveBatch } from "../lib/references.js";
 
 interface Args {
   batch?: string;
@@ -17,8 +17,8 @@ interface Args {
  * shipments and closings, and its basket dispenses and their undos.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const batchId = parseBytes32("--batch", args.batch);
   const deployed = await openDeployment(hre);
+  const batchId = await resolveBatch(hre, deployed, "--batch", args.batch);
   const history = await withBulkEvents(deployed, await loadBatchHistory(hre, deployed, batchId));
   const events = withBulkEntries(history, timeline(history));
   const human = [

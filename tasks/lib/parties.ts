@@ -11,22 +11,35 @@ import { parseId, required } from "./runtime.js";
  * The party `value` names: a positive id, or a unique case-insensitive prefix of a
  * party's name (a refusal lists the candidates when several match).
  */
-export async function resolveParty(deployed: Pick<Deployed, "registry">, option: string, value: string | undefined): Promise<bigint> {
+export async function resolveParty(
+  deployed: Pick<Deployed, "registry" | "record">,
+  option: string,
+  value: string | undefined,
+): Promise<bigint> {
   const text = required(option, value);
   if (/^\d+$/.test(text)) return parseId(option, text);
-  const { registry } = deployed;
-  const count = await registry.partyCount();
   const wanted = text.toLowerCase();
-  const matches: { id: bigint; name: string }[] = [];
-  for (let id = 1n; id <= count; id++) {
-    const party = await registry.getParty(id);
-    if (party.name.toLowerCase().startsWith(wanted)) matches.push({ id, name: party.name });
-  }
+  const matches = (await partyNames(deployed)).filter((p) => p.name.toLowerCase().startsWith(wanted));
+  const exact = matches.filter((p) => p.name.toLowerCase() === wanted);
   if (matches.length === 1) return matches[0].id;
-  if (matches.length === 0) throw new UserError(`invalid ${option} "${text}": no party's id or name starts with it`);
+  if (exact.length === 1) return exact[0].id;
+  if (matches.length === 0) throw new UserError(`invalid ${option} "${text}": no party's id or name starts with it (\`party list\` shows them)`);
   throw new UserError(
     `invalid ${option} "${text}": ${matches.length} parties' names start with it (${matches.map((m) => `${m.id} ${m.name}`).join("; ")})`,
   );
+}
+
+/** Every party's id and name, from its `PartyAdmitted` event (one log query; names never change). */
+export async function partyNames(deployed: Pick<Deployed, "registry" | "record">): Promise<{ id: bigint; name: string }[]> {
+  const { registry, record } = deployed;
+  const admitted = await registry.queryFilter(registry.filters.PartyAdmitted(), Number(record.block));
+  return admitted.map((e) => ({ id: e.args.partyId, name: e.args.name }));
+}
+
+/** `party 3 (Jiangnan Pharma Wholesale)`: a party as human output names it. */
+export function partyLabel(names: { id: bigint; name: string }[], id: bigint | string): string {
+  const party = names.find((p) => p.id === BigInt(id));
+  return party === undefined ? `party ${id}` : `party ${id} (${party.name})`;
 }
 
 /** Who an account is in the consortium: its party and role (party 0, role none for a stranger). */

@@ -4,6 +4,10 @@
  * (one JSON document with `--json`, a short summary without; a refusal as one line
  * on stderr and a non-zero exit code, with nothing changed).
  */
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import path from "node:path";
+
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/types";
 import {
   type ContractTransactionResponse,
@@ -17,6 +21,7 @@ import type { NetworkConnection } from "hardhat/types/network";
 
 import { type DeploymentRecord, readRecord } from "../../sdk/deployment.js";
 import { type ErrorContext, UserError, explainError, namesStates } from "../../sdk/errors.js";
+import { ROLES } from "../../sdk/enums.js";
 import { graphFrom } from "../../sdk/quality.js";
 import type {
   IBatchRegistry,
@@ -103,28 +108,105 @@ export async function openDeployment(hre: HardhatRuntimeEnvironment): Promise<De
   )) as unknown as ICollaborationEngine;
   const suspects = (await ethers.getContractAt("ISuspectProduct", record.contracts.BatchRegistry)) as unknown as ISuspectProduct;
   opened = { connection, ethers, chainId, record, registry, governor, batches, quality, collaboration, suspects };
+  addressBookFile = process.env.MEDSTATE_ACCOUNTS ?? path.join(hre.config.paths.root, "deploy", "accounts.json");
+  addressBookNetwork = connection.networkName;
   return opened;
 }
 
 /** The deployment this process opened last: a refusal's states are named from its graph. */
 let opened: Deployed | undefined;
 
-/** The signer named by `--from`: an index into the network's accounts, or one of their addresses. */
+/** Where the operator's address book lives (`deploy/accounts.json`), and for which network, once a deployment is opened. */
+let addressBookFile: string | undefined;
+let addressBookNetwork: string | undefined;
+
+/** The account the last write of this process was signed with: the task's output names it. */
+let lastSigner: string | undefined;
+
+/**
+ * The address book: labels an operator gave its accounts, per network
+ * (`{ "localhost": { "maker": "0x…" | index } }`), or one flat table for every network.
+ */
+export async function readAddressBook(file = addressBookFile, network = addressBookNetwork): Promise<Record<string, string>> {
+  if (file === undefined || !existsSync(file)) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(file, "utf8"));
+  } catch (error) {
+    throw new UserError(`cannot read the address book ${file}: ${(error as Error).message.split("\n")[0]}`);
+  }
+  if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) {
+    throw new UserError(`the address book ${file} must be one JSON object of label → address or account index`);
+  }
+  const all = parsed as Record<string, unknown>;
+  const sectioned = Object.values(all).some((v) => v !== null && typeof v === "object");
+  const section = sectioned ? all[network ?? ""] : all;
+  if (section === undefined) return {};
+  if (section === null || typeof section !== "object" || Array.isArray(section)) {
+    throw new UserError(`the address book ${file}: "${network}" must be an object of label → address or account index`);
+  }
+  const book: Record<string, string> = {};
+  for (const [label, value] of Object.entries(section as Record<string, unknown>)) {
+    if (typeof value !== "string" && typeof value !== "number") {
+      throw new UserError(`the address book ${file}: "${label}" must be an address or an account index`);
+    }
+    book[label.toLowerCase()] = String(value);
+  }
+  return book;
+}
+
+/**
+ * The signer `--from` names: an account index, one of the network's addresses, or a
+ * label of the address book (`deploy/accounts.json`). Without `--from`, the default the
+ * operator set in `MEDSTATE_FROM`; there is no silent default.
+ */
 export async function resolveSigner(ethers: Ethers, from: string | undefined): Promise<HardhatEthersSigner> {
+  const given = from?.trim() ?? "";
+  const fromEnv = process.env.MEDSTATE_FROM?.trim() ?? "";
+  const option = given !== "" ? "--from" : "MEDSTATE_FROM";
+  let wanted = given !== "" ? given : fromEnv;
+  if (wanted === "") {
+    throw new UserError(
+      "missing --from: say who signs (an account index, an address, or a label from deploy/accounts.json), or set MEDSTATE_FROM",
+    );
+  }
   const signers = await ethers.getSigners();
   if (signers.length === 0) throw new UserError("this network has no accounts to sign with");
-  const wanted = (from ?? "0").trim();
+  if (!/^\d+$/.test(wanted) && !/^0x/i.test(wanted)) {
+    const book = await readAddressBook();
+    const entry = book[wanted.toLowerCase()];
+    if (entry === undefined) {
+      const labels = Object.keys(book);
+      throw new UserError(
+        `invalid ${option} "${wanted}": not an account index, an address, or a label of the address book` +
+          (labels.length === 0
+            ? ` (${addressBookFile ?? "deploy/accounts.json"} has none for network ${addressBookNetwork ?? "?"})`
+            : ` (labels: ${labels.join(", ")})`),
+      );
+    }
+    wanted = entry;
+  }
+  let signer: HardhatEthersSigner | undefined;
   if (/^\d+$/.test(wanted)) {
     const index = Number(wanted);
     if (index >= signers.length) {
-      throw new UserError(`invalid --from ${wanted}: this network has accounts 0 to ${signers.length - 1}`);
+      throw new UserError(`invalid ${option} ${wanted}: this network has accounts 0 to ${signers.length - 1}`);
     }
-    return signers[index];
+    signer = signers[index];
+  } else {
+    const address = parseAddress(option, wanted);
+    signer = signers.find((s) => s.address.toLowerCase() === address.toLowerCase());
+    if (signer === undefined) throw new UserError(`invalid ${option} ${wanted}: not one of this network's accounts`);
   }
-  const address = parseAddress("--from", wanted);
-  const signer = signers.find((s) => s.address.toLowerCase() === address.toLowerCase());
-  if (signer === undefined) throw new UserError(`invalid --from ${wanted}: not one of this network's accounts`);
+  lastSigner = signer.address;
   return signer;
+}
+
+/** The account the last {@link resolveSigner} of this process returned (then forgotten). */
+export function takeLastSigner(): string | undefined {
+  const account = lastSigner;
+  lastSigner = undefined;
+  return account;
 }
 
 // ==== argument parsing (one clear line per mistake) ====
@@ -209,6 +291,20 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
 }
 
+/** `signed by 0xf39F…2266 (admin of party 1, Zhejiang MPA)`: who signed a write, as its output says. */
+export async function signerLine(account: string): Promise<string> {
+  const short = `${account.slice(0, 6)}…${account.slice(-4)}`;
+  if (opened === undefined) return `signed by ${short}`;
+  try {
+    const member = await opened.registry.getMember(account);
+    if (member.partyId === 0n) return `signed by ${short} (no member)`;
+    const party = await opened.registry.getParty(member.partyId);
+    return `signed by ${short} (${ROLES[Number(member.role)] ?? String(member.role)} of party ${member.partyId}, ${party.name})`;
+  } catch {
+    return `signed by ${short}`;
+  }
+}
+
 /**
  * What a refusal is decoded with: the deployment's own state names when the error names
  * states and a deployment was opened (best effort: the pharmaceutical graph's otherwise).
@@ -236,8 +332,11 @@ export function taskAction<A extends { json?: boolean }>(
   body: (args: A, hre: HardhatRuntimeEnvironment) => Promise<TaskResult>,
 ): (args: A, hre: HardhatRuntimeEnvironment) => Promise<TaskResult | undefined> {
   return async (args, hre) => {
+    takeLastSigner();
     try {
       const result = await body(args, hre);
+      const signer = takeLastSigner();
+      if (signer !== undefined && !result.human.includes("signed by")) result.human += ` — ${await signerLine(signer)}`;
       if (args.json === true) process.stdout.write(`${toJson(result.json)}\n`);
       else process.stdout.write(`${result.human}\n`);
       if (result.alarm !== undefined) {

@@ -16,6 +16,7 @@ import { UserError } from "../../sdk/errors.js";
 import { findUnit } from "../../sdk/units.js";
 import type { Deployed } from "./runtime.js";
 import { describeRefusal, eventsNamed, openDeployment, required, resolveSigner, send } from "./runtime.js";
+import { batchIdFromText } from "../../sdk/references.js";
 
 
 /** Where a chain's unit dumps live, content-addressed by root. */
@@ -98,7 +99,10 @@ export async function locateUnit(
 ): Promise<LocatedUnit | undefined> {
   const parsed = parseUnitCode(code);
   const hint: { batchId?: string; gtin?: string; lot?: string } = {};
-  if (batchHint !== undefined) hint.batchId = parseBytes32("--batch", batchHint);
+  if (batchHint !== undefined) {
+    const hinted = batchIdFromText("--batch", batchHint);
+    if (hinted !== undefined) hint.batchId = hinted;
+  }
   if (parsed.kind === "gs1") {
     hint.gtin = parsed.gtin;
     if (parsed.lot !== undefined) hint.lot = parsed.lot;

@@ -2,7 +2,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { ROLES, parseEnum } from "../../sdk/enums.js";
 import { mirrorFailures, mirrorWarning } from "../lib/governance.js";
-import { type TaskResult, openDeployment, parseAddress, parseId, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { type TaskResult, openDeployment, parseAddress, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { resolveParty } from "../lib/parties.js";
 
 interface Args {
   party?: string;
@@ -18,10 +19,12 @@ interface Args {
  * RegistryAccountReserved (the date it is free again).
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const partyId = parseId("--party", args.party);
+  required("--party", args.party);
   const account = parseAddress("--account", args.account);
   const role = parseEnum(ROLES, "--role", args.role ?? "operator");
-  const { ethers, registry } = await openDeployment(hre);
+  const deployed = await openDeployment(hre);
+  const { ethers, registry } = deployed;
+  const partyId = await resolveParty(deployed, "--party", args.party);
   const signer = await resolveSigner(ethers, args.from);
   const receipt = await send(registry.connect(signer).addMember(partyId, account, role));
   const failed = mirrorFailures(registry, receipt);

@@ -2,7 +2,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { ROLES, enumName } from "../../sdk/enums.js";
 import { mirrorFailures, mirrorWarning } from "../lib/governance.js";
-import { type TaskResult, openDeployment, parseAddress, parseId, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { type TaskResult, openDeployment, parseAddress, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { resolveParty } from "../lib/parties.js";
 
 interface Args {
   party?: string;
@@ -12,9 +13,11 @@ interface Args {
 }
 
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const partyId = parseId("--party", args.party);
+  required("--party", args.party);
   const account = parseAddress("--account", args.account);
-  const { ethers, registry } = await openDeployment(hre);
+  const deployed = await openDeployment(hre);
+  const { ethers, registry } = deployed;
+  const partyId = await resolveParty(deployed, "--party", args.party);
   const signer = await resolveSigner(ethers, args.from);
   const role = enumName(ROLES, (await registry.getMember(account)).role);
   const receipt = await send(registry.connect(signer).removeMember(partyId, account));

@@ -3,7 +3,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { ROLES, enumName } from "../../sdk/enums.js";
 import { describeError, errorName } from "../../sdk/errors.js";
 import { mirrorFailures, mirrorWarning, proposeCall } from "../lib/governance.js";
-import { type TaskResult, openDeployment, parseAddress, parseId, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { type TaskResult, openDeployment, parseAddress, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { resolveParty } from "../lib/parties.js";
 
 interface Args {
   party?: string;
@@ -22,10 +23,12 @@ interface Args {
  * reserved for a pending admission.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const partyId = parseId("--party", args.party);
+  required("--party", args.party);
   const previous = parseAddress("--account", args.account);
   const account = parseAddress("--new-account", args.newAccount);
-  const { ethers, registry, governor } = await openDeployment(hre);
+  const deployed = await openDeployment(hre);
+  const { ethers, registry, governor } = deployed;
+  const partyId = await resolveParty(deployed, "--party", args.party);
   const signer = await resolveSigner(ethers, args.from);
   try {
     await registry.connect(signer).rotateMember.staticCall(partyId, previous, account);

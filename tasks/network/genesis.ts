@@ -1,7 +1,8 @@
-import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
+import { chmod, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 
 import { UserError } from "../../sdk/errors.js";
+import { makeDirectory } from "../../sdk/files.js";
 import {
   type NodeKey,
   besuNodeConfig,
@@ -160,8 +161,12 @@ export async function run(args: Args): Promise<TaskResult> {
     };
   });
 
-  await mkdir(dir, { recursive: true });
-  for (let i = 1; i <= count; i++) await mkdir(path.join(dir, `node-${i}`), { recursive: true, mode: 0o700 });
+  await makeDirectory(dir);
+  for (let i = 1; i <= count; i++) {
+    const nodeDir = path.join(dir, `node-${i}`);
+    await makeDirectory(nodeDir);
+    await chmod(nodeDir, 0o700);
+  }
   for (const { file, content, secret } of files) {
     const target = path.join(dir, file);
     await writeFile(target, content, secret === true ? { mode: 0o600 } : {});

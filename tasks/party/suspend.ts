@@ -3,7 +3,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { Domain, PartyStatus, Role, mask } from "../../sdk/enums.js";
 import { describeError, errorName } from "../../sdk/errors.js";
 import { mirrorFailures, mirrorWarning, proposeStatus } from "../lib/governance.js";
-import { type TaskResult, openDeployment, parseId, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { type TaskResult, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { resolveParty } from "../lib/parties.js";
 
 interface Args {
   party?: string;
@@ -19,8 +20,9 @@ interface Args {
  * task proposes it instead.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const partyId = parseId("--party", args.party);
+  required("--party", args.party);
   const deployed = await openDeployment(hre);
+  const partyId = await resolveParty(deployed, "--party", args.party);
   const { ethers, registry, governor } = deployed;
   const signer = await resolveSigner(ethers, args.from);
   const [isRegulator] = await registry.isAuthorized(signer.address, mask(Role.Admin, Role.Operator), mask(Domain.Regulator));

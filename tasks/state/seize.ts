@@ -2,7 +2,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { resolveParty, signedBy } from "../lib/parties.js";
 import { eventsNamed, openDeployment, resolveSigner, send, taskAction, type TaskResult } from "../lib/runtime.js";
-import { parseBytes32, parseQuantity } from "../lib/supply.js";
+import { parseQuantity } from "../lib/supply.js";
+import { batchIdFromText, resolveBatch } from "../lib/references.js";
 
 interface Args {
   batch?: string;
@@ -19,9 +20,10 @@ interface Args {
  * available stock (a locked unit is restored first with `unit restore`).
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const batchId = parseBytes32("--batch", args.batch);
+  batchIdFromText("--batch", args.batch);
   const quantity = parseQuantity("--quantity", args.quantity);
   const deployed = await openDeployment(hre);
+  const batchId = await resolveBatch(hre, deployed, "--batch", args.batch);
   const party = await resolveParty(deployed, "--party", args.party);
   const signer = await resolveSigner(deployed.ethers, args.from);
   const receipt = await send(deployed.collaboration.connect(signer).seizeStock(batchId, party, quantity));

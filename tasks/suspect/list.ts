@@ -2,7 +2,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { openDeployment, taskAction, type TaskResult } from "../lib/runtime.js";
 import { caseJson, caseLine } from "../lib/suspect.js";
-import { parseBytes32 } from "../lib/supply.js";
+import { resolveBatch } from "../lib/references.js";
 
 interface Args {
   batch?: string;
@@ -15,8 +15,8 @@ interface Args {
  * contract's view.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const only = args.batch === undefined ? undefined : parseBytes32("--batch", args.batch);
   const deployed = await openDeployment(hre);
+  const only = args.batch === undefined ? undefined : await resolveBatch(hre, deployed, "--batch", args.batch);
   const { suspects, record } = deployed;
   const cases = [];
   for (const opened of await suspects.queryFilter(suspects.filters.SuspectCaseOpened(undefined, only), Number(record.block))) {

@@ -6,7 +6,8 @@ import { evidenceHashOf } from "../lib/evidence.js";
 import { type TaskResult, eventsNamed, openDeployment, sendAs, taskAction } from "../lib/runtime.js";
 import { WHOLE_BATCH } from "../../sdk/replay/state.js";
 import { unitLabel } from "../lib/suspect.js";
-import { locateUnit, parseBytes32 } from "../lib/supply.js";
+import { locateUnit } from "../lib/supply.js";
+import { batchIdFromText, resolveBatch } from "../lib/references.js";
 
 interface Args {
   batch?: string;
@@ -42,13 +43,14 @@ function parseUnitIndex(value: string): bigint {
  * quarantining `--quantity` of the signer's party's own stock of it (DSCSA §582).
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const batchId = parseBytes32("--batch", args.batch);
+  batchIdFromText("--batch", args.batch);
   if (args.unit !== undefined && args.code !== undefined) throw new UserError("give --unit or --code, not both");
   const quantity = parseCaseQuantity(args.quantity);
   const evidenceHash = await evidenceHashOf("--evidence", args.evidence);
   const reason = args.reason?.trim() ?? "";
   let unit = args.unit === undefined ? WHOLE_BATCH : parseUnitIndex(args.unit);
   const deployed = await openDeployment(hre);
+  const batchId = await resolveBatch(hre, deployed, "--batch", args.batch);
   let code: string | undefined;
   if (args.code !== undefined) {
     // In --batch first; anywhere else only to say where the code belongs.

@@ -5,7 +5,8 @@ import { UserError } from "../../sdk/errors.js";
 import { readUnitCodes } from "../../sdk/units.js";
 import { basketDispenserBefore } from "../lib/baskets.js";
 import { type TaskResult, openDeployment, resolveSigner, taskAction } from "../lib/runtime.js";
-import { batchHistory, parseBytes32, unitsDir } from "../lib/supply.js";
+import { batchHistory, unitsDir } from "../lib/supply.js";
+import { resolveBatch } from "../lib/references.js";
 
 interface Args {
   batch?: string;
@@ -20,8 +21,8 @@ interface Args {
  * every batch's, any other party the batches it holds or has held (or made).
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const only = args.batch === undefined ? undefined : parseBytes32("--batch", args.batch);
   const deployed = await openDeployment(hre);
+  const only = args.batch === undefined ? undefined : await resolveBatch(hre, deployed, "--batch", args.batch);
   const { ethers, registry, batches, record } = deployed;
   const signer = await resolveSigner(ethers, args.from);
   const [allowed, partyId] = await registry.isAuthorized(signer.address, 2n ** 256n - 1n, 2n ** 256n - 1n);

@@ -38,6 +38,8 @@ export interface LocalNodeOptions {
    * and exit code, without paying Hardhat's start-up for every command.
    */
   cold?: boolean;
+  /** Environment variables for every command (e.g. `MEDSTATE_FROM`); the runner's own `MEDSTATE_FROM` is never inherited. */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface LocalNode {
@@ -187,6 +189,8 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
     NO_COLOR: "1",
     FORCE_COLOR: "0",
   };
+  delete env.MEDSTATE_FROM;
+  Object.assign(env, options.env);
   const node = spawnNode(engine, port, env);
   let nodeErr = "";
   node.stderr?.on("data", (d: Buffer) => (nodeErr += d.toString()));
