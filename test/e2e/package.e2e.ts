@@ -1,10 +1,14 @@
 /**
  * The package as an integrator gets it: `npm pack` (which builds it), a fresh consumer
  * project installing the tarball from disk and ethers, viem and TypeScript from the
- * registry, a consumer program that type-checks under `strict` with both bindings, and
- * the same program run against a `hardhat node` with MedState deployed.
+ * registry, the README's two integrator examples (taken from README.md as written) and a
+ * few compile-time checks, type-checked under `strict` with both bindings, and the
+ * examples run against a `hardhat node` with MedState deployed, finding its addresses as
+ * the README says: the record `system deploy` wrote, read at run time from
+ * `$MEDSTATE_DEPLOYMENTS/chain-<id>/medstate.json`.
  */
 import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -52,109 +56,25 @@ function npmEnv(): NodeJS.ProcessEnv {
 }
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
-// ==== THE CONSUMER PROGRAM (the README's "Integrating" examples) ====
+// ==== THE CONSUMER PROGRAM (the README's "Integrating" examples, taken from the README itself) ====
 
-const VIEM_EXAMPLE = `import { createPublicClient, createWalletClient, defineChain, http, parseSignature, signatureToCompactSignature, type Address, type Hex } from "viem";
-import { privateKeyToAccount } from "viem/accounts";
-import { iCollaborationEngineAbi, iQualityEngineAbi } from "medstate/abi";
-import { NO_HUMIDITY, Point, READING_TYPES, Result, graphFrom } from "medstate";
-// The address book of the chain you talk to (here: a local hardhat node, chain 31337).
-import record from "medstate/deployments/chain-31337" with { type: "json" };
-
-const rpcUrl = process.env.MEDSTATE_RPC_URL ?? "http://127.0.0.1:8545";
-const batchId = process.env.MEDSTATE_BATCH as Hex;
-// Every MedState engine runs at the BatchRegistry proxy's address.
-const batchRegistry = record.contracts.BatchRegistry as Address;
-const chain = defineChain({
-  id: Number(record.chainId),
-  name: "MedState",
-  nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
-  rpcUrls: { default: { http: [rpcUrl] } },
-});
-const client = createPublicClient({ chain, transport: http() });
-
-// 1. A batch's effective state (its own state, or its product's if that halts it).
-async function effectiveState(): Promise<string> {
-  const [subject, graph] = await Promise.all([
-    client.readContract({ address: batchRegistry, abi: iCollaborationEngineAbi, functionName: "subjectRecord", args: [batchId] }),
-    client.readContract({ address: batchRegistry, abi: iCollaborationEngineAbi, functionName: "stateGraph" }),
-  ]);
-  return graphFrom(graph)[subject.effectiveState].name;
+/**
+ * The first ```ts block under a heading of a Markdown document (before the next heading),
+ * exactly as written. Fails when the heading or its block is missing.
+ */
+function codeBlockUnder(markdown: string, heading: string): string {
+  const lines = markdown.split(/\r?\n/);
+  const at = lines.indexOf(heading);
+  if (at === -1) throw new Error(`README.md has no heading "${heading}"`);
+  for (let i = at + 1; i < lines.length; i++) {
+    if (/^#{1,6} /.test(lines[i])) break;
+    if (lines[i].trim() !== "```ts") continue;
+    const close = lines.indexOf("```", i + 1);
+    if (close === -1) throw new Error(`README.md: the \`\`\`ts block under "${heading}" is not closed`);
+    return `${lines.slice(i + 1, close).join("\n")}\n`;
+  }
+  throw new Error(`README.md has no \`\`\`ts block under "${heading}"`);
 }
-const before = await effectiveState();
-
-// 2. A cold-chain logger (a device member) signs a reading (EIP-712, domain "MedState" v1
-//    at the BatchRegistry); a gateway that holds no role submits it.
-const device = privateKeyToAccount(process.env.MEDSTATE_DEVICE_KEY as Hex);
-const gateway = createWalletClient({ chain, transport: http(), account: privateKeyToAccount(process.env.MEDSTATE_GATEWAY_KEY as Hex) });
-const nonce = await client.readContract({ address: batchRegistry, abi: iQualityEngineAbi, functionName: "nonces", args: [device.address] });
-const reading = { point: Point.Storage, result: Result.Normal, temperature: 520, humidity: NO_HUMIDITY }; // 5.20 °C
-const deadline = Math.floor(Date.now() / 1000) + 3600;
-const signature = await device.signTypedData({
-  domain: { name: "MedState", version: "1", chainId: chain.id, verifyingContract: batchRegistry },
-  types: READING_TYPES,
-  primaryType: "Reading",
-  message: { subject: batchId, ...reading, nonce, deadline },
-});
-const { r, yParityAndS } = signatureToCompactSignature(parseSignature(signature)); // EIP-2098
-const hash = await gateway.writeContract({
-  address: batchRegistry,
-  abi: iQualityEngineAbi,
-  functionName: "observeSignedReadings",
-  args: [batchId, device.address, [{ reading, deadline, r, vs: yParityAndS }]],
-});
-const receipt = await client.waitForTransactionReceipt({ hash });
-
-console.log(JSON.stringify({ before, status: receipt.status, nonce: nonce.toString(), after: await effectiveState() }));
-`;
-
-const ETHERS_EXAMPLE = `import { JsonRpcProvider, Signature, Wallet } from "ethers";
-import { IBatchRegistry__factory, ICollaborationEngine__factory, IQualityEngine__factory } from "medstate/ethers";
-import { NO_HUMIDITY, Point, READING_TYPES, Result, type DeploymentRecord, graphFrom, observationDomain } from "medstate";
-// The address book of the chain you talk to (here: a local hardhat node, chain 31337).
-import book from "medstate/deployments/chain-31337" with { type: "json" };
-
-const record: DeploymentRecord = book;
-const provider = new JsonRpcProvider(process.env.MEDSTATE_RPC_URL ?? "http://127.0.0.1:8545");
-const batchId = process.env.MEDSTATE_BATCH!;
-// Every MedState engine runs at the BatchRegistry proxy's address.
-const batchRegistry = record.contracts.BatchRegistry;
-
-// 1. A batch's effective state (its own state, or its product's if that halts it).
-const batches = IBatchRegistry__factory.connect(batchRegistry, provider);
-const states = ICollaborationEngine__factory.connect(batchRegistry, provider);
-const graph = graphFrom(await states.stateGraph());
-async function effectiveState(): Promise<string> {
-  const subject = await states.subjectRecord(batchId);
-  return graph[Number(subject.effectiveState)].name;
-}
-const batch = await batches.getBatch(batchId);
-const before = await effectiveState();
-
-// 2. A cold-chain logger (a device member) signs a reading (EIP-712, domain "MedState" v1
-//    at the BatchRegistry); a gateway that holds no role submits it.
-const device = new Wallet(process.env.MEDSTATE_DEVICE_KEY!);
-const gateway = new Wallet(process.env.MEDSTATE_GATEWAY_KEY!, provider);
-const engine = IQualityEngine__factory.connect(batchRegistry, gateway);
-const { chainId } = await provider.getNetwork();
-const nonce = await engine.nonces(device.address);
-const reading = { point: Point.Storage, result: Result.Normal, temperature: 950, humidity: NO_HUMIDITY }; // 9.50 °C
-const deadline = BigInt(Math.floor(Date.now() / 1000) + 3600);
-const signature = Signature.from(
-  await device.signTypedData(observationDomain(chainId, batchRegistry), READING_TYPES, { subject: batchId, ...reading, nonce, deadline }),
-);
-const tx = await engine.observeSignedReadings(batchId, device.address, [{ reading, deadline, r: signature.r, vs: signature.yParityAndS }]);
-const receipt = await tx.wait();
-
-console.log(JSON.stringify({
-  gtin: batch.gtin.toString(),
-  quantity: batch.quantity.toString(),
-  before,
-  status: receipt?.status,
-  nonce: nonce.toString(),
-  after: await effectiveState(),
-}));
-`;
 
 /** Compile-time checks: the viem ABIs are \`as const\` (the types follow the ABI), the typechain types are typed. */
 const TYPE_CHECKS = `import type { ContractFunctionArgs, ContractFunctionName, ContractFunctionReturnType } from "viem";
@@ -209,6 +129,21 @@ describe("the npm package in a consumer project, against a hardhat node @e2e", f
   let files: string[];
   let node: LocalNode;
   let batchId: string;
+  /** The directory holding `chain-<id>/medstate.json`, as the operator hands it over. */
+  let deployments: string;
+
+  /** Runs a compiled example against the node, finding the deployment as the README says. */
+  function runExample(file: string, env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+    return exec(process.execPath, [file], consumer, {
+      ...process.env,
+      MEDSTATE_RPC_URL: node.url,
+      MEDSTATE_DEPLOYMENTS: deployments,
+      MEDSTATE_BATCH: batchId,
+      MEDSTATE_DEVICE_KEY: DEVICE_KEY,
+      MEDSTATE_GATEWAY_KEY: GATEWAY_KEY,
+      ...env,
+    });
+  }
 
   before(async function () {
     work = await mkdtemp(path.join(tmpdir(), "medstate-package-"));
@@ -224,10 +159,13 @@ describe("the npm package in a consumer project, against a hardhat node @e2e", f
     files = listing.stdout.split("\n").filter((f) => f !== "").map((f) => f.replace(/^package\//, ""));
 
     // A chain with MedState deployed and a batch held by the wholesaler, whose logger is a device member.
-    node = await startLocalNode();
-    const deployment = await node.json<{ chainId: string; block: string; contracts: Record<string, string>; implementations: Record<string, string>; engines: Record<string, string> }>(
-      "system", "deploy",
-    );
+    // Its Ignition directory is ours, so that the record `system deploy` writes is the file handed over.
+    const ignition = path.join(work, "ignition");
+    await mkdir(ignition);
+    deployments = path.join(ignition, "deployments");
+    node = await startLocalNode({ env: { MEDSTATE_IGNITION_DIR: ignition } });
+    const deployment = await node.json<{ chainId: string }>("system", "deploy");
+    expect(JSON.parse(await readFile(path.join(deployments, `chain-${deployment.chainId}`, "medstate.json"), "utf8"))).to.include({ chainId: deployment.chainId });
     const units = path.join(work, "units.txt");
     await writeFile(units, `${Array.from({ length: 10 }, (_, i) => `(01)${GTIN}(21)P${String(i).padStart(6, "0")}(10)${LOT}(17)280630`).join("\n")}\n`);
     const rules = path.join(work, "rules.json");
@@ -267,18 +205,11 @@ describe("the npm package in a consumer project, against a hardhat node @e2e", f
     const installed = await exec(npm, ["install", "--no-audit", "--no-fund", "--prefer-offline", "--no-package-lock"], consumer, npmEnv());
     expectSuccess("npm install (consumer)", installed);
 
-    // The address book as the package would ship it for a public network (local chains'
-    // records are not shipped: a dev node's addresses mean nothing elsewhere).
-    const book = path.join(consumer, "node_modules", "medstate", "deploy", "deployments", `chain-${deployment.chainId}`);
-    await mkdir(book, { recursive: true });
-    await writeFile(
-      path.join(book, "medstate.json"),
-      JSON.stringify({ ...deployment, network: "localhost", deployedAt: new Date().toISOString() }, null, 2),
-    );
-
+    // The README's examples as written: no copy kept here, nothing added to node_modules.
+    const readme = await readFile(path.join(ROOT, "README.md"), "utf8");
     await writeFile(path.join(consumer, "tsconfig.json"), JSON.stringify(TSCONFIG, null, 2));
-    await writeFile(path.join(consumer, "src", "viem-example.ts"), VIEM_EXAMPLE);
-    await writeFile(path.join(consumer, "src", "ethers-example.ts"), ETHERS_EXAMPLE);
+    await writeFile(path.join(consumer, "src", "viem-example.ts"), codeBlockUnder(readme, "### viem"));
+    await writeFile(path.join(consumer, "src", "ethers-example.ts"), codeBlockUnder(readme, "### ethers v6"));
     await writeFile(path.join(consumer, "src", "type-checks.ts"), TYPE_CHECKS);
   });
 
@@ -313,38 +244,48 @@ describe("the npm package in a consumer project, against a hardhat node @e2e", f
     expect(files.filter((f) => f.includes("chain-31337") || f.includes("chain-1337"))).to.deep.equal([]);
   });
 
-  it("type-checks a consumer program using the SDK, the viem ABIs and the typechain types (strict)", async function () {
+  it("installs no address book for a local chain: the examples must find the record the operator handed over", function () {
+    expect(existsSync(path.join(consumer, "node_modules", "medstate", "deploy", "deployments", "chain-31337"))).to.equal(false);
+  });
+
+  it("type-checks the README's examples and a consumer program using the SDK, the viem ABIs and the typechain types (strict)", async function () {
     const tsc = await exec(process.execPath, [path.join(consumer, "node_modules", "typescript", "bin", "tsc"), "-p", "."], consumer);
     expectSuccess("tsc (consumer)", tsc);
     expect(tsc.stdout).to.equal("");
   });
 
   it("reads the batch's effective state and submits a device-signed reading through a gateway, with viem", async function () {
-    const result = await exec(process.execPath, ["out/viem-example.js"], consumer, {
-      ...process.env,
-      MEDSTATE_RPC_URL: node.url,
-      MEDSTATE_BATCH: batchId,
-      MEDSTATE_DEVICE_KEY: DEVICE_KEY,
-      MEDSTATE_GATEWAY_KEY: GATEWAY_KEY,
-    });
+    const result = await runExample("out/viem-example.js");
     expectSuccess("viem example", result);
     expect(JSON.parse(result.stdout)).to.deep.equal({ before: "Marketed", status: "success", nonce: "0", after: "Marketed" });
   });
 
   it("reads the batch and its effective state and submits a device-signed excursion through a gateway, with ethers", async function () {
-    const result = await exec(process.execPath, ["out/ethers-example.js"], consumer, {
-      ...process.env,
-      MEDSTATE_RPC_URL: node.url,
-      MEDSTATE_BATCH: batchId,
-      MEDSTATE_DEVICE_KEY: DEVICE_KEY,
-      MEDSTATE_GATEWAY_KEY: GATEWAY_KEY,
-    });
+    const result = await runExample("out/ethers-example.js");
     expectSuccess("ethers example", result);
     // 9.5 °C is outside the product's storage range: the reading is critical and stops the batch.
-    expect(JSON.parse(result.stdout)).to.deep.equal({ gtin: BigInt(GTIN).toString(), quantity: "10", before: "Marketed", status: 1, nonce: "1", after: "EmergencyStop" });
+    expect(JSON.parse(result.stdout)).to.deep.equal({ gtin: BigInt(GTIN).toString(), before: "Marketed", status: 1, nonce: "1", after: "EmergencyStop" });
 
     const shown = await node.json<Record<string, unknown>>("state", "show", "--batch", batchId);
     expect(shown).to.include({ effectiveState: "EmergencyStop" });
     expect((shown.history as Record<string, string>[]).map((h) => [h.from, h.to, h.by, h.party])).to.deep.equal([["Marketed", "EmergencyStop", "rule", "3"]]);
+  });
+
+  it("refuses in one line, before any transaction, when MEDSTATE_DEPLOYMENTS is not set or holds no record for the node's chain", async function () {
+    const blockBefore = await node.rpc<string>("eth_blockNumber");
+    const unset = await runExample("out/viem-example.js", { MEDSTATE_DEPLOYMENTS: "" });
+    expect(unset.code).to.not.equal(0);
+    expect(unset.stdout).to.equal("");
+    expect(unset.stderr).to.include("no deployment records directory: set MEDSTATE_DEPLOYMENTS to the directory holding chain-31337/medstate.json\n");
+
+    const empty = path.join(work, "no-records");
+    await mkdir(empty, { recursive: true });
+    const missing = await runExample("out/ethers-example.js", { MEDSTATE_DEPLOYMENTS: empty });
+    expect(missing.code).to.not.equal(0);
+    expect(missing.stdout).to.equal("");
+    expect(missing.stderr).to.include(
+      `no MedState deployment record for chain 31337: ${path.join(empty, "chain-31337", "medstate.json")} does not exist (ask the operator for the file \`system deploy\` wrote, deploy/deployments/chain-31337/medstate.json)\n`,
+    );
+    expect(await node.rpc<string>("eth_blockNumber")).to.equal(blockBefore);
   });
 });
