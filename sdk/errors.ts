@@ -3,9 +3,12 @@
  * wrong: the decoded custom error with its argument names and values
  * (`RegistryPartyNotActive(partyId=3, status=suspended)`), never a raw revert blob.
  * Values read as a person reads them: enums, roles and collaborative states by name,
- * dates as ISO-8601 dates, GTINs as 14 digits, a selector as its function's name, and
- * the error inside a {GovernorCallWouldFail} decoded in turn. Errors whose arguments
- * alone do not say what to do carry a short explanation after a colon.
+ * a prerequisite bitmask as the missing states' names, dates as ISO-8601 dates, GTINs
+ * (and product subjects) as 14 digits, a humidity with its unit, a selector as its
+ * function's name, and the error inside a {GovernorCallWouldFail} decoded in turn.
+ * Errors whose arguments alone do not say what to do carry a short explanation after a
+ * colon (quantities there in units, periods in days, hours or minutes).
+ * test/sdk/errors.table.test.ts pins the line of every custom error of every contract.
  */
 import type { ErrorDescription, FunctionFragment, Interface, ParamType } from "ethers";
 
@@ -75,6 +78,32 @@ const DATE_PARAMETERS = new Set(["expiresAt", "expiredAt", "now_", "deadline", "
 /** Parameters that hold a collaborative-state id, in the errors that carry one. */
 const STATE_PARAMETERS = new Set(["state", "from"]);
 
+/** Enum parameters the ABI types as plain `uint8` (the value the contract refused is `None`). */
+const UINT8_ENUMS: Record<string, readonly string[]> = {
+  "RegistryInvalidDomain.domain": DOMAINS,
+  "RegistryInvalidRole.role": ROLES,
+  "RegistryInvalidLicenceKind.kind": LICENCE_KINDS,
+};
+
+/** A subject as people name it: a product (`bytes32(uint256(gtin))`) by its 14-digit GTIN, a batch by its id. */
+function subjectText(subject: string): string {
+  const value = BigInt(subject);
+  return value > 0n && value < 2n ** 64n ? value.toString().padStart(14, "0") : subject;
+}
+
+/** A number of seconds in the largest whole unit it is (`2592000` → "30 days"). */
+function duration(secondsText: string): string {
+  const seconds = BigInt(secondsText);
+  for (const [unit, size] of [["day", 86_400n], ["hour", 3_600n], ["minute", 60n]] as const) {
+    if (seconds !== 0n && seconds % size === 0n) return plural(seconds / size, unit);
+  }
+  return plural(seconds, "second");
+}
+
+function plural(count: bigint | string, unit: string): string {
+  return `${count} ${unit}${BigInt(count) === 1n ? "" : "s"}`;
+}
+
 /** Finds revert data (0x-hex of at least a selector) anywhere inside a thrown value. */
 export function findRevertData(error: unknown, depth = 0): string | undefined {
   if (depth > 6 || error === null || typeof error !== "object") return undefined;
@@ -120,6 +149,10 @@ function formatValue(
     return missing.length === 0 ? "none" : missing.join("+");
   }
   if (param.name === "gtin" && param.type === "uint64") return String(value).padStart(14, "0");
+  if (param.name === "subject" && param.type === "bytes32") return subjectText(String(value));
+  const names8 = param.type === "uint8" ? UINT8_ENUMS[`${errorName}.${param.name}`] : undefined;
+  if (names8 !== undefined) return names8[Number(value)] ?? String(value);
+  if (errorName === "QualityEngineInvalidHumidity" && param.name === "humidity") return `${(Number(value) / 100).toFixed(2)} %`;
   if (DATE_PARAMETERS.has(param.name) && (param.type === "uint40" || param.type === "uint48")) {
     return isoDate(value as bigint) ?? "none";
   }
@@ -131,28 +164,146 @@ function formatValue(
   return typeof value === "bigint" ? value.toString() : String(value);
 }
 
-/** Explanations for the errors whose arguments alone do not say what happened or what to do. */
-const EXPLANATIONS: Record<string, (args: Record<string, string>) => string> = {
-  BatchRegistryDirectCall: () =>
-    "this code runs only behind the BatchRegistry proxy and was called at its own address: call the BatchRegistry proxy",
-  BatchRegistryUnknownApplication: (a) =>
-    `party ${a.applicant} has no pending application for product ${a.gtin} (it applies with \`product register\`)`,
-  BatchRegistryApplicationChanged: (a) =>
-    `party ${a.applicant} replaced its application for product ${a.gtin} after it was examined: examine it again (\`product applications\`) and approve the current one`,
-  RegistryPrimaryAdminRotation: (a) =>
-    `party ${a.partyId}'s primary admin key is rotated only by that key itself or by a governance proposal`,
+const DIRECT_CALL = "this code runs only behind the BatchRegistry proxy and was called at its own address: call the BatchRegistry proxy";
+const ONLY_GOVERNOR = "only the consortium governor does this: propose it through governance";
+const ZERO_ADDRESS = "an address argument was the zero address";
+
+/**
+ * Explanations for the errors whose arguments alone do not say what happened or what to
+ * do (undefined: none for these arguments). Quantities of a batch are counted in units
+ * (packs); periods are given in seconds and said in days, hours or minutes.
+ */
+const EXPLANATIONS: Record<string, (args: Record<string, string>) => string | undefined> = {
+  // ==== Library and proxy errors (OpenZeppelin) ====
+  AddressEmptyCode: (a) => `${a.target} has no code: the call needs a contract`,
+  ERC1967InvalidImplementation: (a) => `${a.implementation} is no UUPS implementation (it has no code or no proxiableUUID)`,
+  ERC1967NonPayable: () => "the upgrade sent ether without an initialisation call to receive it",
+  FailedCall: () => "a call to another contract failed without a reason",
+  InsufficientBalance: (a) => `the contract holds ${a.balance} wei, less than the ${a.needed} wei the call sends`,
+  InvalidInitialization: () => "the contract is already initialised (an implementation never is: initialise its proxy)",
+  NotInitializing: () => "this function runs only inside the contract's initialiser",
+  UUPSUnauthorizedCallContext: () => "an upgrade is called through the proxy, not at the implementation's own address",
+  UUPSUnsupportedProxiableUUID: () => "the new implementation's proxiableUUID is not the ERC-1967 implementation slot: it is no UUPS implementation",
+  SafeCastOverflowedUintDowncast: (a) => `${a.value} does not fit in ${a.bits} bits`,
+  InvalidAccountNonce: (a) => `the signature was made over another nonce: ${a.account}'s next nonce is ${a.currentNonce}`,
+  InvalidShortString: () => "a string longer than 31 bytes was given where a short string is kept",
+  StringTooLong: () => "the string is longer than 31 bytes",
+  MerkleProofInvalidMultiproof: () => "the multiproof's proof and flags do not fit the units given: build it again from the batch's units file",
+
+  // ==== ConsortiumRegistry and its mirrors ====
   RegistryAccountReserved: (a) =>
     `${a.account} is the admin named by a pending admission: no party may enrol it before ${a.until}`,
+  RegistryDuplicateLicence: (a) => `a party carries at most one licence of each kind, and ${a.kind} was given more than once`,
+  RegistryEmptyName: () => "a party needs a name",
+  RegistryGovernorNotSet: () => "the governor is not bound yet: the deployment is unfinished",
   RegistryInsufficientGas: (a) =>
     `too little gas was left for the membership mirrors (${a.needed} before each push): send it with a higher gas limit`,
+  RegistryInvalidDomain: () => `a party needs a domain: one of ${DOMAINS.slice(1).join(", ")}`,
+  RegistryInvalidLicenceKind: () => `a licence needs a kind: one of ${LICENCE_KINDS.slice(1).join(", ")}`,
+  RegistryInvalidMirror: (a) => `${a.mirror} is no mirror of this registry: attaching it would make every later change revert`,
+  RegistryInvalidRole: () => `a member needs a role: one of ${ROLES.slice(1).join(", ")}`,
+  RegistryLastActiveVoter: (a) => `party ${a.partyId} is the last active voter: without it governance could never act again`,
+  RegistryLicenceExpired: (a) =>
+    `party ${a.partyId} cannot act: one of its licences expired on ${a.expiredAt}; the regulator grants that licence anew`,
+  RegistryLicenceRevoked: (a) =>
+    `party ${a.partyId} cannot act while it has ${plural(a.count, "revoked licence")}: the regulator grants each revoked kind anew`,
+  RegistryOnlyBootstrapper: () => "only the account that initialised the registry binds its governor",
+  RegistryOnlyGovernor: () => ONLY_GOVERNOR,
+  RegistryPrimaryAdminRemoval: (a) => `party ${a.partyId}'s primary admin can be rotated to a new key but not removed`,
+  RegistryPrimaryAdminRotation: (a) =>
+    `party ${a.partyId}'s primary admin key is rotated only by that key itself or by a governance proposal`,
+  RegistrySelfSuspension: (a) => `a regulator cannot suspend its own party (${a.partyId})`,
   RegistryThresholdUnreachable: (a) =>
     `without party ${a.partyId} only ${a.active} active voters would remain, fewer than the ${a.threshold} approvals governance needs: reinstate a suspended voter first`,
+  RegistryTooManyMirrors: (a) => `at most ${a.limit} mirrors can be attached (every change is pushed to each): detach one first`,
+  RegistryVoterUnchanged: (a) => `party ${a.partyId} already ${a.voter === "true" ? "is" : "is not"} a voter`,
+  RegistryZeroAddress: () => ZERO_ADDRESS,
+  MirrorRegistryChanged: (a) =>
+    `a mirror's upgrade must keep mirroring ${a.registry}: ${a.implementation} was built for another registry`,
+
+  // ==== ConsortiumGovernor ====
   GovernorCallWouldFail: () => "the call, run now as the governor, fails: nobody can vote it through",
   GovernorCallSimulated: () => "the simulated call succeeded (only the governor simulates calls, and the simulation always reverts)",
+  GovernorInvalidStatus: (a) => `a proposal sets a party suspended, active (reinstated) or revoked, not ${a.status}`,
+  GovernorInvalidVotingPeriod: (a) => `a voting period is 1 hour to 365 days, and ${a.votingPeriod} seconds is ${duration(a.votingPeriod)}`,
+  GovernorNotAContract: (a) => `${a.account} has no code: an upgrade or call needs a contract`,
   GovernorNotApproved: (a) =>
     BigInt(a.approvals) < BigInt(a.threshold)
       ? `proposal ${a.proposalId} has ${a.approvals} of the ${a.threshold} approvals the voter set in force now requires (approvals of parties no longer in the voter set do not count)`
       : `proposal ${a.proposalId} still needs a regulator's approval`,
+  GovernorOnlySelf: () => "only the governor itself does this, through an executed proposal",
+  GovernorZeroAddress: () => ZERO_ADDRESS,
+
+  // ==== BatchRegistry: products, batches, custody, units ====
+  BatchRegistryDirectCall: () => DIRECT_CALL,
+  BatchRegistryOnlyGovernor: () => ONLY_GOVERNOR,
+  BatchRegistryUnknownFunction: () => "no module behind the BatchRegistry proxy has this function: the deployment is older or newer than this SDK",
+  BatchRegistryUnknownApplication: (a) =>
+    `party ${a.applicant} has no pending application for product ${a.gtin} (it applies with \`product register\`)`,
+  BatchRegistryApplicationChanged: (a) =>
+    `party ${a.applicant} replaced its application for product ${a.gtin} after it was examined: examine it again (\`product applications\`) and approve the current one`,
+  BatchRegistryInvalidGtin: () => "a GTIN is 14 digits whose last is its GS1 check digit",
+  BatchRegistryInvalidNationalCode: () => "a national product code has at most 7 digits",
+  BatchRegistryInvalidDates: () => "a batch expires after its manufacture date, and that date is not in the future",
+  BatchRegistryInvalidUnits: (a) => {
+    if (BigInt(a.unitCount) > BigInt(a.quantity)) {
+      return `${plural(a.unitCount, "unit code")} are more than the batch's quantity of ${plural(a.quantity, "unit")}`;
+    }
+    return BigInt(a.unitsRoot) === 0n ? "unit codes need a units root" : "a units root needs unit codes";
+  },
+  BatchRegistryInsufficientStock: (a) =>
+    `party ${a.party} has ${plural(a.available, "unit")} of the batch available (held, less its locked units), fewer than the ${a.requested} requested`,
+  BatchRegistryNotInspected: () => "its latest inspection is not a normal one: a normal inspection is recorded before the batch is released",
+  BatchRegistryInvalidProof: (a) =>
+    `the proof does not show that unit ${a.index} with this code belongs to the batch: check the code and the batch's units file`,
+  BatchRegistryUnitLocked: (a) => `unit ${a.index} is locked: it is dispensed only after it is reactivated`,
+  BatchRegistryDispensedInBasket: (a) =>
+    `unit ${a.index} was dispensed in a basket: only that basket's undo, by the party that dispensed it, or a regulator's restore undoes it`,
+  BatchRegistryUndoWindowClosed: (a) => (a.deadline === "none" ? "undoing a dispense is disabled (an undo window of 0)" : undefined),
+  BatchRegistryInvalidUndoWindow: (a) =>
+    `an undo window is at most ${duration(a.max)}, and ${a.window} seconds is ${duration(a.window)}`,
+
+  // ==== BulkCustody: baskets and pallets ====
+  BatchRegistryInvalidBasketSize: (a) => `a basket holds 1 to ${a.max} units, and each of its batches at least one`,
+  BatchRegistryUnknownBasket: () => "the caller's party has no basket with this id open to undo",
+  BatchRegistryBasketMismatch: () => "the units restated are not the ones the basket's commitment holds",
+  BatchRegistryBasketUndoClosed: (a) => (a.deadline === "none" ? "undoing a dispense is disabled (an undo window of 0)" : undefined),
+  BatchRegistryInvalidBasketPosition: (a) => `the positions to undo must be increasing and below the basket's ${plural(a.count, "unit")}`,
+  BatchRegistryBasketUnitChanged: (a) =>
+    `unit ${a.index} of the batch changed since the basket dispensed it (a regulator restored it): the basket can no longer undo it`,
+  BatchRegistryInvalidLineCount: (a) => `a pallet carries 1 to ${a.max} lines`,
+  BatchRegistryPalletMismatch: () => "the lines restated are not the ones the pallet was shipped with",
+
+  // ==== QualityEngine ====
+  QualityEngineInvalidCorrection: (a) =>
+    a.count === "0"
+      ? `the subject has no earlier observation, so observation ${a.corrects} cannot be corrected`
+      : `the subject's earlier observations are numbered 1 to ${a.count}, so observation ${a.corrects} cannot be corrected`,
+  QualityEngineInvalidHumidity: () => "a relative humidity is 0 to 100 %",
+  QualityEngineInvalidSignature: (a) => `the signature was made by ${a.signer}, not by the device ${a.device} (or over another nonce)`,
+  QualityEngineRulesLocked: (a) => `product ${a.gtin}'s rules are set: changing them needs a governance proposal`,
+  QualityEngineInsufficientGas: (a) =>
+    `too little gas was left for the product's rule contract (${a.needed} needed): send it with a higher gas limit`,
+
+  // ==== CollaborationEngine ====
+  CollaborationDirectCall: () => DIRECT_CALL,
+  CollaborationOnlyGovernor: () => ONLY_GOVERNOR,
+  CollaborationWrongScope: (a) => `${a.state} does not apply to a ${a.subject.startsWith("0x") ? "batch" : "product"}`,
+  CollaborationWrongKind: (a) =>
+    `${a.state} is a ${a.kind} state: it is entered ${a.kind === "disposal" ? "by a witnessed destruction" : "by a recall"}, not by a transition`,
+  CollaborationInvalidLevel: () => "a recall level is 1, 2 or 3 (class I, II or III)",
+  CollaborationNoStateOfKind: (a) => `the state graph has no ${a.kind} state`,
+  CollaborationInsufficientQuarantine: (a) =>
+    `the batch's quarantine holds ${plural(a.quarantined, "unit")}, fewer than the ${a.requested} requested`,
+  CollaborationDestructionClosed: () => "the destruction was already witnessed",
+  CollaborationInvalidRecallPeriod: (a) =>
+    `a recall period is 1 second to 365 days, and level ${a.level}'s ${a.period} seconds is ${duration(a.period)}`,
+
+  // ==== Suspect cases ====
+  SuspectInvalidUnit: (a) =>
+    `the batch has ${plural(a.unitCount, "unit code")}${a.unitCount === "0" ? "" : ` (indexes 0 to ${BigInt(a.unitCount) - 1n})`}: report a unit of it, or the whole batch`,
+  SuspectZeroCodeHash: () => "an unknown-code report names its code by the code's hash, and a zero hash names none",
+  SuspectInvalidCodeCount: (a) => `an unknown-code report takes 1 to ${a.max} codes at once, not ${a.count}`,
 };
 
 /** Formats a decoded error as `Name(arg=value, …)`, with values for people (see the module's note). */
@@ -175,9 +326,9 @@ function decodedFrom(description: ErrorDescription, context: ErrorContext, iface
     args[key] = value;
     shown.push(`${key}=${value}`);
   });
-  const explain = EXPLANATIONS[description.name];
+  const explanation = EXPLANATIONS[description.name]?.(args);
   const head = `${description.name}(${shown.join(", ")})`;
-  return { name: description.name, args, message: explain === undefined ? head : `${head}: ${explain(args)}` };
+  return { name: description.name, args, message: explanation === undefined ? head : `${head}: ${explanation}` };
 }
 
 /** Decodes revert data with the MedState ABI (plus Error(string) and Panic(uint256)). */

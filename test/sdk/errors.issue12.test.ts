@@ -72,13 +72,14 @@ describe("sdk/errors (issue 12: the new contract errors, read as a person reads 
 
     it("prints the dates of the old errors as dates, and a zero date as none", function () {
       expect(decodeRevertData(data("BatchRegistryInvalidDates", [DATE, DATE - 86_400n]))).to.equal(
-        "BatchRegistryInvalidDates(manufacturedAt=2026-11-29T00:12:24.000Z, expiresAt=2026-11-28T00:12:24.000Z)",
+        "BatchRegistryInvalidDates(manufacturedAt=2026-11-29T00:12:24.000Z, expiresAt=2026-11-28T00:12:24.000Z): " +
+          "a batch expires after its manufacture date, and that date is not in the future",
       );
       expect(decodeRevertData(data("GovernorProposalExpired", [3n, DATE]))).to.equal(
         "GovernorProposalExpired(proposalId=3, expiresAt=2026-11-29T00:12:24.000Z)",
       );
       expect(decodeRevertData(data("BatchRegistryUndoWindowClosed", [BATCH, 7n, 0n]))).to.equal(
-        `BatchRegistryUndoWindowClosed(batchId=${BATCH}, index=7, deadline=none)`,
+        `BatchRegistryUndoWindowClosed(batchId=${BATCH}, index=7, deadline=none): undoing a dispense is disabled (an undo window of 0)`,
       );
     });
 
@@ -161,7 +162,8 @@ describe("sdk/errors (issue 12: the new contract errors, read as a person reads 
 
     it("names the new arguments of the changed errors: available stock, unit statuses, points", function () {
       expect(decodeRevertData(data("BatchRegistryInsufficientStock", [BATCH, 6n, 0n, 1n]))).to.equal(
-        `BatchRegistryInsufficientStock(batchId=${BATCH}, party=6, available=0, requested=1)`,
+        `BatchRegistryInsufficientStock(batchId=${BATCH}, party=6, available=0, requested=1): ` +
+          "party 6 has 0 units of the batch available (held, less its locked units), fewer than the 1 requested",
       );
       expect(decodeRevertData(data("BatchRegistryInvalidUnitTransition", [BATCH, 9n, UnitStatus.Active, UnitStatus.Active]))).to.equal(
         `BatchRegistryInvalidUnitTransition(batchId=${BATCH}, index=9, current=active, requested=active)`,
