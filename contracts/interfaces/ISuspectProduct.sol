@@ -31,6 +31,15 @@ pragma solidity ^0.8.24;
  *   recalls it through the state graph if the finding warrants it.
  * - Any active party may open a case on any batch (a clone usually turns up at a
  *   party that never held the batch); every case names its reporter and actor.
+ *
+ * Unknown codes (EU FMD's alert for an unknown pack): a code that no batch holds — an
+ * invented serial, a code of a batch never made — cannot be tied to a batch, so it opens
+ * no case. Whoever is presented with it reports it ({reportUnknownCode},
+ * {reportUnknownCodes}): the report carries the code's hash, the reporter, and the
+ * product the code names with that product's holder, for the regulator's list and the
+ * holder's. The chain keeps only each batch's units root, so it cannot tell an unknown
+ * code from a known one: a report is its reporter's claim, attributed to it, and changes
+ * no stock and no state. Reports are numbered across the chain ({unknownCodeReportCount}).
  */
 interface ISuspectProduct {
     // ==== TYPES ====
@@ -58,6 +67,13 @@ interface ISuspectProduct {
         uint32 no;
         uint48 unit;
         uint48 notifiedAt;
+    }
+
+    /// @notice A code no batch holds, as {reportUnknownCodes} takes it: the hash of its
+    /// canonical form (what a unit's `unitHash` would be) and the GTIN it names (0: none).
+    struct UnknownCode {
+        bytes32 codeHash;
+        uint64 gtin;
     }
 
     // ==== EVENTS ====
@@ -101,6 +117,20 @@ interface ISuspectProduct {
         address actor
     );
 
+    /// @notice `reporter` (through `actor`) was presented with a code no batch holds and
+    /// reported it: report `reportNo` of this chain. `codeHash` is keccak256 of the code's
+    /// canonical form (a genuine unit's `unitHash` would be the same); `gtin` the product the
+    /// code names (0: it names none, or none the reporter could tell), and `holder` that
+    /// product's marketing-authorisation holder when reported (0: the GTIN is not registered).
+    event UnknownCodeReported(
+        bytes32 indexed codeHash,
+        uint64 indexed gtin,
+        uint64 indexed reporter,
+        uint64 holder,
+        uint256 reportNo,
+        address actor
+    );
+
     // ==== ERRORS ====
 
     /// @notice No case has this id.
@@ -113,6 +143,10 @@ interface ISuspectProduct {
     error SuspectInvalidUnit(bytes32 batchId, uint256 unit, uint48 unitCount);
     /// @notice The illegitimate finding was already notified.
     error SuspectAlreadyNotified(bytes32 caseId);
+    /// @notice An unknown-code report names no code: its hash is zero.
+    error SuspectZeroCodeHash();
+    /// @notice An unknown-code report of `count` codes: one to `max` are taken at once.
+    error SuspectInvalidCodeCount(uint256 count, uint256 max);
 
     // ==== CASES ====
 
@@ -150,6 +184,33 @@ interface ISuspectProduct {
     /// destroyed. Caller: the regulator (admin, operator or qa).
     function closeSuspect(bytes32 caseId) external;
 
+    // ==== UNKNOWN CODES ====
+
+    /**
+     * @notice Reports a code no batch holds (an invented serial at dispensing or at a
+     * check): recorded as {UnknownCodeReported}, with the holder of the product the code
+     * names if the GTIN is registered (0 if not: still reported, for the regulator).
+     * Changes no stock and no state. Caller: an admin, operator or qa member of any
+     * active party.
+     * @dev Reverts with {SuspectZeroCodeHash} for a zero hash and with
+     * {ISupplyLedger-BatchRegistryInvalidGtin} for a non-zero GTIN that is not a GTIN-14
+     * with a valid check digit.
+     * @param codeHash keccak256 of the code's canonical form (`01<GTIN>21<serial>` for GS1,
+     * the 20 digits of China's code).
+     * @param gtin The product the code names, or 0 if it names none.
+     * @return reportNo The report's number on this chain, from 1.
+     */
+    function reportUnknownCode(bytes32 codeHash, uint64 gtin) external returns (uint256 reportNo);
+
+    /**
+     * @notice Reports 1 to {MAX_UNKNOWN_CODES} codes no batch holds (the unknown lines of a
+     * basket), as {reportUnknownCode} reports one: one {UnknownCodeReported} each, numbered
+     * in order. Reverts with {SuspectInvalidCodeCount} for none or too many, and as
+     * {reportUnknownCode} for any code.
+     * @return firstReportNo The first code's report number; the others follow it.
+     */
+    function reportUnknownCodes(UnknownCode[] calldata codes) external returns (uint256 firstReportNo);
+
     // ==== VIEWS ====
 
     /// @notice The `unit` that names a whole batch.
@@ -159,6 +220,13 @@ interface ISuspectProduct {
     /// @notice The seconds an illegitimate finding leaves for its notification (24 hours).
     // solhint-disable-next-line func-name-mixedcase
     function NOTIFICATION_PERIOD() external view returns (uint256);
+
+    /// @notice The most codes one {reportUnknownCodes} takes (256: a basket's most).
+    // solhint-disable-next-line func-name-mixedcase
+    function MAX_UNKNOWN_CODES() external view returns (uint256);
+
+    /// @notice How many unknown-code reports this chain has recorded (the last one's number).
+    function unknownCodeReportCount() external view returns (uint256);
 
     /// @notice A case (zeroes for an unknown id).
     function suspectCase(bytes32 caseId) external view returns (SuspectCase memory);

@@ -10,7 +10,7 @@ import {ISupplyLedger} from "../interfaces/ISupplyLedger.sol";
  * shared by the code objects that run on the BatchRegistry proxy: `BatchRegistry`
  * (custody, dispensing), `ProductRegistry` (products, batches, unit administration) and
  * the quality and collaboration engines (observations, collaborative states, recalls,
- * suspect cases) and `BulkCustody` (baskets, pallets), which the registry reaches by
+ * suspect cases, unknown-code reports) and `BulkCustody` (baskets, pallets), which the registry reaches by
  * delegatecall. One layout, one place.
  */
 library SupplyStorage {
@@ -41,6 +41,8 @@ library SupplyStorage {
         // slot 13: when the regulator last restored a basket-dispensed unit (restoreBasketUnit):
         // a basket that dispensed it no later than that can no longer undo it
         mapping(bytes32 batchId => mapping(uint256 index => uint256)) basketRestores;
+        // slot 14: unknown-code reports made on this chain (the last report's number)
+        uint256 unknownCodeReports;
     }
 
     /// A collaborative-state byte (`Batch.state`, `Product.state`): the low 7 bits are the

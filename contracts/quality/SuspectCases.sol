@@ -4,6 +4,7 @@ pragma solidity 0.8.28;
 import {IConsortiumRegistry} from "../interfaces/IConsortiumRegistry.sol";
 import {ISupplyLedger} from "../interfaces/ISupplyLedger.sol";
 import {ISuspectProduct} from "../interfaces/ISuspectProduct.sol";
+import {Gtin} from "../libraries/Gtin.sol";
 import {SupplyStorage} from "../libraries/SupplyStorage.sol";
 import {QualityStates} from "./QualityStates.sol";
 
@@ -12,7 +13,7 @@ import {QualityStates} from "./QualityStates.sol";
  * @notice Suspect-product cases ({ISuspectProduct}), part of the collaboration engine:
  * on the BatchRegistry's storage, so that quarantining a case's stock takes it out of
  * the same custody ledger that `ship` and `dispense` read. Every status change goes
- * through {_advance}.
+ * through {_advance}; every unknown-code report through {_reportUnknownCode}.
  */
 abstract contract SuspectCases is ISuspectProduct, QualityStates {
     // ==== CONSTANTS ====
@@ -22,6 +23,9 @@ abstract contract SuspectCases is ISuspectProduct, QualityStates {
 
     /// @inheritdoc ISuspectProduct
     uint256 public constant NOTIFICATION_PERIOD = 24 hours;
+
+    /// @inheritdoc ISuspectProduct
+    uint256 public constant MAX_UNKNOWN_CODES = 256;
 
     // ==== CASES ====
 
@@ -115,6 +119,36 @@ abstract contract SuspectCases is ISuspectProduct, QualityStates {
         if (c.quantity != 0) _disposeIfAccounted(c.batchId, party);
     }
 
+    // ==== UNKNOWN CODES ====
+
+    /// @inheritdoc ISuspectProduct
+    function reportUnknownCode(bytes32 codeHash, uint64 gtin) external delegated returns (uint256 reportNo) {
+        (uint64 party, ) = _requireMember(_msgSender(), _ACTORS, _ALL_DOMAINS);
+        SupplyStorage.Layout storage $ = SupplyStorage.layout();
+        // 2^256 reports cannot happen.
+        unchecked {
+            reportNo = $.unknownCodeReports + 1;
+        }
+        $.unknownCodeReports = reportNo;
+        _reportUnknownCode(codeHash, gtin, party, reportNo);
+    }
+
+    /// @inheritdoc ISuspectProduct
+    function reportUnknownCodes(UnknownCode[] calldata codes) external delegated returns (uint256 firstReportNo) {
+        (uint64 party, ) = _requireMember(_msgSender(), _ACTORS, _ALL_DOMAINS);
+        uint256 count = codes.length;
+        if (count == 0 || count > MAX_UNKNOWN_CODES) revert SuspectInvalidCodeCount(count, MAX_UNKNOWN_CODES);
+        SupplyStorage.Layout storage $ = SupplyStorage.layout();
+        // 2^256 reports cannot happen; i < count ≤ 256.
+        unchecked {
+            firstReportNo = $.unknownCodeReports + 1;
+            $.unknownCodeReports = firstReportNo + count - 1;
+            for (uint256 i = 0; i < count; ++i) {
+                _reportUnknownCode(codes[i].codeHash, codes[i].gtin, party, firstReportNo + i);
+            }
+        }
+    }
+
     // ==== VIEWS ====
 
     /// @inheritdoc ISuspectProduct
@@ -126,6 +160,11 @@ abstract contract SuspectCases is ISuspectProduct, QualityStates {
     function suspectCount(bytes32 batchId) external view delegated returns (uint32 cases, uint48 suspended) {
         Tally storage tally = _engine().suspects[batchId];
         return (tally.cases, tally.suspended);
+    }
+
+    /// @inheritdoc ISuspectProduct
+    function unknownCodeReportCount() external view delegated returns (uint256) {
+        return SupplyStorage.layout().unknownCodeReports;
     }
 
     /// @inheritdoc ISuspectProduct
@@ -141,6 +180,18 @@ abstract contract SuspectCases is ISuspectProduct, QualityStates {
         c = _engine().cases[caseId];
         if (c.status == CaseStatus.None) revert SuspectUnknownCase(caseId);
         if (c.status != expected) revert SuspectWrongStatus(caseId, c.status, expected);
+    }
+
+    /// Every unknown-code report, once numbered: its checks and its event, naming the
+    /// product's holder (0 for a GTIN that is not registered, or none).
+    function _reportUnknownCode(bytes32 codeHash, uint64 gtin, uint64 party, uint256 reportNo) internal {
+        if (codeHash == bytes32(0)) revert SuspectZeroCodeHash();
+        uint64 holder;
+        if (gtin != 0) {
+            if (!Gtin.isValid(gtin)) revert ISupplyLedger.BatchRegistryInvalidGtin(gtin);
+            holder = SupplyStorage.layout().products[gtin].holder;
+        }
+        emit UnknownCodeReported(codeHash, gtin, party, holder, reportNo, _msgSender());
     }
 
     /// Every status change after opening: the write and its event.

@@ -6,7 +6,7 @@ pragma solidity 0.8.28;
 /**
  * @title RoutingTable
  * @notice The BatchRegistry proxy's selector table: for each function it does not declare,
- * the code object that runs it: 68 entries of 5 bytes (selector, module), sorted
+ * the code object that runs it: 72 entries of 5 bytes (selector, module), sorted
  * by selector and searched by bisection (at most 7 probes), whatever the number of
  * modules.
  */
@@ -16,13 +16,14 @@ library RoutingTable {
     uint256 internal constant COLLABORATION = 3;
     uint256 internal constant BULK = 4;
 
-    uint256 private constant _ENTRIES = 68;
+    uint256 private constant _ENTRIES = 72;
 
     // 0x06a3f0e9 QUALITY       READING_TYPEHASH()
     // 0x09ccc54b PRODUCTS      restoreUnit((bytes32,uint256,bytes32,bytes32[]))
     // 0x0e3b2ac8 PRODUCTS      approveProduct(uint64,uint64,bytes32)
     // 0x1116796f COLLABORATION suspectCase(bytes32)
     // 0x1885ae49 PRODUCTS      batchIdOf(uint64,string)
+    // 0x21a5881b COLLABORATION reportUnknownCode(bytes32,uint64)
     // 0x239d1c6b PRODUCTS      reactivate((bytes32,uint256,bytes32,bytes32[]))
     // 0x254f20d0 QUALITY       observe((bytes32,uint8,uint8,int16,uint16,uint32,bytes32,string))
     // 0x2b776217 PRODUCTS      releaseBatch(bytes32)
@@ -31,6 +32,7 @@ library RoutingTable {
     // 0x37fdb4b1 BULK          receivePallet(bytes32,(bytes32,uint48)[])
     // 0x40432b1a PRODUCTS      custody(bytes32,uint64)
     // 0x478c2dbd QUALITY       observeSignedReadings(bytes32,address,((uint8,uint8,int16,uint16),uint48,bytes32,bytes32)[])
+    // 0x4982112d COLLABORATION MAX_UNKNOWN_CODES()
     // 0x4bbd849a PRODUCTS      unitRecord(bytes32,uint256)
     // 0x4d949979 BULK          basketRecord(uint64,uint32)
     // 0x5132dd5f COLLABORATION outstanding(bytes32,uint64)
@@ -57,6 +59,7 @@ library RoutingTable {
     // 0x80a728ad PRODUCTS      createBatch((uint64,string,uint40,uint40,uint48,bytes32,uint48))
     // 0x83ee9110 COLLABORATION notificationOverdue(bytes32)
     // 0x84b0196e QUALITY       eip712Domain()
+    // 0x8613a2d4 COLLABORATION reportUnknownCodes((bytes32,uint64)[])
     // 0x98716083 COLLABORATION reportSuspect(bytes32,uint256,uint48,bytes32,string)
     // 0x9dac8da3 PRODUCTS      setDispenseUndoWindow(uint32)
     // 0xa2b9886b COLLABORATION configureGraph((bytes16,uint8,bool,uint8,uint8,uint16,uint16)[])
@@ -71,6 +74,7 @@ library RoutingTable {
     // 0xd4eda927 COLLABORATION destruction(bytes32)
     // 0xd5dcde44 QUALITY       observeReadings(bytes32,(uint8,uint8,int16,uint16)[])
     // 0xd9cb6d16 PRODUCTS      productApplicationHash(uint64,uint64)
+    // 0xda853c98 COLLABORATION unknownCodeReportCount()
     // 0xe16ec1e4 BULK          getPallet(bytes32)
     // 0xe4074399 COLLABORATION openRecall(bytes32,uint8,string)
     // 0xe5bbab63 COLLABORATION recallPeriods()
@@ -87,15 +91,15 @@ library RoutingTable {
     // 0xf8135c9b BULK          undoBasket(uint32,(bytes32,uint256,bytes32)[],uint256[])
     // 0xffccf3e9 COLLABORATION recallIdOf(bytes32)
     bytes private constant _TABLE =
-        hex"06a3f0e90209ccc54b010e3b2ac8011116796f031885ae4901239d1c6b01254f20d0022b77621701"
-        hex"2ba17727032e293cbb0337fdb4b10440432b1a01478c2dbd024bbd849a014d949979045132dd5f03"
-        hex"5782b45a0158cb7c41015a981d96025c1240ed015f25059c036022fd2c0460942af30362d0ed1903"
-        hex"6a15198f016b0d7d0d01707315ea047095213d0372b516030178bc56e60179d48b31037ada0d5e04"
-        hex"7ecebe00027ede9d66047fb6ae87037fd96d410380a728ad0183ee91100384b0196e029871608303"
-        hex"9dac8da301a2b9886b03a7863a3803b5d6cc8d03b7e6f83402bd824eda03c8c119b703cc6c6d7302"
-        hex"cf53fdce04d31872f501d4eda92703d5dcde4402d9cb6d1601e16ec1e404e407439903e5bbab6303"
-        hex"e904394c01ea8f0e5e04eb0d0dc303ec05a25203ed42136f01ed7fc43b01f11123c301f3b0241304"
-        hex"f512909f02f7f7f28102f8135c9b04ffccf3e903";
+        hex"06a3f0e90209ccc54b010e3b2ac8011116796f031885ae490121a5881b03239d1c6b01254f20d002"
+        hex"2b776217012ba17727032e293cbb0337fdb4b10440432b1a01478c2dbd024982112d034bbd849a01"
+        hex"4d949979045132dd5f035782b45a0158cb7c41015a981d96025c1240ed015f25059c036022fd2c04"
+        hex"60942af30362d0ed19036a15198f016b0d7d0d01707315ea047095213d0372b516030178bc56e601"
+        hex"79d48b31037ada0d5e047ecebe00027ede9d66047fb6ae87037fd96d410380a728ad0183ee911003"
+        hex"84b0196e028613a2d40398716083039dac8da301a2b9886b03a7863a3803b5d6cc8d03b7e6f83402"
+        hex"bd824eda03c8c119b703cc6c6d7302cf53fdce04d31872f501d4eda92703d5dcde4402d9cb6d1601"
+        hex"da853c9803e16ec1e404e407439903e5bbab6303e904394c01ea8f0e5e04eb0d0dc303ec05a25203"
+        hex"ed42136f01ed7fc43b01f11123c301f3b0241304f512909f02f7f7f28102f8135c9b04ffccf3e903";
 
     /// The module that runs `selector` (0: none).
     function moduleOf(bytes4 selector) internal pure returns (uint256 module) {

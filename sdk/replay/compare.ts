@@ -196,6 +196,7 @@ export async function compareState(provider: Provider, state: ReplayState, optio
   // ---- settings ----
   tasks.push(async () => {
     if (state.undoWindow !== undefined) check("batch registry", "dispenseUndoWindow", state.undoWindow, await batches.dispenseUndoWindow(at));
+    check("collaboration", "unknownCodeReportCount", state.unknownCodeReports, await suspects.unknownCodeReportCount(at));
     const periods = await collaboration.recallPeriods(at);
     const replayed = state.recallPeriods ?? [86_400n, 259_200n, 604_800n];
     check("collaboration", "recallPeriods", replayed.join(","), periods.join(","));

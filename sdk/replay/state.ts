@@ -279,6 +279,8 @@ export interface ReplayState {
   subjects: Map<string, SubjectRecord>;
   destructions: Map<string, DestructionRecord>;
   cases: Map<string, CaseRecord>;
+  /** Unknown-code reports recorded on the chain (the last one's number: `unknownCodeReportCount`). */
+  unknownCodeReports: bigint;
   nonces: Map<string, bigint>;
   /** Undefined: the pharmaceutical default graph. */
   graph?: GraphState[];
@@ -295,9 +297,9 @@ export interface ReplayState {
 export const MAX_ANOMALIES = 1_000;
 /**
  * The shape of {@link ReplayState}; raised when it changes. 2: issue 12 (custody,
- * applications, restorations). 3: baskets and pallets.
+ * applications, restorations). 3: baskets and pallets. 4: unknown-code reports.
  */
-export const REPLAY_STATE_VERSION = 3;
+export const REPLAY_STATE_VERSION = 4;
 /** ISuspectProduct.WHOLE_BATCH: the `unit` of a case on a whole batch. */
 export const WHOLE_BATCH = 2n ** 48n - 1n;
 /**
@@ -372,6 +374,7 @@ export function emptyState(contracts: { registry: string; governor: string; batc
     subjects: new Map(),
     destructions: new Map(),
     cases: new Map(),
+    unknownCodeReports: 0n,
     nonces: new Map(),
     anomalies: [],
     anomalyCount: 0n,
@@ -779,6 +782,19 @@ export class StateReplayer {
         }
         if (s.identity.parties.get(a.regulator as bigint)?.domain !== Domain.Regulator) {
           this.anomaly(`unit ${index} of ${id} restored by party ${a.regulator}, not a regulator`);
+        }
+        break;
+      }
+      case "UnknownCodeReported": {
+        // Numbered across the chain; the holder named is the product's as the replay has it (0: none registered).
+        const no = s.unknownCodeReports + 1n;
+        s.unknownCodeReports = no;
+        if ((a.reportNo as bigint) !== no) this.anomaly(`unknown-code report ${a.reportNo}, replayed ${no}`);
+        if ((a.codeHash as string) === ZERO_HASH) this.anomaly(`unknown-code report ${a.reportNo} of a zero code hash`);
+        const gtin = a.gtin as bigint;
+        const holder = gtin === 0n ? 0n : (s.products.get(gtin)?.holder ?? 0n);
+        if ((a.holder as bigint) !== holder) {
+          this.anomaly(`unknown-code report ${a.reportNo} names holder ${a.holder} of product ${gtin}, replayed ${holder}`);
         }
         break;
       }

@@ -70,8 +70,11 @@ export interface FoundCode {
   unitHash: string;
 }
 
-/** Why a code was not found: no list holds it, or its batch exists but this machine lacks its list. */
-export type Unknown = { unknown: string };
+/**
+ * Why a code was not found: no list holds it, or its batch exists but this machine lacks
+ * its list (`unlisted`: the code may be genuine, so it is not an unknown code to report).
+ */
+export type Unknown = { unknown: string; unlisted?: true };
 
 interface Dump {
   root: string;
@@ -119,22 +122,22 @@ export async function findBasketCodes(deployed: Deployed, dir: string, codes: re
       hit = { batchId: dump.batchId, root: dump.root, tree, index, unitHash: checkedProof(tree, dump.root, index).unitHash };
       break;
     }
-    found.push(hit ?? { unknown: await whyUnknown(deployed, dumps, unit) });
+    found.push(hit ?? (await whyUnknown(deployed, dumps, unit)));
   }
   return found;
 }
 
-async function whyUnknown(deployed: Deployed, dumps: readonly Dump[], unit: UnitCode): Promise<string> {
+async function whyUnknown(deployed: Deployed, dumps: readonly Dump[], unit: UnitCode): Promise<Unknown> {
   if (unit.kind === "gs1" && unit.lot !== undefined) {
     const batchId = batchIdOf(unit.gtin, unit.lot);
     if (!dumps.some((d) => d.batchId === batchId)) {
       const batch = await deployed.batches.getBatch(batchId).catch(() => undefined);
       if (batch !== undefined && batch.status !== 0n) {
-        return `unknown: batch ${shortId(batchId)} exists, but this machine has no unit list for it`;
+        return { unknown: `unknown: batch ${shortId(batchId)} exists, but this machine has no unit list for it`, unlisted: true };
       }
     }
   }
-  return "unknown: no local unit list holds this code";
+  return { unknown: "unknown: no local unit list holds this code" };
 }
 
 /** Where a log sits in the chain: a report's position, to look for what came before it. */

@@ -6,6 +6,7 @@ import { type TaskResult, describeRefusal, eventsNamed, openDeployment, required
 import { basketDispenserBefore } from "../lib/baskets.js";
 import { openCloneCase } from "../lib/suspect.js";
 import { locateUnit, type UnitArgs } from "../lib/supply.js";
+import { reportUnknownCodes, reportedJson, reportedLine, unknownCodeOf } from "../lib/unknown-codes.js";
 import { runBasket } from "./dispense-basket.js";
 
 /** `--code` (one box), or `--file` (a basket of up to 256). */
@@ -17,8 +18,11 @@ interface DispenseArgs extends UnitArgs {
  * Dispenses one box at a pharmacy or hospital. A code already dispensed (or destroyed,
  * or stolen) is a genuine code on a suspect box: the chain records the report, the
  * same signer opens a suspect-product case on the unit (no stock quarantined: a clone
- * is not stock), and this command prints both and exits non-zero. With `--file`, the
- * file's codes are dispensed as one basket instead (`dispense-basket.ts`).
+ * is not stock), and this command prints both and exits non-zero. A code no batch holds
+ * (an invented serial) is not dispensed: it is reported on chain as an unknown code, for
+ * the regulator and the product's holder, and the command prints the report's number and
+ * exits non-zero. With `--file`, the file's codes are dispensed as one basket instead
+ * (`dispense-basket.ts`).
  */
 export async function run(args: DispenseArgs, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   if (args.file !== undefined) {
@@ -29,8 +33,18 @@ export async function run(args: DispenseArgs, hre: HardhatRuntimeEnvironment): P
   const deployed = await openDeployment(hre);
   const { ethers, batches } = deployed;
   const unit = await locateUnit(hre, deployed, code, args.batch);
-  if (unit === undefined) throw new UserError(`unknown unit ${code}: no batch on this chain holds this code`);
   const signer = await resolveSigner(ethers, args.from);
+  if (unit === undefined) {
+    // EU FMD's unknown pack: reported on chain, for the regulator and the product's holder; not dispensed.
+    const {
+      reports: [reported],
+    } = await reportUnknownCodes(deployed, signer, [await unknownCodeOf(deployed, code)]);
+    return {
+      json: reportedJson(reported),
+      human: reportedLine(reported),
+      alarm: `unknown unit ${reported.code}: no batch on this chain holds this code; not dispensed, reported as unknown-code report #${reported.reportNo}`,
+    };
+  }
   const receipt = await send(
     batches.connect(signer).dispense({ batchId: unit.batchId, index: unit.index, unitHash: unit.unitHash, proof: unit.proof }),
   ).catch(async (error: unknown) => {

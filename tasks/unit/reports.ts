@@ -7,6 +7,7 @@ import { basketDispenserBefore } from "../lib/baskets.js";
 import { type TaskResult, openDeployment, resolveSigner, taskAction } from "../lib/runtime.js";
 import { batchHistory, unitsDir } from "../lib/supply.js";
 import { resolveBatch } from "../lib/references.js";
+import { gtinText } from "../lib/unknown-codes.js";
 
 interface Args {
   batch?: string;
@@ -16,9 +17,13 @@ interface Args {
 
 /**
  * Lists suspect-unit reports (genuine codes presented again: clones) for the regulator
- * and for a batch's holders. The reports are events, visible to every node of the
- * consortium; this command serves the parties that must act on them: a regulator sees
- * every batch's, any other party the batches it holds or has held (or made).
+ * and for a batch's holders, and unknown-code reports (codes no batch holds: status
+ * `unknown-code`) for the regulator and the products' holders. The reports are events,
+ * visible to every node of the consortium; this command serves the parties that must act
+ * on them: a regulator sees every report; any other party the suspect reports of the
+ * batches it holds or has held (or made), and the unknown-code reports of the products it
+ * holds (or held when the report was made) and those it made itself. With `--batch`, that
+ * batch's suspect reports alone. In chain order.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const deployed = await openDeployment(hre);
@@ -41,7 +46,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const events = await batches.queryFilter(batches.filters.SuspectUnitReported(only), Number(record.block));
   const visible = new Map<string, boolean>();
   const codes = new Map<string, readonly string[] | undefined>();
-  const reports = [];
+  const reports: (Record<string, string | number | null> & { block: number; logIndex: number })[] = [];
   for (const e of events) {
     const batchId = e.args.batchId;
     if (!regulator && !visible.has(batchId)) visible.set(batchId, (await batchHistory(deployed, batchId)).parties.includes(partyId));
@@ -68,15 +73,44 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
       actor: e.args.actor,
       block: e.blockNumber,
       transaction: e.transactionHash,
+      logIndex: e.index,
     });
   }
-  const scope = only ?? (regulator ? "every batch" : `the batches party ${partyId} holds or has held`);
+  // Unknown codes: the regulator's list, and each product holder's (the holder now, or when reported).
+  const unknown = only === undefined ? await deployed.suspects.queryFilter(deployed.suspects.filters.UnknownCodeReported(), Number(record.block)) : [];
+  const holders = new Map<bigint, bigint>();
+  const holderOf = async (gtin: bigint): Promise<bigint> => {
+    if (!holders.has(gtin)) holders.set(gtin, gtin === 0n ? 0n : await batches.getProduct(gtin).then((p) => p.holder, () => 0n));
+    return holders.get(gtin)!;
+  };
+  for (const e of unknown) {
+    const { gtin, holder, reporter } = e.args;
+    if (!regulator && holder !== partyId && reporter !== partyId && (await holderOf(gtin)) !== partyId) continue;
+    reports.push({
+      status: "unknown-code",
+      reportNo: e.args.reportNo.toString(),
+      gtin: gtinText(gtin),
+      codeHash: e.args.codeHash,
+      holder: holder === 0n ? null : holder.toString(),
+      reporter: reporter.toString(),
+      actor: e.args.actor,
+      block: e.blockNumber,
+      transaction: e.transactionHash,
+      logIndex: e.index,
+    });
+  }
+  reports.sort((a, b) => a.block - b.block || a.logIndex - b.logIndex);
+  for (const r of reports) delete (r as { logIndex?: number }).logIndex;
+  const scope =
+    only ?? (regulator ? "every batch and product" : `the batches party ${partyId} holds or has held, and its products`);
   const human = [
-    `${reports.length} suspect report${reports.length === 1 ? "" : "s"} for ${scope}`,
-    ...reports.map(
-      (r) =>
-        `  #${r.reportNo} ${r.code ?? `unit ${r.index}`} (batch ${r.batchId}): presented by party ${r.reporter}, ` +
-        `already ${r.status} by party ${r.recordedParty} — block ${r.block}`,
+    `${reports.length} report${reports.length === 1 ? "" : "s"} for ${scope}`,
+    ...reports.map((r) =>
+      r.status === "unknown-code"
+        ? `  unknown code #${r.reportNo} ${String(r.codeHash)} (product ${r.gtin ?? "none"}): presented by party ${r.reporter}, ` +
+          `no batch holds it${r.holder === null ? "" : `; holder party ${r.holder}`} — block ${r.block}`
+        : `  suspect #${r.reportNo} ${r.code ?? `unit ${r.index}`} (batch ${r.batchId}): presented by party ${r.reporter}, ` +
+          `already ${r.status} by party ${r.recordedParty} — block ${r.block}`,
     ),
   ].join("\n");
   return { json: { scope: only ?? (regulator ? "all" : "held"), party: partyId.toString(), reports }, human };

@@ -46,6 +46,7 @@ const BASKETS = BASE + 10n;
 const BULK_COUNTERS = BASE + 11n;
 const PALLETS = BASE + 12n;
 const BASKET_RESTORES = BASE + 13n;
+const UNKNOWN_CODE_REPORTS = BASE + 14n;
 
 const MIRROR_NAMESPACE = "medstate.storage.MembershipMirror";
 /** The value hard-coded in MembershipMirror._MIRROR_SLOT. */
@@ -374,11 +375,15 @@ describe("BatchRegistry storage layout", function () {
       for (let slot = 0n; slot < 10n; ++slot) expect(await word(proxy, slot)).to.equal(0n);
     });
 
-    it("uses fourteen slots: nothing past slot 13 (basket restores) holds a value, and the mappings keep their own slots empty", async function () {
+    it("uses fifteen slots: nothing past slot 14 (unknown-code reports) holds a value, and the mappings keep their own slots empty", async function () {
       const { proxy, batchRegistry, admins } = await networkHelpers.loadFixture(layoutBatch);
       await batchRegistry.connect(admins[1]).registerProduct(GTIN2, NAME, APPROVAL, 0n);
-      // Mappings keep their own slot empty; the undo window sits alone in slot 0.
-      for (let slot = BASE + 1n; slot < BASE + 16n; ++slot) expect(await word(proxy, slot), `slot ${slot - BASE}`).to.equal(0n);
+      const suspects = (await ethers.getContractAt("ISuspectProduct", proxy)) as unknown as ISuspectProduct;
+      await suspects.connect(admins[5]).reportUnknownCode(ethers.id("01069012345678922199"), GTIN);
+      // Mappings keep their own slot empty; the undo window sits alone in slot 0, the report count in slot 14.
+      for (let slot = BASE + 1n; slot < BASE + 18n; ++slot) {
+        expect(await word(proxy, slot), `slot ${slot - BASE}`).to.equal(slot === UNKNOWN_CODE_REPORTS ? 1n : 0n);
+      }
     });
   });
 
@@ -862,6 +867,28 @@ describe("BatchRegistry storage layout", function () {
         ethers.keccak256(coder.encode(["tuple(bytes32 batchId, uint48 quantity)[]"], [lines])),
       );
       expect(await word(proxy, bulkCountersSlot(MAKER))).to.equal(1n << 64n);
+    });
+  });
+
+  describe("slot 14: unknown-code reports", function () {
+    it("holds the chain's unknown-code report count as a whole word, which the next report's number follows", async function () {
+      const { proxy, admins } = await networkHelpers.loadFixture(layoutBatch);
+      const suspects = (await ethers.getContractAt("ISuspectProduct", proxy)) as unknown as ISuspectProduct;
+      const pharmacy = admins[5];
+      await suspects.connect(pharmacy).reportUnknownCodes([
+        { codeHash: ethers.id("fake 1"), gtin: GTIN },
+        { codeHash: ethers.id("fake 2"), gtin: 0n },
+      ]);
+      expect(await word(proxy, UNKNOWN_CODE_REPORTS)).to.equal(2n);
+      expect(await suspects.unknownCodeReportCount()).to.equal(2n);
+      // Written raw, read back; the next report is numbered after it.
+      const raw = 2n ** 255n + 7n;
+      await networkHelpers.setStorageAt(proxy, UNKNOWN_CODE_REPORTS, raw);
+      expect(await suspects.unknownCodeReportCount()).to.equal(raw);
+      await expect(suspects.connect(pharmacy).reportUnknownCode(ethers.id("fake 3"), GTIN))
+        .to.emit(suspects, "UnknownCodeReported")
+        .withArgs(ethers.id("fake 3"), GTIN, PHARMACY, MAKER, raw + 1n, pharmacy.address);
+      expect(await word(proxy, UNKNOWN_CODE_REPORTS)).to.equal(raw + 1n);
     });
   });
 
