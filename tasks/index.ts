@@ -57,6 +57,17 @@ export const medstateTasks: TaskDefinition[] = [
   medstateTask(["system", "info"], "Show this network's MedState deployment and consortium summary", {}, () =>
     import("./system/info.js"),
   ),
+  task("run-ops", "Run many MedState tasks in one process, one per line of a JSON Lines file (checked first; stops at the first refusal)")
+    .addPositionalArgument({
+      name: "file",
+      type: ArgumentType.STRING_WITHOUT_DEFAULT,
+      description: 'Operations file: one {"task": ["batch", "ship"], "args": {"batch": …, "from": …}} per line',
+      defaultValue: undefined,
+    })
+    .addFlag({ name: "continue", description: "Keep going after a refused line (the exit code is still 1)" })
+    .addFlag({ name: "json", description: "Print one JSON document on stdout: each line's result or error, in order" })
+    .setAction(() => import("./system/run-ops.js"))
+    .build(),
   medstateTask(
     ["system", "detach-mirror"],
     "Propose detaching a membership mirror from the registry (governance Call, casting your party's approval)",
@@ -93,6 +104,12 @@ export const medstateTasks: TaskDefinition[] = [
     () => import("./party/execute.js"),
   ),
   medstateTask(["party", "list"], "List every party with its domain, status and admin", {}, () => import("./party/list.js")),
+  medstateTask(
+    ["party", "show"],
+    "Show a party: status, voting seat, members with roles, licences with their validity, products held",
+    { options: PARTY },
+    () => import("./party/show.js"),
+  ),
   medstateTask(
     ["party", "suspend"],
     "Suspend a party: at once by a regulator, else as a proposal",
@@ -195,6 +212,12 @@ export const medstateTasks: TaskDefinition[] = [
     },
     () => import("./product/rules.js"),
   ),
+  medstateTask(
+    ["product", "list"],
+    "List registered products with their GTIN, approval number, holder and state",
+    { options: { holder: "Only products this party holds: its id or a unique prefix of its name" } },
+    () => import("./product/list.js"),
+  ),
 
   emptyTask("batch", "Batches: create, release, ship, receive, cancel, reject, show, trace, list, units").build(),
   medstateTask(
@@ -212,6 +235,25 @@ export const medstateTasks: TaskDefinition[] = [
       signs: true,
     },
     () => import("./batch/create.js"),
+  ),
+  medstateTask(
+    ["batch", "units"],
+    "Write the unit file of a lot, for `batch create --units`: GS1 element strings or China's 20-digit codes, serial = prefix + zero-padded index",
+    {
+      options: {
+        gtin: "The product's GTIN (check digit validated)",
+        lot: "Lot (batch) number",
+        expiry: "Expiry date YYYY-MM-DD",
+        count: "How many units",
+        serialPrefix: "Serial prefix (default: the lot for GS1, so serials stay unique across lots; none for China's codes)",
+        first: "Index of the first unit (default 0): another file of the same lot continues from where one ended",
+        format: "gs1 (default: (01)GTIN(21)SERIAL(10)LOT(17)YYMMDD) or china (7-digit product code, 9-digit serial, 4-digit verification)",
+        productCode: "China's 7-digit product code, for --format china (default: the product's national code on the chain)",
+        out: "File to write",
+      },
+      flags: { force: "Overwrite --out if it exists" },
+    },
+    () => import("./batch/units.js"),
   ),
   medstateTask(
     ["batch", "release"],
@@ -256,6 +298,18 @@ export const medstateTasks: TaskDefinition[] = [
     import("./batch/show.js"),
   ),
   medstateTask(
+    ["batch", "list"],
+    "List batches with their product, lot, status, effective state and quantity",
+    {
+      options: {
+        gtin: "Only this product's batches (GTIN)",
+        holder: "Only batches this party holds some of now: its id or a unique prefix of its name",
+        state: "Only batches in this effective state (a name of the state graph, e.g. Marketed, Recall)",
+      },
+    },
+    () => import("./batch/list.js"),
+  ),
+  medstateTask(
     ["batch", "trace"],
     "Show a batch's timeline from the log: when, who, what, where, result, state changes",
     { options: BATCH },
@@ -284,15 +338,89 @@ export const medstateTasks: TaskDefinition[] = [
 
   emptyTask("shipment", "Shipments: list what is coming and going, cancel (the sender), reject (the receiver)").build(),
   // ==== shipment tasks (list: discovery; cancel/reject: the batch group's actions) ====
+  medstateTask(
+    ["shipment", "list"],
+    "List shipments and pallets of a party (what is coming, what it sent) or of everyone, with their status",
+    {
+      options: {
+        party: "Whose shipments: a party id or a unique prefix of its name (default: the --from account's party)",
+        from: "Whose shipments, as an account: its party's (account index, address, or address-book label; default $MEDSTATE_FROM)",
+        ...BATCH,
+      },
+      flags: { incoming: "Only shipments to the party", outgoing: "Only shipments from the party", open: "Only shipments still in transit" },
+    },
+    () => import("./shipment/list.js"),
+  ),
+  medstateTask(
+    ["shipment", "cancel"],
+    "Cancel an open shipment or pallet (by its sender): the stock is back in the sender's stock",
+    { options: { shipment: "Shipment id (0x…)", pallet: "Pallet id (0x…): cancelled whole, its lines read from the chain" }, signs: true },
+    () => import("./batch/cancel.js"),
+  ),
+  medstateTask(
+    ["shipment", "reject"],
+    "Reject an open shipment or pallet (by its receiver): the stock goes back to the sender",
+    { options: { shipment: "Shipment id (0x…)", pallet: "Pallet id (0x…): rejected whole, its lines read from the chain" }, signs: true },
+    () => import("./batch/reject.js"),
+  ),
 
   emptyTask("proposal", "Governance proposals: list them, show one decoded in words").build(),
   // ==== proposal tasks ====
+  medstateTask(
+    ["proposal", "list"],
+    "List governance proposals: the action in words, proposer, approvals against the threshold in force, expiry, status",
+    { flags: { open: "Only proposals still open to votes" } },
+    () => import("./proposal/list.js"),
+  ),
+  medstateTask(
+    ["proposal", "show"],
+    "Show a proposal: its action in words, who proposed and approved it, what it still needs, when it expires",
+    { options: { proposal: "Proposal id" } },
+    () => import("./proposal/show.js"),
+  ),
 
   emptyTask("licence", "Licences of a party: grant, revoke").build(),
   // ==== licence tasks ====
+  medstateTask(
+    ["licence", "grant"],
+    "Grant or renew a party's licence: at once by a regulator (as issuer), else as a governance proposal casting your party's approval",
+    {
+      options: {
+        ...PARTY,
+        kind: "manufacturing|gmp|distribution|gsp|medical-institution|laboratory|notarial",
+        file: "The licence document: its keccak-256 hash is recorded (the file stays off-chain)",
+        hash: "The document's keccak-256 hash (0x…, 32 bytes), instead of --file",
+        until: "Valid until YYYY-MM-DD",
+        issuer: "Issuing party, for a grant by governance (id or a unique prefix of its name; default 0: an authority outside the consortium)",
+      },
+      signs: true,
+    },
+    () => import("./licence/grant.js"),
+  ),
+  medstateTask(
+    ["licence", "revoke"],
+    "Revoke a party's licence (it cannot act until granted again): at once by a regulator, else as a governance proposal casting your party's approval",
+    {
+      options: { ...PARTY, kind: "manufacturing|gmp|distribution|gsp|medical-institution|laboratory|notarial" },
+      signs: true,
+    },
+    () => import("./licence/revoke.js"),
+  ),
 
   emptyTask("voter", "The voting set: propose adding or removing a party").build(),
   // ==== voter tasks ====
+  medstateTask(
+    ["voter", "add"],
+    "Propose seating an active party in the voting set (governance; the voters approve with `party vote`)",
+    { options: PARTY, signs: true },
+    () => import("./voter/add.js"),
+  ),
+  medstateTask(
+    ["voter", "remove"],
+    "Propose removing a party from the voting set (governance; a regulator party's removal needs a regulator's approval)",
+    { options: PARTY, signs: true },
+    () => import("./voter/remove.js"),
+  ),
 
   emptyTask("state", "Collaborative states: stop, resume, recall, return, seize, destroy, witness, deregister, show, overdue").build(),
   medstateTask(
@@ -354,12 +482,21 @@ export const medstateTasks: TaskDefinition[] = [
   ),
 
   emptyTask("unit", "Serialised units: verify, dispense, undo, decommission, reactivate, restore, reports").build(),
-  medstateTask(["unit", "verify"], "Verify one box: genuine, dispensed, expired…?", { options: CODE }, () =>
-    import("./unit/verify.js"),
+  medstateTask(
+    ["unit", "verify"],
+    "Verify one box: genuine, dispensed, expired…? With --report, a code no batch holds is reported on chain",
+    {
+      options: {
+        ...CODE,
+        from: "With --report, who reports: account index, address, or a label of deploy/accounts.json (default: $MEDSTATE_FROM)",
+      },
+      flags: { report: "Report an unknown code on chain (an unknown-code report for the regulator and the product's holder)" },
+    },
+    () => import("./unit/verify.js"),
   ),
   medstateTask(
     ["unit", "dispense"],
-    "Dispense (decommission) one box at a pharmacy or hospital, or a basket of up to 256 from a file; a clone is reported as suspect",
+    "Dispense (decommission) one box at a pharmacy or hospital, or a basket of up to 256 from a file; a clone is reported as suspect, a code no batch holds as unknown",
     {
       options: {
         ...CODE,
@@ -395,8 +532,13 @@ export const medstateTasks: TaskDefinition[] = [
   ),
   medstateTask(
     ["unit", "reports"],
-    "List suspect-unit reports: every batch's for the regulator, else the batches the party holds or has held",
-    { options: { batch: "Only this batch (0x…, 32 bytes)", from: "Who asks: account index or address (default 0)" } },
+    "List suspect-unit and unknown-code reports: all for the regulator, else the batches the party holds or has held and its products'",
+    {
+      options: {
+        batch: "Only this batch's suspect reports (0x…, 32 bytes)",
+        from: "Who asks: account index, address, or a label of deploy/accounts.json (default: $MEDSTATE_FROM)",
+      },
+    },
     () => import("./unit/reports.js"),
   ),
 
