@@ -4,15 +4,15 @@
  */
 import { type EventFragment, Interface, type InterfaceAbi, LogDescription } from "ethers";
 
-import {
-  BatchRegistry__factory,
-  BulkCustody__factory,
-  CollaborationEngine__factory,
-  ConsortiumGovernor__factory,
-  ConsortiumRegistry__factory,
-  ProductRegistry__factory,
-  QualityEngine__factory,
-} from "../types/ethers-contracts/index.js";
+// Each factory from its own module, not the typechain index, which loads every contract's
+// (mocks included): a task's start-up loads only these seven.
+import { ConsortiumGovernor__factory } from "../types/ethers-contracts/factories/contracts/governance/ConsortiumGovernor__factory.js";
+import { ConsortiumRegistry__factory } from "../types/ethers-contracts/factories/contracts/identity/ConsortiumRegistry__factory.js";
+import { CollaborationEngine__factory } from "../types/ethers-contracts/factories/contracts/quality/CollaborationEngine__factory.js";
+import { QualityEngine__factory } from "../types/ethers-contracts/factories/contracts/quality/QualityEngine__factory.js";
+import { BatchRegistry__factory } from "../types/ethers-contracts/factories/contracts/supply/BatchRegistry__factory.js";
+import { BulkCustody__factory } from "../types/ethers-contracts/factories/contracts/supply/BulkCustody__factory.js";
+import { ProductRegistry__factory } from "../types/ethers-contracts/factories/contracts/supply/ProductRegistry__factory.js";
 
 /** The names under which contracts appear in a deployment record. */
 export const CONTRACT_NAMES = ["ConsortiumRegistry", "ConsortiumGovernor", "BatchRegistry"] as const;
