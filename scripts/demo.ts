@@ -18,6 +18,7 @@ import hre from "hardhat";
 
 import { faultTolerance, threshold } from "../sdk/bft.js";
 import { describeError } from "../sdk/errors.js";
+import { shortenIds } from "../sdk/references.js";
 import { run as vote } from "../tasks/party/vote.js";
 import { run as propose } from "../tasks/party/propose.js";
 import { run as listParties } from "../tasks/party/list.js";
@@ -26,6 +27,10 @@ import { run as addMember } from "../tasks/member/add.js";
 import { openDeployment } from "../tasks/lib/runtime.js";
 import { run as deploy } from "../tasks/system/deploy.js";
 import { run as createBatch } from "../tasks/batch/create.js";
+import { run as writeUnits } from "../tasks/batch/units.js";
+import { run as listBatches } from "../tasks/batch/list.js";
+import { run as listShipments } from "../tasks/shipment/list.js";
+import { run as showProposal } from "../tasks/proposal/show.js";
 import { run as receiveShipment } from "../tasks/batch/receive.js";
 import { run as releaseBatch } from "../tasks/batch/release.js";
 import { run as shipBatch } from "../tasks/batch/ship.js";
@@ -54,7 +59,7 @@ import { run as exportBatch } from "../tasks/audit/export.js";
 
 const { ethers } = await hre.network.getOrCreate();
 const accounts = (await ethers.getSigners()).map((s) => s.address);
-const say = (text = "") => console.log(text);
+const say = (text = "") => console.log(shortenIds(text));
 const step = (n: number, title: string) => say(`\n── ${n}. ${title} ${"─".repeat(Math.max(0, 66 - title.length))}`);
 const indent = (text: string) => text.split("\n").map((l) => `   ${l}`).join("\n");
 
@@ -80,19 +85,21 @@ const proposal = await propose(
     admin: newAdmin,
     license: `gsp:${ethers.id("GSP certificate A-ZJ-26-0042")}:2030-06-30:1,distribution:${ethers.id("药品经营许可证 浙AA5710042")}:2030-06-30:1`,
     voter: false,
-    from: "1",
+    from: "maker",
     json: false,
   },
   hre,
 );
 say(indent(`Qiantang Pharmaceutical proposes it: ${proposal.human}`));
 const proposalId = String((proposal.json as { proposalId: string }).proposalId);
+say(indent("Every voter reads what it votes on (`proposal show`):"));
+say(indent((await showProposal({ proposal: proposalId, json: false }, hre)).human));
 let partyId = "";
 for (const [from, who] of [
-  ["1", "Qiantang Pharmaceutical (manufacturer)"],
-  ["2", "Xihu Pharma Distribution (wholesaler)"],
-  ["4", "Riverside People's Hospital"],
-  ["0", "Zhejiang MPA (regulator)"],
+  ["maker", "Qiantang Pharmaceutical (manufacturer)"],
+  ["wholesaler", "Xihu Pharma Distribution (wholesaler)"],
+  ["hospital", "Riverside People's Hospital"],
+  ["regulator", "Zhejiang MPA (regulator)"],
 ] as const) {
   const result = await vote({ proposal: proposalId, from, json: false }, hre);
   partyId = String((result.json as { partyId?: string }).partyId ?? "");
@@ -101,14 +108,14 @@ for (const [from, who] of [
 
 step(3, "The wholesaler enrols its people and devices");
 const person = accounts[8];
-const device = accounts[9];
+const device = accounts[12];
 say(indent((await addMember({ party: partyId, account: person, role: "operator", from: "7", json: false }, hre)).human));
 say(indent((await addMember({ party: partyId, account: device, role: "device", from: "7", json: false }, hre)).human));
 
 step(4, "The regulator suspends the wholesaler, with immediate effect");
-say(indent((await suspend({ party: partyId, from: "0", json: false }, hre)).human));
+say(indent((await suspend({ party: "Jiangnan", from: "regulator", json: false }, hre)).human));
 try {
-  await addMember({ party: partyId, account: accounts[10], role: "qa", from: "7", json: false }, hre);
+  await addMember({ party: "Jiangnan", account: accounts[16], role: "qa", from: "7", json: false }, hre);
   throw new Error("the suspended party was able to act");
 } catch (error) {
   say(indent(`The wholesaler's admin tries to enrol one more member → refused:\n  ${describeError(error)}`));
@@ -119,15 +126,15 @@ step(5, "Where everyone stands");
 say(indent((await listParties({ json: false }, hre)).human));
 
 step(6, "A product and a batch of 1,000 serialised units");
-const qa = accounts[12];
-say(indent((await addMember({ party: "2", account: qa, role: "qa", from: "1", json: false }, hre)).human));
+const qa = accounts[9];
+say(indent((await addMember({ party: "Qiantang", account: qa, role: "qa", from: "maker", json: false }, hre)).human));
 const gtin = "06901234567892";
 say(indent("A product exists once the regulator approves its holder's application (no one can squat its codes):"));
 say(
   indent(
     (
       await applyForProduct(
-        { gtin, name: "Amoxicillin Capsules 0.25g", approvalNo: "国药准字H20230001", nationalCode: "8123456", from: "1", json: false },
+        { gtin, name: "Amoxicillin Capsules 0.25g", approvalNo: "国药准字H20230001", nationalCode: "8123456", from: "maker", json: false },
         hre,
       )
     ).human,
@@ -137,53 +144,60 @@ say(indent("The regulator examines the pending application (`product application
 const applications = await listApplications({ gtin, json: false }, hre);
 say(indent(applications.human));
 const [examined] = applications.json as { applicationHash: string }[];
-say(indent((await approveProduct({ gtin, applicant: "2", application: examined.applicationHash, from: "0", json: false }, hre)).human));
+say(indent((await approveProduct({ gtin, applicant: "Qiantang", application: examined.applicationHash, from: "regulator", json: false }, hre)).human));
 const unitsFile = path.join(await mkdtemp(path.join(tmpdir(), "medstate-demo-")), "units.txt");
-const code = (i: number) => `(01)${gtin}(21)SN${String(i).padStart(7, "0")}(10)L2026A(17)280630`;
-await writeFile(unitsFile, `${Array.from({ length: 1000 }, (_, i) => code(i)).join("\n")}\n`);
+say(indent("The maker writes the lot's 1,000 serial codes (`batch units`) and commits them as one Merkle root (`batch create`):"));
+say(indent((await writeUnits({ gtin, lot: "L2026A", expiry: "2028-06-30", count: "1000", out: unitsFile, force: false, json: false }, hre)).human));
+const code = (i: number) => `(01)${gtin}(21)L2026A${String(i).padStart(7, "0")}(10)L2026A(17)280630`;
 const created = await createBatch(
-  { gtin, lot: "L2026A", manufactured: "2026-10-01", expiry: "2028-06-30", quantity: "1000", units: unitsFile, from: "1", json: true },
+  { gtin, lot: "L2026A", manufactured: "2026-10-01", expiry: "2028-06-30", quantity: "1000", units: unitsFile, from: "maker", json: true },
   hre,
 );
-const batchId = String((created.json as { batchId: string }).batchId);
+const lot = `${gtin}/L2026A`;
 say(indent(created.human));
+say(indent(`From here on the batch is named as people name it: ${lot}.`));
 say(indent("A release needs a normal inspection; the QA records one, then releases:"));
-say(indent((await observe({ batch: batchId, point: "inspection", result: "normal", from: "12", json: false }, hre)).human));
-say(indent((await releaseBatch({ batch: batchId, from: "12", json: false }, hre)).human));
+say(indent((await observe({ batch: lot, point: "inspection", result: "normal", from: "maker-qa", json: false }, hre)).human));
+say(indent((await releaseBatch({ batch: lot, from: "maker-qa", json: false }, hre)).human));
 
 step(7, "Manufacturer → wholesaler → pharmacy");
 const hop = async (to: string, quantity: string, from: string, receiver: string) => {
-  const shipment = await shipBatch({ batch: batchId, to, quantity, from, json: false }, hre);
+  const shipment = await shipBatch({ batch: lot, to, quantity, from, json: false }, hre);
   say(indent(shipment.human));
+  say(indent("The receiver sees it coming (`shipment list --incoming --open`) and takes it in by the short id it shows:"));
+  const incoming = await listShipments({ incoming: true, outgoing: false, open: true, from: receiver, json: false }, hre);
+  say(indent(incoming.human));
   const shipmentId = String((shipment.json as { shipmentId: string }).shipmentId);
-  say(indent((await receiveShipment({ shipment: shipmentId, from: receiver, json: false }, hre)).human));
-  say(indent((await showBatch({ batch: batchId, json: false }, hre)).human));
+  const short = `${shipmentId.slice(0, 6)}…${shipmentId.slice(-4)}`;
+  say(indent((await receiveShipment({ shipment: short, from: receiver, json: false }, hre)).human));
+  say(indent((await showBatch({ batch: lot, json: false }, hre)).human));
 };
-await hop("3", "200", "1", "2");
-await hop("6", "50", "2", "5");
+await hop("Xihu", "200", "maker", "wholesaler");
+await hop("Kangjian", "50", "wholesaler", "pharmacy");
+say(indent((await listBatches({ json: false }, hre)).human));
 
 step(8, "A box is dispensed; its code turns up again at another pharmacy");
 say(indent(`A patient's box ${code(7)}:`));
-say(indent(`  verify   → ${(await verifyUnit({ code: code(7), json: false }, hre)).human}`));
-say(indent(`  dispense → ${(await dispenseUnit({ code: code(7), from: "5", json: false }, hre)).human}`));
+say(indent(`  verify   → ${(await verifyUnit({ code: code(7), report: false, json: false }, hre)).human}`));
+say(indent(`  dispense → ${(await dispenseUnit({ code: code(7), from: "pharmacy", json: false }, hre)).human}`));
 const second = await propose(
-  { name: "Anxin Pharmacy", domain: "pharmacy", admin: accounts[13], voter: false, from: "1", json: false },
+  { name: "Anxin Pharmacy", domain: "pharmacy", admin: accounts[13], voter: false, from: "maker", json: false },
   hre,
 );
 const secondId = String((second.json as { proposalId: string }).proposalId);
-for (const from of ["1", "2", "4", "0"]) await vote({ proposal: secondId, from, json: false }, hre);
+for (const from of ["maker", "wholesaler", "hospital", "regulator"]) await vote({ proposal: secondId, from, json: false }, hre);
 say(indent("Anxin Pharmacy joins the consortium (proposal voted through) and is offered a box with the same code:"));
 const clone = await dispenseUnit({ code: code(7), from: "13", json: false }, hre);
 say(indent(`  dispense → ${clone.human}`));
 say(indent(`  the chain records it for the regulator and the holders: ${clone.alarm ?? ""}`));
 say(indent("The regulator lists the reports (`unit reports`):"));
-say(indent((await listReports({ from: "0", json: false }, hre)).human));
+say(indent((await listReports({ from: "regulator", json: false }, hre)).human));
 const caseId = String((clone.json as { caseId: string }).caseId);
 say(indent(`The dispense opened suspect case ${caseId} by itself (DSCSA): the maker investigates, the regulator concludes.`));
-say(indent((await investigateCase({ case: caseId, from: "1", json: false }, hre)).human));
-say(indent((await concludeCase({ case: caseId, finding: "illegitimate", from: "0", json: false }, hre)).human));
+say(indent((await investigateCase({ case: caseId, from: "maker", json: false }, hre)).human));
+say(indent((await concludeCase({ case: caseId, finding: "illegitimate", from: "regulator", json: false }, hre)).human));
 say(indent((await notifyCase({ case: caseId, from: "13", json: false }, hre)).human));
-say(indent((await closeCase({ case: caseId, from: "0", json: false }, hre)).human));
+say(indent((await closeCase({ case: caseId, from: "regulator", json: false }, hre)).human));
 say(indent((await showCase({ case: caseId, json: false }, hre)).human));
 
 step(9, "A vaccine with a 2–8 °C rule goes out");
@@ -193,58 +207,59 @@ await writeFile(
   rulesFile,
   JSON.stringify({ storage: { temperature: { min: 2, max: 8 }, humidity: { max: 65 } }, transport: { temperature: { min: 2, max: 8 } }, inspection: { criticalStops: true } }),
 );
-say(indent((await applyForProduct({ gtin: vaccine, name: "Influenza Vaccine (Split Virion)", approvalNo: "国药准字S20260001", from: "1", json: false }, hre)).human));
-say(indent((await approveProduct({ gtin: vaccine, applicant: "2", from: "0", json: false }, hre)).human));
-say(indent((await setRules({ gtin: vaccine, rules: rulesFile, from: "1", json: false }, hre)).human));
+say(indent((await applyForProduct({ gtin: vaccine, name: "Influenza Vaccine (Split Virion)", approvalNo: "国药准字S20260001", from: "maker", json: false }, hre)).human));
+say(indent((await approveProduct({ gtin: vaccine, applicant: "Qiantang", from: "regulator", json: false }, hre)).human));
+say(indent((await setRules({ gtin: vaccine, rules: rulesFile, from: "maker", json: false }, hre)).human));
 const vaxUnits = path.join(path.dirname(unitsFile), "vaccine-units.txt");
 const vax = (i: number) => `(01)${vaccine}(21)V${String(i).padStart(6, "0")}(10)VAX26A(17)271130`;
 await writeFile(vaxUnits, `${Array.from({ length: 200 }, (_, i) => vax(i)).join("\n")}\n`);
-const vaxBatch = String(
-  ((await createBatch({ gtin: vaccine, lot: "VAX26A", manufactured: "2026-11-01", expiry: "2027-11-30", quantity: "200", units: vaxUnits, from: "1", json: true }, hre)).json as { batchId: string }).batchId,
+const vaxBatchId = String(
+  ((await createBatch({ gtin: vaccine, lot: "VAX26A", manufactured: "2026-11-01", expiry: "2027-11-30", quantity: "200", units: vaxUnits, from: "maker", json: true }, hre)).json as { batchId: string }).batchId,
 );
-await observe({ batch: vaxBatch, point: "inspection", result: "normal", from: "12", json: false }, hre);
-await releaseBatch({ batch: vaxBatch, from: "12", json: false }, hre);
-for (const [to, quantity, from, receiver] of [["3", "120", "1", "2"], ["6", "40", "2", "5"]] as const) {
+const vaxBatch = `${vaccine}/VAX26A`;
+await observe({ batch: vaxBatch, point: "inspection", result: "normal", from: "maker-qa", json: false }, hre);
+await releaseBatch({ batch: vaxBatch, from: "maker-qa", json: false }, hre);
+for (const [to, quantity, from, receiver] of [["Xihu", "120", "maker", "wholesaler"], ["Kangjian", "40", "wholesaler", "pharmacy"]] as const) {
   const shipment = await shipBatch({ batch: vaxBatch, to, quantity, from, json: true }, hre);
   await receiveShipment({ shipment: String((shipment.json as { shipmentId: string }).shipmentId), from: receiver, json: false }, hre);
 }
-say(indent(`Batch ${vaxBatch}: inspected, released; maker 80, Xihu Pharma Distribution 120 → 80 after 40 went on to Kangjian Pharmacy.`));
-const logger = accounts[14];
-say(indent((await addMember({ party: "3", account: logger, role: "device", from: "2", json: false }, hre)).human));
+say(indent(`Batch ${vaxBatch} (${vaxBatchId}): inspected, released; maker 80, Xihu Pharma Distribution 120 → 80 after 40 went on to Kangjian Pharmacy.`));
+const logger = accounts[10];
+say(indent((await addMember({ party: "Xihu", account: logger, role: "device", from: "wholesaler", json: false }, hre)).human));
 
 step(10, "The wholesaler's cold-chain logger reads 5.1 °C, then 9.5 °C");
-say(indent((await observe({ batch: vaxBatch, point: "storage", measure: "temperature=5.1,humidity=42", from: "14", json: false }, hre)).human));
-say(indent((await observe({ batch: vaxBatch, point: "storage", measure: "temperature=9.5,humidity=44", from: "14", json: false }, hre)).human));
+say(indent((await observe({ batch: vaxBatch, point: "storage", measure: "temperature=5.1,humidity=42", from: "logger", json: false }, hre)).human));
+say(indent((await observe({ batch: vaxBatch, point: "storage", measure: "temperature=9.5,humidity=44", from: "logger", json: false }, hre)).human));
 say(indent("No one had to act: the product's rule made the reading critical and stopped the batch."));
 say(indent((await showState({ batch: vaxBatch, json: false }, hre)).human));
 
 step(11, "Every party sees the stop at once");
 try {
-  await shipBatch({ batch: vaxBatch, to: "6", quantity: "10", from: "2", json: false }, hre);
+  await shipBatch({ batch: vaxBatch, to: "Kangjian", quantity: "10", from: "wholesaler", json: false }, hre);
   throw new Error("a stopped batch was shipped");
 } catch (error) {
   say(indent(`The wholesaler tries to ship 10 more boxes → refused:\n  ${describeError(error)}`));
 }
-say(indent(`A pharmacist checks a box: ${(await verifyUnit({ code: vax(3), json: false }, hre)).human}`));
+say(indent(`A pharmacist checks a box: ${(await verifyUnit({ code: vax(3), report: false, json: false }, hre)).human}`));
 
 step(12, "The regulator recalls the batch at level I; holders send their stock back");
-const opened = await recall({ batch: vaxBatch, level: "1", reason: "storage excursion 9.5 °C at Xihu Pharma Distribution", from: "0", json: false }, hre);
+const opened = await recall({ batch: vaxBatch, level: "1", reason: "storage excursion 9.5 °C at Xihu Pharma Distribution", from: "regulator", json: false }, hre);
 say(indent(opened.human));
 const recallId = String((opened.json as { recallId: string }).recallId);
-for (const [quantity, from] of [["80", "2"], ["40", "5"], ["80", "1"]] as const) {
+for (const [quantity, from] of [["80", "wholesaler"], ["40", "pharmacy"], ["80", "maker"]] as const) {
   say(indent((await returnStock({ recall: recallId, quantity, from, json: false }, hre)).human));
 }
 say(indent(`Overdue recalls: ${(await overdue({ json: false }, hre)).human}`));
 
 step(13, "A notary witnesses the destruction");
-const notary = await propose({ name: "Hangzhou Notary Office", domain: "notary", admin: accounts[15], voter: false, from: "1", json: false }, hre);
-for (const from of ["1", "2", "4", "0"]) await vote({ proposal: String((notary.json as { proposalId: string }).proposalId), from, json: false }, hre);
+const notary = await propose({ name: "Hangzhou Notary Office", domain: "notary", admin: accounts[15], voter: false, from: "maker", json: false }, hre);
+for (const from of ["maker", "wholesaler", "hospital", "regulator"]) await vote({ proposal: String((notary.json as { proposalId: string }).proposalId), from, json: false }, hre);
 say(indent("Hangzhou Notary Office joins the consortium (proposal voted through)."));
-const proposed = await destroy({ batch: vaxBatch, quantity: "200", from: "1", json: false }, hre);
+const proposed = await destroy({ batch: vaxBatch, quantity: "200", from: "maker", json: false }, hre);
 say(indent(proposed.human));
 say(indent((await witness({ destruction: String((proposed.json as { destructionId: string }).destructionId), from: "15", json: false }, hre)).human));
 say(indent((await showState({ batch: vaxBatch, json: false }, hre)).human));
-say(indent(`The pharmacist checks the box again: ${(await verifyUnit({ code: vax(3), json: false }, hre)).human}`));
+say(indent(`The pharmacist checks the box again: ${(await verifyUnit({ code: vax(3), report: false, json: false }, hre)).human}`));
 
 step(14, "An auditor replays the chain and exports the recalled batch");
 say(indent("From the event log alone, the whole state is rebuilt and compared with every view:"));

@@ -12,14 +12,16 @@ export function shortId(id: string): string {
 
 /**
  * The batch id `value` names without reading anything: a 0x id, `GTIN/LOT`, or a GS1
- * code with its lot. Undefined for a code that needs the local unit lists; a refusal
- * for text that is none of these.
+ * code with its lot. Undefined for what needs a lookup — a code without its lot (the
+ * local unit lists) or a short id `0xff16…8c18` (the chain's batches); a refusal for
+ * text that is none of these.
  */
 export function batchIdFromText(option: string, value: string | undefined): string | undefined {
   const text = (value ?? "").trim();
   if (text === "") throw new UserError(`missing ${option}`);
   if (/^0x[0-9a-fA-F]{64}$/.test(text)) return text.toLowerCase();
-  if (/^0x/i.test(text)) throw new UserError(`invalid ${option} "${text}": a batch id is 0x and 64 hex digits`);
+  if (/^0x[0-9a-fA-F]{4,}(?:…|\.\.\.)[0-9a-fA-F]{4,}$/.test(text)) return undefined;
+  if (/^0x/i.test(text)) throw new UserError(`invalid ${option} "${text}": a batch id is 0x and 64 hex digits (or its short form 0xabcd…wxyz)`);
   const slash = text.indexOf("/");
   if (slash > 0 && /^\d{8,14}$/.test(text.slice(0, slash))) {
     const gtin = text.slice(0, slash);
@@ -38,3 +40,11 @@ export function batchIdFromText(option: string, value: string | undefined): stri
   return undefined;
 }
 
+
+/**
+ * Human output with every 32-byte id shortened (`0xff16…8c18`; tasks take the short form
+ * back). Ids inside a file path (`…/0x….json`) stay whole.
+ */
+export function shortenIds(text: string): string {
+  return text.replace(/(?<![\w/])0x[0-9a-fA-F]{64}(?!\w|\.json)/g, (id) => shortId(id));
+}

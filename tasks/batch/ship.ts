@@ -4,8 +4,8 @@ import { UserError } from "../../sdk/errors.js";
 import { linesHuman, linesJson, readPalletLines } from "../lib/pallets.js";
 import { type TaskResult, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
 import { parseQuantity } from "../lib/supply.js";
-import { resolveParty } from "../lib/parties.js";
-import { batchIdFromText, resolveBatch } from "../lib/references.js";
+import { partyLabel, partyNames, resolveParty } from "../lib/parties.js";
+import { batchIdFromText, batchLabel, resolveBatch } from "../lib/references.js";
 
 interface Args {
   batch?: string;
@@ -31,9 +31,10 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const receipt = await send(batches.connect(signer).ship(batchId, to, quantity));
   const [shipped] = eventsNamed(batches, receipt, "Shipped");
   const shipmentId = String(shipped.args.shipmentId);
+  const names = await partyNames(deployed);
   return {
     json: { shipmentId, batchId, from: String(shipped.args.from), to: to.toString(), quantity: quantity.toString() },
-    human: `shipment ${shipmentId}: ${quantity} of batch ${batchId} from party ${String(shipped.args.from)} to party ${to}, in transit`,
+    human: `shipment ${shipmentId}: ${quantity} of ${await batchLabel(deployed, batchId)} from ${partyLabel(names, shipped.args.from)} to ${partyLabel(names, to)}, in transit`,
   };
 }
 

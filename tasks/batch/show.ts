@@ -6,6 +6,7 @@ import { subjectFromId } from "../../sdk/quality.js";
 import { loadGraph, productStateOf, subjectState } from "../lib/quality.js";
 import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
 import { batchAccount } from "../lib/supply.js";
+import { partyNames } from "../lib/parties.js";
 import { resolveBatch } from "../lib/references.js";
 
 interface Args {
@@ -65,10 +66,12 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     if (BigInt(p.inTransit) > 0n) parts.push(`${p.inTransit} in transit`);
     if (BigInt(p.suspended) > 0n) parts.push(`${p.suspended} in suspect cases`);
     if (BigInt(p.dispensed) > 0n) parts.push(`dispensed ${p.dispensed}`);
-    return `  party ${p.partyId.padStart(3)} ${parts.join(", ")}`;
+    return `  party ${p.partyId.padStart(3)} ${parts.join(", ")}  (${names.find((n) => n.id === BigInt(p.partyId))?.name ?? "?"})`;
   };
+  const names = await partyNames(deployed);
+  const productName = (await batches.getProduct(b.gtin)).name;
   const human = [
-    `batch ${batchId}: GTIN ${json.gtin} lot ${account.lot}, ${json.status}, expires ${json.expiry}`,
+    `batch ${batchId}: GTIN ${json.gtin} lot ${account.lot} (${productName}), ${json.status}, expires ${json.expiry}`,
     `  state ${state} (product ${productState}, effective ${effectiveState}), ${json.observations} observations; ${json.unitCount} serialised units`,
     `  quantity ${json.quantity} = ${json.inCustody} in custody (${json.held} held, ${json.inTransit} in transit) + ${json.dispensed} dispensed + ` +
       `${json.destroyed} destroyed + ${json.lost} lost + ${json.quarantined} quarantined + ${json.suspended} in suspect cases`,

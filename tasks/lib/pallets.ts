@@ -10,9 +10,9 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { type PalletLine, palletLines } from "../../sdk/baskets.js";
 import { SHIPMENT_STATUSES, enumName } from "../../sdk/enums.js";
 import { UserError } from "../../sdk/errors.js";
-import { shortId } from "./baskets.js";
+import { shortId } from "../../sdk/references.js";
 import { type Deployed, type TaskResult, eventsNamed, openDeployment, resolveSigner, send } from "./runtime.js";
-import { parseBytes32 } from "./supply.js";
+import { batchIdFromText, parseIdText, resolveId } from "./references.js";
 
 const LINE = /^([^\s:]+)(?:\s*:\s*|\s+)(\S+)$/;
 
@@ -21,11 +21,17 @@ export function parsePalletLine(text: string, where: string): PalletLine {
   const match = LINE.exec(text.trim());
   if (match === null) throw new UserError(`${where}: expected "BATCH QTY" or "BATCH:QTY", got "${text.trim()}"`);
   const [, batch, quantity] = match;
-  if (!/^0x[0-9a-fA-F]{64}$/.test(batch)) throw new UserError(`${where}: invalid batch "${batch}": expected a 0x-prefixed 32-byte id`);
+  let batchId: string | undefined;
+  try {
+    batchId = batchIdFromText("batch", batch);
+  } catch {
+    batchId = undefined;
+  }
+  if (batchId === undefined) throw new UserError(`${where}: invalid batch "${batch}": expected a 0x-prefixed 32-byte id or GTIN/LOT`);
   if (!/^\d+$/.test(quantity) || BigInt(quantity) === 0n || BigInt(quantity) >= 2n ** 48n) {
     throw new UserError(`${where}: invalid quantity "${quantity}": expected a positive integer below ${2n ** 48n}`);
   }
-  return { batchId: batch.toLowerCase(), quantity: BigInt(quantity) };
+  return { batchId, quantity: BigInt(quantity) };
 }
 
 /**
@@ -102,7 +108,7 @@ export interface CloseArgs {
 export function palletOption(args: CloseArgs): string | undefined {
   if (args.pallet === undefined) return undefined;
   if (args.shipment !== undefined) throw new UserError("give --shipment or --pallet, not both");
-  return parseBytes32("--pallet", args.pallet);
+  return parseIdText("--pallet", args.pallet);
 }
 
 /**
@@ -112,12 +118,13 @@ export function palletOption(args: CloseArgs): string | undefined {
  */
 export async function closePallet(
   hre: HardhatRuntimeEnvironment,
-  palletId: string,
+  palletText: string,
   from: string | undefined,
   how: "receive" | "cancel" | "reject",
 ): Promise<TaskResult> {
   const deployed = await openDeployment(hre);
   const { ethers, batches } = deployed;
+  const palletId = await resolveId(deployed, "--pallet", palletText, "pallet");
   const pallet = await findPallet(deployed, palletId);
   const signer = await resolveSigner(ethers, from);
   const c = batches.connect(signer);

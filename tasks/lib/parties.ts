@@ -5,7 +5,7 @@
 import { MEMBER_STATUSES, ROLES, enumName } from "../../sdk/enums.js";
 import { UserError } from "../../sdk/errors.js";
 import type { Deployed } from "./runtime.js";
-import { parseId, required } from "./runtime.js";
+import { parseId, required, signerLine } from "./runtime.js";
 
 /**
  * The party `value` names: a positive id, or a unique case-insensitive prefix of a
@@ -20,9 +20,9 @@ export async function resolveParty(
   if (/^\d+$/.test(text)) return parseId(option, text);
   const wanted = text.toLowerCase();
   const matches = (await partyNames(deployed)).filter((p) => p.name.toLowerCase().startsWith(wanted));
-  const exact = matches.filter((p) => p.name.toLowerCase() === wanted);
+  // Never the exact match among several: a party admitted under a name that is the prefix
+  // of a rival's ("Xihu") would otherwise capture what people send to the rival by name.
   if (matches.length === 1) return matches[0].id;
-  if (exact.length === 1) return exact[0].id;
   if (matches.length === 0) throw new UserError(`invalid ${option} "${text}": no party's id or name starts with it (\`party list\` shows them)`);
   throw new UserError(
     `invalid ${option} "${text}": ${matches.length} parties' names start with it (${matches.map((m) => `${m.id} ${m.name}`).join("; ")})`,
@@ -51,9 +51,7 @@ export async function memberOf(
   return { account, partyId: member.partyId, role: enumName(ROLES, member.role), status: enumName(MEMBER_STATUSES, member.status) };
 }
 
-/** `signed by 0xf39F…2266 (admin of party 1)`: what a write task says of its signer. */
-export async function signedBy(deployed: Pick<Deployed, "registry">, account: string): Promise<string> {
-  const member = await memberOf(deployed, account);
-  const short = `${account.slice(0, 6)}…${account.slice(-4)}`;
-  return member.partyId === 0n ? `signed by ${short} (no member)` : `signed by ${short} (${member.role} of party ${member.partyId})`;
+/** `signed by 0xf39F…2266 (admin of party 1, Zhejiang MPA)`: what a write task says of its signer. */
+export async function signedBy(_deployed: Pick<Deployed, "registry">, account: string): Promise<string> {
+  return signerLine(account);
 }

@@ -11,6 +11,7 @@ import { UserError } from "../../sdk/errors.js";
 import { type StateDefView, type Subject, graphFrom, stateIdOf, subjectOf } from "../../sdk/quality.js";
 import type { Deployed } from "./runtime.js";
 import { eventsNamed, openDeployment, required, resolveSigner, send } from "./runtime.js";
+import { batchForSubject } from "./references.js";
 
 /** The state graph, names decoded. */
 export async function loadGraph(deployed: Deployed): Promise<StateDefView[]> {
@@ -71,9 +72,9 @@ export async function changeState(
   args: StateArgs,
   target: (graph: StateDefView[]) => string,
 ): Promise<{ json: Record<string, string>; human: string }> {
-  const subject = subjectOf(args.batch, args.gtin);
   const reason = required("--reason", args.reason);
   const deployed = await openDeployment(hre);
+  const subject = subjectOf(await batchForSubject(hre, deployed, args.batch), args.gtin);
   const graph = await loadGraph(deployed);
   const signer = await resolveSigner(deployed.ethers, args.from);
   await send(deployed.collaboration.connect(signer).transition(subject.id, stateIdOf(graph, target(graph)), reason));

@@ -20,9 +20,10 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import type { NetworkConnection } from "hardhat/types/network";
 
 import { type DeploymentRecord, readRecord } from "../../sdk/deployment.js";
-import { type ErrorContext, UserError, explainError, namesStates } from "../../sdk/errors.js";
+import { type DecodedError, type ErrorContext, UserError, explainError, namesStates } from "../../sdk/errors.js";
 import { ROLES } from "../../sdk/enums.js";
 import { graphFrom } from "../../sdk/quality.js";
+import { shortenIds } from "../../sdk/references.js";
 import type {
   IBatchRegistry,
   ConsortiumGovernor,
@@ -90,23 +91,18 @@ export async function openDeployment(hre: HardhatRuntimeEnvironment): Promise<De
     throw new UserError(`no MedState deployment on chain ${chainId} (network ${connection.networkName}): run \`${deployHint}\``);
   }
   const registryAddress = record.contracts.ConsortiumRegistry;
+  // The contracts run as `ethers.getContractAt` runs them (the first account, else the
+  // provider); that account list is read while the record is checked against the chain.
+  const signers = ethers.getSigners();
+  signers.catch(() => undefined);
   if ((await ethers.provider.getCode(registryAddress)) === "0x") {
     throw new UserError(
       `the deployment record for chain ${chainId} points at ${registryAddress}, which has no code (a restarted dev node?): run \`${deployHint} --reset\``,
     );
   }
-  const registry = (await ethers.getContractAt("ConsortiumRegistry", registryAddress)) as unknown as ConsortiumRegistry;
-  const governor = (await ethers.getContractAt(
-    "ConsortiumGovernor",
-    record.contracts.ConsortiumGovernor,
-  )) as unknown as ConsortiumGovernor;
-  const batches = (await ethers.getContractAt("IBatchRegistry", record.contracts.BatchRegistry)) as unknown as IBatchRegistry;
-  const quality = (await ethers.getContractAt("IQualityEngine", record.contracts.BatchRegistry)) as unknown as IQualityEngine;
-  const collaboration = (await ethers.getContractAt(
-    "ICollaborationEngine",
-    record.contracts.BatchRegistry,
-  )) as unknown as ICollaborationEngine;
-  const suspects = (await ethers.getContractAt("ISuspectProduct", record.contracts.BatchRegistry)) as unknown as ISuspectProduct;
+  const [first] = await signers;
+  const { deploymentContracts } = await import("./contracts.js");
+  const { registry, governor, batches, quality, collaboration, suspects } = deploymentContracts(record, first ?? ethers.provider);
   opened = { connection, ethers, chainId, record, registry, governor, batches, quality, collaboration, suspects };
   addressBookFile = process.env.MEDSTATE_ACCOUNTS ?? path.join(hre.config.paths.root, "deploy", "accounts.json");
   addressBookNetwork = connection.networkName;
@@ -284,6 +280,12 @@ export interface TaskResult {
    * (a suspect unit): printed as one line on stderr after the result, exit code 1.
    */
   alarm?: string;
+  /**
+   * Print the human summary's ids whole: hashes an operator types back where a short
+   * form would not do (an application hash is what `product approve --application`
+   * checks, and 32 bits of it could be ground to match another application).
+   */
+  wholeIds?: boolean;
 }
 
 /** JSON with the CLI's conventions: integers as decimal strings. */
@@ -323,6 +325,40 @@ export async function describeRefusal(error: unknown): Promise<string> {
   return explainError(error, await errorContext(error)).message;
 }
 
+/** Where each network's URL comes from, for the message of a node that does not answer. */
+const URL_VARIABLES: Record<string, string> = { localhost: "MEDSTATE_RPC_URL", besu: "MEDSTATE_BESU_URL" };
+
+/**
+ * A node that does not answer, said as an operator can act on it: the network, its URL
+ * and the variable that sets it (instead of a connection error code).
+ */
+async function unreachableNode(error: unknown, hre: HardhatRuntimeEnvironment): Promise<DecodedError | undefined> {
+  const text = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? "")}` : String(error);
+  const name = hre.globalOptions.network ?? "default";
+  const missing = /Configuration Variable "([A-Z0-9_]+)" not found/.exec(text);
+  if (missing !== null) {
+    return {
+      name: "MissingVariable",
+      args: { network: name, variable: missing[1] },
+      message: `network ${name} needs ${missing[1]}: set it in the environment, or \`npx hardhat keystore set ${missing[1]}\``,
+    };
+  }
+  if (!/HHE703|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|fetch failed|Cannot connect to the network/i.test(text)) return undefined;
+  const config = hre.config.networks[name] as { url?: unknown } | undefined;
+  let url = "its URL";
+  const raw = config?.url as { get?: () => Promise<string> } | string | undefined;
+  if (typeof raw === "string") url = raw;
+  else if (typeof raw?.get === "function") url = await raw.get().catch(() => url);
+  const variable = URL_VARIABLES[name];
+  return {
+    name: "NodeUnreachable",
+    args: { network: name, url },
+    message:
+      `no node answers for network ${name} at ${url}: start it (\`npm run node\` for localhost)` +
+      (variable === undefined ? "" : ` or point ${variable} at a running node`),
+  };
+}
+
 /**
  * Wraps a task body: prints its result, or prints the refusal as one line on stderr
  * and sets a non-zero exit code (never a stack trace, never a raw revert blob); with
@@ -338,14 +374,14 @@ export function taskAction<A extends { json?: boolean }>(
       const signer = takeLastSigner();
       if (signer !== undefined && !result.human.includes("signed by")) result.human += ` — ${await signerLine(signer)}`;
       if (args.json === true) process.stdout.write(`${toJson(result.json)}\n`);
-      else process.stdout.write(`${result.human}\n`);
+      else process.stdout.write(`${result.wholeIds === true ? result.human : shortenIds(result.human)}\n`);
       if (result.alarm !== undefined) {
         process.stderr.write(`error: ${result.alarm}\n`);
         process.exitCode = 1;
       }
       return result;
     } catch (error) {
-      const decoded = explainError(error, await errorContext(error));
+      const decoded = (await unreachableNode(error, hre)) ?? explainError(error, await errorContext(error));
       if (args.json === true) process.stdout.write(`${toJson({ error: decoded })}\n`);
       process.stderr.write(`error: ${decoded.message}\n`);
       process.exitCode = 1;

@@ -13,10 +13,10 @@ import { batchIdOf, parseUnitCode } from "../../sdk/codes.js";
 import { deploymentId } from "../../sdk/deployment.js";
 import { SHIPMENT_STATUSES, UNIT_STATUSES, enumName } from "../../sdk/enums.js";
 import { UserError } from "../../sdk/errors.js";
-import { findUnit } from "../../sdk/units.js";
 import type { Deployed } from "./runtime.js";
 import { describeRefusal, eventsNamed, openDeployment, required, resolveSigner, send } from "./runtime.js";
 import { batchIdFromText } from "../../sdk/references.js";
+import { parseIdText, resolveId } from "./references.js";
 
 
 /** Where a chain's unit dumps live, content-addressed by root. */
@@ -107,6 +107,8 @@ export async function locateUnit(
     hint.gtin = parsed.gtin;
     if (parsed.lot !== undefined) hint.lot = parsed.lot;
   }
+  // Loaded here: the unit lists (and their Merkle trees) are heavy, and most supply tasks never need them.
+  const { findUnit } = await import("../../sdk/units.js");
   const found = await findUnit(unitsDir(hre, deployed.chainId), parsed.canonical, hint);
   if (found !== undefined) {
     return { canonical: parsed.canonical, batchId: found.batchId, index: found.index, unitHash: found.unitHash, proof: found.proof };
@@ -289,8 +291,9 @@ export async function closeShipment(
   args: ShipmentArgs,
   how: "cancel" | "reject",
 ): Promise<{ json: Record<string, string>; human: string }> {
-  const shipmentId = parseBytes32("--shipment", args.shipment);
+  const shipmentIdText = parseIdText("--shipment", args.shipment);
   const deployed = await openDeployment(hre);
+  const shipmentId = await resolveId(deployed, "--shipment", shipmentIdText, "shipment");
   const { ethers, batches } = deployed;
   const shipment = await findShipment(deployed, shipmentId);
   const signer = await resolveSigner(ethers, args.from);

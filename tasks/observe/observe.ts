@@ -10,6 +10,7 @@ import type { IQualityEngine } from "../../types/ethers-contracts/index.js";
 import { progress } from "../lib/progress.js";
 import { loadGraph, triggeredIn } from "../lib/quality.js";
 import { type TaskResult, eventsNamed, openDeployment, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { batchForSubject, batchIdFromText } from "../lib/references.js";
 
 interface Args {
   batch?: string;
@@ -112,7 +113,10 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     if (lines.length === 0) throw new UserError(`invalid --file: ${args.file} has no observations`);
     observations = lines.map(([line, n]) => fromLine(line, n));
   } else {
-    observations = [await single(args)];
+    // A short id or a code without its lot is looked up on the chain first.
+    const lookup = args.batch !== undefined && args.batch.trim() !== "" && batchIdFromText("--batch", args.batch) === undefined;
+    const batch = lookup ? await batchForSubject(hre, await openDeployment(hre), args.batch) : args.batch;
+    observations = [await single({ ...args, batch })];
   }
   const chunk = args.chunk === undefined ? 100 : Number(args.chunk);
   if (!Number.isInteger(chunk) || chunk < 1 || chunk > 500) throw new UserError(`invalid --chunk "${args.chunk}": 1…500`);

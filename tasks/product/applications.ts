@@ -65,7 +65,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
               `${a.blockedBy === null ? "awaits approval" : `cannot be approved, ${a.blockedBy}`}`,
           )
           .join("\n");
-  return { json: pending, human };
+  return { json: pending, human, wholeIds: true };
 }
 
 export default taskAction(run);

@@ -2,7 +2,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { batchOfEvent } from "../lib/quality.js";
 import { eventsNamed, openDeployment, sendAs, taskAction, type TaskResult } from "../lib/runtime.js";
-import { custodyParts, parseBytes32, parseQuantity } from "../lib/supply.js";
+import { custodyParts, parseQuantity } from "../lib/supply.js";
+import { parseIdText, resolveId } from "../lib/references.js";
 
 interface Args {
   recall?: string;
@@ -17,9 +18,10 @@ interface Args {
  * open suspect cases hold.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const recallId = parseBytes32("--recall", args.recall);
+  const recallIdText = parseIdText("--recall", args.recall);
   const quantity = parseQuantity("--quantity", args.quantity);
   const deployed = await openDeployment(hre);
+  const recallId = await resolveId(deployed, "--recall", recallIdText, "recall");
   const batchId = await batchOfEvent(deployed, "RecallOpened", recallId, "recall");
   const receipt = await sendAs(deployed, "collaboration", args.from, (c) => c.returnStock(batchId, quantity));
   const [returned] = eventsNamed(deployed.collaboration, receipt, "StockReturned");

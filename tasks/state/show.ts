@@ -5,6 +5,7 @@ import { isoDate } from "../../sdk/licences.js";
 import { subjectOf } from "../../sdk/quality.js";
 import { loadGraph, productStateOf, stateName, subjectState } from "../lib/quality.js";
 import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
+import { batchForSubject } from "../lib/references.js";
 
 interface Args {
   batch?: string;
@@ -14,8 +15,8 @@ interface Args {
 
 /** A batch's or product's collaborative state, effective state, recall and history of changes. */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const subject = subjectOf(args.batch, args.gtin);
   const deployed = await openDeployment(hre);
+  const subject = subjectOf(await batchForSubject(hre, deployed, args.batch), args.gtin);
   const { collaboration, ethers, record: deployment } = deployed;
   const graph = await loadGraph(deployed);
   const { state, effectiveState, record } = await subjectState(deployed, graph, subject);

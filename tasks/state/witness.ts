@@ -3,7 +3,8 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { subjectFromId } from "../../sdk/quality.js";
 import { batchOfEvent, loadGraph, subjectState } from "../lib/quality.js";
 import { eventsNamed, openDeployment, sendAs, taskAction, type TaskResult } from "../lib/runtime.js";
-import { batchAccount, custodyParts, parseBytes32 } from "../lib/supply.js";
+import { batchAccount, custodyParts } from "../lib/supply.js";
+import { parseIdText, resolveId } from "../lib/references.js";
 
 interface Args {
   destruction?: string;
@@ -18,8 +19,9 @@ interface Args {
  * stays under recall, and the output says what is still unaccounted for and where.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const destructionId = parseBytes32("--destruction", args.destruction);
+  const destructionIdText = parseIdText("--destruction", args.destruction);
   const deployed = await openDeployment(hre);
+  const destructionId = await resolveId(deployed, "--destruction", destructionIdText, "destruction");
   const batchId = await batchOfEvent(deployed, "DestructionProposed", destructionId, "destruction");
   const receipt = await sendAs(deployed, "collaboration", args.from, (c) => c.witnessDestruction(batchId, destructionId));
   const [witnessed] = eventsNamed(deployed.collaboration, receipt, "DestructionWitnessed");

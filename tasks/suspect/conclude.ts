@@ -4,7 +4,7 @@ import { UserError, describeError, errorName } from "../../sdk/errors.js";
 import { evidenceHashOf } from "../lib/evidence.js";
 import { openDeployment, required, taskAction, type TaskResult } from "../lib/runtime.js";
 import { type CaseArgs, advanceCase } from "../lib/suspect.js";
-import { parseBytes32 } from "../lib/supply.js";
+import { parseIdText, resolveId } from "../lib/references.js";
 
 interface Args extends CaseArgs {
   finding?: string;
@@ -20,13 +20,14 @@ const FINDINGS = ["legitimate", "illegitimate"] as const;
  * 24-hour clock for notifying the regulator and trading partners.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const caseId = parseBytes32("--case", args.case);
+  const caseIdText = parseIdText("--case", args.case);
   const finding = required("--finding", args.finding).toLowerCase();
   if (!(FINDINGS as readonly string[]).includes(finding)) {
     throw new UserError(`invalid --finding "${args.finding?.trim()}": expected one of ${FINDINGS.join(", ")}`);
   }
   const evidenceHash = await evidenceHashOf("--evidence", args.evidence);
   const deployed = await openDeployment(hre);
+  const caseId = await resolveId(deployed, "--case", caseIdText, "case");
   let result: Awaited<ReturnType<typeof advanceCase>>;
   try {
     result = await advanceCase(deployed, caseId, args.from, (s) => s.concludeSuspect(caseId, finding === "illegitimate", evidenceHash));

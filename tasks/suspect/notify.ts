@@ -5,7 +5,7 @@ import { isoDate } from "../../sdk/licences.js";
 import { evidenceHashOf } from "../lib/evidence.js";
 import { eventsNamed, openDeployment, sendAs, taskAction, type TaskResult } from "../lib/runtime.js";
 import { type CaseArgs } from "../lib/suspect.js";
-import { parseBytes32 } from "../lib/supply.js";
+import { parseIdText, resolveId } from "../lib/references.js";
 
 interface Args extends CaseArgs {
   notice?: string;
@@ -17,9 +17,10 @@ interface Args extends CaseArgs {
  * 24-hour deadline.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const caseId = parseBytes32("--case", args.case);
+  const caseIdText = parseIdText("--case", args.case);
   const noticeHash = await evidenceHashOf("--notice", args.notice);
   const deployed = await openDeployment(hre);
+  const caseId = await resolveId(deployed, "--case", caseIdText, "case");
   const receipt = await sendAs(deployed, "suspects", args.from, (s) => s.notifyIllegitimate(caseId, noticeHash));
   const [notified] = eventsNamed(deployed.suspects, receipt, "SuspectNotified");
   const status = enumName(CASE_STATUSES, (await deployed.suspects.suspectCase(caseId)).status);

@@ -4,7 +4,7 @@ import { CASE_STATUSES, enumName } from "../../sdk/enums.js";
 import { isoDate } from "../../sdk/licences.js";
 import { openDeployment, taskAction, type TaskResult } from "../lib/runtime.js";
 import { caseJson, caseLine, readCase } from "../lib/suspect.js";
-import { parseBytes32 } from "../lib/supply.js";
+import { parseIdText, resolveId } from "../lib/references.js";
 
 interface Args {
   case?: string;
@@ -16,8 +16,9 @@ interface Args {
  * deadline and whether it is overdue), what opened it, and its history from the log.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
-  const caseId = parseBytes32("--case", args.case);
+  const caseIdText = parseIdText("--case", args.case);
   const deployed = await openDeployment(hre);
+  const caseId = await resolveId(deployed, "--case", caseIdText, "case");
   const { suspects, ethers, record } = deployed;
   const c = await readCase(deployed, caseId);
   const json: Record<string, unknown> = caseJson(caseId, c, await suspects.notificationOverdue(caseId));

@@ -87,7 +87,7 @@ describe("audit units: a unit code committed to two batches, through the CLI aga
     expect(human.code).to.equal(1);
     expect(human.stdout).to.equal(
       "checked 13 units of 2 unit lists against 2 batches on chain 31337: 1 unit committed to more than one batch\n" +
-        `unit ${duplicate.unitHash} (${duplicate.code}) committed to 2 batches: ` +
+        `unit ${duplicate.unitHash.slice(0, 6)}…${duplicate.unitHash.slice(-4)} (${duplicate.code}) committed to 2 batches: ` +
         `${GTIN}/LOTA (${batchIds.LOTA.slice(0, 6)}…${batchIds.LOTA.slice(-4)}) #3, ${GTIN}/LOTB (${batchIds.LOTB.slice(0, 6)}…${batchIds.LOTB.slice(-4)}) #1\n`,
     );
     expect(human.stderr.trim().split("\n")).to.have.length(1);

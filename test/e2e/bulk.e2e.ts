@@ -125,7 +125,7 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
     expect(shipped.code, shipped.stderr).to.equal(0);
     const first = palletIdOf(3n, 0);
     expect(shipped.stdout.trimEnd().split("\n")).to.deep.equal([
-      `pallet ${first} (party 3's pallet #0), signed by ${WHOLESALER}: 2 lines from party 3 to party 6, in transit`,
+      `pallet ${short(first)} (party 3's pallet #0), signed by ${WHOLESALER}: 2 lines from party 3 to party 6, in transit`,
       `  line 1  ${short(BATCH.LB00)}  250`,
       `  line 2  ${short(BATCH.LB01)}   10`,
     ]);
@@ -137,7 +137,7 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
     const cancelled = await node.run("batch", "cancel", "--pallet", first, "--from", "2");
     expect(cancelled.code, cancelled.stderr).to.equal(0);
     expect(cancelled.stdout.trimEnd().split("\n")).to.deep.equal([
-      `pallet ${first} cancelled (party 3's pallet #0 to party 6), signed by ${WHOLESALER}: 2 lines credited to party 3`,
+      `pallet ${short(first)} cancelled (party 3's pallet #0 to party 6), signed by ${WHOLESALER}: 2 lines credited to party 3`,
       `  line 1  ${short(BATCH.LB00)}  250  → party 3 holds 300`,
       `  line 2  ${short(BATCH.LB01)}   10  → party 3 holds 10`,
     ]);
@@ -203,7 +203,7 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
     });
     expect(out[100]).to.match(
       new RegExp(
-        `^basket ${basketId} \\(party 6's basket #0\\), signed by ${PHARMACY}: 98 dispensed, 2 suspect, 0 refused, 0 unknown; gas [1-9]\\d+\\. ` +
+        `^basket ${short(basketId)} \\(party 6's basket #0\\), signed by ${PHARMACY}: 98 dispensed, 2 suspect, 0 refused, 0 unknown; gas [1-9]\\d+\\. ` +
           escape("The transaction went through, but 2 units are SUSPECT (not active: a clone or a diverted box), reported to the regulator, each with a suspect case: set them aside.") +
           "$",
       ),
@@ -233,8 +233,10 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
     const codes = await file("basket-2.txt", rows);
     const result = await node.run("unit", "dispense", "--file", codes, "--from", "5", "--json");
     expect(result.code, result.stderr).to.equal(1);
+    // The unknown code is not dispensed: it is reported on chain after the basket, in a transaction of its own.
     expect(result.stderr).to.equal(
-      `error: 3 suspect units in basket ${basketIdOf(6n, 1)}: line 62 ${canonical("LB00", 150)}, line 72 ${canonical("LB00", 160)}, line 103 ${canonical("LB00", 50)}\n`,
+      `error: 3 suspect units in basket ${basketIdOf(6n, 1)}: line 62 ${canonical("LB00", 150)}, line 72 ${canonical("LB00", 160)}, line 103 ${canonical("LB00", 50)}; ` +
+        `1 unknown code, not dispensed, reported as unknown-code report #1: line 11 01${GTIN}21NOTINBATCH\n`,
     );
     const doc = JSON.parse(result.stdout) as Record<string, unknown> & { units: Record<string, unknown>[] };
     expect(doc).to.include({
@@ -249,6 +251,9 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
     });
     expect(doc.gasUsed).to.match(/^[1-9]\d+$/);
     expect(doc.transaction).to.match(/^0x[0-9a-f]{64}$/);
+    expect(doc.reportTransaction).to.match(/^0x[0-9a-f]{64}$/);
+    expect(doc.reportTransaction).to.not.equal(doc.transaction);
+    expect(doc.reportGasUsed).to.match(/^[1-9]\d+$/);
     expect(doc.units).to.have.length(103);
     expect(doc.units[0]).to.deep.equal({
       line: "1",
@@ -264,9 +269,13 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
       code: `01${GTIN}21NOTINBATCH`,
       status: "unknown",
       outcome: "unknown",
-      message: "unknown: no local unit list holds this code",
+      message: "UNKNOWN: no batch on this chain holds this code; reported to the regulator and the holder of product 06901234567892 (party 2) as unknown-code report #1",
       batchId: null,
       index: null,
+      codeHash: unitHashOf(`01${GTIN}21NOTINBATCH`),
+      gtin: GTIN,
+      reportNo: "1",
+      holder: "2",
     });
     const caseOf = (u: Record<string, unknown>) => String(u.caseId);
     expect(doc.units[11 + 50]).to.deep.equal({
@@ -306,7 +315,7 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
     expect(lb00.holders.find((h) => h.partyId === "6")).to.deep.equal({ partyId: "6", quantity: "60" });
   });
 
-  it("refuses bad input with one line and exit code 1, sending nothing", async function () {
+  it("refuses bad input with one line and exit code 1, sending nothing, but reports a file of unknown codes", async function () {
     const missing = path.join(dir, "no-such-file.txt");
     await refusedWithoutChange(node, ["unit", "dispense", "--file", missing, "--from", "5"], new RegExp(`^error: cannot read code file "${escape(missing)}"$`));
     const tooMany = await file("too-many.txt", Array.from({ length: 257 }, (_, i) => code("LB00", i)));
@@ -323,12 +332,20 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
       ["unit", "dispense", "--file", twice, "--from", "5"],
       new RegExp(`^error: ${escape(twice)} line 3: unit ${canonical("LB00", 300)} is already on line 1$`),
     );
+    // Codes no batch holds are not refused: no basket is sent, and they are reported as unknown codes in one transaction.
     const strangers = await file("strangers.txt", [`(01)${GTIN}(21)NOPE1`, `(01)${GTIN}(21)NOPE2`]);
-    await refusedWithoutChange(
-      node,
-      ["unit", "dispense", "--file", strangers, "--from", "5"],
-      new RegExp(`^error: none of the 2 codes of ${escape(strangers)} is in a local unit list: nothing sent$`),
+    const reported = await node.run("unit", "dispense", "--file", strangers, "--from", "5", "--json");
+    expect(reported.code, reported.stderr).to.equal(1);
+    expect(reported.stderr).to.equal(
+      `error: 2 unknown codes, not dispensed, reported as unknown-code reports #2–#3: line 1 01${GTIN}21NOPE1, line 2 01${GTIN}21NOPE2\n`,
     );
+    const strangerDoc = JSON.parse(reported.stdout) as Record<string, unknown> & { units: Record<string, unknown>[] };
+    expect(strangerDoc).to.include({ basketId: null, transaction: null, dispensed: "0", unknown: "2" });
+    expect(strangerDoc.reportTransaction).to.match(/^0x[0-9a-f]{64}$/);
+    expect(strangerDoc.units.map((u) => [u.line, u.status, u.outcome, u.reportNo, u.codeHash])).to.deep.equal([
+      ["1", "unknown", "unknown", "2", unitHashOf(`01${GTIN}21NOPE1`)],
+      ["2", "unknown", "unknown", "3", unitHashOf(`01${GTIN}21NOPE2`)],
+    ]);
     await refusedWithoutChange(
       node,
       ["unit", "dispense", "--file", malformed, "--code", code("LB00", 300), "--from", "5"],
@@ -339,7 +356,7 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
     await refusedWithoutChange(
       node,
       ["batch", "ship", "--lines", badBatch, "--to", "6", "--from", "2"],
-      new RegExp(`^error: ${escape(badBatch)} line 2: invalid batch "0x12": expected a 0x-prefixed 32-byte id$`),
+      new RegExp(`^error: ${escape(badBatch)} line 2: invalid batch "0x12": expected a 0x-prefixed 32-byte id or GTIN/LOT$`),
     );
     const badLine = await file("bad-line.txt", [`${BATCH.LB00} 5 pallets`]);
     await refusedWithoutChange(
@@ -372,7 +389,7 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
     await refusedWithoutChange(
       node,
       ["batch", "ship", "--line", `${BATCH.LB00}:50,${BATCH.LB01}:1`, "--to", "6", "--from", "2"],
-      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${BATCH.LB01}, party=3, available=0, requested=1\\)$`),
+      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${BATCH.LB01}, party=3, available=0, requested=1\\): party 3 has 0 units of the batch available \\(held, less its locked units\\), fewer than the 1 requested$`),
     );
     const nowhere = `0x${"ab".repeat(32)}`;
     await refusedWithoutChange(node, ["batch", "receive", "--pallet", nowhere, "--from", "5"], new RegExp(`^error: unknown pallet ${nowhere}$`));

@@ -314,7 +314,7 @@ describe("CLI against a hardhat node @e2e", function () {
     });
     const third = await node.run("party", "vote", "--proposal", id, "--from", "4"); // party 5
     expect(third.code, third.stderr).to.equal(0);
-    expect(third.stdout.trim()).to.equal(`proposal ${id}: 3 approvals cast, 2 in force, needs 3 now (4 when proposed) — needs 1 more approval`);
+    expect(third.stdout.trim()).to.equal(`proposal ${id}: 3 approvals cast, 2 in force, needs 3 now (4 when proposed) — needs 1 more approval — signed by 0x15d3…6A65 (admin of party 5, Riverside People's Hospital)`);
     await refusedWithoutChange(
       node,
       ["party", "execute", "--proposal", id, "--from", "0"],

@@ -93,7 +93,7 @@ for (const engine of ENGINES) {
       await refusedWithoutChange(
         node,
         ["state", "return", "--recall", recallId, "--quantity", "1", "--from", "2"],
-        new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, available=0, requested=1\\)$`),
+        new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, available=0, requested=1\\): party 3 has 0 units of the batch available \\(held, less its locked units\\), fewer than the 1 requested$`),
       );
       expect(await node.json("state", "overdue")).to.deep.equal([]);
       await advanceTime(node, 2 * 86400);

@@ -96,7 +96,7 @@ describe("the regulator's and the consortium's powers of issue 12 through the CL
     await refusedWithoutChange(
       node,
       ["product", "approve", "--gtin", GTIN, "--applicant", "Acme", "--from", "0"],
-      /^error: invalid --applicant "Acme": no party's id or name starts with it$/,
+      /^error: invalid --applicant "Acme": no party's id or name starts with it \(`party list` shows them\)$/,
     );
     // The regulator examines the squatter's application (its hash, from `product applications`) …
     const examined = productApplicationHash(SQUATTER_APPLICATION);
@@ -201,7 +201,10 @@ describe("the regulator's and the consortium's powers of issue 12 through the CL
     const proposalId = String(proposed.proposalId);
     expect(await node.json("party", "vote", "--proposal", proposalId, "--from", "2")).to.include({ approvals: "2", executed: false });
     const three = await node.run("party", "vote", "--proposal", proposalId, "--from", "4");
-    expect(three.stdout.trim()).to.equal(`proposal ${proposalId}: 3 approvals, needs 4 now — needs 1 more approval, waiting for a regulator's approval`);
+    expect(three.stdout.trim()).to.equal(
+      `proposal ${proposalId}: 3 approvals, needs 4 now — needs 1 more approval, waiting for a regulator's approval` +
+        " — signed by 0x15d3…6A65 (admin of party 5, Riverside People's Hospital)",
+    );
     expect(await node.json("party", "vote", "--proposal", proposalId, "--from", "0")).to.include({
       proposalId,
       kind: "call",
@@ -244,7 +247,7 @@ describe("the regulator's and the consortium's powers of issue 12 through the CL
     expect(restored.code, restored.stderr).to.equal(0);
     expect(restored.stdout.trim()).to.equal(
       `${canonical(10)}: active (was destroyed), restored by the regulator (party 1); party 6 is credited: ` +
-        "20 of the batch available (20 held, 0 locked) — signed by 0xf39F…2266 (admin of party 1)",
+        "20 of the batch available (20 held, 0 locked) — signed by 0xf39F…2266 (admin of party 1, Zhejiang Medical Products Administration)",
     );
     await refusedWithoutChange(
       node,
@@ -319,7 +322,7 @@ describe("the regulator's and the consortium's powers of issue 12 through the CL
     await refusedWithoutChange(
       node,
       ["state", "seize", "--batch", batchId, "--party", "8", "--quantity", "11", "--from", "0"],
-      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=8, available=10, requested=11\\)$`),
+      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=8, available=10, requested=11\\): party 8 has 10 units of the batch available \\(held, less its locked units\\), fewer than the 11 requested$`),
     );
     expect(await node.json("state", "seize", "--batch", batchId, "--party", "jiangnan", "--quantity", "10", "--from", "0")).to.deep.equal({
       recallId,

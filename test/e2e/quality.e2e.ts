@@ -1,5 +1,6 @@
 import { expect } from "chai";
 
+import { shortId as short } from "../../sdk/references.js";
 import { type LocalNode, refusedWithoutChange, startLocalNode } from "../helpers/cli.js";
 import { HEX32 as HEX, admitNotary, produceAndDistribute, unitCode as code, writeLifecycleFiles } from "../helpers/lifecycle.js";
 
@@ -116,7 +117,7 @@ describe("a vaccine's cold chain through the CLI against a hardhat node @e2e", f
     await refusedWithoutChange(
       node,
       ["state", "return", "--recall", recallId, "--quantity", "16", "--from", "2"],
-      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, available=15, requested=16\\)$`),
+      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, available=15, requested=16\\): party 3 has 15 units of the batch available \\(held, less its locked units\\), fewer than the 16 requested$`),
     );
     expect(await node.json("state", "overdue")).to.deep.equal([]);
     await node.rpc("evm_increaseTime", [2 * 86400]);
@@ -146,7 +147,10 @@ describe("a vaccine's cold chain through the CLI against a hardhat node @e2e", f
     await refusedWithoutChange(
       node,
       ["state", "destroy", "--batch", batchId, "--quantity", "96", "--from", "1"],
-      new RegExp(`^error: CollaborationInsufficientQuarantine\\(batchId=${batchId}, quarantined=95, requested=96\\)$`),
+      new RegExp(
+        `^error: CollaborationInsufficientQuarantine\\(batchId=${batchId}, quarantined=95, requested=96\\): ` +
+          "the batch's quarantine holds 95 units, fewer than the 96 requested$",
+      ),
     );
     const { destructionId } = await node.json<{ destructionId: string }>("state", "destroy", "--batch", batchId, "--quantity", "95", "--from", "1");
     // The proposer cannot witness its own destruction.
@@ -181,7 +185,8 @@ describe("a vaccine's cold chain through the CLI against a hardhat node @e2e", f
     const witnessed = await node.run("state", "witness", "--destruction", destructionId, "--from", "12");
     expect(witnessed.code, witnessed.stderr).to.equal(0);
     expect(witnessed.stdout.trim()).to.equal(
-      `destruction ${destructionId} witnessed by party 8: 5 of batch ${batchId} destroyed; batch Destroyed: every unit is accounted for`,
+      `destruction ${short(destructionId)} witnessed by party 8: 5 of batch ${short(batchId)} destroyed; batch Destroyed: every unit is accounted for` +
+        " — signed by 0xFABB…694a (admin of party 8, Hangzhou Notary Office)",
     );
     const shown = await node.json<Record<string, unknown>>("state", "show", "--batch", batchId);
     expect(shown).to.include({ state: "Destroyed", effectiveState: "Destroyed", quarantined: "0", destroyed: "100" });

@@ -107,7 +107,7 @@ describe("audit snapshot and verify-snapshot through the CLI against a hardhat n
     expect(verified).to.deep.include({ ok: true, differences: [], unverified: "0" });
     const human = await node.run("audit", "verify-snapshot", "--file", file, "--evidence-dir", evidenceDir);
     expect(human.code, human.stderr).to.equal(0);
-    expect(human.stdout).to.match(/^snapshot .+ verified: block \d+ has hash 0x[0-9a-f]{64} on this node/);
+    expect(human.stdout).to.match(/^snapshot .+ verified: block \d+ has hash 0x[0-9a-f]{4}…[0-9a-f]{4} on this node/);
   });
 
   it("reports an edited value in the snapshot with its path, and exits 1", async function () {

@@ -88,7 +88,7 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
       node,
       ["batch", "create", "--gtin", GTIN, "--lot", "L2", "--manufactured", "2026-10-01", "--expiry", "2026-09-01",
         "--quantity", "10", "--units", lot2, "--from", "1"],
-      /^error: BatchRegistryInvalidDates\(manufacturedAt=2026-10-01T00:00:00\.000Z, expiresAt=2026-09-01T00:00:00\.000Z\)$/,
+      /^error: BatchRegistryInvalidDates\(manufacturedAt=2026-10-01T00:00:00\.000Z, expiresAt=2026-09-01T00:00:00\.000Z\): a batch expires after its manufacture date, and that date is not in the future$/,
     );
     await refusedWithoutChange(
       node,
@@ -112,7 +112,7 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
       new RegExp(`^error: BatchRegistryNotReleased\\(batchId=${batchId}\\)$`),
     );
     // A release needs a normal inspection: the maker's QA records one first.
-    await refusedWithoutChange(node, ["batch", "release", "--batch", batchId, "--from", "9"], /^error: BatchRegistryNotInspected\(batchId=0x[0-9a-f]{64}\)$/);
+    await refusedWithoutChange(node, ["batch", "release", "--batch", batchId, "--from", "9"], /^error: BatchRegistryNotInspected\(batchId=0x[0-9a-f]{64}\): its latest inspection is not a normal one: a normal inspection is recorded before the batch is released$/);
     const inspected = await node.json<{ observationIds: string[] }>(
       "observe", "--batch", batchId, "--point", "inspection", "--result", "normal", "--from", "9",
     );
@@ -127,7 +127,7 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
     await refusedWithoutChange(
       node,
       ["batch", "ship", "--batch", batchId, "--to", "6", "--quantity", "101", "--from", "2"],
-      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, available=100, requested=101\\)$`),
+      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, available=100, requested=101\\): party 3 has 100 units of the batch available \\(held, less its locked units\\), fewer than the 101 requested$`),
     );
     const second = await node.json<{ shipmentId: string }>("batch", "ship", "--batch", batchId, "--to", "6", "--quantity", "20", "--from", "2");
     await node.json("batch", "receive", "--shipment", second.shipmentId, "--from", "5");
@@ -174,9 +174,15 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
     expect(clone.stderr.trim().split("\n")).to.have.length(1);
     expect(clone.stderr.trim()).to.match(/^error: suspect unit 010690123456789221SN0000007: already dispensed by party 6; reported as suspect #1 of batch 0x[0-9a-f]{64}$/);
 
-    expect(await node.json("unit", "verify", "--code", `(01)${GTIN}(21)NOTINBATCH(10)${LOT}(17)280630`)).to.include({
+    // Verify is a query: an unknown code is said, not reported (`--report --from` reports it).
+    const before = await node.rpc<string>("eth_blockNumber");
+    expect(await node.json("unit", "verify", "--code", `(01)${GTIN}(21)NOTINBATCH(10)${LOT}(17)280630`)).to.deep.equal({
       status: "unknown",
+      code: `(01)${GTIN}(21)NOTINBATCH(10)${LOT}(17)280630`,
+      batchId: null,
+      effectiveState: null,
     });
+    expect(await node.rpc<string>("eth_blockNumber")).to.equal(before);
     const shown = await node.json<{
       dispensed: string;
       holders: { partyId: string; quantity: string }[];
@@ -216,7 +222,7 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
     await refusedWithoutChange(
       node,
       ["batch", "ship", "--batch", batchId, "--to", "3", "--quantity", "19", "--from", "5"],
-      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=6, available=18, requested=19\\)$`),
+      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=6, available=18, requested=19\\): party 6 has 18 units of the batch available \\(held, less its locked units\\), fewer than the 19 requested$`),
     );
     // A party with no stock of the batch cannot mark its units (attack 2 of issue 12).
     await refusedWithoutChange(
@@ -224,6 +230,7 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
       ["unit", "decommission", "--code", code(11), "--status", "destroyed", "--from", "4"],
       new RegExp(
         `^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=5, available=0, requested=1\\): ` +
+          "party 5 has 0 units of the batch available \\(held, less its locked units\\), fewer than the 1 requested: " +
           "a party decommissions only units of its own available stock \\(held, less locked\\)$",
       ),
     );
@@ -232,13 +239,14 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
       ["unit", "dispense", "--code", code(11), "--from", "4"],
       new RegExp(
         `^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=5, available=0, requested=1\\): ` +
+          "party 5 has 0 units of the batch available \\(held, less its locked units\\), fewer than the 1 requested: " +
           "a pharmacy or hospital dispenses only from its own available stock of the batch$",
       ),
     );
     await refusedWithoutChange(
       node,
       ["unit", "dispense", "--code", code(9), "--from", "5"],
-      new RegExp(`^error: BatchRegistryUnitLocked\\(batchId=${batchId}, index=9\\)$`),
+      new RegExp(`^error: BatchRegistryUnitLocked\\(batchId=${batchId}, index=9\\): unit 9 is locked: it is dispensed only after it is reactivated$`),
     );
     await refusedWithoutChange(
       node,
@@ -301,6 +309,6 @@ describe("supply chain through the CLI against a hardhat node @e2e", function ()
       ["unit", "reports", "--from", "15"],
       /^error: account 0x[0-9a-fA-F]{40} is not an active member of an active party: it cannot list suspect reports$/,
     );
-    await refusedWithoutChange(node, ["unit", "reports", "--batch", "0x1234"], /^error: invalid --batch "0x1234": expected a 0x-prefixed 32-byte id$/);
+    await refusedWithoutChange(node, ["unit", "reports", "--batch", "0x1234"], /^error: invalid --batch "0x1234": a batch id is 0x and 64 hex digits \(or its short form 0xabcd…wxyz\)$/);
   });
 });

@@ -123,12 +123,15 @@ describe("suspect-product cases through the CLI against a hardhat node @e2e", fu
     await refusedWithoutChange(
       node,
       ["suspect", "report", "--batch", batchId, "--quantity", "26", "--from", "2"],
-      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, available=25, requested=26\\)$`),
+      new RegExp(`^error: BatchRegistryInsufficientStock\\(batchId=${batchId}, party=3, available=25, requested=26\\): party 3 has 25 units of the batch available \\(held, less its locked units\\), fewer than the 26 requested$`),
     );
     await refusedWithoutChange(
       node,
       ["suspect", "report", "--batch", batchId, "--unit", "50", "--from", "2"],
-      new RegExp(`^error: SuspectInvalidUnit\\(batchId=${batchId}, unit=50, unitCount=50\\)$`),
+      new RegExp(
+        `^error: SuspectInvalidUnit\\(batchId=${batchId}, unit=50, unitCount=50\\): ` +
+          "the batch has 50 unit codes \\(indexes 0 to 49\\): report a unit of it, or the whole batch$",
+      ),
     );
     await refusedWithoutChange(
       node,
@@ -256,6 +259,6 @@ describe("suspect-product cases through the CLI against a hardhat node @e2e", fu
       ["suspect", "investigate", "--case", unknown, "--from", "0"],
       new RegExp(`^error: SuspectUnknownCase\\(caseId=${unknown}\\)$`),
     );
-    await refusedWithoutChange(node, ["suspect", "close", "--case", "0x12", "--from", "0"], /^error: invalid --case "0x12": expected a 0x-prefixed 32-byte id$/);
+    await refusedWithoutChange(node, ["suspect", "close", "--case", "0x12", "--from", "0"], /^error: invalid --case "0x12": expected a 0x-prefixed 32-byte id, or its short form 0xabcd…wxyz$/);
   });
 });

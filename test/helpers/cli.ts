@@ -51,6 +51,8 @@ export interface LocalNode {
   json<T = Record<string, unknown>>(...args: string[]): Promise<T>;
   /** JSON-RPC call against the node. */
   rpc<T = unknown>(method: string, params?: unknown[]): Promise<T>;
+  /** The environment commands run with (the node's URL, its deployment directory): for commands run by other means. */
+  env: NodeJS.ProcessEnv;
   stop(): Promise<void>;
 }
 
@@ -227,6 +229,7 @@ export async function startLocalNode(options: LocalNodeOptions = {}): Promise<Lo
   return {
     engine,
     url,
+    env,
     run,
     rpc,
     async json<T>(...args: string[]): Promise<T> {

@@ -1,0 +1,108 @@
+/**
+ * The README's Getting started, run as written: every `$ ` command of its console
+ * blocks, in order, through a shell, against a fresh `hardhat node`, from an empty
+ * directory inside the project (as a newcomer's working directory). Each command's
+ * output must be the one the README shows, line for line, and its exit code 0 — or 1
+ * when the README shows a refusal (`error: …`). So the README cannot drift from the CLI.
+ *
+ * Rules for the README's blocks: a line `$ cmd` is a command (a trailing `\` continues
+ * it on the next line; a `  # comment` after it is dropped); the lines after it, up to
+ * the next command, are its output. A shown line ending in ` …` matches any line that
+ * starts with what precedes it; timestamps with a time of day stand for any time.
+ * `npm install` and `npm run node` are not run: the test installed and started those.
+ */
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+
+import { expect } from "chai";
+
+import { type LocalNode, ROOT, startLocalNode } from "../helpers/cli.js";
+
+export interface ReadmeCommand {
+  command: string;
+  output: string[];
+}
+
+/** The commands and shown outputs of the README section `title`. */
+export function commandsOf(readme: string, title: string): ReadmeCommand[] {
+  const start = readme.indexOf(`\n## ${title}\n`);
+  if (start < 0) throw new Error(`README has no section "## ${title}"`);
+  const end = readme.indexOf("\n## ", start + 4);
+  const section = readme.slice(start, end < 0 ? undefined : end);
+  const commands: ReadmeCommand[] = [];
+  for (const block of section.matchAll(/```console\n([\s\S]*?)```/g)) {
+    const lines = block[1].split("\n");
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i];
+      if (line.startsWith("$ ")) {
+        let command = line.slice(2);
+        while (command.endsWith("\\") && i + 1 < lines.length) command = `${command.slice(0, -1).trimEnd()} ${lines[++i].trim()}`;
+        commands.push({ command: command.replace(/\s+#\s.*$/, "").trim(), output: [] });
+      } else if (line !== "" && commands.length > 0) {
+        commands[commands.length - 1].output.push(line);
+      }
+    }
+  }
+  return commands;
+}
+
+const TIME_OF_DAY = /\d{4}-\d\d-\d\dT(?!00:00:00\.000Z)\d\d:\d\d:\d\d\.\d{3}Z/g;
+
+/** Whether an actual output line is what the README shows. */
+export function matchesShown(shown: string, actual: string): boolean {
+  const normal = (s: string) => s.replace(TIME_OF_DAY, "<time>").trimEnd();
+  if (shown.endsWith(" …")) return normal(actual).startsWith(normal(shown.slice(0, -2)));
+  return normal(actual) === normal(shown);
+}
+
+function shell(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out: string[] }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("sh", ["-c", command], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => {
+      const lines = (text: string) => text.split("\n").filter((l) => l.trim() !== "");
+      resolve({ code: code ?? 1, out: [...lines(stdout), ...lines(stderr)] });
+    });
+  });
+}
+
+describe("the README's Getting started, run as written @e2e", function () {
+  this.timeout(600_000);
+  let node: LocalNode;
+  let cwd: string;
+  let commands: ReadmeCommand[];
+
+  before(async function () {
+    commands = commandsOf(await readFile(path.join(ROOT, "README.md"), "utf8"), "Getting started");
+    node = await startLocalNode({ cold: true });
+    cwd = await mkdtemp(path.join(ROOT, ".getting-started-"));
+  });
+
+  after(async function () {
+    await node?.stop();
+    if (cwd !== undefined) await rm(cwd, { recursive: true, force: true });
+  });
+
+  it("has commands to run, and starts from npm install and a local node", function () {
+    expect(commands.length).to.be.greaterThan(10);
+    expect(commands.map((c) => c.command)).to.include.members(["npm install", "npm run node"]);
+  });
+
+  it("runs every command with the output the README shows", async function () {
+    const env: NodeJS.ProcessEnv = { ...node.env, PATH: `${path.join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}` };
+    for (const { command, output } of commands) {
+      if (command === "npm install" || command === "npm run node") continue;
+      const result = await shell(command, cwd, env);
+      const refusal = output.some((line) => line.startsWith("error: "));
+      const shown = `$ ${command}\n${result.out.join("\n")}`;
+      expect(result.code, shown).to.equal(refusal ? 1 : 0);
+      expect(result.out.length, `${shown}\n--- README shows ---\n${output.join("\n")}`).to.equal(output.length);
+      output.forEach((line, i) => expect(matchesShown(line, result.out[i]), `${shown}\n--- README line ${i + 1} ---\n${line}`).to.equal(true));
+    }
+  });
+});
