@@ -295,6 +295,14 @@ await suspects.connect(maker).investigateSuspect(fake);
 await measure("suspects.concludeSuspect (illegitimate)", suspects.connect(regulator).concludeSuspect(fake, true, ethers.id("lab")), "24-hour notice starts");
 await measure("suspects.notifyIllegitimate", suspects.connect(wholesaler).notifyIllegitimate(fake, ethers.id("notice")));
 await measure("suspects.closeSuspect (regulator)", suspects.connect(regulator).closeSuspect(fake), "case → destroyed");
+// Unknown codes (EU FMD's unknown pack): a report is an event and a counter, no stock moves.
+const unknownHash = (serial: string) => ethers.keccak256(ethers.toUtf8Bytes(`01${GTIN.toString().padStart(14, "0")}21${serial}`));
+await measure("suspects.reportUnknownCode (first report of the chain)", suspects.connect(pharmacy).reportUnknownCode(unknownHash("FAKE0"), GTIN), "counter slot from zero");
+await measure("suspects.reportUnknownCode", suspects.connect(pharmacy).reportUnknownCode(unknownHash("FAKE1"), GTIN), "names the product's holder");
+for (const count of [10, 256]) {
+  const codes = Array.from({ length: count }, (_, i) => ({ codeHash: unknownHash(`FAKE-${count}-${i}`), gtin: GTIN }));
+  await measure(`suspects.reportUnknownCodes (${count} codes)`, suspects.connect(pharmacy).reportUnknownCodes(codes), `one transaction of a basket's unknown codes`);
+}
 
 // 100 holders of the 1,000-unit batch: pharmacies admitted by the governor (impersonated:
 // the bench measures the recall, not 100 admissions), each receiving one box.
