@@ -8,7 +8,7 @@
  */
 import type { Signer, TransactionReceipt } from "ethers";
 
-import { PARTY_STATUSES, PROPOSAL_KINDS, enumName } from "../../sdk/enums.js";
+import { LICENCE_KINDS, PARTY_STATUSES, PROPOSAL_KINDS, enumName } from "../../sdk/enums.js";
 import { UserError, describeError } from "../../sdk/errors.js";
 import { isoDate } from "../../sdk/licences.js";
 import type { ConsortiumGovernor } from "../../types/ethers-contracts/index.js";
@@ -273,6 +273,19 @@ export function executedOutcome(deployed: Pick<Deployed, "registry" | "batches" 
       json: { gtin, holder: String(reassigned.args.holder) },
       text: `product ${gtin} reassigned from party ${String(reassigned.args.previousHolder)} to party ${String(reassigned.args.holder)}`,
     };
+  }
+  const [granted] = eventsNamed(registry, receipt, "LicenceGranted");
+  if (granted !== undefined) {
+    const kind = enumName(LICENCE_KINDS, granted.args.kind as bigint);
+    return {
+      json: { partyId: String(granted.args.partyId), licence: kind },
+      text: `licence ${kind} of party ${String(granted.args.partyId)} granted, valid until ${isoDate(granted.args.expiresAt as bigint) ?? "none"}`,
+    };
+  }
+  const [revoked] = eventsNamed(registry, receipt, "LicenceRevoked");
+  if (revoked !== undefined) {
+    const kind = enumName(LICENCE_KINDS, revoked.args.kind as bigint);
+    return { json: { partyId: String(revoked.args.partyId), licence: kind }, text: `licence ${kind} of party ${String(revoked.args.partyId)} revoked` };
   }
   const [detached] = eventsNamed(registry, receipt, "MirrorDetached");
   if (detached !== undefined) return { json: { mirror: String(detached.args.mirror) }, text: `mirror ${String(detached.args.mirror)} detached` };

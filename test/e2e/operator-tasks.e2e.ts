@@ -363,7 +363,13 @@ describe("the operator's missing tasks through the CLI against a hardhat node @e
       });
       expect(await licence(4, 4)).to.include({ documentHash: "0x3e4e3ccb4d5e716c08d183c1f462f4362f21ebfe70c36a52b61a2b94ec85ffb3" });
       await node.json("party", "vote", "--proposal", "1", "--from", "2");
-      expect(await node.json("party", "vote", "--proposal", "1", "--from", "0")).to.include({ executed: true, approvals: "3" });
+      expect(await node.json("party", "vote", "--proposal", "1", "--from", "0")).to.include({
+        executed: true,
+        approvals: "3",
+        outcome: "licence gsp of party 4 granted, valid until 2033-06-30T00:00:00.000Z",
+        partyId: "4",
+        licence: "gsp",
+      });
       expect(await licence(4, 4)).to.deep.equal({ documentHash: hash, issuer: 1n, expiresAt: 2003702400n, revoked: false });
     });
 

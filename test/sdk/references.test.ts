@@ -49,8 +49,10 @@ describe("sdk/references", function () {
       expect(batchIdFromText("--batch", "010690123456789221SN1\u001d10L2026A")).to.equal(id);
     });
 
-    it("answers undefined for a code without its lot: the local unit lists know its batch", function () {
+    it("answers undefined for what needs a lookup: a code without its lot, a short id", function () {
       expect(batchIdFromText("--batch", "(01)06901234567892(21)SN1")).to.equal(undefined);
+      expect(batchIdFromText("--batch", "0xff16…8c18")).to.equal(undefined);
+      expect(batchIdFromText("--batch", "0xff16...8c18")).to.equal(undefined);
     });
 
     it("refuses each malformed form with one line naming the option", function () {
@@ -64,7 +66,7 @@ describe("sdk/references", function () {
         throw new Error("not refused");
       };
       expect(refusal("")).to.equal("missing --batch");
-      expect(refusal("0x1234")).to.equal('invalid --batch "0x1234": a batch id is 0x and 64 hex digits');
+      expect(refusal("0x1234")).to.equal('invalid --batch "0x1234": a batch id is 0x and 64 hex digits (or its short form 0xabcd…wxyz)');
       expect(refusal("06901234567893/L1")).to.equal('invalid --batch "06901234567893/L1": 06901234567893 is not a valid GTIN (check digit)');
       expect(refusal("06901234567892/")).to.equal('invalid --batch "06901234567892/": the lot after the slash must be 1 to 20 characters');
       expect(refusal(`06901234567892/${"L".repeat(21)}`)).to.equal(
