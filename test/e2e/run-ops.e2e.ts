@@ -216,23 +216,4 @@ describe("run-ops: many operations in one process against a hardhat node @e2e", 
     expect(JSON.parse(result.stdout)).to.deep.equal({ error: { name: "UserError", args: {}, message } });
     expect(result.stderr).to.equal(`error: ${message}\n`);
   });
-
-  it("takes less time per operation than one process per operation (printed, not asserted)", async function () {
-    const count = 5;
-    let started = performance.now();
-    for (let i = 0; i < count; i++) {
-      const alone = await node.run("member", "add", "--party", "2", "--account", account(71 + i), "--from", "1");
-      expect(alone.code, alone.stderr).to.equal(0);
-    }
-    const separate = (performance.now() - started) / 1000 / count;
-    const file = await opsFile(...Array.from({ length: count }, (_, i) => enrol(81 + i)));
-    started = performance.now();
-    const together = await node.run("run-ops", file);
-    const perOp = (performance.now() - started) / 1000 / count;
-    expect(together.code, together.stderr).to.equal(0);
-    console.log(
-      `      ${count} member adds: ${separate.toFixed(2)} s each as separate processes, ` +
-        `${perOp.toFixed(2)} s each through run-ops (${(separate / perOp).toFixed(1)}× faster)`,
-    );
-  });
 });
