@@ -293,6 +293,30 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
 }
 
+/**
+ * Human output with every party named where it is mentioned by number alone:
+ * `party 3` becomes `party 3 (Xihu Pharma Distribution Co., Ltd.)`. A mention already
+ * followed by its name — `party 3 (…)`, `party 3, <its name>`, `party 3 "…"` —, a possessive
+ * (`party 3's pallet`) and one inside parentheses (`(party 3)`) are left as they are. One log query, only when a party is mentioned.
+ */
+async function namePartiesIn(text: string): Promise<string> {
+  const mention = /(?<!\()\bparty (\d+)(?!\d|'s| \(| ")/g;
+  if (opened === undefined || !mention.test(text)) return text;
+  let names: Map<string, string>;
+  try {
+    const { registry, record } = opened;
+    const admitted = await registry.queryFilter(registry.filters.PartyAdmitted(), Number(record.block));
+    names = new Map(admitted.map((e) => [String(e.args.partyId), String(e.args.name)]));
+  } catch {
+    return text;
+  }
+  return text.replace(mention, (whole: string, id: string, offset: number) => {
+    const name = names.get(id);
+    if (name === undefined || text.startsWith(`, ${name}`, offset + whole.length)) return whole;
+    return `party ${id} (${name})`;
+  });
+}
+
 /** `signed by 0xf39F…2266 (admin of party 1, Zhejiang MPA)`: who signed a write, as its output says. */
 export async function signerLine(account: string): Promise<string> {
   const short = `${account.slice(0, 6)}…${account.slice(-4)}`;
@@ -373,6 +397,7 @@ export function taskAction<A extends { json?: boolean }>(
       const result = await body(args, hre);
       const signer = takeLastSigner();
       if (signer !== undefined && !result.human.includes("signed by")) result.human += ` — ${await signerLine(signer)}`;
+      if (args.json !== true) result.human = await namePartiesIn(result.human);
       if (args.json === true) process.stdout.write(`${toJson(result.json)}\n`);
       else process.stdout.write(`${result.wholeIds === true ? result.human : shortenIds(result.human)}\n`);
       if (result.alarm !== undefined) {

@@ -125,7 +125,7 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
     expect(shipped.code, shipped.stderr).to.equal(0);
     const first = palletIdOf(3n, 0);
     expect(shipped.stdout.trimEnd().split("\n")).to.deep.equal([
-      `pallet ${short(first)} (party 3's pallet #0), signed by ${WHOLESALER}: 2 lines from party 3 to party 6, in transit`,
+      `pallet ${short(first)} (party 3's pallet #0), signed by ${WHOLESALER}: 2 lines from party 3 (Xihu Pharma Distribution Co., Ltd.) to party 6 (Kangjian Pharmacy Chain), in transit`,
       `  line 1  ${short(BATCH.LB00)}  250`,
       `  line 2  ${short(BATCH.LB01)}   10`,
     ]);
@@ -137,9 +137,9 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
     const cancelled = await node.run("batch", "cancel", "--pallet", first, "--from", "2");
     expect(cancelled.code, cancelled.stderr).to.equal(0);
     expect(cancelled.stdout.trimEnd().split("\n")).to.deep.equal([
-      `pallet ${short(first)} cancelled (party 3's pallet #0 to party 6), signed by ${WHOLESALER}: 2 lines credited to party 3`,
-      `  line 1  ${short(BATCH.LB00)}  250  → party 3 holds 300`,
-      `  line 2  ${short(BATCH.LB01)}   10  → party 3 holds 10`,
+      `pallet ${short(first)} cancelled (party 3's pallet #0 to party 6 (Kangjian Pharmacy Chain)), signed by ${WHOLESALER}: 2 lines credited to party 3 (Xihu Pharma Distribution Co., Ltd.)`,
+      `  line 1  ${short(BATCH.LB00)}  250  → party 3 (Xihu Pharma Distribution Co., Ltd.) holds 300`,
+      `  line 2  ${short(BATCH.LB01)}   10  → party 3 (Xihu Pharma Distribution Co., Ltd.) holds 10`,
     ]);
 
     const second = (await node.json<{ palletId: string }>("batch", "ship", "--line", line, "--to", "6", "--from", "2")).palletId;
@@ -194,7 +194,7 @@ describe("baskets and pallets through the CLI against a hardhat node @e2e", func
         const reportNo = i === 5 ? 1 : 2;
         expect(row).to.match(
           new RegExp(
-            `^${escape(`! ${head}SUSPECT: already dispensed by party 6; reported to the regulator as suspect #${reportNo} of batch ${short(BATCH.LB00)}; suspect case `)}\\S+ opened$`,
+            `^${escape(`! ${head}SUSPECT: already dispensed by party 6 (Kangjian Pharmacy Chain); reported to the regulator as suspect #${reportNo} of batch ${short(BATCH.LB00)}; suspect case `)}\\S+ opened$`,
           ),
         );
       } else {

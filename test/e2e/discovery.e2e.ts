@@ -350,10 +350,10 @@ describe("discovery tasks: batch, shipment, proposal, product lists and party sh
       expect(await node.json("proposal", "list", "--open")).to.deep.equal([suspension(), reassignment()].map(withTargets));
       const human = await node.run("proposal", "list", "--open");
       expect(human.stdout).to.equal(
-        `#2 open     suspend-party   suspend party 4 (${LOGISTICS}) — proposed by party 3 (${WHOLESALER}), approved by party 5; ` +
+        `#2 open     suspend-party   suspend party 4 (${LOGISTICS}) — proposed by party 3 (${WHOLESALER}), approved by party 5 (${HOSPITAL}); ` +
           `1 of 3 approvals; needs 2 more approvals; open until ${iso(t0 + 7000 + WEEK)}\n` +
           `#3 open     call            Call: BatchRegistry.reassignProduct(${GTIN_B} → party 8 (${BINJIANG}), national code 8123457) — ` +
-          `proposed by party 2 (${MAKER}), approved by party 2; 1 of 3 approvals, regulator required; needs 2 more approvals, waiting for a regulator's approval; ` +
+          `proposed by party 2 (${MAKER}), approved by party 2 (${MAKER}); 1 of 3 approvals, regulator required; needs 2 more approvals, waiting for a regulator's approval; ` +
           `open until ${iso(t0 + 8000 + WEEK)}\n`,
       );
     });

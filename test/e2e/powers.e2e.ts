@@ -160,9 +160,9 @@ describe("the regulator's and the consortium's powers of issue 12 through the CL
     const human = await node.run("product", "applications");
     expect(human.stdout.trim()).to.match(
       new RegExp(
-        `^${GTIN} "Amoxicillin Capsules 0\\.25g" \\(国药准字H20230001, national code 8123456\\) applied for by party 2 at \\S+, ` +
+        `^${GTIN} "Amoxicillin Capsules 0\\.25g" \\(国药准字H20230001, national code 8123456\\) applied for by party 2 \\(Qiantang Pharmaceutical Co\\., Ltd\\.\\) at \\S+, ` +
           `application ${productApplicationHash(MAKER_APPLICATION)}: ` +
-          "cannot be approved, product registered, held by party 8$",
+          "cannot be approved, product registered, held by party 8 \\(Jiangnan Generics\\)$",
       ),
     );
   });
@@ -246,7 +246,7 @@ describe("the regulator's and the consortium's powers of issue 12 through the CL
     const restored = await node.run("unit", "restore", "--code", code(10), "--from", "0");
     expect(restored.code, restored.stderr).to.equal(0);
     expect(restored.stdout.trim()).to.equal(
-      `${canonical(10)}: active (was destroyed), restored by the regulator (party 1); party 6 is credited: ` +
+      `${canonical(10)}: active (was destroyed), restored by the regulator (party 1); party 6 (Kangjian Pharmacy Chain) is credited: ` +
         "20 of the batch available (20 held, 0 locked) — signed by 0xf39F…2266 (admin of party 1, Zhejiang Medical Products Administration)",
     );
     await refusedWithoutChange(

@@ -185,7 +185,7 @@ describe("a vaccine's cold chain through the CLI against a hardhat node @e2e", f
     const witnessed = await node.run("state", "witness", "--destruction", destructionId, "--from", "12");
     expect(witnessed.code, witnessed.stderr).to.equal(0);
     expect(witnessed.stdout.trim()).to.equal(
-      `destruction ${short(destructionId)} witnessed by party 8: 5 of batch ${short(batchId)} destroyed; batch Destroyed: every unit is accounted for` +
+      `destruction ${short(destructionId)} witnessed by party 8 (Hangzhou Notary Office): 5 of batch ${short(batchId)} destroyed; batch Destroyed: every unit is accounted for` +
         " — signed by 0xFABB…694a (admin of party 8, Hangzhou Notary Office)",
     );
     const shown = await node.json<Record<string, unknown>>("state", "show", "--batch", batchId);

@@ -41,7 +41,7 @@ describe("people's names for things: signers, parties and batches through the CL
       const result = await node.run("member", "add", "--party", "Qiantang", "--account", QA, "--role", "qa", "--from", "maker");
       expect(result.code, result.stderr).to.equal(0);
       expect(result.stdout.trim()).to.equal(
-        `${QA} enrolled in party 2 as qa — signed by 0x7099…79C8 (admin of party 2, Qiantang Pharmaceutical Co., Ltd.)`,
+        `${QA} enrolled in party 2 (Qiantang Pharmaceutical Co., Ltd.) as qa — signed by 0x7099…79C8 (admin of party 2, Qiantang Pharmaceutical Co., Ltd.)`,
       );
     });
 
@@ -171,7 +171,7 @@ describe("a default signer the operator set: MEDSTATE_FROM @e2e", function () {
     const result = await node.run("member", "add", "--party", "2", "--account", QA, "--role", "qa");
     expect(result.code, result.stderr).to.equal(0);
     expect(result.stdout.trim()).to.equal(
-      `${QA} enrolled in party 2 as qa — signed by 0x7099…79C8 (admin of party 2, Qiantang Pharmaceutical Co., Ltd.)`,
+      `${QA} enrolled in party 2 (Qiantang Pharmaceutical Co., Ltd.) as qa — signed by 0x7099…79C8 (admin of party 2, Qiantang Pharmaceutical Co., Ltd.)`,
     );
   });
 

@@ -95,7 +95,7 @@ describe("run-ops: many operations in one process against a hardhat node @e2e", 
     // Four transactions, one block each (automine).
     expect(await blockNumber()).to.equal(before + 4n);
     // What the lines did: the product is registered to party 2, the accounts are taken.
-    expect(alone).to.include(`product ${GTIN} "${PRODUCT.name}" (H20230001) registered, held by party 2, national code 8123456`);
+    expect(alone).to.include(`product ${GTIN} "${PRODUCT.name}" (H20230001) registered, held by party 2 (Qiantang Pharmaceutical Co., Ltd.), national code 8123456`);
     const taken = await node.run("run-ops", await opsFile(enrol(11)), "--json");
     expect(JSON.parse(taken.stdout)).to.deep.equal([
       {
@@ -129,7 +129,7 @@ describe("run-ops: many operations in one process against a hardhat node @e2e", 
     const result = await node.run("run-ops", file);
     expect(result.code).to.equal(1);
     expect(result.stdout).to.equal(
-      `${account(31)} enrolled in party 2 as operator — signed by ${MAKER}\n` +
+      `${account(31)} enrolled in party 2 (Qiantang Pharmaceutical Co., Ltd.) as operator — signed by ${MAKER}\n` +
         "run-ops: 3 operations, 1 done, 1 refused (line 2); stopped there, 1 not run (--continue runs past a refusal)\n",
     );
     expect(result.stderr).to.equal(`error: line 2 (member add): RegistryAccountTaken(account=${account(31)}, partyId=2)\n`);

@@ -231,9 +231,9 @@ describe("unknown codes reported on chain through the CLI against a hardhat node
     const lines = human.stdout.trim().split("\n");
     expect(lines[0]).to.equal("7 reports for every batch and product");
     expect(lines[5]).to.match(
-      new RegExp(`^  unknown code #5 ${short(unitHashOf(canonical("X1", UNREGISTERED)))} \\(product ${UNREGISTERED}\\): presented by party 6, no batch holds it — block \\d+$`),
+      new RegExp(`^  unknown code #5 ${short(unitHashOf(canonical("X1", UNREGISTERED)))} \\(product ${UNREGISTERED}\\): presented by party 6 \\(Kangjian Pharmacy Chain\\), no batch holds it — block \\d+$`),
     );
-    expect(lines[1]).to.match(/^ {2}unknown code #1 0x[0-9a-f]{4}…[0-9a-f]{4} \(product 06901234567892\): presented by party 6, no batch holds it; holder party 2 — block \d+$/);
+    expect(lines[1]).to.match(/^ {2}unknown code #1 0x[0-9a-f]{4}…[0-9a-f]{4} \(product 06901234567892\): presented by party 6 \(Kangjian Pharmacy Chain\), no batch holds it; holder party 2 \(Qiantang Pharmaceutical Co\., Ltd\.\) — block \d+$/);
   });
 
   it("dispenses a basket's genuine codes and reports its unknown one in a second transaction, exiting 1", async function () {
