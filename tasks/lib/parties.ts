@@ -1,11 +1,10 @@
 /**
- * Parties and signers as people name them: a party by its id or a unique prefix of its
- * name, and who signed a write (account, party, role).
+ * Parties as people name them: by their id or a unique prefix of their name, and in
+ * human output by id and name.
  */
-import { MEMBER_STATUSES, ROLES, enumName } from "../../sdk/enums.js";
 import { UserError } from "../../sdk/errors.js";
 import type { Deployed } from "./runtime.js";
-import { parseId, required, signerLine } from "./runtime.js";
+import { parseId, partyNamesOf, required } from "./runtime.js";
 
 /**
  * The party `value` names: a positive id, or a unique case-insensitive prefix of a
@@ -29,29 +28,13 @@ export async function resolveParty(
   );
 }
 
-/** Every party's id and name, from its `PartyAdmitted` event (one log query; names never change). */
+/** Every party's id and name, from its `PartyAdmitted` event (read once per deployment: names never change). */
 export async function partyNames(deployed: Pick<Deployed, "registry" | "record">): Promise<{ id: bigint; name: string }[]> {
-  const { registry, record } = deployed;
-  const admitted = await registry.queryFilter(registry.filters.PartyAdmitted(), Number(record.block));
-  return admitted.map((e) => ({ id: e.args.partyId, name: e.args.name }));
+  return [...(await partyNamesOf(deployed))].map(([id, name]) => ({ id, name }));
 }
 
 /** `party 3 (Jiangnan Pharma Wholesale)`: a party as human output names it. */
 export function partyLabel(names: { id: bigint; name: string }[], id: bigint | string): string {
   const party = names.find((p) => p.id === BigInt(id));
   return party === undefined ? `party ${id}` : `party ${id} (${party.name})`;
-}
-
-/** Who an account is in the consortium: its party and role (party 0, role none for a stranger). */
-export async function memberOf(
-  deployed: Pick<Deployed, "registry">,
-  account: string,
-): Promise<{ account: string; partyId: bigint; role: string; status: string }> {
-  const member = await deployed.registry.getMember(account);
-  return { account, partyId: member.partyId, role: enumName(ROLES, member.role), status: enumName(MEMBER_STATUSES, member.status) };
-}
-
-/** `signed by 0xf39F…2266 (admin of party 1, Zhejiang MPA)`: what a write task says of its signer. */
-export async function signedBy(_deployed: Pick<Deployed, "registry">, account: string): Promise<string> {
-  return signerLine(account);
 }

@@ -24,14 +24,7 @@ import { type DecodedError, type ErrorContext, UserError, explainError, namesSta
 import { ROLES } from "../../sdk/enums.js";
 import { graphFrom } from "../../sdk/quality.js";
 import { shortenIds } from "../../sdk/references.js";
-import type {
-  IBatchRegistry,
-  ConsortiumGovernor,
-  ConsortiumRegistry,
-  ICollaborationEngine,
-  IQualityEngine,
-  ISuspectProduct,
-} from "../../types/ethers-contracts/index.js";
+import type { DeploymentContracts } from "./contracts.js";
 
 export type Connection = NetworkConnection<"l1">;
 export type Ethers = Connection["ethers"];
@@ -39,20 +32,12 @@ export type Ethers = Connection["ethers"];
 /** Records of in-process (simulated) chains: they vanish with the process, so they are never written. */
 const simulatedRecords = new Map<string, DeploymentRecord>();
 
-export interface Deployed {
+/** An opened deployment: the connection, its record, and its typed contracts. */
+export interface Deployed extends DeploymentContracts {
   connection: Connection;
   ethers: Ethers;
   chainId: bigint;
   record: DeploymentRecord;
-  registry: ConsortiumRegistry;
-  governor: ConsortiumGovernor;
-  batches: IBatchRegistry;
-  /** The quality engine's functions, at the BatchRegistry's address (where it runs). */
-  quality: IQualityEngine;
-  /** The collaboration engine's functions, at the BatchRegistry's address. */
-  collaboration: ICollaborationEngine;
-  /** The collaboration engine's suspect-product cases, at the BatchRegistry's address. */
-  suspects: ISuspectProduct;
 }
 
 export async function connect(hre: HardhatRuntimeEnvironment): Promise<Connection> {
@@ -102,8 +87,7 @@ export async function openDeployment(hre: HardhatRuntimeEnvironment): Promise<De
   }
   const [first] = await signers;
   const { deploymentContracts } = await import("./contracts.js");
-  const { registry, governor, batches, quality, collaboration, suspects } = deploymentContracts(record, first ?? ethers.provider);
-  opened = { connection, ethers, chainId, record, registry, governor, batches, quality, collaboration, suspects };
+  opened = { connection, ethers, chainId, record, ...deploymentContracts(record, first ?? ethers.provider) };
   addressBookFile = process.env.MEDSTATE_ACCOUNTS ?? path.join(hre.config.paths.root, "deploy", "accounts.json");
   addressBookNetwork = connection.networkName;
   return opened;
@@ -293,25 +277,45 @@ export function toJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? v.toString() : v), 2);
 }
 
+/** Each deployment's party names, read once (a party's name never changes). */
+const partyNameCache = new WeakMap<object, Promise<Map<bigint, string>>>();
+
+/**
+ * Every party's name by id, from its `PartyAdmitted` event: one log query per opened
+ * deployment, read again only when one of `ids` is not among them (admitted since).
+ */
+export async function partyNamesOf(deployed: Pick<Deployed, "registry" | "record">, ids: bigint[] = []): Promise<Map<bigint, string>> {
+  const cached = partyNameCache.get(deployed);
+  if (cached !== undefined) {
+    const known = await cached.catch(() => undefined);
+    if (known !== undefined && ids.every((id) => known.has(id))) return known;
+  }
+  const { registry, record } = deployed;
+  const names = registry
+    .queryFilter(registry.filters.PartyAdmitted(), Number(record.block))
+    .then((admitted) => new Map(admitted.map((e) => [e.args.partyId, e.args.name] as const)));
+  partyNameCache.set(deployed, names);
+  return names;
+}
+
 /**
  * Human output with every party named where it is mentioned by number alone:
  * `party 3` becomes `party 3 (Xihu Pharma Distribution Co., Ltd.)`. A mention already
  * followed by its name — `party 3 (…)`, `party 3, <its name>`, `party 3 "…"` —, a possessive
- * (`party 3's pallet`) and one inside parentheses (`(party 3)`) are left as they are. One log query, only when a party is mentioned.
+ * (`party 3's pallet`) and one inside parentheses (`(party 3)`) are left as they are.
  */
 async function namePartiesIn(text: string): Promise<string> {
   const mention = /(?<!\()\bparty (\d+)(?!\d|'s| \(| ")/g;
-  if (opened === undefined || !mention.test(text)) return text;
-  let names: Map<string, string>;
+  const ids = [...text.matchAll(mention)].map((m) => BigInt(m[1]));
+  if (opened === undefined || ids.length === 0) return text;
+  let names: Map<bigint, string>;
   try {
-    const { registry, record } = opened;
-    const admitted = await registry.queryFilter(registry.filters.PartyAdmitted(), Number(record.block));
-    names = new Map(admitted.map((e) => [String(e.args.partyId), String(e.args.name)]));
+    names = await partyNamesOf(opened, ids);
   } catch {
     return text;
   }
   return text.replace(mention, (whole: string, id: string, offset: number) => {
-    const name = names.get(id);
+    const name = names.get(BigInt(id));
     if (name === undefined || text.startsWith(`, ${name}`, offset + whole.length)) return whole;
     return `party ${id} (${name})`;
   });
@@ -324,8 +328,8 @@ export async function signerLine(account: string): Promise<string> {
   try {
     const member = await opened.registry.getMember(account);
     if (member.partyId === 0n) return `signed by ${short} (no member)`;
-    const party = await opened.registry.getParty(member.partyId);
-    return `signed by ${short} (${ROLES[Number(member.role)] ?? String(member.role)} of party ${member.partyId}, ${party.name})`;
+    const name = (await partyNamesOf(opened, [member.partyId])).get(member.partyId);
+    return `signed by ${short} (${ROLES[Number(member.role)] ?? String(member.role)} of party ${member.partyId}, ${name})`;
   } catch {
     return `signed by ${short}`;
   }

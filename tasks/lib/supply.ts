@@ -24,13 +24,6 @@ export function unitsDir(hre: HardhatRuntimeEnvironment, chainId: bigint): strin
   return path.join(hre.config.paths.ignition, "deployments", deploymentId(chainId), "units");
 }
 
-/** A 0x-prefixed 32-byte id. */
-export function parseBytes32(option: string, value: string | undefined): string {
-  const text = required(option, value);
-  if (!/^0x[0-9a-fA-F]{64}$/.test(text)) throw new UserError(`invalid ${option} "${text}": expected a 0x-prefixed 32-byte id`);
-  return text.toLowerCase();
-}
-
 /** A positive integer quantity. */
 export function parseQuantity(option: string, value: string | undefined): bigint {
   const text = required(option, value);

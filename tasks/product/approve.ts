@@ -3,7 +3,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { isHash32, normaliseGtin, productApplicationHash } from "../../sdk/codes.js";
 import { UserError } from "../../sdk/errors.js";
 import { isoDate } from "../../sdk/licences.js";
-import { resolveParty, signedBy } from "../lib/parties.js";
+import { resolveParty } from "../lib/parties.js";
 import { type TaskResult, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
 import { nationalCodeJson } from "./register.js";
 
@@ -65,8 +65,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     },
     human:
       `product ${gtin} "${name}" (${approvalNo}) registered, held by party ${String(registered.args.holder)}` +
-      `${nationalCode === null ? "" : `, national code ${nationalCode}`}; application ${application} approved by party ${regulator} — ` +
-      `${await signedBy(deployed, signer.address)}`,
+      `${nationalCode === null ? "" : `, national code ${nationalCode}`}; application ${application} approved by party ${regulator}`,
   };
 }
 

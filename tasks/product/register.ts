@@ -3,7 +3,6 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { normaliseGtin } from "../../sdk/codes.js";
 import { UserError } from "../../sdk/errors.js";
 import { isoDate } from "../../sdk/licences.js";
-import { signedBy } from "../lib/parties.js";
 import { type TaskResult, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
 
 interface Args {
@@ -68,7 +67,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     },
     human:
       `product ${gtin} "${name}" (${approvalNo}): party ${applicant}'s application is recorded and awaits the regulator's approval ` +
-      `(\`product approve --gtin ${gtin} --applicant ${applicant}\`) — ${await signedBy(deployed, signer.address)}`,
+      `(\`product approve --gtin ${gtin} --applicant ${applicant}\`)`,
   };
 }
 

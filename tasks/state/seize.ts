@@ -1,6 +1,6 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
-import { resolveParty, signedBy } from "../lib/parties.js";
+import { resolveParty } from "../lib/parties.js";
 import { eventsNamed, openDeployment, resolveSigner, send, taskAction, type TaskResult } from "../lib/runtime.js";
 import { parseQuantity } from "../lib/supply.js";
 import { batchIdFromText, resolveBatch } from "../lib/references.js";
@@ -41,7 +41,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     },
     human:
       `the regulator (party ${String(seized.args.regulator)}) seized ${quantity} of party ${party}'s stock of batch ${batchId} into quarantine ` +
-      `under recall ${recallId}; party ${party} still has ${outstanding} outstanding — ${await signedBy(deployed, signer.address)}`,
+      `under recall ${recallId}; party ${party} still has ${outstanding} outstanding`,
   };
 }
 

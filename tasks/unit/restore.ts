@@ -2,7 +2,6 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { UNIT_STATUSES, enumName } from "../../sdk/enums.js";
 import { errorName } from "../../sdk/errors.js";
-import { signedBy } from "../lib/parties.js";
 import { type TaskResult, eventsNamed, taskAction } from "../lib/runtime.js";
 import { changeUnit, type UnitArgs } from "../lib/supply.js";
 
@@ -29,7 +28,6 @@ export async function run(args: UnitArgs, hre: HardhatRuntimeEnvironment): Promi
   const previous = enumName(UNIT_STATUSES, restored.args.previous);
   const stock = await deployed.batches.custody(json.batchId, credited);
   const available = stock.held - stock.locked;
-  const signer = restored.args.actor as string;
   return {
     json: {
       code: json.code,
@@ -45,7 +43,7 @@ export async function run(args: UnitArgs, hre: HardhatRuntimeEnvironment): Promi
     },
     human:
       `${json.code}: active (was ${previous}), restored by the regulator (party ${json.party}); party ${credited} is credited: ` +
-      `${available} of the batch available (${stock.held} held, ${stock.locked} locked) — ${await signedBy(deployed, signer)}`,
+      `${available} of the batch available (${stock.held} held, ${stock.locked} locked)`,
   };
 }
 
