@@ -5,6 +5,9 @@
 import { batchIdOf, isValidGtin, normaliseGtin, parseUnitCode } from "./codes.js";
 import { UserError } from "./errors.js";
 
+/** `0xff16…8c18` (or `0xff16...8c18`): an id as human output prints it, its head and tail captured. */
+export const SHORT_ID = /^0x([0-9a-fA-F]{4,})(?:…|\.\.\.)([0-9a-fA-F]{4,})$/;
+
 /** `0xff16…8c18`: a 32-byte id (or an address) shortened for people. */
 export function shortId(id: string): string {
   return /^0x[0-9a-fA-F]{40,}$/.test(id) ? `${id.slice(0, 6)}…${id.slice(-4)}` : id;
@@ -20,7 +23,7 @@ export function batchIdFromText(option: string, value: string | undefined): stri
   const text = (value ?? "").trim();
   if (text === "") throw new UserError(`missing ${option}`);
   if (/^0x[0-9a-fA-F]{64}$/.test(text)) return text.toLowerCase();
-  if (/^0x[0-9a-fA-F]{4,}(?:…|\.\.\.)[0-9a-fA-F]{4,}$/.test(text)) return undefined;
+  if (SHORT_ID.test(text)) return undefined;
   if (/^0x/i.test(text)) throw new UserError(`invalid ${option} "${text}": a batch id is 0x and 64 hex digits (or its short form 0xabcd…wxyz)`);
   const slash = text.indexOf("/");
   if (slash > 0 && /^\d{8,14}$/.test(text.slice(0, slash))) {

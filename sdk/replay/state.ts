@@ -694,13 +694,7 @@ export class StateReplayer {
         if (sh.quantity !== (a.quantity as bigint)) this.anomaly(`shipment ${a.shipmentId} closed with ${a.quantity}, shipped ${sh.quantity}`);
         if (sh.batchId !== key(a.batchId as string)) this.anomaly(`shipment ${a.shipmentId} closed on ${a.batchId}, shipped on ${sh.batchId}`);
         const status = Number(a.status);
-        // Received credits the receiver; cancelled and rejected stock goes back to the sender.
-        const credited =
-          status === ShipmentStatus.Received
-            ? sh.to
-            : status === ShipmentStatus.Cancelled || status === ShipmentStatus.Rejected
-              ? sh.from
-              : undefined;
+        const credited = creditedOnClose(status, sh);
         if (credited === undefined) this.anomaly(`shipment ${a.shipmentId} closed with status ${status}`);
         else if (credited !== (a.creditedParty as bigint)) this.anomaly(`shipment ${a.shipmentId} closed (${status}) crediting ${a.creditedParty}, not ${credited}`);
         sh.status = status;
@@ -969,13 +963,7 @@ export class StateReplayer {
           break;
         }
         const status = Number(a.status);
-        // Received credits the receiver; cancelled and rejected lines go back to the sender.
-        const credited =
-          status === ShipmentStatus.Received
-            ? pallet.to
-            : status === ShipmentStatus.Cancelled || status === ShipmentStatus.Rejected
-              ? pallet.from
-              : undefined;
+        const credited = creditedOnClose(status, pallet);
         if (credited === undefined) this.anomaly(`pallet ${id} closed with status ${status}`);
         else if (credited !== (a.creditedParty as bigint)) this.anomaly(`pallet ${id} closed (${status}) crediting ${a.creditedParty}, not ${credited}`);
         pallet.status = status;
@@ -1346,6 +1334,16 @@ export function effectiveUnit(batch: BatchRecord, index: bigint): [status: numbe
   if (batch.basketUnits.has(index)) return [UnitStatus.Dispensed, 0n];
   const record = batch.units.get(index);
   return record === undefined ? [UnitStatus.Active, 0n] : [record.status, record.party];
+}
+
+/**
+ * Whom closing a shipment or pallet with `status` credits: the receiver when received; the
+ * sender when cancelled or rejected; nobody (an anomaly) for any other status.
+ */
+function creditedOnClose(status: number, shipped: { from: bigint; to: bigint }): bigint | undefined {
+  if (status === ShipmentStatus.Received) return shipped.to;
+  if (status === ShipmentStatus.Cancelled || status === ShipmentStatus.Rejected) return shipped.from;
+  return undefined;
 }
 
 function newSubject(isProduct: boolean, gtin: bigint): SubjectRecord {

@@ -9,7 +9,7 @@ import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 import { parseUnitCode } from "../../sdk/codes.js";
 import { medstateInterface } from "../../sdk/contracts.js";
 import { UserError } from "../../sdk/errors.js";
-import { batchIdFromText, shortId } from "../../sdk/references.js";
+import { SHORT_ID, batchIdFromText, shortId } from "../../sdk/references.js";
 import { type Deployed, required } from "./runtime.js";
 import { unitsDir } from "./supply.js";
 
@@ -55,9 +55,6 @@ const OPENING_EVENTS = {
 } as const;
 
 export type IdKind = keyof typeof OPENING_EVENTS;
-
-/** `0xff16…8c18` (or `0xff16...8c18`): an id as human output prints it. */
-const SHORT_ID = /^0x([0-9a-fA-F]{4,})(?:…|\.\.\.)([0-9a-fA-F]{4,})$/;
 
 /**
  * A 32-byte id given in full, or shortened as human output prints it (`0xff16…8c18`),

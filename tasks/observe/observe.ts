@@ -9,7 +9,7 @@ import { measuresFrom, parseMeasures, parsePoint, parseResult, subjectOf } from 
 import type { IQualityEngine } from "../../types/ethers-contracts/index.js";
 import { progress } from "../lib/progress.js";
 import { loadGraph, triggeredIn } from "../lib/quality.js";
-import { type TaskResult, eventsNamed, openDeployment, resolveSigner, send, taskAction } from "../lib/runtime.js";
+import { type Deployed, type TaskResult, eventsNamed, openDeployment, resolveSigner, send, taskAction } from "../lib/runtime.js";
 import { batchForSubject, batchIdFromText } from "../lib/references.js";
 
 interface Args {
@@ -99,6 +99,8 @@ async function single(args: Args): Promise<Observation> {
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   let observations: Observation[];
+  // Opened early only to look up a short id or a code without its lot; opened once either way.
+  let deployed: Deployed | undefined;
   if (args.file !== undefined) {
     if (args.batch !== undefined || args.gtin !== undefined || args.point !== undefined) {
       throw new UserError("--file takes every field from its lines: drop --batch, --gtin and --point");
@@ -115,13 +117,14 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   } else {
     // A short id or a code without its lot is looked up on the chain first.
     const lookup = args.batch !== undefined && args.batch.trim() !== "" && batchIdFromText("--batch", args.batch) === undefined;
-    const batch = lookup ? await batchForSubject(hre, await openDeployment(hre), args.batch) : args.batch;
+    if (lookup) deployed = await openDeployment(hre);
+    const batch = deployed === undefined ? args.batch : await batchForSubject(hre, deployed, args.batch);
     observations = [await single({ ...args, batch })];
   }
   const chunk = args.chunk === undefined ? 100 : Number(args.chunk);
   if (!Number.isInteger(chunk) || chunk < 1 || chunk > 500) throw new UserError(`invalid --chunk "${args.chunk}": 1…500`);
 
-  const deployed = await openDeployment(hre);
+  deployed ??= await openDeployment(hre);
   const graph = await loadGraph(deployed);
   const signer = await resolveSigner(deployed.ethers, args.from);
   const quality = deployed.quality.connect(signer);
