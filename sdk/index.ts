@@ -12,6 +12,7 @@ export * from "./units.js";
 export * from "./baskets.js";
 export * from "./unit-audit.js";
 export * from "./quality.js";
+export * from "./verdicts.js";
 export * from "./licences.js";
 export * from "./deployment.js";
 export * from "./contracts.js";

@@ -247,11 +247,7 @@ export function stopStateOf(graph: StateDefView[]): StateDefView {
 }
 
 /** What `unit verify` says of a genuine unit whose batch is in a halting state. */
-export function verifyStatusOf(state: StateDefView): string {
-  if (state.kind === "recall") return "recalled";
-  if (state.kind === "disposal") return "destroyed";
-  return state.name === "Deregistered" ? "deregistered" : "stopped";
-}
+export { verifyStatusOf } from "./verdicts.js";
 
 // ==== DEVICE SIGNING (EIP-712) ====
 

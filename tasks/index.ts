@@ -57,6 +57,20 @@ export const medstateTasks: TaskDefinition[] = [
   medstateTask(["system", "info"], "Show this network's MedState deployment and consortium summary", {}, () =>
     import("./system/info.js"),
   ),
+  medstateTask(
+    "gateway",
+    "Run the gateway for this deployment until Ctrl-C: unit lists, box verification, a read-only JSON-RPC proxy and the verification page",
+    {
+      options: {
+        port: "Port to listen on (default 8080; 0: any free port)",
+        host: "Address to listen on (default 127.0.0.1; 0.0.0.0 for every interface)",
+        data: "Directory of its SQLite store (default: beside the deployment record)",
+        peer: "Peer gateways to pull unit lists from: a URL, or several separated by commas",
+        rateLimit: "Requests a minute per client address (default 600; 0: no limit)",
+      },
+    },
+    () => import("./gateway/serve.js"),
+  ),
   task("run-ops", "Run many MedState tasks in one process, one per line of a JSON Lines file (checked first; stops at the first refusal)")
     .addPositionalArgument({
       name: "file",
@@ -231,10 +245,17 @@ export const medstateTasks: TaskDefinition[] = [
         expiry: "Expiry date YYYY-MM-DD",
         quantity: "Quantity (sales units)",
         units: "File of unit codes, one per line (GS1 element strings or China 20-digit codes)",
+        publish: "Then publish the unit list to this gateway (e.g. http://127.0.0.1:8080), signed by --from",
       },
       signs: true,
     },
     () => import("./batch/create.js"),
+  ),
+  medstateTask(
+    ["batch", "publish"],
+    "Publish a batch's unit list (kept by `batch create` on this machine) to a gateway, signed by a member of its maker",
+    { options: { ...BATCH, gateway: "The gateway's URL (e.g. http://127.0.0.1:8080)" }, signs: true },
+    () => import("./batch/publish.js"),
   ),
   medstateTask(
     ["batch", "units"],

@@ -6,6 +6,7 @@ import { makeDirectory } from "../../sdk/files.js";
 import { parseDate } from "../../sdk/licences.js";
 import { buildUnitTree, readUnitFile, saveUnitDump } from "../../sdk/units.js";
 import { progress } from "../lib/progress.js";
+import { checkPublishTarget, publishBatch, publishedLine } from "../lib/publish.js";
 import { type TaskResult, eventsNamed, openDeployment, required, resolveSigner, send, taskAction } from "../lib/runtime.js";
 import { parseQuantity, unitsDir } from "../lib/supply.js";
 
@@ -16,6 +17,8 @@ interface Args {
   expiry?: string;
   quantity?: string;
   units?: string;
+  /** A gateway to publish the unit list to, once the batch is created. */
+  publish?: string;
   from?: string;
   json: boolean;
 }
@@ -24,7 +27,11 @@ interface Args {
  * Reads the unit file (every code checked against the product, lot and expiry),
  * commits the units as a Merkle root, keeps the unit dump beside the deployment
  * record (so that verify and dispense can prove any unit later), then creates the
- * batch. Creation costs the same gas for any number of units.
+ * batch. Creation costs the same gas for any number of units. With `--publish URL`, the
+ * unit list (unit hashes, not codes) goes to that gateway next, signed by the same
+ * member; the gateway is checked to serve this deployment before anything is written, and
+ * a publication that fails after the batch was created is an alarm (the batch stands;
+ * `batch publish` retries).
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const gtin = normaliseGtin(required("--gtin", args.gtin));
@@ -38,6 +45,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const deployed = await openDeployment(hre);
   const { ethers, batches, chainId } = deployed;
   const signer = await resolveSigner(ethers, args.from);
+  const gateway = args.publish === undefined ? undefined : await checkPublishTarget(deployed, args.publish);
   const product = await batches.getProduct(BigInt(gtin));
   const productCode = product.nationalCode === 0n ? undefined : product.nationalCode.toString().padStart(7, "0");
 
@@ -73,10 +81,19 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   );
   const [created] = eventsNamed(batches, receipt, "BatchCreated");
   const batchId = String(created.args.batchId);
-  return {
-    json: { batchId, gtin, lot, unitsRoot: root, unitCount: count.toString(), quantity: quantity.toString(), dump },
-    human: `batch ${batchId} created (GTIN ${gtin}, lot ${lot}): ${quantity} in production, ${count} units committed as ${root}`,
-  };
+  const json: Record<string, unknown> = { batchId, gtin, lot, unitsRoot: root, unitCount: count.toString(), quantity: quantity.toString(), dump };
+  let human = `batch ${batchId} created (GTIN ${gtin}, lot ${lot}): ${quantity} in production, ${count} units committed as ${root}`;
+  if (gateway === undefined) return { json, human };
+  try {
+    const receipt = await publishBatch(deployed, signer, batchId, tree, gateway);
+    json.published = { gateway: gateway.origin, ...receipt };
+    human += `; ${publishedLine(receipt, gateway)}`;
+    return { json, human };
+  } catch (error) {
+    json.published = null;
+    const retry = `npx hardhat batch publish --batch ${gtin}/${lot} --gateway ${gateway.origin} --from …`;
+    return { json, human, alarm: `the batch was created, but its unit list was not published: ${(error as Error).message} (retry with \`${retry}\`)` };
+  }
 }
 
 export default taskAction(run);

@@ -1,7 +1,8 @@
 import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
 
 import { UNIT_VERDICTS, enumName } from "../../sdk/enums.js";
-import { subjectFromId, verifyStatusOf } from "../../sdk/quality.js";
+import { subjectFromId } from "../../sdk/quality.js";
+import { unitStatus } from "../../sdk/verdicts.js";
 import { loadGraph, subjectState } from "../lib/quality.js";
 import { UserError } from "../../sdk/errors.js";
 import { type TaskResult, openDeployment, required, resolveSigner, taskAction } from "../lib/runtime.js";
@@ -16,11 +17,6 @@ interface Args {
   /** Report an unknown code on chain (the only case in which verify writes). */
   report?: boolean;
   json: boolean;
-}
-
-/** CLI status of a verdict: a stolen unit presented again is a suspect one. */
-export function statusOf(verdict: string): string {
-  return verdict === "stolen" ? "suspect" : verdict;
 }
 
 /**
@@ -62,7 +58,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const graph = await loadGraph(deployed);
   const { effectiveState, record } = await subjectState(deployed, graph, subjectFromId(unit.batchId));
   const halting = graph[Number(record.effectiveState)];
-  const status = name !== "stolen" && halting.halts ? verifyStatusOf(halting) : statusOf(name);
+  const status = unitStatus(name, halting);
   const by = party === 0n ? "" : ` by party ${party}`;
   return {
     json: {

@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { expect } from "chai";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-const HARDHAT_CLI = path.join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
+export const HARDHAT_CLI = path.join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
 
 export interface CliResult {
   code: number;

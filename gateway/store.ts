@@ -1,0 +1,189 @@
+/**
+ * The gateway's embedded store: SQLite through `node:sqlite` (no native build), in WAL
+ * mode, under `--data DIR` (`gateway.sqlite`). It holds the unit lists (the unit hashes of
+ * a batch, in index order, with who published them or which peer they came from), an index
+ * from unit hash to list and position, the digests of accepted publications (a replay is
+ * refused), and the replication cursor. Everything it holds was checked against the chain
+ * before it was written, and each list is written in one transaction.
+ */
+import { createRequire } from "node:module";
+import path from "node:path";
+import type { DatabaseSync as Database } from "node:sqlite";
+
+import { makeDirectory } from "../sdk/files.js";
+
+/** A stored unit list. */
+export interface StoredList {
+  root: string;
+  batchId: string;
+  count: number;
+  /** How the tree's leaves are laid out: unit order (what `batch create` commits) or sorted by hash. */
+  order: "index" | "hash";
+  /** n × 32 bytes: the unit hashes by index. */
+  hashes: Uint8Array;
+  /** The member who published it, or null for a list pulled from a peer. */
+  signer: string | null;
+  party: string | null;
+  /** `publication` or the peer's URL. */
+  source: string;
+}
+
+/** One place a unit hash is found. */
+export interface UnitPlace {
+  root: string;
+  batchId: string;
+  index: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS lists (
+  root TEXT PRIMARY KEY,
+  batch_id TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  ordering TEXT NOT NULL,
+  hashes BLOB NOT NULL,
+  signer TEXT,
+  party TEXT,
+  source TEXT NOT NULL,
+  stored_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS lists_by_batch ON lists (batch_id);
+CREATE TABLE IF NOT EXISTS units (
+  unit_hash BLOB NOT NULL,
+  root TEXT NOT NULL,
+  idx INTEGER NOT NULL,
+  PRIMARY KEY (unit_hash, root)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS publications (
+  digest TEXT PRIMARY KEY,
+  root TEXT NOT NULL,
+  signer TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+`;
+
+/** `node:sqlite` without its one-time ExperimentalWarning on the operator's terminal. */
+function databaseClass(): typeof Database {
+  const emit = process.emitWarning;
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const text = typeof warning === "string" ? warning : warning.message;
+    if (/SQLite/i.test(text)) return;
+    (emit as (...args: unknown[]) => void).call(process, warning, ...rest);
+  }) as typeof process.emitWarning;
+  try {
+    return (createRequire(import.meta.url)("node:sqlite") as { DatabaseSync: typeof Database }).DatabaseSync;
+  } finally {
+    process.emitWarning = emit;
+  }
+}
+
+const hex = (bytes: Uint8Array) => `0x${Buffer.from(bytes).toString("hex")}`;
+const bytes = (hash: string) => Buffer.from(hash.slice(2), "hex");
+
+export class Store {
+  private readonly db: Database;
+
+  private constructor(file: string) {
+    const DatabaseSync = databaseClass();
+    this.db = new DatabaseSync(file);
+    if (file !== ":memory:") this.db.exec("PRAGMA journal_mode = WAL");
+    this.db.exec("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;");
+    this.db.exec(SCHEMA);
+  }
+
+  /** Opens (creating if need be) the store in `dir`, or an in-memory one for `":memory:"`. */
+  static async open(dir: string): Promise<Store> {
+    if (dir === ":memory:") return new Store(dir);
+    await makeDirectory(dir);
+    return new Store(path.join(dir, "gateway.sqlite"));
+  }
+
+  /** The journal mode SQLite reports (`wal` for a store on disk). */
+  journalMode(): string {
+    return String((this.db.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode);
+  }
+
+  hasList(root: string): boolean {
+    return this.db.prepare("SELECT 1 FROM lists WHERE root = ?").get(root.toLowerCase()) !== undefined;
+  }
+
+  listCount(): number {
+    return Number((this.db.prepare("SELECT count(*) AS n FROM lists").get() as { n: number }).n);
+  }
+
+  getList(root: string): StoredList | undefined {
+    const row = this.db.prepare("SELECT * FROM lists WHERE root = ?").get(root.toLowerCase()) as Record<string, unknown> | undefined;
+    if (row === undefined) return undefined;
+    return {
+      root: String(row.root),
+      batchId: String(row.batch_id),
+      count: Number(row.count),
+      order: row.ordering === "hash" ? "hash" : "index",
+      hashes: row.hashes as Uint8Array,
+      signer: row.signer === null ? null : String(row.signer),
+      party: row.party === null ? null : String(row.party),
+      source: String(row.source),
+    };
+  }
+
+  /** The lists a unit hash is in (a unit is in one batch; a maker could commit a code twice). */
+  findUnit(unitHash: string): UnitPlace[] {
+    const rows = this.db
+      .prepare("SELECT units.root AS root, units.idx AS idx, lists.batch_id AS batch_id FROM units JOIN lists ON lists.root = units.root WHERE unit_hash = ? ORDER BY lists.stored_at")
+      .all(bytes(unitHash)) as { root: string; idx: number; batch_id: string }[];
+    return rows.map((r) => ({ root: r.root, batchId: r.batch_id, index: Number(r.idx) }));
+  }
+
+  /** Whether a publication with this digest was accepted before. */
+  hasPublication(digest: string): boolean {
+    return this.db.prepare("SELECT 1 FROM publications WHERE digest = ?").get(digest.toLowerCase()) !== undefined;
+  }
+
+  /**
+   * Stores a checked list and its unit index in one transaction (with the publication's
+   * digest when it was published here). Returns false, storing nothing but the digest,
+   * when the list was already held.
+   */
+  putList(list: StoredList, publication?: { digest: string; signer: string }): boolean {
+    const now = Date.now();
+    this.db.exec("BEGIN IMMEDIATE");
+    try {
+      if (publication !== undefined) {
+        this.db.prepare("INSERT INTO publications (digest, root, signer, at) VALUES (?, ?, ?, ?)").run(publication.digest.toLowerCase(), list.root.toLowerCase(), publication.signer, now);
+      }
+      const held = this.hasList(list.root);
+      if (!held) {
+        this.db
+          .prepare("INSERT INTO lists (root, batch_id, count, ordering, hashes, signer, party, source, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+          .run(list.root.toLowerCase(), list.batchId.toLowerCase(), list.count, list.order, list.hashes, list.signer, list.party, list.source, now);
+        const insert = this.db.prepare("INSERT OR IGNORE INTO units (unit_hash, root, idx) VALUES (?, ?, ?)");
+        const root = list.root.toLowerCase();
+        for (let i = 0; i < list.count; i++) insert.run(list.hashes.subarray(i * 32, i * 32 + 32), root, i);
+      }
+      this.db.exec("COMMIT");
+      return !held;
+    } catch (error) {
+      this.db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  getMeta(key: string): string | undefined {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+    return row?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+}
+
+export { hex as hexOf };

@@ -1,0 +1,115 @@
+import path from "node:path";
+
+import type { HardhatRuntimeEnvironment } from "hardhat/types/hre";
+
+import { gatewayUrl } from "../../sdk/publication.js";
+import { UserError } from "../../sdk/errors.js";
+import { deploymentId } from "../../sdk/deployment.js";
+import { rpcOf } from "../../gateway/chain.js";
+import { buildServer } from "../../gateway/server.js";
+import { type TaskResult, isSimulated, openDeployment, taskAction } from "../lib/runtime.js";
+
+interface Args {
+  port?: string;
+  host?: string;
+  data?: string;
+  peer?: string;
+  rateLimit?: string;
+  json: boolean;
+}
+
+function parsePort(text: string | undefined): number {
+  if (text === undefined) return 8080;
+  if (!/^\d+$/.test(text) || Number(text) > 65535) throw new UserError(`invalid --port "${text}": expected a port number (0–65535)`);
+  return Number(text);
+}
+
+function parseRateLimit(text: string | undefined): number | false {
+  if (text === undefined) return 600;
+  if (!/^\d+$/.test(text)) throw new UserError(`invalid --rate-limit "${text}": expected requests a minute per client address (0: no limit)`);
+  return Number(text) === 0 ? false : Number(text);
+}
+
+/** Resolves when the process is asked to stop (SIGINT, SIGTERM), with the signal's name. */
+function stopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off("SIGINT", stop);
+      process.off("SIGTERM", stop);
+      resolve(signal);
+    };
+    process.on("SIGINT", stop);
+    process.on("SIGTERM", stop);
+  });
+}
+
+/**
+ * Runs the gateway for this network's deployment until SIGINT or SIGTERM: the unit-list
+ * service, `/v1/verify`, the read-only JSON-RPC proxy and the verification page. Its store
+ * is SQLite under `--data` (default: beside the deployment record), so it survives
+ * restarts. Prints where it listens and what it serves; stops cleanly, closing its store.
+ */
+export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
+  const port = parsePort(args.port);
+  const host = args.host ?? "127.0.0.1";
+  const rateLimit = parseRateLimit(args.rateLimit);
+  const peers = (args.peer ?? "")
+    .split(",")
+    .map((p) => p.trim())
+    .filter((p) => p !== "")
+    .map((p) => gatewayUrl(p).origin);
+  const deployed = await openDeployment(hre);
+  if (isSimulated(deployed.connection)) {
+    throw new UserError("the gateway needs a chain that outlives this command: start `npx hardhat node` and pass --network localhost");
+  }
+  const data = path.resolve(args.data ?? path.join(hre.config.paths.ignition, "deployments", deploymentId(deployed.chainId), "gateway"));
+  const app = await buildServer({
+    rpc: rpcOf(deployed.connection.provider),
+    record: deployed.record,
+    chainId: deployed.chainId,
+    data,
+    peers,
+    staticDir: path.join(hre.config.paths.root, "web", "dist"),
+    rateLimit,
+  });
+  const stopping = stopSignal();
+  let url: string;
+  try {
+    url = await app.listen({ port, host });
+  } catch (error) {
+    await app.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "EADDRINUSE") throw new UserError(`port ${port} on ${host} is in use: choose another with --port`);
+    if (code === "EADDRNOTAVAIL" || code === "ENOTFOUND") throw new UserError(`cannot listen on ${host}: no such local address (--host)`);
+    if (code === "EACCES") throw new UserError(`not allowed to listen on port ${port}: choose one above 1023 with --port`);
+    throw error;
+  }
+  const { contracts } = deployed.record;
+  const started = {
+    listening: url,
+    network: deployed.connection.networkName,
+    chainId: deployed.chainId.toString(),
+    contracts,
+    data,
+    lists: app.gateway.store.listCount(),
+    peers,
+    rateLimit: rateLimit === false ? null : rateLimit,
+  };
+  if (args.json) {
+    process.stdout.write(`${JSON.stringify(started)}\n`);
+  } else {
+    process.stdout.write(
+      [
+        `MedState gateway listening on ${url} — the verification page at ${url}/, the API under ${url}/v1/`,
+        `serving chain ${started.chainId} (network ${started.network}): BatchRegistry ${contracts.BatchRegistry}, ConsortiumRegistry ${contracts.ConsortiumRegistry}`,
+        `store ${path.join(data, "gateway.sqlite")} (${started.lists} unit lists); peers: ${peers.length === 0 ? "none" : peers.join(", ")}; rate limit: ${rateLimit === false ? "none" : `${rateLimit} requests a minute per address`}`,
+        "stop with Ctrl-C",
+      ].join("\n") + "\n",
+    );
+  }
+  const signal = await stopping;
+  await app.close();
+  return { json: { stopped: signal, ...started }, human: `gateway stopped (${signal}); store closed` };
+}
+
+export default taskAction(run);

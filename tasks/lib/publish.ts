@@ -1,0 +1,35 @@
+/**
+ * Publishing a batch's unit list to a gateway, for `batch create --publish` and
+ * `batch publish`: the unit hashes of the tree (never the codes), signed with EIP-712 by
+ * `--from`, who must be a member of the batch's maker party.
+ */
+import type { Signer } from "ethers";
+
+import { type PublicationReceipt, checkGateway, publicationDomain, publishUnitList, signPublication } from "../../sdk/publication.js";
+import type { UnitTree } from "../../sdk/units.js";
+import type { Deployed } from "./runtime.js";
+
+/** Checks the gateway serves this deployment (before anything is written). */
+export function checkPublishTarget(deployed: Deployed, url: string): Promise<URL> {
+  return checkGateway(url, deployed.chainId, deployed.record.contracts.BatchRegistry);
+}
+
+/** The unit hashes of `tree`, in index order. */
+export function unitHashesOf(tree: UnitTree): string[] {
+  return Array.from({ length: tree.count }, (_, i) => tree.unitHash(i));
+}
+
+/** Signs and sends the list of `batchId` (whose units are `tree`) to the gateway at `url`. */
+export async function publishBatch(deployed: Deployed, signer: Signer, batchId: string, tree: UnitTree, url: URL | string): Promise<PublicationReceipt> {
+  const domain = publicationDomain(deployed.chainId, deployed.record.contracts.BatchRegistry);
+  const publication = await signPublication(signer, domain, { batchId, root: tree.root, units: unitHashesOf(tree) });
+  return publishUnitList(String(url), publication);
+}
+
+/** How a task says a list was published. */
+export function publishedLine(receipt: PublicationReceipt, url: URL | string): string {
+  const where = new URL(String(url)).origin;
+  return receipt.stored
+    ? `unit list published to ${where}: ${receipt.units} units of batch ${receipt.batchId} (root ${receipt.root})`
+    : `${where} already held the unit list of batch ${receipt.batchId} (${receipt.units} units, root ${receipt.root})`;
+}
