@@ -30,6 +30,9 @@ const FASTIFY_CODES: Record<string, [number, string]> = {
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: [400, "invalid_body"],
   FST_ERR_CTP_EMPTY_JSON_BODY: [400, "invalid_body"],
   FST_ERR_CTP_INVALID_JSON_BODY: [400, "invalid_body"],
+  // The router's own refusals (a path that does not decode, a code past the router's limit).
+  FST_ERR_BAD_URL: [400, "invalid_code"],
+  FST_ERR_MAX_PARAM_LENGTH: [414, "code_too_long"],
 };
 
 /** Which code a failed schema stands for, by route: the unit code of a path, or a body. */

@@ -16,6 +16,8 @@ const CURSOR = "replication.nextBlock";
 
 export class Replicator {
   private readonly pulling = new Map<string, Promise<boolean>>();
+  /** Roots no peer had, and until when that answer stands (so that a burst of lookups asks the peers once). */
+  private readonly missing = new Map<string, number>();
   private syncing: Promise<void> | undefined;
 
   constructor(
@@ -23,7 +25,8 @@ export class Replicator {
     private readonly chain: ChainReader,
     private readonly store: Store,
     private readonly log: FastifyBaseLogger,
-    private readonly timeoutMs = 30_000,
+    private readonly timeoutMs = 10_000,
+    private readonly missTtlMs = 10_000,
   ) {}
 
   /** Makes sure the list of `batchId` is held, pulling it if need be; false when no peer has a good one. */
@@ -37,9 +40,16 @@ export class Replicator {
   pullRoot(facts: BatchFacts): Promise<boolean> {
     if (this.store.hasList(facts.root)) return Promise.resolve(true);
     if (this.peers.length === 0) return Promise.resolve(false);
+    const until = this.missing.get(facts.root);
+    if (until !== undefined && Date.now() < until) return Promise.resolve(false);
     let pending = this.pulling.get(facts.root);
     if (pending === undefined) {
-      pending = this.fromPeers(facts).finally(() => this.pulling.delete(facts.root));
+      pending = this.fromPeers(facts).then((found) => {
+        if (found) this.missing.delete(facts.root);
+        else this.missing.set(facts.root, Date.now() + this.missTtlMs);
+        return found;
+      });
+      pending = pending.finally(() => this.pulling.delete(facts.root));
       this.pulling.set(facts.root, pending);
     }
     return pending;

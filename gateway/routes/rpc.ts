@@ -8,11 +8,11 @@
 import type { FastifyInstance } from "fastify";
 
 import type { GatewayContext } from "../context.js";
-import { ApiError } from "../errors.js";
+import { ApiError, refusalOf } from "../errors.js";
 
 export const RPC_METHODS = ["eth_chainId", "eth_blockNumber", "eth_call"] as const;
-/** Gas an `eth_call` may use: far above any MedState view, far below a node's block limit. */
-export const RPC_CALL_GAS = 50_000_000n;
+/** Gas an `eth_call` may use: far above any MedState view, and within the per-transaction cap (2^24, EIP-7825) nodes apply to calls too. */
+export const RPC_CALL_GAS = 16_777_216n;
 const MAX_CALL_DATA = 65_536;
 const BLOCK_TAGS = new Set(["latest", "safe", "finalized", "pending", "earliest"]);
 
@@ -68,6 +68,13 @@ export function rpcRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     "/v1/rpc",
     {
       bodyLimit: MAX_CALL_DATA * 2 + 4096,
+      // A body that is not one JSON-RPC 2.0 request is a malformed RPC, whatever layer saw it.
+      errorHandler(error, request, reply) {
+        const [status, body] = refusalOf(error);
+        if (body.error === "invalid_body") body.error = "invalid_rpc";
+        if (status >= 500) request.log.error(error);
+        void reply.code(status).send(body);
+      },
       schema: {
         body: {
           type: "object",

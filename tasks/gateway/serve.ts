@@ -7,6 +7,7 @@ import { UserError } from "../../sdk/errors.js";
 import { deploymentId } from "../../sdk/deployment.js";
 import { rpcOf } from "../../gateway/chain.js";
 import { buildServer } from "../../gateway/server.js";
+import { ensurePage } from "../lib/page.js";
 import { type TaskResult, isSimulated, openDeployment, taskAction } from "../lib/runtime.js";
 
 interface Args {
@@ -47,7 +48,8 @@ function stopSignal(): Promise<NodeJS.Signals> {
  * Runs the gateway for this network's deployment until SIGINT or SIGTERM: the unit-list
  * service, `/v1/verify`, the read-only JSON-RPC proxy and the verification page. Its store
  * is SQLite under `--data` (default: beside the deployment record), so it survives
- * restarts. Prints where it listens and what it serves; stops cleanly, closing its store.
+ * restarts. The page is built first if this clone has no build of it. Prints where it
+ * listens and what it serves; stops cleanly, closing its store.
  */
 export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<TaskResult> {
   const port = parsePort(args.port);
@@ -63,13 +65,16 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     throw new UserError("the gateway needs a chain that outlives this command: start `npx hardhat node` and pass --network localhost");
   }
   const data = path.resolve(args.data ?? path.join(hre.config.paths.ignition, "deployments", deploymentId(deployed.chainId), "gateway"));
+  // A clone that never ran `npm run build:web` gets its page built now; the API works without it.
+  const page = await ensurePage(hre.config.paths.root);
+  if (page.problem !== undefined) process.stderr.write(`warning: the verification page is not served: ${page.problem}\n`);
   const app = await buildServer({
     rpc: rpcOf(deployed.connection.provider),
     record: deployed.record,
     chainId: deployed.chainId,
     data,
     peers,
-    staticDir: path.join(hre.config.paths.root, "web", "dist"),
+    staticDir: page.problem === undefined ? page.dir : null,
     rateLimit,
   });
   const stopping = stopSignal();
@@ -102,7 +107,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
       [
         `MedState gateway listening on ${url} — the verification page at ${url}/, the API under ${url}/v1/`,
         `serving chain ${started.chainId} (network ${started.network}): BatchRegistry ${contracts.BatchRegistry}, ConsortiumRegistry ${contracts.ConsortiumRegistry}`,
-        `store ${path.join(data, "gateway.sqlite")} (${started.lists} unit lists); peers: ${peers.length === 0 ? "none" : peers.join(", ")}; rate limit: ${rateLimit === false ? "none" : `${rateLimit} requests a minute per address`}`,
+        `${started.lists} unit list${started.lists === 1 ? "" : "s"} held; peers: ${peers.length === 0 ? "none" : peers.join(", ")}; rate limit: ${rateLimit === false ? "none" : `${rateLimit} requests a minute per address`}; store: ${path.join(data, "gateway.sqlite")}`,
         "stop with Ctrl-C",
       ].join("\n") + "\n",
     );

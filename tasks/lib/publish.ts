@@ -30,6 +30,6 @@ export async function publishBatch(deployed: Deployed, signer: Signer, batchId: 
 export function publishedLine(receipt: PublicationReceipt, url: URL | string): string {
   const where = new URL(String(url)).origin;
   return receipt.stored
-    ? `unit list published to ${where}: ${receipt.units} units of batch ${receipt.batchId} (root ${receipt.root})`
+    ? `unit list published to ${where}: ${receipt.units} units of batch ${receipt.batchId} (root ${receipt.root}), signed by ${receipt.signer} of party ${receipt.party}`
     : `${where} already held the unit list of batch ${receipt.batchId} (${receipt.units} units, root ${receipt.root})`;
 }

@@ -10,14 +10,17 @@
  * the next command, are its output. A shown line ending in ` …` matches any line that
  * starts with what precedes it; timestamps with a time of day stand for any time.
  * `npm install` and `npm run node` are not run: the test installed and started those.
+ * A service the README starts in a second terminal (`npx hardhat gateway`) runs in the
+ * background from there on: its shown lines are what it prints when it has started, and
+ * it is stopped at the end. Port 8080 of the README is a free port here.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 
 import { expect } from "chai";
 
-import { type LocalNode, ROOT, startLocalNode } from "../helpers/cli.js";
+import { type LocalNode, ROOT, freePort, startLocalNode } from "../helpers/cli.js";
 
 export interface ReadmeCommand {
   command: string;
@@ -71,6 +74,31 @@ function shell(command: string, cwd: string, env: NodeJS.ProcessEnv): Promise<{ 
   });
 }
 
+/** Whether a README command starts a service that runs until stopped. */
+const isService = (command: string) => /\bhardhat gateway\b/.test(command);
+
+/** Starts a service through a shell and waits until it has printed `lines` lines (or exited). */
+function background(command: string, cwd: string, env: NodeJS.ProcessEnv, lines: number): Promise<{ child: ChildProcess; out: string[] }> {
+  const child = spawn("sh", ["-c", `exec ${command}`], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  let text = "";
+  const out = () => text.split("\n").filter((l) => l.trim() !== "");
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`$ ${command}\nprinted only:\n${text}`)), 60_000);
+    const check = () => {
+      if (out().length >= lines) {
+        clearTimeout(timer);
+        resolve({ child, out: out() });
+      }
+    };
+    child.stdout!.on("data", (d: Buffer) => ((text += d.toString()), check()));
+    child.stderr!.on("data", (d: Buffer) => ((text += d.toString()), check()));
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve({ child, out: out() });
+    });
+  });
+}
+
 describe("the README's Getting started, run as written @e2e", function () {
   this.timeout(600_000);
   let node: LocalNode;
@@ -83,7 +111,16 @@ describe("the README's Getting started, run as written @e2e", function () {
     cwd = await mkdtemp(path.join(ROOT, ".getting-started-"));
   });
 
+  const services: ChildProcess[] = [];
+
   after(async function () {
+    for (const child of services) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await exited;
+      }
+    }
     await node?.stop();
     if (cwd !== undefined) await rm(cwd, { recursive: true, force: true });
   });
@@ -95,9 +132,20 @@ describe("the README's Getting started, run as written @e2e", function () {
 
   it("runs every command with the output the README shows", async function () {
     const env: NodeJS.ProcessEnv = { ...node.env, PATH: `${path.join(ROOT, "node_modules", ".bin")}:${process.env.PATH ?? ""}` };
-    for (const { command, output } of commands) {
+    const port = String(await freePort());
+    const local = (text: string) => text.replaceAll("127.0.0.1:8080", `127.0.0.1:${port}`);
+    for (const readme of commands) {
+      const command = local(readme.command);
+      const output = readme.output.map(local);
       if (command === "npm install" || command === "npm run node") continue;
-      const result = await shell(command, cwd, env);
+      let result: { code: number; out: string[] };
+      if (isService(command)) {
+        const started = await background(`${command} --port ${port}`, cwd, env, output.length);
+        services.push(started.child);
+        result = { code: started.child.exitCode ?? 0, out: started.out };
+      } else {
+        result = await shell(command, cwd, env);
+      }
       const refusal = output.some((line) => line.startsWith("error: "));
       const shown = `$ ${command}\n${result.out.join("\n")}`;
       expect(result.code, shown).to.equal(refusal ? 1 : 0);
