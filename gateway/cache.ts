@@ -35,6 +35,11 @@ export class BlockCache {
     return value;
   }
 
+  /** Forgets everything (a list was stored: a code unknown a moment ago may be known now). */
+  clear(): void {
+    this.entries.clear();
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -17,6 +17,12 @@ export class Head {
     private readonly now: () => number = Date.now,
   ) {}
 
+  /** The head read now (what a request needs when it met something newer than the head it had). */
+  refresh(): Promise<bigint> {
+    this.readAt = 0;
+    return this.current();
+  }
+
   /** The head, at most `maxAgeMs` old. */
   async current(): Promise<bigint> {
     if (this.block !== undefined && this.now() - this.readAt < this.maxAgeMs) return this.block;

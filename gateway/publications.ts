@@ -41,7 +41,7 @@ export async function acceptPublication(options: PublicationOptions, body: UnitL
   if (Math.abs(now - body.issuedAt) > options.maxAgeSeconds) {
     throw new ApiError(422, "stale_publication", `the publication was signed at ${body.issuedAt}, more than ${options.maxAgeSeconds} s from now (${now}): sign it again`);
   }
-  if (store.hasPublication(digest)) {
+  if (store.hasPublication(digest, signer)) {
     throw new ApiError(409, "replayed_publication", "this signed publication was already accepted: sign a new one to publish again");
   }
   const batch = await batchFacts(chain, body.batchId);

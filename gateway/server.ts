@@ -69,6 +69,8 @@ export async function buildServer(options: GatewayOptions): Promise<GatewayServe
   const chain = new ChainReader(options.rpc, options.record);
   const head = new Head(() => chain.blockNumber(), options.headMaxAgeMs ?? 500);
   const cache = new BlockCache();
+  // Answers kept for this block may say a code is unknown that a list just stored knows.
+  store.onStored = () => cache.clear();
   const trees = new TreeCache();
   const replicator = new Replicator(options.peers ?? [], chain, store, app.log);
   const units = new UnitIndex(store, trees, replicator);

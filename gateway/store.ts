@@ -41,13 +41,17 @@ CREATE TABLE IF NOT EXISTS lists (
   batch_id TEXT NOT NULL,
   count INTEGER NOT NULL,
   ordering TEXT NOT NULL,
-  hashes BLOB NOT NULL,
   signer TEXT,
   party TEXT,
   source TEXT NOT NULL,
   stored_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS lists_by_batch ON lists (batch_id);
+-- The hashes apart, so that reading a list's facts never pages through its blob.
+CREATE TABLE IF NOT EXISTS list_hashes (
+  root TEXT PRIMARY KEY,
+  hashes BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS units (
   unit_hash BLOB NOT NULL,
   root TEXT NOT NULL,
@@ -81,11 +85,30 @@ function databaseClass(): typeof Database {
   }
 }
 
+/** A publication's key: its digest and who signed it (two members may sign the same content in one second). */
+const publicationKey = (digest: string, signer: string) => `${digest.toLowerCase()}:${signer.toLowerCase()}`;
+
 const hex = (bytes: Uint8Array) => `0x${Buffer.from(bytes).toString("hex")}`;
 const bytes = (hash: string) => Buffer.from(hash.slice(2), "hex");
 
+/** A stored list without its hashes (what a lookup needs when the tree is cached). */
+export type ListFacts = Omit<StoredList, "hashes">;
+
 export class Store {
   private readonly db: Database;
+  private readonly statements = new Map<string, ReturnType<Database["prepare"]>>();
+  /** Called after a list is stored. */
+  onStored: (root: string) => void = () => {};
+
+  /** `sql`, prepared once. */
+  private sql(text: string): ReturnType<Database["prepare"]> {
+    let statement = this.statements.get(text);
+    if (statement === undefined) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
+  }
 
   private constructor(file: string) {
     const DatabaseSync = databaseClass();
@@ -108,39 +131,48 @@ export class Store {
   }
 
   hasList(root: string): boolean {
-    return this.db.prepare("SELECT 1 FROM lists WHERE root = ?").get(root.toLowerCase()) !== undefined;
+    return this.sql("SELECT 1 FROM lists WHERE root = ?").get(root.toLowerCase()) !== undefined;
   }
 
   listCount(): number {
-    return Number((this.db.prepare("SELECT count(*) AS n FROM lists").get() as { n: number }).n);
+    return Number((this.sql("SELECT count(*) AS n FROM lists").get() as { n: number }).n);
   }
 
-  getList(root: string): StoredList | undefined {
-    const row = this.db.prepare("SELECT * FROM lists WHERE root = ?").get(root.toLowerCase()) as Record<string, unknown> | undefined;
+  /** A list's facts, without reading its hashes. */
+  getListFacts(root: string): ListFacts | undefined {
+    const row = this.sql("SELECT root, batch_id, count, ordering, signer, party, source FROM lists WHERE root = ?").get(root.toLowerCase()) as
+      | Record<string, unknown>
+      | undefined;
     if (row === undefined) return undefined;
     return {
       root: String(row.root),
       batchId: String(row.batch_id),
       count: Number(row.count),
       order: row.ordering === "hash" ? "hash" : "index",
-      hashes: row.hashes as Uint8Array,
       signer: row.signer === null ? null : String(row.signer),
       party: row.party === null ? null : String(row.party),
       source: String(row.source),
     };
   }
 
+  getList(root: string): StoredList | undefined {
+    const facts = this.getListFacts(root);
+    if (facts === undefined) return undefined;
+    const row = this.sql("SELECT hashes FROM list_hashes WHERE root = ?").get(facts.root) as { hashes: Uint8Array };
+    return { ...facts, hashes: row.hashes };
+  }
+
   /** The lists a unit hash is in (a unit is in one batch; a maker could commit a code twice). */
   findUnit(unitHash: string): UnitPlace[] {
-    const rows = this.db
-      .prepare("SELECT units.root AS root, units.idx AS idx, lists.batch_id AS batch_id FROM units JOIN lists ON lists.root = units.root WHERE unit_hash = ? ORDER BY lists.stored_at")
-      .all(bytes(unitHash)) as { root: string; idx: number; batch_id: string }[];
+    const rows = this.sql("SELECT units.root AS root, units.idx AS idx, lists.batch_id AS batch_id FROM units JOIN lists ON lists.root = units.root WHERE unit_hash = ?").all(
+      bytes(unitHash),
+    ) as { root: string; idx: number; batch_id: string }[];
     return rows.map((r) => ({ root: r.root, batchId: r.batch_id, index: Number(r.idx) }));
   }
 
-  /** Whether a publication with this digest was accepted before. */
-  hasPublication(digest: string): boolean {
-    return this.db.prepare("SELECT 1 FROM publications WHERE digest = ?").get(digest.toLowerCase()) !== undefined;
+  /** Whether this signer's publication with this digest was accepted before. */
+  hasPublication(digest: string, signer: string): boolean {
+    return this.sql("SELECT 1 FROM publications WHERE digest = ?").get(publicationKey(digest, signer)) !== undefined;
   }
 
   /**
@@ -153,18 +185,32 @@ export class Store {
     this.db.exec("BEGIN IMMEDIATE");
     try {
       if (publication !== undefined) {
-        this.db.prepare("INSERT INTO publications (digest, root, signer, at) VALUES (?, ?, ?, ?)").run(publication.digest.toLowerCase(), list.root.toLowerCase(), publication.signer, now);
+        this.sql("INSERT INTO publications (digest, root, signer, at) VALUES (?, ?, ?, ?)").run(
+          publicationKey(publication.digest, publication.signer),
+          list.root.toLowerCase(),
+          publication.signer,
+          now,
+        );
       }
       const held = this.hasList(list.root);
       if (!held) {
-        this.db
-          .prepare("INSERT INTO lists (root, batch_id, count, ordering, hashes, signer, party, source, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-          .run(list.root.toLowerCase(), list.batchId.toLowerCase(), list.count, list.order, list.hashes, list.signer, list.party, list.source, now);
-        const insert = this.db.prepare("INSERT OR IGNORE INTO units (unit_hash, root, idx) VALUES (?, ?, ?)");
         const root = list.root.toLowerCase();
+        this.sql("INSERT INTO lists (root, batch_id, count, ordering, signer, party, source, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)").run(
+          root,
+          list.batchId.toLowerCase(),
+          list.count,
+          list.order,
+          list.signer,
+          list.party,
+          list.source,
+          now,
+        );
+        this.sql("INSERT INTO list_hashes (root, hashes) VALUES (?, ?)").run(root, list.hashes);
+        const insert = this.sql("INSERT OR IGNORE INTO units (unit_hash, root, idx) VALUES (?, ?, ?)");
         for (let i = 0; i < list.count; i++) insert.run(list.hashes.subarray(i * 32, i * 32 + 32), root, i);
       }
       this.db.exec("COMMIT");
+      if (!held) this.onStored(list.root.toLowerCase());
       return !held;
     } catch (error) {
       this.db.exec("ROLLBACK");
@@ -173,12 +219,12 @@ export class Store {
   }
 
   getMeta(key: string): string | undefined {
-    const row = this.db.prepare("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
+    const row = this.sql("SELECT value FROM meta WHERE key = ?").get(key) as { value: string } | undefined;
     return row?.value;
   }
 
   setMeta(key: string, value: string): void {
-    this.db.prepare("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
+    this.sql("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(key, value);
   }
 
   close(): void {

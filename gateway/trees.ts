@@ -4,7 +4,7 @@
  * about 100 bytes a unit), the least recently used going first.
  */
 import { type UnitTree, buildUnitTree } from "../sdk/units.js";
-import { type StoredList, hexOf } from "./store.js";
+import { type ListFacts, type StoredList, hexOf } from "./store.js";
 
 /** The unit hashes of a stored list, as 0x strings in index order. */
 export function hashesOf(list: Pick<StoredList, "hashes" | "count">): string[] {
@@ -24,8 +24,8 @@ export class TreeCache {
 
   constructor(private readonly maxUnits = 4_000_000) {}
 
-  /** The tree of `list`, built once while it stays in the cache. */
-  of(list: StoredList): Promise<UnitTree> {
+  /** The tree of the list `list`, built from its hashes (read by `load` only then) once while it stays in the cache. */
+  of(list: ListFacts, load: () => StoredList): Promise<UnitTree> {
     const found = this.trees.get(list.root);
     if (found !== undefined) {
       // Most recently used last.
@@ -33,7 +33,7 @@ export class TreeCache {
       this.trees.set(list.root, found);
       return found.tree;
     }
-    const entry = { tree: treeOf(hashesOf(list), list.order), count: list.count };
+    const entry = { tree: Promise.resolve().then(() => treeOf(hashesOf(load()), list.order)), count: list.count };
     this.trees.set(list.root, entry);
     this.units += list.count;
     entry.tree.catch(() => this.forget(list.root));

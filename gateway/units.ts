@@ -33,9 +33,19 @@ export function parseCode(code: string): UnitCode {
   }
 }
 
-/** The batch a code names by itself (a GS1 code with its lot), if any. */
+const batchIds = new Map<string, string>();
+
+/** The batch a code names by itself (a GS1 code with its lot), if any; remembered per GTIN and lot. */
 export function namedBatch(unit: UnitCode): string | undefined {
-  return unit.kind === "gs1" && unit.lot !== undefined ? batchIdOf(unit.gtin, unit.lot).toLowerCase() : undefined;
+  if (unit.kind !== "gs1" || unit.lot === undefined) return undefined;
+  const key = `${unit.gtin}/${unit.lot}`;
+  let id = batchIds.get(key);
+  if (id === undefined) {
+    id = batchIdOf(unit.gtin, unit.lot).toLowerCase();
+    if (batchIds.size >= 10_000) batchIds.clear();
+    batchIds.set(key, id);
+  }
+  return id;
 }
 
 export class UnitIndex {
@@ -54,9 +64,9 @@ export class UnitIndex {
     }
     const place = places.find((p) => p.batchId === wanted) ?? places[0];
     if (place === undefined) return undefined;
-    const list = this.store.getList(place.root);
+    const list = this.store.getListFacts(place.root);
     if (list === undefined) return undefined;
-    const tree = await this.trees.of(list);
+    const tree = await this.trees.of(list, () => this.store.getList(list.root)!);
     return { code: unit.canonical, batchId: place.batchId, root: place.root, index: place.index, unitHash: unit.unitHash.toLowerCase(), proof: tree.proof(place.index) };
   }
 }

@@ -62,6 +62,13 @@ export interface VerifyAnswer {
 
 const day = (seconds: number) => isoDate(seconds)?.slice(0, 10) ?? null;
 
+/** A stored list's batch is not on chain at the block asked: it is newer than the head read. */
+class BatchAhead extends Error {
+  constructor(batchId: string, block: bigint) {
+    super(`batch ${batchId} is not on chain at block ${block}`);
+  }
+}
+
 export class Verifier {
   constructor(
     private readonly chain: ChainReader,
@@ -82,6 +89,18 @@ export class Verifier {
   }
 
   private async answer(unit: UnitCode, block: bigint): Promise<VerifyAnswer> {
+    try {
+      return await this.answerAt(unit, block);
+    } catch (error) {
+      // The list was stored (published or pulled at the latest block) after the head was read.
+      if (!(error instanceof BatchAhead)) throw error;
+      const newer = await this.head.refresh();
+      if (newer <= block) throw error;
+      return this.answerAt(unit, newer);
+    }
+  }
+
+  private async answerAt(unit: UnitCode, block: bigint): Promise<VerifyAnswer> {
     const located = await this.locate(unit, block);
     if (located === undefined) {
       return {
@@ -102,7 +121,7 @@ export class Verifier {
       };
     }
     const [[verdict, party], view] = await Promise.all([
-      this.chain.call("verify", [{ batchId: located.batchId, index: located.index, unitHash: located.unitHash, proof: located.proof }], { block }),
+      this.chain.verifyUnit(located, block),
       this.batchView(located.batchId, block),
     ]);
     const name = UNIT_VERDICTS[Number(verdict)];
@@ -132,7 +151,7 @@ export class Verifier {
   private async readBatch(batchId: string, block: bigint): Promise<BatchView> {
     const { chain } = this;
     const facts = await batchFacts(chain, batchId, block);
-    if (facts === undefined) throw new Error(`batch ${batchId} is in a stored list but not on chain`);
+    if (facts === undefined) throw new BatchAhead(batchId, block);
     const productSubject = toBeHex(facts.gtin, 32);
     // The node filters by topic: the batch's and its product's own events, not the chain's.
     const [[record], [defs], [product], subjectLogs, recallLogs] = await Promise.all([

@@ -114,6 +114,14 @@ export async function checkGateway(url: string, chainId: bigint, batchRegistry: 
   return origin;
 }
 
+/** The list with root `root` the gateway at `url` holds, or undefined when it holds none. */
+export async function heldList(url: URL | string, root: string, timeoutMs = 30_000): Promise<{ root: string; batchId: string; units: string[] } | undefined> {
+  const { status, body } = await getJson(new URL(`/v1/unit-lists/${root.toLowerCase()}`, gatewayUrl(String(url))), timeoutMs);
+  if (status === 404) return undefined;
+  if (status !== 200 || !Array.isArray(body.units)) throw new UserError(`the gateway at ${gatewayUrl(String(url)).origin} answered ${status} for the list ${root}`);
+  return body as unknown as { root: string; batchId: string; units: string[] };
+}
+
 /**
  * Sends a signed publication to the gateway at `url` (its origin, e.g. `http://127.0.0.1:8080`).
  * Refuses in one line with the gateway's error code and message, or when it cannot be reached.

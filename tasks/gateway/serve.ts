@@ -6,9 +6,10 @@ import { gatewayUrl } from "../../sdk/publication.js";
 import { UserError } from "../../sdk/errors.js";
 import { deploymentId } from "../../sdk/deployment.js";
 import { rpcOf } from "../../gateway/chain.js";
+import { httpRpc } from "../../gateway/node-rpc.js";
 import { buildServer } from "../../gateway/server.js";
 import { ensurePage } from "../lib/page.js";
-import { type TaskResult, isSimulated, openDeployment, taskAction } from "../lib/runtime.js";
+import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
 
 interface Args {
   port?: string;
@@ -59,25 +60,36 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     .split(",")
     .map((p) => p.trim())
     .filter((p) => p !== "")
-    .map((p) => gatewayUrl(p).origin);
-  const deployed = await openDeployment(hre);
-  if (isSimulated(deployed.connection)) {
-    throw new UserError("the gateway needs a chain that outlives this command: start `npx hardhat node` and pass --network localhost");
+    .map((p) => {
+      try {
+        return gatewayUrl(p).origin;
+      } catch {
+        throw new UserError(`invalid --peer "${p}": expected a gateway's URL, e.g. http://10.0.0.5:8080`);
+      }
+    });
+  const network = hre.globalOptions.network ?? "default";
+  if ((hre.config.networks[network] as { type?: string } | undefined)?.type === "edr-simulated") {
+    throw new UserError(`the gateway needs a chain that outlives this command, not the in-process network ${network}: start \`npx hardhat node\` and pass --network localhost`);
   }
+  const deployed = await openDeployment(hre);
   const data = path.resolve(args.data ?? path.join(hre.config.paths.ignition, "deployments", deploymentId(deployed.chainId), "gateway"));
   // A clone that never ran `npm run build:web` gets its page built now; the API works without it.
   const page = await ensurePage(hre.config.paths.root);
   if (page.problem !== undefined) process.stderr.write(`warning: the verification page is not served: ${page.problem}\n`);
+  // Straight to the node over HTTP (batching concurrent calls) when the network is an HTTP one.
+  const config = deployed.connection.networkConfig as { type: string; url?: { get?: () => Promise<string> } | string };
+  const nodeUrl = typeof config.url === "string" ? config.url : await config.url?.get?.();
   const app = await buildServer({
-    rpc: rpcOf(deployed.connection.provider),
+    rpc: config.type === "http" && nodeUrl !== undefined ? httpRpc(nodeUrl) : rpcOf(deployed.connection.provider),
     record: deployed.record,
     chainId: deployed.chainId,
     data,
     peers,
     staticDir: page.problem === undefined ? page.dir : null,
     rateLimit,
+    // Warnings (a peer's bad list) and failures as JSON lines on stderr; stdout stays the task's.
+    logger: { level: "warn", stream: process.stderr },
   });
-  const stopping = stopSignal();
   let url: string;
   try {
     url = await app.listen({ port, host });
@@ -89,6 +101,7 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     if (code === "EACCES") throw new UserError(`not allowed to listen on port ${port}: choose one above 1023 with --port`);
     throw error;
   }
+  const stopping = stopSignal();
   const { contracts } = deployed.record;
   const started = {
     listening: url,
@@ -113,8 +126,9 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
     );
   }
   const signal = await stopping;
+  const lists = app.gateway.store.listCount();
   await app.close();
-  return { json: { stopped: signal, ...started }, human: `gateway stopped (${signal}); store closed` };
+  return { json: { stopped: signal, ...started, lists }, human: `gateway stopped (${signal}) with ${lists} unit list${lists === 1 ? "" : "s"} held; store closed` };
 }
 
 export default taskAction(run);

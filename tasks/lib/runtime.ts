@@ -361,6 +361,8 @@ const URL_VARIABLES: Record<string, string> = { localhost: "MEDSTATE_RPC_URL", b
  * and the variable that sets it (instead of a connection error code).
  */
 async function unreachableNode(error: unknown, hre: HardhatRuntimeEnvironment): Promise<DecodedError | undefined> {
+  // Our own refusals say what failed (a gateway, not the node, may be what did not answer).
+  if (error instanceof UserError) return undefined;
   const text = error instanceof Error ? `${error.message} ${String((error as { cause?: unknown }).cause ?? "")}` : String(error);
   const name = hre.globalOptions.network ?? "default";
   const missing = /Configuration Variable "([A-Z0-9_]+)" not found/.exec(text);

@@ -135,7 +135,7 @@ describe("gateway API", function () {
         stored: true,
       });
       expect(app.gateway.store.listCount()).to.equal(1);
-      expect(app.gateway.store.hasPublication(publicationDigest(domainOf(c), body))).to.equal(true);
+      expect(app.gateway.store.hasPublication(publicationDigest(domainOf(c), body), c.makerQa.address)).to.equal(true);
       expect(app.gateway.store.getList(c.released.root)).to.include({ source: "publication", signer: c.makerQa.address, party: "2", order: "index", count: 8 });
     });
 
@@ -145,6 +145,19 @@ describe("gateway API", function () {
       expect((await publish(app, await publication(c, c.maker, listOf(c.unreleased)))).statusCode).to.equal(201);
       expect((await publish(app, await publication(c, c.makerAdmin2, listOf(c.released)))).statusCode).to.equal(201);
       expect(app.gateway.store.listCount()).to.equal(2);
+    });
+
+    it("takes the same content signed in the same second by two members as two publications, not a replay", async function () {
+      const c = await loadFixture(gatewayArena);
+      const app = await openGateway(c);
+      const at = now();
+      const first = await publication(c, c.makerQa, listOf(c.released), at);
+      const second = await publication(c, c.maker, listOf(c.released), at);
+      expect((await publish(app, first)).statusCode).to.equal(201);
+      const response = await publish(app, second);
+      expect(response.statusCode).to.equal(200);
+      expect(json(response)).to.deep.equal({ root: c.released.root, batchId: c.released.batchId, units: 8, party: "2", signer: c.maker.address, stored: false });
+      expectRefusal(await publish(app, second), 409, "replayed_publication");
     });
 
     it("answers 200 stored:false to a fresh signature of a list it already holds, and 409 to that signature again", async function () {
@@ -241,7 +254,7 @@ describe("gateway API", function () {
         expectRefusal(await publish(app, { ...body, codes: c.released.codes }), 400, "invalid_body");
         expectRefusal(await publish(app, { ...body, __proto__x: 1 }), 400, "invalid_body");
         await expectNothingStored(app, [c.released.root]);
-        expect(app.gateway.store.hasPublication(publicationDigest(domainOf(c), body))).to.equal(false);
+        expect(app.gateway.store.hasPublication(publicationDigest(domainOf(c), body), c.makerQa.address)).to.equal(false);
         expect((await publish(app, body)).statusCode).to.equal(201);
       });
 
