@@ -57,6 +57,7 @@ import { Domain, LicenceKind, Point, Result, Role } from "../sdk/enums.js";
 import { NO_HUMIDITY, NO_TEMPERATURE, READING_TYPES, observationDomain, rulesFromJson } from "../sdk/quality.js";
 import { type UnitTree, buildUnitTree } from "../sdk/units.js";
 import { freePort } from "../test/helpers/cli.js";
+import { envCount } from "./lib/env.js";
 
 // ==== CONFIGURATION ====
 
@@ -64,15 +65,6 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const SELF = fileURLToPath(import.meta.url);
 const HARDHAT_CLI = path.join(ROOT, "node_modules", "hardhat", "dist", "src", "cli.js");
 
-/** A positive whole number from the environment, or `fallback`. */
-function envCount(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text.trim() === "") return fallback;
-  if (!/^\d[\d_]*$/.test(text.trim()) || Number(text.replaceAll("_", "")) <= 0) {
-    throw new Error(`invalid ${name}="${text}": expected a positive whole number`);
-  }
-  return Number(text.replaceAll("_", ""));
-}
 
 const QUICK = process.env.THROUGHPUT_QUICK === "1";
 
