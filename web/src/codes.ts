@@ -34,3 +34,14 @@ export function displayForm(raw: string): string {
   }
   return out;
 }
+
+/**
+ * Whether the unit the gateway found (`canonical`: `01<GTIN>21<serial>`, or China's 20
+ * digits) is the one presented: its GTIN and serial (or its 20 digits) are in what was
+ * scanned or typed. A gateway cannot answer for another genuine box than the one in hand.
+ */
+export function isPresented(presented: string, canonical: string): boolean {
+  if (/^\d{20}$/.test(canonical)) return presented.replace(/\D/g, "").includes(canonical);
+  const sgtin = /^01(\d{14})21(.+)$/.exec(canonical);
+  return sgtin !== null && presented.includes(sgtin[1]) && presented.includes(sgtin[2]);
+}

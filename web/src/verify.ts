@@ -8,6 +8,7 @@ import { type Hex } from "viem";
 import { type VerifyStatus, unitStatus } from "../../sdk/verdicts.js";
 import { type UnitDescription, describeUnit, gatewayInfo, locateUnit } from "./api.js";
 import { readUnit } from "./chain.js";
+import { isPresented } from "./codes.js";
 import { proves, unitHashOf } from "./merkle.js";
 
 /** The outcome of a check, everything the view needs. */
@@ -38,6 +39,7 @@ export async function checkCode(code: string): Promise<CheckResult> {
     describeUnit(located.code),
   ]);
   const consistent =
+    isPresented(code, located.code) &&
     unitHashOf(located.code) === located.unitHash.toLowerCase() &&
     reading.unitsRoot.toLowerCase() === located.root.toLowerCase() &&
     proves(reading.unitsRoot, index, located.unitHash, located.proof);
