@@ -1,14 +1,16 @@
 /**
- * `npm run test:timing`: runs what `npm test` runs — the steps of its script in
- * package.json, in order, each as its own `npm run` — and records how long each takes,
+ * `npm run test:timing`: runs what `npm test` runs — the steps of `scripts/run-tests.ts`,
+ * one at a time, in order (as `npm test -- --sequential`) — and records how long each takes,
  * how long each top-level mocha suite's tests take, and the 10 slowest tests, in
  * bench/tests.json. Wall times on a shared machine vary from run to run: the figures are
  * for comparing suites with each other and a run with the one before it.
  */
 import { spawn } from "node:child_process";
-import { readFile, writeFile } from "node:fs/promises";
+import { writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
+
+import { STEPS } from "./run-tests.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 const SLOWEST = 10;
@@ -26,17 +28,15 @@ interface TestTime {
   ms: number;
 }
 
-/** The `npm run <name>` steps of package.json's `test` script, in order. */
-async function testSteps(): Promise<string[]> {
-  const pkg = JSON.parse(await readFile(path.join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
-  const steps = pkg.scripts.test.split("&&").map((part) => part.trim().match(/^npm run ([\w:-]+)$/)?.[1]);
-  if (steps.some((s) => s === undefined)) throw new Error(`package.json's test script is not a chain of \`npm run\`: ${pkg.scripts.test}`);
-  return steps as string[];
-}
-
-function run(script: string): Promise<{ code: number; output: string }> {
+function run(command: readonly string[]): Promise<{ code: number; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npm", ["run", script], { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: "0" } });
+    const env = {
+      ...process.env,
+      NO_COLOR: "1",
+      FORCE_COLOR: "0",
+      PATH: `${path.join(ROOT, "node_modules", ".bin")}${path.delimiter}${process.env.PATH ?? ""}`,
+    };
+    const child = spawn(command[0], command.slice(1), { cwd: ROOT, env });
     let output = "";
     child.stdout.on("data", (d: Buffer) => (output += d.toString()));
     child.stderr.on("data", (d: Buffer) => (output += d.toString()));
@@ -67,15 +67,15 @@ function mochaTimes(step: string, output: string): { tests: TestTime[]; passing?
 const steps: Step[] = [];
 const tests: TestTime[] = [];
 const started = performance.now();
-for (const script of await testSteps()) {
+for (const { name: script, command } of STEPS) {
   const t0 = performance.now();
   process.stderr.write(`${script} … `);
-  const { code, output } = await run(script);
+  const { code, output } = await run(command);
   const seconds = (performance.now() - t0) / 1000;
   process.stderr.write(`${seconds.toFixed(1)} s\n`);
   if (code !== 0) {
     process.stderr.write(output);
-    process.stderr.write(`error: npm run ${script} failed (exit ${code}); nothing recorded\n`);
+    process.stderr.write(`error: ${command.join(" ")} failed (exit ${code}); nothing recorded\n`);
     process.exit(1);
   }
   const times = mochaTimes(script, output);

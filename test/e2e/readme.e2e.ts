@@ -79,7 +79,9 @@ const isService = (command: string) => /\bhardhat gateway\b/.test(command);
 
 /** Starts a service through a shell and waits until it has printed `lines` lines (or exited). */
 function background(command: string, cwd: string, env: NodeJS.ProcessEnv, lines: number): Promise<{ child: ChildProcess; out: string[] }> {
-  const child = spawn("sh", ["-c", `exec ${command}`], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+  // A process group of its own: stopping it stops npx's child too, which would otherwise
+  // outlive the test holding mocha's output open.
+  const child = spawn("sh", ["-c", `exec ${command}`], { cwd, env, stdio: ["ignore", "pipe", "pipe"], detached: true });
   let text = "";
   const out = () => text.split("\n").filter((l) => l.trim() !== "");
   return new Promise((resolve, reject) => {
@@ -116,8 +118,8 @@ describe("the README's Getting started, run as written @e2e", function () {
   after(async function () {
     for (const child of services) {
       if (child.exitCode === null && child.signalCode === null) {
-        const exited = new Promise((r) => child.once("exit", r));
-        child.kill("SIGTERM");
+        const exited = new Promise((r) => child.once("close", r));
+        process.kill(-child.pid!, "SIGTERM");
         await exited;
       }
     }
