@@ -62,8 +62,9 @@ export interface PublicationReceipt {
   root: string;
   batchId: string;
   units: number;
-  party: string;
-  signer: string;
+  /** The publishing member's party and account (null when nothing was sent: the gateway already held the list). */
+  party: string | null;
+  signer: string | null;
   /** False when the gateway already held this list. */
   stored: boolean;
 }

@@ -25,7 +25,7 @@ export function unitHashesOf(tree: UnitTree): string[] {
  */
 export async function publishBatch(deployed: Deployed, signer: Signer, batchId: string, tree: UnitTree, url: URL | string): Promise<PublicationReceipt> {
   const held = await heldList(url, tree.root);
-  if (held !== undefined) return { root: tree.root, batchId: held.batchId, units: held.units.length, party: "", signer: "", stored: false };
+  if (held !== undefined) return { root: tree.root, batchId: held.batchId, units: held.units.length, party: null, signer: null, stored: false };
   const domain = publicationDomain(deployed.chainId, deployed.record.contracts.BatchRegistry);
   const publication = await signPublication(signer, domain, { batchId, root: tree.root, units: unitHashesOf(tree) });
   return publishUnitList(String(url), publication);
