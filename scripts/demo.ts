@@ -267,3 +267,6 @@ say(indent((await replay({ json: false }, hre)).human));
 const epcis = path.join(path.dirname(unitsFile), "vaccine-batch.epcis.json");
 say(indent((await exportBatch({ batch: vaxBatch, format: "epcis", out: epcis, json: false }, hre)).human));
 say();
+say("Next: check a box on the verification page. The demo's chain ended with it; the page needs one that");
+say("outlives a command: `npm run node`, the README's Getting started, then `npx hardhat gateway --network localhost`");
+say("and open http://127.0.0.1:8080/ (README: Verifying a box).");
