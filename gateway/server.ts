@@ -60,9 +60,9 @@ export async function buildServer(options: GatewayOptions): Promise<GatewayServe
     logger: options.logger ?? false,
     // A printed code is short, but its FNC1 and parentheses arrive percent-encoded.
     routerOptions: { maxParamLength: MAX_CODE_LENGTH * 3 },
-    // Schemas say exactly what is allowed: nothing is coerced or silently dropped.
     // The router's refusals (a malformed path) in the same shape as everything else.
     frameworkErrors: (error, request, reply) => errorHandler(error, request, reply),
+    // Schemas say exactly what is allowed: nothing is coerced or silently dropped.
     ajv: { customOptions: { removeAdditional: false, coerceTypes: false, allErrors: false, allowUnionTypes: true } },
   });
   const store = await Store.open(options.data);
