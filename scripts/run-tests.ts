@@ -6,8 +6,9 @@
  * the mocha suite (in-process EVM, one core) runs beside the type check, the linter, the
  * Solidity tests and the end-to-end suites (whose nodes, task workers and fresh `hardhat`
  * commands keep the second core busy): on a 2-core machine about 0.6 of the sequential
- * run's time. The end-to-end suites start only once the type check has ended: `npm pack`
- * in `package.e2e.ts` runs `hardhat build`, which rewrites the typechain sources `tsc` reads.
+ * run's time. The end-to-end suites start with the build; the package's own (`package.e2e.ts`,
+ * tagged `@pack`) runs last, once the type check and the others have ended: its `npm pack`
+ * runs `hardhat build`, which rewrites the typechain sources `tsc` reads and tasks load.
  *
  * Each step's output is printed whole when the step ends, under its name, its result
  * and its duration; a line a minute says what is still running; a summary follows. The
@@ -46,8 +47,11 @@ export const STEPS: Step[] = [
   { name: "typecheck", command: ["tsc", "--noEmit"], needs: ["build"], after: [] },
   // The end-to-end suites are the longest step: mocha and the Solidity tests yield the CPU to them.
   { name: "test:mocha", command: ["npm", "run", "test:mocha", "--", "--no-compile"], needs: ["build"], after: [], background: true },
-  // `npm pack` (package.e2e.ts) runs `hardhat build`, which rewrites types/ethers-contracts.
-  { name: "test:e2e", command: ["npm", "run", "test:e2e"], needs: ["build"], after: ["typecheck"] },
+  // Every end-to-end suite but the package's, from the build on: the longest step.
+  { name: "test:e2e", command: ["npm", "run", "test:e2e", "--", "--grep-exclude", "@pack"], needs: ["build"], after: [] },
+  // The package's: its `npm pack` runs `hardhat build`, which rewrites the typechain sources
+  // the type check reads and the tasks of the other end-to-end suites load.
+  { name: "test:pack", command: ["hardhat", "test", "mocha", "--no-compile", "--grep", "@pack"], needs: ["build"], after: ["typecheck", "test:e2e"] },
   // After the type check, which the end-to-end suites wait for: it keeps the second core to itself.
   { name: "test:sol", command: ["npm", "run", "test:sol", "--", "--no-compile"], needs: ["build"], after: ["typecheck"], background: true },
 ];

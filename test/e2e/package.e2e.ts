@@ -121,7 +121,7 @@ const TSCONFIG = {
   include: ["src"],
 };
 
-describe("the npm package in a consumer project, against a hardhat node @e2e", function () {
+describe("the npm package in a consumer project, against a hardhat node @e2e @pack", function () {
   this.timeout(600_000);
   let work: string;
   let consumer: string;

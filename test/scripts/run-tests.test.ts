@@ -26,8 +26,10 @@ describe("scripts/run-tests", function () {
       }
     });
 
-    it("starts the end-to-end suites only after the type check (their npm pack rewrites the typechain sources)", function () {
-      expect(STEPS.find((s) => s.name === "test:e2e")?.after).to.deep.equal(["typecheck"]);
+    it("packs the package only after the type check and the other end-to-end suites (npm pack rewrites the typechain sources)", function () {
+      expect(STEPS.find((s) => s.name === "test:pack")?.after).to.deep.equal(["typecheck", "test:e2e"]);
+      expect(STEPS.find((s) => s.name === "test:pack")?.command.slice(-2)).to.deep.equal(["--grep", "@pack"]);
+      expect(STEPS.find((s) => s.name === "test:e2e")?.command.slice(-2)).to.deep.equal(["--grep-exclude", "@pack"]);
     });
 
     it("names only steps that exist as needs, and no step twice", function () {
