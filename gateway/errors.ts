@@ -72,12 +72,18 @@ export function refusalOf(error: unknown): [number, ErrorBody] {
   return [500, { error: "internal", message: "the gateway failed to answer; its log says why" }];
 }
 
-/** Fastify's error handler: every refusal in the one shape. */
-export function errorHandler(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const [status, body] = refusalOf(error);
-  if (status >= 500) request.log.error(error);
-  void reply.code(status).type("application/json").send(body);
+/** A Fastify error handler: every refusal in the one shape, with a route's own names for some codes (`renamed`). */
+export function refusalHandler(renamed: Record<string, string> = {}) {
+  return (error: FastifyError, request: FastifyRequest, reply: FastifyReply): void => {
+    const [status, body] = refusalOf(error);
+    body.error = renamed[body.error] ?? body.error;
+    if (status >= 500) request.log.error(error);
+    void reply.code(status).type("application/json").send(body);
+  };
 }
+
+/** The server's error handler. */
+export const errorHandler = refusalHandler();
 
 /** Fastify's not-found handler. */
 export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): void {

@@ -16,7 +16,7 @@ const CURSOR = "replication.nextBlock";
 
 export class Replicator {
   private readonly pulling = new Map<string, Promise<boolean>>();
-  /** Roots no peer had, and until when that answer stands (so that a burst of lookups asks the peers once). */
+  /** Batches whose list no peer had, and until when that answer stands (so that a burst of lookups asks the chain and the peers once). */
   private readonly missing = new Map<string, number>();
   private syncing: Promise<void> | undefined;
 
@@ -29,8 +29,9 @@ export class Replicator {
     private readonly missTtlMs = 10_000,
   ) {}
 
-  /** Makes sure the list of `batchId` is held, pulling it if need be; false when no peer has a good one. */
+  /** Pulls the list of `batchId` from the peers unless held; false without peers, or when none has a good one. */
   async pullBatch(batchId: string): Promise<boolean> {
+    if (this.peers.length === 0 || this.recentlyMissing(batchId)) return false;
     const facts = await batchFacts(this.chain, batchId);
     if (facts === undefined) return false;
     return this.pullRoot(facts);
@@ -40,19 +41,23 @@ export class Replicator {
   pullRoot(facts: BatchFacts): Promise<boolean> {
     if (this.store.hasList(facts.root)) return Promise.resolve(true);
     if (this.peers.length === 0) return Promise.resolve(false);
-    const until = this.missing.get(facts.root);
-    if (until !== undefined && Date.now() < until) return Promise.resolve(false);
+    if (this.recentlyMissing(facts.batchId)) return Promise.resolve(false);
     let pending = this.pulling.get(facts.root);
     if (pending === undefined) {
       pending = this.fromPeers(facts).then((found) => {
-        if (found) this.missing.delete(facts.root);
-        else this.missing.set(facts.root, Date.now() + this.missTtlMs);
+        if (found) this.missing.delete(facts.batchId);
+        else this.missing.set(facts.batchId, Date.now() + this.missTtlMs);
         return found;
       });
       pending = pending.finally(() => this.pulling.delete(facts.root));
       this.pulling.set(facts.root, pending);
     }
     return pending;
+  }
+
+  private recentlyMissing(batchId: string): boolean {
+    const until = this.missing.get(batchId);
+    return until !== undefined && Date.now() < until;
   }
 
   private async fromPeers(facts: BatchFacts): Promise<boolean> {

@@ -88,7 +88,6 @@ function databaseClass(): typeof Database {
 /** A publication's key: its digest and who signed it (two members may sign the same content in one second). */
 const publicationKey = (digest: string, signer: string) => `${digest.toLowerCase()}:${signer.toLowerCase()}`;
 
-const hex = (bytes: Uint8Array) => `0x${Buffer.from(bytes).toString("hex")}`;
 const bytes = (hash: string) => Buffer.from(hash.slice(2), "hex");
 
 /** A stored list without its hashes (what a lookup needs when the tree is cached). */
@@ -231,5 +230,3 @@ export class Store {
     if (this.db.isOpen) this.db.close();
   }
 }
-
-export { hex as hexOf };

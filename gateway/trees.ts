@@ -4,12 +4,12 @@
  * about 100 bytes a unit), the least recently used going first.
  */
 import { type UnitTree, buildUnitTree } from "../sdk/units.js";
-import { type ListFacts, type StoredList, hexOf } from "./store.js";
+import type { ListFacts, StoredList } from "./store.js";
 
 /** The unit hashes of a stored list, as 0x strings in index order. */
 export function hashesOf(list: Pick<StoredList, "hashes" | "count">): string[] {
   const out = new Array<string>(list.count);
-  for (let i = 0; i < list.count; i++) out[i] = hexOf(list.hashes.subarray(i * 32, i * 32 + 32));
+  for (let i = 0; i < list.count; i++) out[i] = `0x${Buffer.from(list.hashes.buffer, list.hashes.byteOffset + i * 32, 32).toString("hex")}`;
   return out;
 }
 

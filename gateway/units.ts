@@ -59,7 +59,7 @@ export class UnitIndex {
   async locate(unit: UnitCode): Promise<LocatedUnit | undefined> {
     const wanted = namedBatch(unit);
     let places = this.store.findUnit(unit.unitHash);
-    if ((places.length === 0 || (wanted !== undefined && !places.some((p) => p.batchId === wanted))) && wanted !== undefined && this.replicator !== undefined) {
+    if (wanted !== undefined && this.replicator !== undefined && !places.some((p) => p.batchId === wanted)) {
       if (await this.replicator.pullBatch(wanted)) places = this.store.findUnit(unit.unitHash);
     }
     const place = places.find((p) => p.batchId === wanted) ?? places[0];

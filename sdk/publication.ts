@@ -81,10 +81,11 @@ export function gatewayUrl(url: string): URL {
   return new URL(parsed.origin);
 }
 
-async function getJson(url: URL, timeoutMs: number): Promise<{ status: number; body: Record<string, unknown> }> {
+/** A gateway's JSON answer to `init` (a GET by default), or a one-line refusal when it cannot be reached or is not JSON. */
+async function gatewayJson(url: URL, timeoutMs: number, init: RequestInit = {}): Promise<{ status: number; body: Record<string, unknown> }> {
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
     throw new UserError(`cannot reach the gateway at ${url.origin} (${cause}): is \`npx hardhat gateway\` running there?`);
@@ -102,7 +103,7 @@ async function getJson(url: URL, timeoutMs: number): Promise<{ status: number; b
  */
 export async function checkGateway(url: string, chainId: bigint, batchRegistry: string, timeoutMs = 10_000): Promise<URL> {
   const origin = gatewayUrl(url);
-  const { status, body } = await getJson(new URL("/v1/info", origin), timeoutMs);
+  const { status, body } = await gatewayJson(new URL("/v1/info", origin), timeoutMs);
   const contracts = body.contracts as Record<string, string> | undefined;
   if (status !== 200 || typeof body.chainId !== "string" || contracts === undefined) {
     throw new UserError(`${origin.origin} is not a MedState gateway (GET /v1/info answered ${status})`);
@@ -117,9 +118,10 @@ export async function checkGateway(url: string, chainId: bigint, batchRegistry: 
 
 /** The list with root `root` the gateway at `url` holds, or undefined when it holds none. */
 export async function heldList(url: URL | string, root: string, timeoutMs = 30_000): Promise<{ root: string; batchId: string; units: string[] } | undefined> {
-  const { status, body } = await getJson(new URL(`/v1/unit-lists/${root.toLowerCase()}`, gatewayUrl(String(url))), timeoutMs);
+  const origin = gatewayUrl(String(url));
+  const { status, body } = await gatewayJson(new URL(`/v1/unit-lists/${root.toLowerCase()}`, origin), timeoutMs);
   if (status === 404) return undefined;
-  if (status !== 200 || !Array.isArray(body.units)) throw new UserError(`the gateway at ${gatewayUrl(String(url)).origin} answered ${status} for the list ${root}`);
+  if (status !== 200 || !Array.isArray(body.units)) throw new UserError(`the gateway at ${origin.origin} answered ${status} for the list ${root}`);
   return body as unknown as { root: string; batchId: string; units: string[] };
 }
 
@@ -129,27 +131,13 @@ export async function heldList(url: URL | string, root: string, timeoutMs = 30_0
  */
 export async function publishUnitList(url: string, publication: UnitListPublication, timeoutMs = 120_000): Promise<PublicationReceipt> {
   const endpoint = new URL("/v1/unit-lists", gatewayUrl(url));
-  let response: Response;
-  try {
-    response = await fetch(endpoint, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify(publication),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
-    throw new UserError(`cannot reach the gateway at ${endpoint.origin} (${cause}): is \`npx hardhat gateway\` running there?`);
-  }
-  const text = await response.text();
-  let body: Record<string, unknown>;
-  try {
-    body = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    throw new UserError(`the gateway at ${endpoint.origin} answered ${response.status} with something that is not JSON`);
-  }
-  if (!response.ok) {
-    throw new UserError(`the gateway at ${endpoint.origin} refused the unit list (${response.status} ${String(body.error)}): ${String(body.message)}`);
+  const { status, body } = await gatewayJson(endpoint, timeoutMs, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(publication),
+  });
+  if (status < 200 || status > 299) {
+    throw new UserError(`the gateway at ${endpoint.origin} refused the unit list (${status} ${String(body.error)}): ${String(body.message)}`);
   }
   return body as unknown as PublicationReceipt;
 }

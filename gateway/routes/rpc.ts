@@ -8,7 +8,7 @@
 import type { FastifyInstance } from "fastify";
 
 import type { GatewayContext } from "../context.js";
-import { ApiError, refusalOf } from "../errors.js";
+import { ApiError, refusalHandler } from "../errors.js";
 
 export const RPC_METHODS = ["eth_chainId", "eth_blockNumber", "eth_call"] as const;
 /** Gas an `eth_call` may use: far above any MedState view, and within the per-transaction cap (2^24, EIP-7825) nodes apply to calls too. */
@@ -69,12 +69,7 @@ export function rpcRoutes(app: FastifyInstance, ctx: GatewayContext): void {
     {
       bodyLimit: MAX_CALL_DATA * 2 + 4096,
       // A body that is not one JSON-RPC 2.0 request is a malformed RPC, whatever layer saw it.
-      errorHandler(error, request, reply) {
-        const [status, body] = refusalOf(error);
-        if (body.error === "invalid_body") body.error = "invalid_rpc";
-        if (status >= 500) request.log.error(error);
-        void reply.code(status).send(body);
-      },
+      errorHandler: refusalHandler({ invalid_body: "invalid_rpc" }),
       schema: {
         body: {
           type: "object",

@@ -9,7 +9,7 @@ import { rpcOf } from "../../gateway/chain.js";
 import { httpRpc } from "../../gateway/node-rpc.js";
 import { buildServer } from "../../gateway/server.js";
 import { ensurePage } from "../lib/page.js";
-import { type TaskResult, openDeployment, taskAction } from "../lib/runtime.js";
+import { type TaskResult, networkUrl, openDeployment, taskAction } from "../lib/runtime.js";
 
 interface Args {
   port?: string;
@@ -77,10 +77,9 @@ export async function run(args: Args, hre: HardhatRuntimeEnvironment): Promise<T
   const page = await ensurePage(hre.config.paths.root);
   if (page.problem !== undefined) process.stderr.write(`warning: the verification page is not served: ${page.problem}\n`);
   // Straight to the node over HTTP (batching concurrent calls) when the network is an HTTP one.
-  const config = deployed.connection.networkConfig as { type: string; url?: { get?: () => Promise<string> } | string };
-  const nodeUrl = typeof config.url === "string" ? config.url : await config.url?.get?.();
+  const nodeUrl = deployed.connection.networkConfig.type === "http" ? await networkUrl(deployed.connection.networkConfig) : undefined;
   const app = await buildServer({
-    rpc: config.type === "http" && nodeUrl !== undefined ? httpRpc(nodeUrl) : rpcOf(deployed.connection.provider),
+    rpc: nodeUrl !== undefined ? httpRpc(nodeUrl) : rpcOf(deployed.connection.provider),
     record: deployed.record,
     chainId: deployed.chainId,
     data,

@@ -374,11 +374,7 @@ async function unreachableNode(error: unknown, hre: HardhatRuntimeEnvironment): 
     };
   }
   if (!/HHE703|ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|fetch failed|Cannot connect to the network/i.test(text)) return undefined;
-  const config = hre.config.networks[name] as { url?: unknown } | undefined;
-  let url = "its URL";
-  const raw = config?.url as { get?: () => Promise<string> } | string | undefined;
-  if (typeof raw === "string") url = raw;
-  else if (typeof raw?.get === "function") url = await raw.get().catch(() => url);
+  const url = (await networkUrl(hre.config.networks[name]).catch(() => undefined)) ?? "its URL";
   const variable = URL_VARIABLES[name];
   return {
     name: "NodeUnreachable",
@@ -387,6 +383,12 @@ async function unreachableNode(error: unknown, hre: HardhatRuntimeEnvironment): 
       `no node answers for network ${name} at ${url}: start it (\`npm run node\` for localhost)` +
       (variable === undefined ? "" : ` or point ${variable} at a running node`),
   };
+}
+
+/** The node URL of an HTTP network's config (a string, or a configuration variable read now), or undefined for another kind. */
+export async function networkUrl(config: unknown): Promise<string | undefined> {
+  const raw = (config as { url?: { get?: () => Promise<string> } | string } | undefined)?.url;
+  return typeof raw === "string" ? raw : raw?.get?.();
 }
 
 /**
